@@ -1,0 +1,65 @@
+namespace DiffusionCluster.Models.Configs;
+
+/// A text- and image-embedding-conditioned U-Net, sized entirely from config. The same class serves the
+/// 64px base decoder, the 64->256 super-resolution stage (low_res_channels > 0) and the 256->1024 stage
+/// (patch_size > 1: space-to-depth, so little compute happens at full resolution).
+public sealed record UNetConfig : INetworkConfig
+{
+    /// Output resolution the model is meant for (crops may be smaller); attention_resolutions refer to it.
+    public int SampleSize { get; init; } = 64;
+    public int InChannels { get; init; } = 3;
+    /// in_channels, or 2 x in_channels when the model also predicts its variance (improved DDPM).
+    public int OutChannels { get; init; } = 3;
+    public int BaseChannels { get; init; } = 32;
+    public int[] ChannelMult { get; init; } = [1, 2, 4];
+    public int ResBlocksPerLevel { get; init; } = 1;
+    /// Feature-map sizes (in pixels of sample_size) that get self- and cross-attention, e.g. [16, 8].
+    public int[] AttentionResolutions { get; init; } = [16, 8];
+    public int Heads { get; init; } = 4;
+    /// Width of the text tokens to cross-attend to (0: no text conditioning).
+    public int ContextDim { get; init; } = 128;
+    /// Width of the CLIP image embedding (0: not an unCLIP decoder).
+    public int ImageEmbedDim { get; init; }
+    /// Extra context tokens projected from the image embedding (unCLIP uses 4).
+    public int ImageTokens { get; init; } = 4;
+    /// Channels of the low-resolution conditioning image (0: not a super-resolution stage).
+    public int LowResChannels { get; init; }
+    /// Space-to-depth factor at the input (pixel-unshuffle) and depth-to-space at the output.
+    public int PatchSize { get; init; } = 1;
+    public DiffusionConfig Diffusion { get; init; } = new();
+
+    public int Levels => ChannelMult.Length;
+
+    /// Whether level l (resolution sample_size / patch_size / 2^l) has attention.
+    public bool HasAttention(int level) => AttentionResolutions.Contains(SampleSize / PatchSize >> level);
+
+    /// Spatial sizes must divide by this so every downsampling is exact.
+    public int SizeMultiple => PatchSize << (Levels - 1);
+
+    public void Validate()
+    {
+        Check.Range(nameof(SampleSize), SampleSize, 8, 8192);
+        Check.Range(nameof(InChannels), InChannels, 1, 64);
+        if (OutChannels != InChannels && OutChannels != 2 * InChannels)
+            throw new ArgumentException($"out_channels = {OutChannels} must be in_channels ({InChannels}) or twice it (learned variance)");
+        Check.Range(nameof(BaseChannels), BaseChannels, 1, 8192);
+        if (ChannelMult.Length is < 1 or > 8) throw new ArgumentException($"channel_mult has {ChannelMult.Length} levels; allowed 1 to 8");
+        foreach (var m in ChannelMult) Check.Range("channel_mult[]", m, 1, 64);
+        Check.Range(nameof(ResBlocksPerLevel), ResBlocksPerLevel, 1, 16);
+        Check.Range(nameof(Heads), Heads, 1, 1024);
+        Check.Range(nameof(ContextDim), ContextDim, 0, 65536);
+        Check.Range(nameof(ImageEmbedDim), ImageEmbedDim, 0, 65536);
+        Check.Range(nameof(ImageTokens), ImageTokens, 0, 256);
+        Check.Range(nameof(LowResChannels), LowResChannels, 0, 64);
+        Check.Range(nameof(PatchSize), PatchSize, 1, 64);
+        if (SampleSize % SizeMultiple != 0)
+            throw new ArgumentException($"sample_size {SampleSize} is not divisible by patch_size x 2^(levels-1) = {SizeMultiple}");
+        for (int l = 0; l < Levels; l++)
+            if (HasAttention(l) && BaseChannels * ChannelMult[l] % Heads != 0)
+                throw new ArgumentException($"level {l} width {BaseChannels * ChannelMult[l]} is not divisible by heads = {Heads}");
+        foreach (var r in AttentionResolutions)
+            if (!Enumerable.Range(0, Levels).Any(l => SampleSize / PatchSize >> l == r))
+                throw new ArgumentException($"attention_resolutions has {r}, which is not the size of any level ({string.Join(", ", Enumerable.Range(0, Levels).Select(l => SampleSize / PatchSize >> l))})");
+        Diffusion.Validate();
+    }
+}

@@ -1,0 +1,35 @@
+using DiffusionCluster.Models.Configs;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DiffusionCluster.Models.Weights;
+
+/// One component folder of a model: config.json (the network's size) and model.safetensors (its weights).
+public static class Component
+{
+    public const string ConfigFile = "config.json";
+    public const string WeightsFile = "model.safetensors";
+
+    public static void Save<TConfig>(string folder, TConfig config, nn.Module module) where TConfig : INetworkConfig
+    {
+        Directory.CreateDirectory(folder);
+        ConfigJson.Write(Path.Combine(folder, ConfigFile), config);
+        Safetensors.Save(Path.Combine(folder, WeightsFile), module.state_dict());
+    }
+
+    public static TConfig ReadConfig<TConfig>(string folder) where TConfig : INetworkConfig =>
+        ConfigJson.Read<TConfig>(Path.Combine(folder, ConfigFile));
+
+    /// Builds the network its config describes, fills it from the weights file (exact names, shapes and
+    /// dtypes), moves it to the device and puts it in evaluation mode.
+    public static TModule Load<TConfig, TModule>(string folder, Func<TConfig, TModule> build, Device? device = null)
+        where TConfig : INetworkConfig where TModule : nn.Module
+    {
+        if (!Directory.Exists(folder)) throw new ModelFormatException(folder, "component folder is missing");
+        var module = build(ReadConfig<TConfig>(folder));
+        Safetensors.LoadInto(Path.Combine(folder, WeightsFile), module.state_dict());
+        if (device is not null) module.to(device);
+        module.eval();
+        return module;
+    }
+}
