@@ -1,0 +1,147 @@
+using DiffusionCluster.Models.Networks;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DiffusionCluster.Models.Tests;
+
+public class UNetTests
+{
+    static UNetConditioning DecoderConditioning(TextEncoding text, long batch) => new(Text: text, ImageEmbedding: randn(batch, 12));
+
+    static void Perturb(nn.Module module)
+    {
+        // Output layers start at zero (identity residuals); perturb so conditioning effects are visible.
+        using (no_grad()) foreach (var (_, p) in module.named_parameters()) p.add_(randn_like(p) * 0.05);
+    }
+
+    [Fact]
+    public void Decoder_keeps_the_input_shape_and_is_deterministic_under_a_seed()
+    {
+        var text = Tiny.Seeded(6, () => new TextTransformer(Tiny.Text));
+        var a = Tiny.Seeded(6, () => new UNet(Tiny.Decoder));
+        var b = Tiny.Seeded(6, () => new UNet(Tiny.Decoder));
+        Perturb(Tiny.Seeded(7, () => a));
+        Perturb(Tiny.Seeded(7, () => b));
+        using var encoded = Tiny.Encode(text);
+        using var x = randn(2, 3, 16, 16);
+        using var t = tensor(new long[] { 3, 700 });
+        var conditioning = DecoderConditioning(encoded, 2);
+
+        using var ya = a.forward(x, t, conditioning);
+        using var yb = b.forward(x, t, conditioning);
+
+        Assert.Equal(new long[] { 2, 3, 16, 16 }, ya.shape);
+        Assert.Equal(0, Tiny.MaxAbsDiff(ya, yb));
+        Assert.False(ya.isnan().any().item<bool>());
+    }
+
+    [Fact]
+    public void Fresh_networks_have_no_uninitialised_norms()
+    {
+        var unet = new UNet(Tiny.Decoder);
+
+        foreach (var (name, p) in unet.named_parameters())
+            Assert.False(p.isnan().any().item<bool>() || p.abs().max().item<float>() > 1e3, $"{name} is uninitialised");
+    }
+
+    [Fact]
+    public void Learned_variance_doubles_the_output_channels()
+    {
+        var unet = new UNet(Tiny.Decoder with { OutChannels = 6 });
+        var text = new TextTransformer(Tiny.Text);
+        using var encoded = Tiny.Encode(text, 1);
+
+        using var y = unet.forward(randn(1, 3, 16, 16), tensor(new long[] { 5 }), DecoderConditioning(encoded, 1));
+
+        Assert.Equal(new long[] { 1, 6, 16, 16 }, y.shape);
+    }
+
+    [Fact]
+    public void Dropped_conditioning_changes_only_the_dropped_rows()
+    {
+        var text = Tiny.Seeded(8, () => new TextTransformer(Tiny.Text));
+        var unet = Tiny.Seeded(8, () => new UNet(Tiny.Decoder));
+        Perturb(unet);
+        using var encoded = Tiny.Encode(text);
+        using var x = randn(2, 3, 16, 16);
+        using var t = tensor(new long[] { 400, 400 });
+        using var image = randn(2, 12);
+
+        using var kept = unet.forward(x, t, new UNetConditioning(encoded, image));
+        using var dropped = unet.forward(x, t, new UNetConditioning(encoded, image, DropConditioning: tensor(new[] { false, true })));
+
+        Assert.True(Tiny.MaxAbsDiff(kept[0], dropped[0]) < 1e-5);
+        Assert.True(Tiny.MaxAbsDiff(kept[1], dropped[1]) > 1e-5);
+    }
+
+    [Fact]
+    public void Super_resolution_uses_the_low_resolution_image_and_its_augmentation_level()
+    {
+        var unet = Tiny.Seeded(9, () => new UNet(Tiny.SuperResolution));
+        Perturb(unet);
+        var text = new TextTransformer(Tiny.Text);
+        using var encoded = Tiny.Encode(text, 1);
+        using var x = randn(1, 3, 32, 32);
+        using var t = tensor(new long[] { 100 });
+        using var lowRes = rand(1, 3, 8, 8);
+
+        using var a = unet.forward(x, t, new UNetConditioning(encoded, LowRes: lowRes, AugmentationLevel: tensor(new long[] { 0 })));
+        using var b = unet.forward(x, t, new UNetConditioning(encoded, LowRes: lowRes, AugmentationLevel: tensor(new long[] { 250 })));
+        using var c = unet.forward(x, t, new UNetConditioning(encoded, LowRes: lowRes * 0, AugmentationLevel: tensor(new long[] { 0 })));
+
+        Assert.Equal(new long[] { 1, 3, 32, 32 }, a.shape);
+        Assert.True(Tiny.MaxAbsDiff(a, b) > 1e-5);
+        Assert.True(Tiny.MaxAbsDiff(a, c) > 1e-5);
+    }
+
+    [Theory]
+    [InlineData(16)]
+    [InlineData(64)]
+    [InlineData(128)]
+    public void Space_to_depth_stage_is_fully_convolutional(long size)
+    {
+        var unet = new UNet(Tiny.SpaceToDepth);
+        var text = new TextTransformer(Tiny.Text);
+        using var encoded = Tiny.Encode(text, 1);
+
+        using var y = unet.forward(randn(1, 3, size, size), tensor(new long[] { 10 }),
+            new UNetConditioning(encoded, LowRes: rand(1, 3, size / 4, size / 4), AugmentationLevel: tensor(new long[] { 0 })));
+
+        Assert.Equal(new long[] { 1, 3, size, size }, y.shape);
+    }
+
+    [Fact]
+    public void Space_to_depth_does_the_work_at_a_quarter_resolution()
+    {
+        var direct = new UNet(Tiny.SuperResolution with { SampleSize = 64 });
+        var patched = new UNet(Tiny.SpaceToDepth);
+
+        // Same widths and depth; only the first and last convolutions grow with the patch area.
+        long Count(nn.Module m) => m.parameters().Sum(p => p.numel());
+        Assert.InRange(Count(patched), Count(direct), Count(direct) * 2);
+    }
+
+    [Fact]
+    public void Missing_conditioning_and_bad_sizes_fail_with_clear_errors()
+    {
+        var decoder = new UNet(Tiny.Decoder);
+        var sr = new UNet(Tiny.SuperResolution);
+        using var t = tensor(new long[] { 1 });
+
+        var noImage = Assert.Throws<ArgumentException>(() => decoder.forward(randn(1, 3, 16, 16), t, new UNetConditioning()));
+        var noLowRes = Assert.Throws<ArgumentException>(() => sr.forward(randn(1, 3, 32, 32), t, new UNetConditioning()));
+        var oddSize = Assert.Throws<ArgumentException>(() => decoder.forward(randn(1, 3, 15, 15), t, new UNetConditioning(ImageEmbedding: randn(1, 12))));
+
+        Assert.Contains("image embedding", noImage.Message);
+        Assert.Contains("low-resolution", noLowRes.Message);
+        Assert.Contains("not a multiple of 2", oddSize.Message);
+    }
+
+    [Fact]
+    public void Invalid_configs_name_the_field()
+    {
+        var error = Assert.Throws<ArgumentException>(() => new UNet(Tiny.Decoder with { AttentionResolutions = [5] }));
+
+        Assert.Contains("attention_resolutions", error.Message);
+    }
+}
