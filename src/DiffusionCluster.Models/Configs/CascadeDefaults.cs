@@ -1,0 +1,45 @@
+namespace DiffusionCluster.Models.Configs;
+
+/// The default network sizes of the bundled shapes cascade: small enough to sample on two CPU cores.
+/// A real-size cascade changes only these numbers (or its config.json files), not the code.
+public static class CascadeDefaults
+{
+    public static TextEncoderConfig TextEncoder { get; } = new()
+    {
+        VocabSize = 256, MaxLength = 32, Width = 128, Layers = 4, Heads = 4, EmbedDim = 128,
+    };
+
+    public static ImageEncoderConfig ImageEncoder { get; } = new()
+    {
+        ImageSize = 64, Channels = [32, 64, 128, 128], EmbedDim = 128,
+    };
+
+    /// GLIDE's noise-aware CLIP image tower, for CLIP guidance.
+    public static ImageEncoderConfig NoisyImageEncoder { get; } = ImageEncoder with { TimeConditioned = true };
+
+    public static PriorConfig Prior { get; } = new()
+    {
+        EmbedDim = 128, TextWidth = 128, MaxTextLength = 32, Width = 256, Layers = 4, Heads = 4,
+    };
+
+    /// 64px unCLIP decoder: text tokens and the CLIP image embedding, attention at 16 and 8 px.
+    public static UNetConfig Decoder64 { get; } = new()
+    {
+        SampleSize = 64, BaseChannels = 32, ChannelMult = [1, 2, 4, 4], ResBlocksPerLevel = 1,
+        AttentionResolutions = [16, 8], Heads = 4, ContextDim = 128, ImageEmbedDim = 128, ImageTokens = 4,
+    };
+
+    /// 64->256: space-to-depth by 2, so the network runs at 128, 64 and 32 px; cross-attention to text at 32.
+    public static UNetConfig Sr256 { get; } = new()
+    {
+        SampleSize = 256, BaseChannels = 32, ChannelMult = [1, 2, 4], ResBlocksPerLevel = 1,
+        AttentionResolutions = [32], Heads = 4, ContextDim = 128, LowResChannels = 3, PatchSize = 2,
+    };
+
+    /// 256->1024: space-to-depth by 8, so no layer runs above 128 px; cross-attention to text at 32.
+    public static UNetConfig Sr1024 { get; } = new()
+    {
+        SampleSize = 1024, BaseChannels = 32, ChannelMult = [1, 2, 4], ResBlocksPerLevel = 1,
+        AttentionResolutions = [32], Heads = 4, ContextDim = 128, LowResChannels = 3, PatchSize = 8,
+    };
+}
