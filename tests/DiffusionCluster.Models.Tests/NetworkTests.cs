@@ -105,7 +105,7 @@ public class DiffusionPriorTests
         using var halfDropped = prior.forward(noised, t, encoded, drop);
 
         Assert.Equal(new long[] { 2, 12 }, conditional.shape);
-        Assert.True(Tiny.MaxAbsDiff(conditional[0], halfDropped[0]) > 1e-5);
-        Assert.True(Tiny.MaxAbsDiff(conditional[1], halfDropped[1]) < 1e-5);
+        Assert.True(Tiny.MaxAbsDiff(conditional[0], halfDropped[0]) > 1e-2);
+        Assert.True(Tiny.MaxAbsDiff(conditional[1], halfDropped[1]) < 1e-4);
     }
 }

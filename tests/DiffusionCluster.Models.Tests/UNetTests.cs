@@ -70,8 +70,8 @@ public class UNetTests
         using var kept = unet.forward(x, t, new UNetConditioning(encoded, image));
         using var dropped = unet.forward(x, t, new UNetConditioning(encoded, image, DropConditioning: tensor(new[] { false, true })));
 
-        Assert.True(Tiny.MaxAbsDiff(kept[0], dropped[0]) < 1e-5);
-        Assert.True(Tiny.MaxAbsDiff(kept[1], dropped[1]) > 1e-5);
+        Assert.True(Tiny.MaxAbsDiff(kept[0], dropped[0]) < 1e-4, $"kept row differs by {Tiny.MaxAbsDiff(kept[0], dropped[0])}");
+        Assert.True(Tiny.MaxAbsDiff(kept[1], dropped[1]) > 1e-2);
     }
 
     [Fact]
