@@ -1,0 +1,21 @@
+using System.Text.Json.Serialization;
+
+namespace DiffusionCluster.Shapes;
+
+public sealed record SceneObject(ShapeKind Shape, string Colour, SizeClass Size, Position Position, Texture Texture = Texture.Plain);
+
+/// A scene of 1-3 objects on a plain background; objects stand in distinct grid cells, so they never overlap.
+public sealed record Scene(string Background, IReadOnlyList<SceneObject> Objects)
+{
+    [JsonIgnore]
+    public string Summary => $"{Background}: " + string.Join("; ", Objects.Select(o => $"{o.Size} {o.Colour} {o.Shape} {o.Position} {o.Texture}"));
+
+    public void Validate()
+    {
+        Palette.Background(Background);
+        if (Objects.Count is < 1 or > 3) throw new ArgumentException($"a scene has 1 to 3 objects; this one has {Objects.Count}");
+        foreach (var o in Objects) Palette.Object(o.Colour);
+        if (Objects.Select(o => o.Position).Distinct().Count() != Objects.Count)
+            throw new ArgumentException("two objects share a grid cell");
+    }
+}
