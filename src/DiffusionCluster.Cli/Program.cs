@@ -2,15 +2,23 @@ using DiffusionCluster.Cli.Commands;
 using DiffusionCluster.Cli.Infrastructure;
 using DiffusionCluster.Models.Configs;
 
-const string Usage = """
+const string Usage = $"""
     diffusion-cluster <command> [options]
+
+      generate "<prompt>" [--size 64|256|1024] [--seed N] [--out FILE.png] [--model DIR] [--device cpu|cuda[:N]]
+          runs the whole cascade in this process and writes a PNG
+    {StageOptions.Help}
+      train clip|noisy-clip|prior|decoder64|sr256|sr1024 [--model DIR] [--checkpoints DIR]
+            [--steps N] [--batch N] [--lr X] [--seed N] [--device cpu|cuda[:N]] [--time-limit-minutes M] [--threads N]
+          trains one stage (resuming from its checkpoint folder) and exports it into the model folder
 
       bench networks [--device cpu|cuda[:N]] [--runs N] [--out FILE.json]
           forward time and parameter count of each default network at batch 1 and 8,
           and peak memory of the 1024x1024 super-resolution forward
     """;
 
-DiffusionCluster.Models.TorchRuntime.Initialise();
+
+DiffusionCluster.Diffusion.TorchRuntime.Initialise();
 
 if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
 {
@@ -24,6 +32,8 @@ try
     return args[0] switch
     {
         "bench" => BenchCommand.Run(arguments),
+        "train" => TrainCommand.Run(arguments),
+        "generate" => GenerateCommand.Run(arguments),
         _ => throw new UsageException($"unknown command \"{args[0]}\""),
     };
 }

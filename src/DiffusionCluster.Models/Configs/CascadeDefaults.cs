@@ -6,12 +6,12 @@ public static class CascadeDefaults
 {
     public static TextEncoderConfig TextEncoder { get; } = new()
     {
-        VocabSize = 256, MaxLength = 32, Width = 128, Layers = 4, Heads = 4, EmbedDim = 128,
+        VocabSize = 256, MaxLength = 48, Width = 128, Layers = 4, Heads = 4, EmbedDim = 128,
     };
 
     public static ImageEncoderConfig ImageEncoder { get; } = new()
     {
-        ImageSize = 64, Channels = [32, 64, 128, 128], EmbedDim = 128,
+        ImageSize = 64, Channels = [32, 64, 128, 128], EmbedDim = 128, StemStride = 2,
     };
 
     /// GLIDE's noise-aware CLIP image tower, for CLIP guidance.
@@ -19,7 +19,7 @@ public static class CascadeDefaults
 
     public static PriorConfig Prior { get; } = new()
     {
-        EmbedDim = 128, TextWidth = 128, MaxTextLength = 32, Width = 256, Layers = 4, Heads = 4,
+        EmbedDim = 128, TextWidth = 128, MaxTextLength = 48, Width = 256, Layers = 4, Heads = 4,
     };
 
     /// 64px unCLIP decoder: text tokens and the CLIP image embedding, attention at 16 and 8 px.

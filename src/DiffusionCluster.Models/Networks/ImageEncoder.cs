@@ -24,7 +24,9 @@ public sealed class ImageEncoder : nn.Module
         config.Validate();
         Config = config;
         long embeddingWidth = config.TimeConditioned ? config.Channels[0] * 4 : 0;
-        _stem = nn.Conv2d(config.InChannels, config.Channels[0], 3, padding: 1);
+        _stem = config.StemStride == 1
+            ? nn.Conv2d(config.InChannels, config.Channels[0], 3, padding: 1)
+            : nn.Conv2d(config.InChannels, config.Channels[0], config.StemStride, stride: config.StemStride);
         _time = config.TimeConditioned ? new TimestepEmbedding(config.Channels[0], embeddingWidth) : null;
         _blocks = nn.ModuleList(config.Channels.Select(c => new ResBlock(c, c, embeddingWidth)).ToArray());
         _downsamples = nn.ModuleList(config.Channels.Skip(1)

@@ -38,6 +38,21 @@ public sealed record ModelIndex(string ClassName, IReadOnlyDictionary<string, st
         return new ModelIndex(className, components);
     }
 
+    /// The index as it stands on disk without checking component folders, or an empty one; for writers
+    /// that add components one at a time (training).
+    public static ModelIndex ReadOrEmpty(string modelFolder, string className)
+    {
+        var path = Path.Combine(modelFolder, FileName);
+        if (!File.Exists(path)) return new ModelIndex(className, new Dictionary<string, string>());
+        var root = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        var components = root.Where(kv => !kv.Key.StartsWith('_') && kv.Value is JsonArray { Count: 2 })
+            .ToDictionary(kv => kv.Key, kv => kv.Value![1]!.GetValue<string>());
+        return new ModelIndex(root["_class_name"]?.GetValue<string>() ?? className, components);
+    }
+
+    public ModelIndex With(string component, string className) =>
+        this with { Components = new Dictionary<string, string>(Components) { [component] = className } };
+
     public void Write(string modelFolder)
     {
         Directory.CreateDirectory(modelFolder);

@@ -1,0 +1,46 @@
+using DiffusionCluster.Models.Configs;
+using DiffusionCluster.Models.Networks;
+using DiffusionCluster.Models.Text;
+using DiffusionCluster.Models.Weights;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DiffusionCluster.Models.Cascade;
+
+/// The component names of a cascade model folder and how each loads. Each stage loads only its own
+/// components, so a silo that hosts one stage never reads the others' weights.
+public static class CascadeFolder
+{
+    public const string ClassName = "ShapesCascade";
+    public const string TextEncoder = "text_encoder";
+    public const string ImageEncoder = "image_encoder";
+    public const string NoisyImageEncoder = "image_encoder_noisy";
+    public const string Prior = "prior";
+    public const string Decoder64 = "decoder64";
+    public const string Sr256 = "sr256";
+    public const string Sr1024 = "sr1024";
+
+    public static string Path(string modelFolder, string component) => System.IO.Path.Combine(modelFolder, component);
+
+    public static TextTransformer LoadTextEncoder(string modelFolder, Device? device = null) =>
+        Component.Load<TextEncoderConfig, TextTransformer>(Path(modelFolder, TextEncoder), c => new TextTransformer(c), device);
+
+    public static TextTokenizer LoadTokenizer(string modelFolder) =>
+        TextTokenizer.Load(Path(modelFolder, TextEncoder), Component.ReadConfig<TextEncoderConfig>(Path(modelFolder, TextEncoder)).MaxLength);
+
+    public static ImageEncoder LoadImageEncoder(string modelFolder, string component = ImageEncoder, Device? device = null) =>
+        Component.Load<ImageEncoderConfig, ImageEncoder>(Path(modelFolder, component), c => new ImageEncoder(c), device);
+
+    public static DiffusionPrior LoadPrior(string modelFolder, Device? device = null) =>
+        Component.Load<PriorConfig, DiffusionPrior>(Path(modelFolder, Prior), c => new DiffusionPrior(c), device);
+
+    public static UNet LoadUNet(string modelFolder, string component, Device? device = null) =>
+        Component.Load<UNetConfig, UNet>(Path(modelFolder, component), c => new UNet(c), device);
+
+    /// Saves one component and records it in model_index.json.
+    public static void Save<TConfig>(string modelFolder, string component, TConfig config, nn.Module module) where TConfig : INetworkConfig
+    {
+        Component.Save(Path(modelFolder, component), config, module);
+        ModelIndex.ReadOrEmpty(modelFolder, ClassName).With(component, module.GetType().Name).Write(modelFolder);
+    }
+}

@@ -1,0 +1,44 @@
+using DiffusionCluster.Diffusion;
+
+namespace DiffusionCluster.Models.Cascade;
+
+/// How one diffusion stage samples: step count, guidance weight, thresholding, DDIM eta, and for
+/// super-resolution the noise-augmentation level its input is given.
+public sealed record StageSampling(int Steps, double Guidance, string Thresholding = "none", double Eta = 0, int AugmentationLevel = 0)
+{
+    public static StageSampling PriorDefault { get; } = new(25, 4.0);
+    public static StageSampling DecoderDefault { get; } = new(50, 5.0, "dynamic:0.95:1.5");
+    public static StageSampling Sr256Default { get; } = new(20, 1.0, "static", AugmentationLevel: 100);
+    public static StageSampling Sr1024Default { get; } = new(10, 1.0, "static", AugmentationLevel: 100);
+
+    public const int MaxSteps = 1000;
+    public const double MaxGuidance = 50;
+
+    /// Throws naming the stage, the value and the limit.
+    public void Validate(string stage, int trainTimesteps)
+    {
+        if (Steps < 1 || Steps > Math.Min(MaxSteps, trainTimesteps))
+            throw new ArgumentException($"{stage}: steps = {Steps}; allowed 1 to {Math.Min(MaxSteps, trainTimesteps)}");
+        if (Guidance < 0 || Guidance > MaxGuidance || double.IsNaN(Guidance))
+            throw new ArgumentException($"{stage}: guidance = {Guidance}; allowed 0 to {MaxGuidance}");
+        if (Eta < 0 || Eta > 1 || double.IsNaN(Eta))
+            throw new ArgumentException($"{stage}: eta = {Eta}; allowed 0 to 1");
+        if (AugmentationLevel < 0 || AugmentationLevel >= trainTimesteps)
+            throw new ArgumentException($"{stage}: augmentation level = {AugmentationLevel}; allowed 0 to {trainTimesteps - 1}");
+        ParseThresholding(stage);
+    }
+
+    public Thresholding ParseThresholding(string stage)
+    {
+        try
+        {
+            return Diffusion.Thresholding.Parse(Thresholding);
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException)
+        {
+            throw new ArgumentException($"{stage}: {e.Message}");
+        }
+    }
+
+    public DdimScheduler Scheduler(NoiseSchedule schedule) => new(schedule, Respacing.Evenly(Steps, schedule.Length), Eta);
+}

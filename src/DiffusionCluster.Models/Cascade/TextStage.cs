@@ -1,0 +1,40 @@
+using DiffusionCluster.Models.Networks;
+using DiffusionCluster.Models.Text;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DiffusionCluster.Models.Cascade;
+
+/// Stage 1: prompts -> CLIP text encodings (token features for cross-attention, pooled z_t).
+public sealed class TextStage
+{
+    readonly TextTransformer _encoder;
+
+    public TextStage(string modelFolder, Device device)
+    {
+        Tokenizer = CascadeFolder.LoadTokenizer(modelFolder);
+        _encoder = CascadeFolder.LoadTextEncoder(modelFolder, device);
+        Device = device;
+    }
+
+    public TextTokenizer Tokenizer { get; }
+    public Device Device { get; }
+
+    /// Throws ArgumentException naming the problem for a prompt the encoder cannot take.
+    public void Validate(string prompt)
+    {
+        if (string.IsNullOrWhiteSpace(prompt)) throw new ArgumentException("prompt is empty");
+        Tokenizer.Encode(prompt);
+    }
+
+    public TextEncoding Encode(IReadOnlyList<string> prompts)
+    {
+        using var _ = no_grad();
+        using var tokens = Tokenizer.EncodeBatch(prompts, Device);
+        return _encoder.forward(tokens);
+    }
+
+    /// The same encodings twice over: [conditional rows; rows to be dropped], for one guided forward pass.
+    public static TextEncoding Doubled(TextEncoding text) =>
+        new(cat(new[] { text.Tokens, text.Tokens }), cat(new[] { text.Mask, text.Mask }), cat(new[] { text.Pooled, text.Pooled }));
+}

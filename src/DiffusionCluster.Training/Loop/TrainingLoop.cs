@@ -1,0 +1,124 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using DiffusionCluster.Training.Optimization;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DiffusionCluster.Training.Loop;
+
+/// The training loop every stage shares: AdamW with linear warm-up, gradient clipping, EMA, a loss log
+/// (loss.csv), a progress line with ETA, and checkpoints it resumes from exactly.
+public static class TrainingLoop
+{
+    public const string WeightsFile = "model.safetensors";
+    public const string EmaFile = "ema.safetensors";
+    public const string OptimizerFile = "optimizer.safetensors";
+    public const string StateFile = "state.json";
+    public const string LossLog = "loss.csv";
+
+    public sealed record CheckpointState(string Stage, long Step, double TrainedSeconds, ulong Seed, int BatchSize);
+
+    public sealed record Result(long Step, double LastLoss, double TrainedSeconds, bool Finished);
+
+    public static Result Run(ITrainingStage stage, TrainingOptions options, TextWriter progress)
+    {
+        Directory.CreateDirectory(options.CheckpointFolder);
+        var model = stage.Trainable;
+        model.train();
+        var optimizer = new AdamW(model.named_parameters());
+        var ema = new ExponentialMovingAverage(model, options.EmaDecay);
+        var state = Resume(stage, options, optimizer, ema, progress);
+        long step = state?.Step ?? 0;
+        double trainedBefore = state?.TrainedSeconds ?? 0;
+
+        var clock = Stopwatch.StartNew();
+        var window = new List<double>();
+        double lastLoss = double.NaN;
+        using var log = new StreamWriter(Path.Combine(options.CheckpointFolder, LossLog), append: true);
+        if (step == 0) log.WriteLine("step,loss,learning_rate,grad_norm,seconds");
+        while (step < options.Steps)
+        {
+            using (var scope = NewDisposeScope())
+            {
+                var generator = new Generator(options.Seed * 1_000_003UL + (ulong)step);
+                var loss = stage.Loss(step, options.BatchSize, generator);
+                optimizer.ZeroGrad();
+                loss.backward();
+                double gradNorm = optimizer.ClipGradients(options.MaxGradientNorm);
+                double lr = options.LearningRate * Math.Min(1.0, (step + 1.0) / Math.Max(1, options.WarmupSteps));
+                optimizer.Step(lr);
+                step++;
+                ema.Update(step);
+                lastLoss = loss.item<float>();
+                if (double.IsNaN(lastLoss)) throw new InvalidOperationException($"{stage.Name}: loss became NaN at step {step}; lower --lr");
+                window.Add(lastLoss);
+                log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{step},{lastLoss:G6},{lr:G4},{gradNorm:G4},{trainedBefore + clock.Elapsed.TotalSeconds:F1}"));
+            }
+
+            bool timeUp = options.TimeLimit is { } limit && clock.Elapsed >= limit;
+            if (step % options.LogEvery == 0 || step == options.Steps || timeUp)
+            {
+                double perStep = clock.Elapsed.TotalSeconds / (step - (state?.Step ?? 0));
+                var eta = TimeSpan.FromSeconds(perStep * (options.Steps - step));
+                progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{stage.Name} step {step}/{options.Steps} {Bar(step, options.Steps)} loss {window.Average():F4} {perStep:F2} s/step ETA {eta:hh\\:mm\\:ss}"));
+                window.Clear();
+                log.Flush();
+            }
+            if (step % options.CheckpointEvery == 0 || step == options.Steps || timeUp)
+            {
+                Save(stage, options, optimizer, ema, new CheckpointState(stage.Name, step, trainedBefore + clock.Elapsed.TotalSeconds, options.Seed, options.BatchSize));
+                progress.WriteLine($"{stage.Name}: checkpoint at step {step} in {options.CheckpointFolder}");
+            }
+            if (timeUp) break;
+        }
+        return new Result(step, lastLoss, trainedBefore + clock.Elapsed.TotalSeconds, step >= options.Steps);
+    }
+
+    static CheckpointState? Resume(ITrainingStage stage, TrainingOptions options, AdamW optimizer, ExponentialMovingAverage ema, TextWriter progress)
+    {
+        var statePath = Path.Combine(options.CheckpointFolder, StateFile);
+        if (!File.Exists(statePath)) return null;
+        var state = JsonSerializer.Deserialize<CheckpointState>(File.ReadAllText(statePath))
+            ?? throw new InvalidOperationException($"{statePath} is empty");
+        if (state.Stage != stage.Name)
+            throw new InvalidOperationException($"{options.CheckpointFolder} holds a {state.Stage} checkpoint, not {stage.Name}");
+        if (state.Seed != options.Seed || state.BatchSize != options.BatchSize)
+            throw new InvalidOperationException($"{options.CheckpointFolder} was trained with seed {state.Seed} and batch {state.BatchSize}; resume with the same (asked: seed {options.Seed}, batch {options.BatchSize})");
+        Models.Weights.Safetensors.LoadInto(Path.Combine(options.CheckpointFolder, WeightsFile), stage.Trainable.state_dict());
+        optimizer.Load(Path.Combine(options.CheckpointFolder, OptimizerFile));
+        ema.Load(Path.Combine(options.CheckpointFolder, EmaFile));
+        progress.WriteLine($"{stage.Name}: resuming from step {state.Step} ({state.TrainedSeconds / 60:F1} min trained)");
+        return state;
+    }
+
+    static void Save(ITrainingStage stage, TrainingOptions options, AdamW optimizer, ExponentialMovingAverage ema, CheckpointState state)
+    {
+        // Write everything beside, then swap in, so a kill mid-save leaves the previous checkpoint whole.
+        var folder = options.CheckpointFolder;
+        var files = new[] { WeightsFile, OptimizerFile, EmaFile, StateFile };
+        Models.Weights.Safetensors.Save(Path.Combine(folder, WeightsFile + ".tmp"), stage.Trainable.state_dict());
+        optimizer.Save(Path.Combine(folder, OptimizerFile + ".tmp"));
+        ema.Save(Path.Combine(folder, EmaFile + ".tmp"));
+        File.WriteAllText(Path.Combine(folder, StateFile + ".tmp"), JsonSerializer.Serialize(state));
+        foreach (var file in files) File.Move(Path.Combine(folder, file + ".tmp"), Path.Combine(folder, file), overwrite: true);
+
+        if (options.ModelFolder is null) return;
+        // Ship the EMA weights: swap them in, export, swap the training weights back.
+        var live = stage.Trainable.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
+        using (no_grad())
+        {
+            foreach (var (name, value) in stage.Trainable.state_dict()) value.copy_(ema.Shadow[name]);
+            stage.Export(options.ModelFolder);
+            foreach (var (name, value) in stage.Trainable.state_dict()) value.copy_(live[name]);
+        }
+        foreach (var t in live.Values) t.Dispose();
+    }
+
+    static string Bar(long step, long total)
+    {
+        int filled = (int)(20 * step / Math.Max(1, total));
+        return "[" + new string('#', filled) + new string('.', 20 - filled) + "]";
+    }
+}

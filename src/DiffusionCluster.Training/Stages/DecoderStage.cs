@@ -1,0 +1,68 @@
+using DiffusionCluster.Diffusion;
+using DiffusionCluster.Models.Cascade;
+using DiffusionCluster.Models.Configs;
+using DiffusionCluster.Models.Networks;
+using DiffusionCluster.Training.Loop;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DiffusionCluster.Training.Stages;
+
+/// The 64px unCLIP decoder: denoises renders conditioned on their own CLIP image embedding and their caption's
+/// tokens; both dropped together for 10% of rows (classifier-free guidance). v-prediction on a zero-terminal-SNR
+/// schedule with min-SNR-5 weighting, so the high-noise steps that decide layout and background get weight.
+public sealed class DecoderStage : ITrainingStage
+{
+    const double ConditionDropout = 0.1;
+    const double MinSnrGamma = 5;
+
+    readonly StageContext _context;
+    readonly UNet _unet;
+    readonly NoiseSchedule _schedule;
+
+    public DecoderStage(UNetConfig config, StageContext context)
+    {
+        if (config.ImageEmbedDim == 0 || config.LowResChannels != 0) throw new ArgumentException("the decoder stage trains an unCLIP U-Net (image_embed_dim > 0, no low-res input)");
+        Config = config;
+        _context = context;
+        _schedule = config.Diffusion.BuildSchedule();
+        _unet = new UNet(config);
+        _unet.to(context.Device);
+    }
+
+    public UNetConfig Config { get; }
+    public string Name => "decoder64";
+    public nn.Module Trainable => _unet;
+
+    public Tensor Loss(long step, int batchSize, Generator generator)
+    {
+        using var scope = NewDisposeScope();
+        var batch = ShapesBatch.Draw(batchSize, generator);
+        using var text = _context.EncodeText(batch.Captions);
+        var images = batch.Images(Config.SampleSize, _context.Device);
+        var imageEmbedding = _context.ImageEmbedding(Config.SampleSize == 64 ? images : batch.Images(64, _context.Device));
+        return DenoisingLoss.Compute(_unet, _schedule, images, new UNetConditioning(text, imageEmbedding), ConditionDropout, MinSnrGamma, generator)
+            .MoveToOuterDisposeScope();
+    }
+
+    public void Export(string modelFolder) => CascadeFolder.Save(modelFolder, CascadeFolder.Decoder64, Config, _unet);
+}
+
+/// The denoising objective shared by the image stages: draw t and noise, predict, weight by min-SNR.
+internal static class DenoisingLoss
+{
+    public static Tensor Compute(UNet unet, NoiseSchedule schedule, Tensor images, UNetConditioning conditioning, double dropout, double gamma, Generator generator)
+    {
+        using var scope = NewDisposeScope();
+        int batch = (int)images.shape[0];
+        var device = images.device;
+        var t = randint(0, schedule.Length, new long[] { batch }, dtype: int64, generator: generator).to(device);
+        var noise = randn(images.shape, generator: generator).to(device);
+        var alphaBar = schedule.AlphaBarFor(t, 4, device);
+        var noised = NoiseSchedule.AddNoise(images, noise, alphaBar);
+        var drop = StageContext.DropMask(batch, dropout, generator, device);
+        var prediction = unet.forward(noised, t, conditioning with { DropConditioning = drop });
+        var target = Parameterization.Target(unet.Config.Diffusion.Prediction, images, noise, alphaBar);
+        return StageContext.MinSnrLoss(prediction[.., ..(int)images.shape[1]], target, alphaBar, gamma).MoveToOuterDisposeScope();
+    }
+}

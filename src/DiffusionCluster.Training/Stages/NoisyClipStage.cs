@@ -1,0 +1,74 @@
+using DiffusionCluster.Diffusion;
+using DiffusionCluster.Models.Cascade;
+using DiffusionCluster.Models.Configs;
+using DiffusionCluster.Models.Networks;
+using DiffusionCluster.Training.Loop;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace DiffusionCluster.Training.Stages;
+
+/// GLIDE's noise-aware CLIP: an image tower that sees x_t (noised with the 64px decoder's schedule) and t,
+/// trained contrastively against the frozen CLIP text tower, so CLIP guidance has a meaningful gradient at
+/// every noise level.
+public sealed class NoisyClipStage : ITrainingStage
+{
+    readonly StageContext _context;
+    readonly NoisyTower _tower;
+    readonly NoiseSchedule _schedule;
+
+    public NoisyClipStage(ImageEncoderConfig config, StageContext context)
+    {
+        if (!config.TimeConditioned) throw new ArgumentException("the noise-aware image encoder must be time_conditioned");
+        Config = config;
+        _context = context;
+        _schedule = CascadeDefaults.Decoder64.Diffusion.BuildSchedule();
+        _tower = new NoisyTower(new ImageEncoder(config));
+        _tower.to(context.Device);
+    }
+
+    public ImageEncoderConfig Config { get; }
+    public string Name => "noisy-clip";
+    public nn.Module Trainable => _tower;
+
+    public Tensor Loss(long step, int batchSize, Generator generator)
+    {
+        using var scope = NewDisposeScope();
+        var batch = ShapesBatch.Draw(batchSize, generator);
+        using var text = _context.EncodeText(batch.Captions);
+        var images = batch.Images(Config.ImageSize, _context.Device);
+        var t = randint(0, _schedule.Length, new long[] { batchSize }, dtype: int64, generator: generator).to(_context.Device);
+        var noise = randn(images.shape, generator: generator).to(_context.Device);
+        var noised = NoiseSchedule.AddNoise(images, noise, _schedule.AlphaBarFor(t, 4, _context.Device));
+        return _tower.ContrastiveLoss(noised, t, text.Pooled).MoveToOuterDisposeScope();
+    }
+
+    public void Export(string modelFolder) => CascadeFolder.Save(modelFolder, CascadeFolder.NoisyImageEncoder, Config, _tower.Encoder);
+
+    sealed class NoisyTower : nn.Module
+    {
+        readonly ImageEncoder _encoder;
+        readonly Parameter _logitScale;
+
+        public NoisyTower(ImageEncoder encoder) : base(nameof(NoisyTower))
+        {
+            _encoder = encoder;
+            _logitScale = nn.Parameter(tensor((float)Math.Log(1 / 0.07)));
+            RegisterComponents();
+        }
+
+        public ImageEncoder Encoder => _encoder;
+
+        public Tensor ContrastiveLoss(Tensor noised, Tensor t, Tensor textEmbedding)
+        {
+            using var scope = NewDisposeScope();
+            var zi = F.normalize(_encoder.forward(noised, t), dim: -1);
+            var zt = F.normalize(textEmbedding, dim: -1);
+            var logits = _logitScale.exp().clamp_max(100) * zi.matmul(zt.t());
+            var labels = arange(logits.shape[0], dtype: int64, device: logits.device);
+            return ((F.cross_entropy(logits, labels) + F.cross_entropy(logits.t(), labels)) / 2).MoveToOuterDisposeScope();
+        }
+    }
+}

@@ -1,0 +1,64 @@
+using DiffusionCluster.Models.Cascade;
+using DiffusionCluster.Models.Networks;
+using DiffusionCluster.Models.Text;
+using DiffusionCluster.Shapes;
+using TorchSharp;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace DiffusionCluster.Training.Stages;
+
+/// What the stages after CLIP share: the model folder, the device, and CLIP's frozen text (and image) towers.
+public sealed class StageContext
+{
+    public StageContext(string modelFolder, Device device, bool needsImageEncoder)
+    {
+        ModelFolder = modelFolder;
+        Device = device;
+        Tokenizer = CascadeFolder.LoadTokenizer(modelFolder);
+        TextEncoder = Frozen(CascadeFolder.LoadTextEncoder(modelFolder, device));
+        if (needsImageEncoder) ImageEncoder = Frozen(CascadeFolder.LoadImageEncoder(modelFolder, device: device));
+    }
+
+    public string ModelFolder { get; }
+    public Device Device { get; }
+    public TextTokenizer Tokenizer { get; }
+    public TextTransformer TextEncoder { get; }
+    public ImageEncoder? ImageEncoder { get; }
+
+    public TextEncoding EncodeText(IReadOnlyList<string> captions)
+    {
+        using var _ = no_grad();
+        using var tokens = Tokenizer.EncodeBatch(captions, Device);
+        return TextEncoder.forward(tokens);
+    }
+
+    /// CLIP image embeddings of 64px images, normalised into the space the prior and decoder work in.
+    public Tensor ImageEmbedding(Tensor images64)
+    {
+        using var _ = no_grad();
+        using var raw = ImageEncoder!.forward(images64);
+        return ClipSpace.Normalise(raw);
+    }
+
+    static T Frozen<T>(T module) where T : nn.Module
+    {
+        module.eval();
+        foreach (var p in module.parameters()) p.requires_grad = false;
+        return module;
+    }
+
+    /// Which rows drop their conditioning (classifier-free guidance training).
+    public static Tensor DropMask(int batchSize, double probability, Generator generator, Device device) =>
+        (rand(new long[] { batchSize }, generator: generator) < probability).to(device);
+
+    /// Min-SNR-gamma weighting (Hang et al.) for v-prediction: min(SNR, gamma) / (SNR + 1) per sample.
+    public static Tensor MinSnrLoss(Tensor prediction, Tensor target, Tensor alphaBar, double gamma)
+    {
+        using var scope = NewDisposeScope();
+        var snr = alphaBar / (1 - alphaBar).clamp_min(1e-8);
+        var weight = snr.clamp_max(gamma) / (snr + 1);
+        var perSample = F.mse_loss(prediction, target, reduction: nn.Reduction.None).mean(new long[] { 1, 2, 3 });
+        return (weight.flatten() * perSample).mean().MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,23 @@
+using DiffusionCluster.Models.Cascade;
+using DiffusionCluster.Models.Configs;
+using DiffusionCluster.Training.Loop;
+using static TorchSharp.torch;
+
+namespace DiffusionCluster.Training.Stages;
+
+/// Builds a stage by name with the cascade's default sizes. Stages after CLIP read CLIP from the model folder.
+public static class StageFactory
+{
+    public static readonly string[] Names = ["clip", "noisy-clip", "prior", "decoder64", "sr256", "sr1024"];
+
+    public static ITrainingStage Create(string name, string modelFolder, Device device) => name switch
+    {
+        "clip" => new ClipStage(CascadeDefaults.TextEncoder, CascadeDefaults.ImageEncoder, CascadeFolder.Path(modelFolder, CascadeFolder.TextEncoder), device),
+        "noisy-clip" => new NoisyClipStage(CascadeDefaults.NoisyImageEncoder, new StageContext(modelFolder, device, needsImageEncoder: false)),
+        "prior" => new PriorStage(CascadeDefaults.Prior, new StageContext(modelFolder, device, needsImageEncoder: true)),
+        "decoder64" => new DecoderStage(CascadeDefaults.Decoder64, new StageContext(modelFolder, device, needsImageEncoder: true)),
+        "sr256" => new SuperResolutionStage("sr256", CascadeDefaults.Sr256, lowSize: 64, crop: 64, maxAugmentationLevel: 500, new StageContext(modelFolder, device, needsImageEncoder: false)),
+        "sr1024" => new SuperResolutionStage("sr1024", CascadeDefaults.Sr1024, lowSize: 256, crop: 128, maxAugmentationLevel: 500, new StageContext(modelFolder, device, needsImageEncoder: false)),
+        _ => throw new ArgumentException($"unknown stage \"{name}\"; known: {string.Join(", ", Names)}"),
+    };
+}

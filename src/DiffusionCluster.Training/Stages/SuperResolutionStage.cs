@@ -1,0 +1,71 @@
+using DiffusionCluster.Diffusion;
+using DiffusionCluster.Models.Cascade;
+using DiffusionCluster.Models.Configs;
+using DiffusionCluster.Models.Networks;
+using DiffusionCluster.Shapes;
+using DiffusionCluster.Training.Loop;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DiffusionCluster.Training.Stages;
+
+/// A super-resolution stage (SR3 / Imagen style): trained on crops of the exact high-resolution render (as
+/// DALL-E 2 trained its largest SR on quarter-size crops), conditioned on the same window of the exact
+/// low-resolution render, noised to a random augmentation level it is told, and on the caption's tokens.
+public sealed class SuperResolutionStage : ITrainingStage
+{
+    const double ConditionDropout = 0.1;
+    const double MinSnrGamma = 5;
+
+    readonly StageContext _context;
+    readonly UNet _unet;
+    readonly NoiseSchedule _schedule;
+
+    /// name: "sr256" or "sr1024"; lowSize: the input resolution; crop: the training window at output resolution.
+    public SuperResolutionStage(string name, UNetConfig config, int lowSize, int crop, int maxAugmentationLevel, StageContext context)
+    {
+        if (config.LowResChannels == 0) throw new ArgumentException($"{name} needs a U-Net with low_res_channels > 0");
+        int factor = config.SampleSize / lowSize;
+        if (factor * lowSize != config.SampleSize || crop % factor != 0 || crop % config.SizeMultiple != 0 || crop > config.SampleSize)
+            throw new ArgumentException($"{name}: crop {crop} must divide by the upscale factor {factor} and by {config.SizeMultiple}, and fit in {config.SampleSize}");
+        Name = name;
+        Config = config;
+        LowSize = lowSize;
+        Crop = crop;
+        MaxAugmentationLevel = maxAugmentationLevel;
+        _context = context;
+        _schedule = config.Diffusion.BuildSchedule();
+        _unet = new UNet(config);
+        _unet.to(context.Device);
+    }
+
+    public string Name { get; }
+    public UNetConfig Config { get; }
+    public int LowSize { get; }
+    public int Crop { get; }
+    public int MaxAugmentationLevel { get; }
+    public nn.Module Trainable => _unet;
+
+    public Tensor Loss(long step, int batchSize, Generator generator)
+    {
+        using var scope = NewDisposeScope();
+        var batch = ShapesBatch.Draw(batchSize, generator);
+        using var text = _context.EncodeText(batch.Captions);
+        int factor = Config.SampleSize / LowSize, lowCrop = Crop / factor;
+        var corners = randint(0, (Config.SampleSize - Crop) / factor + 1, new long[] { batchSize, 2 }, dtype: int64, generator: generator).data<long>().ToArray();
+        var high = new List<Tensor>();
+        var low = new List<Tensor>();
+        for (int i = 0; i < batchSize; i++)
+        {
+            int x = (int)corners[2 * i], y = (int)corners[2 * i + 1];
+            high.Add(Renderer.RenderTensor(batch.Scenes[i], Config.SampleSize, x * factor, y * factor, Crop, Crop));
+            low.Add(Renderer.RenderTensor(batch.Scenes[i], LowSize, x, y, lowCrop, lowCrop));
+        }
+        var images = stack(high.ToArray()).to(_context.Device);
+        var (lowNoised, levels) = NoiseAugmentation.Random(stack(low.ToArray()).to(_context.Device), _schedule, MaxAugmentationLevel, generator);
+        var conditioning = new UNetConditioning(text, LowRes: lowNoised, AugmentationLevel: levels);
+        return DenoisingLoss.Compute(_unet, _schedule, images, conditioning, ConditionDropout, MinSnrGamma, generator).MoveToOuterDisposeScope();
+    }
+
+    public void Export(string modelFolder) => CascadeFolder.Save(modelFolder, Name, Config, _unet);
+}

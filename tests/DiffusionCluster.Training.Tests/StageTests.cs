@@ -1,0 +1,56 @@
+using DiffusionCluster.Training.Loop;
+using DiffusionCluster.Training.Stages;
+using static TorchSharp.torch;
+
+namespace DiffusionCluster.Training.Tests;
+
+public sealed class StageTests : IDisposable
+{
+    readonly TinyCascade _cascade = new();
+
+    public void Dispose() => _cascade.Dispose();
+
+    public static TheoryData<string> Stages => new() { "clip", "noisy-clip", "prior", "decoder64", "sr256" };
+
+    ITrainingStage Create(string name)
+    {
+        manual_seed(1);
+        return name switch
+        {
+            "clip" => new ClipStage(TinyCascade.Text, TinyCascade.Image, Path.Combine(_cascade.Root, "vocab"), CPU),
+            "noisy-clip" => new NoisyClipStage(TinyCascade.Image with { TimeConditioned = true }, _cascade.Context(false)),
+            "prior" => new PriorStage(TinyCascade.Prior, _cascade.Context(true)),
+            "decoder64" => new DecoderStage(TinyCascade.Decoder, _cascade.Context(true)),
+            _ => new SuperResolutionStage("sr256", TinyCascade.Sr, lowSize: 64, crop: 64, maxAugmentationLevel: 500, _cascade.Context(false)),
+        };
+    }
+
+    [Theory]
+    [MemberData(nameof(Stages))]
+    public void Training_lowers_the_loss_on_a_fixed_batch(string name)
+    {
+        var stage = Create(name);
+        var optimizer = new Optimization.AdamW(stage.Trainable.named_parameters());
+        double Loss()
+        {
+            using var generator = new TorchSharp.torch.Generator(5);
+            using var loss = stage.Loss(0, 8, generator);
+            return loss.item<float>();
+        }
+        double first = Loss();
+        for (int i = 0; i < 15; i++)
+        {
+            using var scope = NewDisposeScope();
+            using var generator = new TorchSharp.torch.Generator(5);
+            var loss = stage.Loss(0, 8, generator);
+            optimizer.ZeroGrad();
+            loss.backward();
+            optimizer.ClipGradients(1.0);
+            optimizer.Step(1e-3);
+        }
+        double last = Loss();
+
+        Assert.True(double.IsFinite(last), $"{name}: loss {last}");
+        Assert.True(last < first, $"{name}: loss went from {first} to {last}");
+    }
+}
