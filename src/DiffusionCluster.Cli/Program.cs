@@ -8,6 +8,12 @@ const string Usage = $"""
       generate "<prompt>" [--size 64|256|1024] [--seed N] [--out FILE.png] [--model DIR] [--device cpu|cuda[:N]]
           runs the whole cascade in this process and writes a PNG
     {StageOptions.Help}
+      eval [--prompts FILE.jsonl] [--limit N] [--batch N] [--no-sr] [--out DIR] [--model DIR] [stage options]
+          ShapeBench: generates each prompt, scores it with the scene parser and CLIP, measures the SR stages
+          against exact renders; writes results.json, report.md and grid.png
+      eval write-dev [FILE]
+          writes the dev prompt set (held-out compositions) to shapebench/dev.jsonl
+
       train clip|noisy-clip|prior|decoder64|sr256|sr1024 [--model DIR] [--checkpoints DIR]
             [--steps N] [--batch N] [--lr X] [--seed N] [--device cpu|cuda[:N]] [--time-limit-minutes M] [--threads N]
           trains one stage (resuming from its checkpoint folder) and exports it into the model folder
@@ -34,6 +40,7 @@ try
         "bench" => BenchCommand.Run(arguments),
         "train" => TrainCommand.Run(arguments),
         "generate" => GenerateCommand.Run(arguments),
+        "eval" => EvalCommand.Run(arguments),
         _ => throw new UsageException($"unknown command \"{args[0]}\""),
     };
 }

@@ -1,0 +1,50 @@
+using System.Text.Json;
+using DiffusionCluster.Cli.Infrastructure;
+using DiffusionCluster.Models;
+using DiffusionCluster.Models.Cascade;
+using DiffusionCluster.Models.Imaging;
+using DiffusionCluster.Training.Evaluation;
+
+namespace DiffusionCluster.Cli.Commands;
+
+/// `eval`: ShapeBench on a prompt file (the dev set by default); writes results.json, report.md and grid.png.
+/// `eval write-dev FILE` writes the dev prompt set.
+public static class EvalCommand
+{
+    public const string DevSet = "shapebench/dev.jsonl";
+
+    public static int Run(Arguments args)
+    {
+        if (args.Positionals.FirstOrDefault() == "write-dev")
+        {
+            var path = args.Positionals.ElementAtOrDefault(1) ?? DevSet;
+            args.RejectUnknown();
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+            BenchPrompt.Write(path, BenchPrompt.DevSet());
+            Console.WriteLine($"wrote {path}");
+            return 0;
+        }
+        var promptFile = args.Text("prompts", DevSet);
+        var model = args.Text("model", "models/shapes-cascade");
+        var device = DeviceOption.Parse(args.Text("device", "cpu"));
+        var output = args.Text("out", "eval/shapebench");
+        int limit = args.Int("limit", int.MaxValue, 1, int.MaxValue);
+        var options = new ShapeBenchRunner.Options(BatchSize: args.Int("batch", 10, 1, 256), RunSuperResolution: !args.Flag("no-sr"));
+        var sampling = StageOptions.Request(args, "-");
+        args.RejectUnknown();
+
+        var prompts = BenchPrompt.Read(promptFile).Take(limit).ToList();
+        if (prompts.Count < 2) throw new ArgumentException($"{promptFile} has {prompts.Count} prompt(s); ShapeBench needs at least 2");
+        var pipeline = new CascadePipeline(model, device);
+        var clipImage = CascadeFolder.LoadImageEncoder(model, device: device);
+        var (report, grid) = new ShapeBenchRunner(pipeline, clipImage, Console.Error).Run(promptFile, prompts, sampling, options);
+
+        Directory.CreateDirectory(output);
+        using (grid) File.WriteAllBytes(Path.Combine(output, "grid.png"), Png.Encode(grid));
+        File.WriteAllText(Path.Combine(output, "results.json"), JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        var markdown = report.ToMarkdown("grid.png");
+        File.WriteAllText(Path.Combine(output, "report.md"), markdown);
+        Console.WriteLine(markdown);
+        return 0;
+    }
+}

@@ -1,0 +1,122 @@
+using System.Diagnostics;
+using DiffusionCluster.Models.Cascade;
+using DiffusionCluster.Models.Networks;
+using DiffusionCluster.Shapes;
+using TorchSharp;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace DiffusionCluster.Training.Evaluation;
+
+/// Runs ShapeBench: generates every prompt at 64 px with the cascade's own stages (batched), scores the
+/// pictures with the scene parser and with CLIP, measures the SR stages against exact renders, and keeps
+/// the pictures for a grid a person can look at.
+public sealed class ShapeBenchRunner(CascadePipeline pipeline, ImageEncoder clipImage, TextWriter log)
+{
+    public sealed record Options(int BatchSize = 10, int GridRows = 6, int SrImages256 = 12, int SrImages1024 = 3, bool RunSuperResolution = true);
+
+    public (ShapeBenchReport Report, Tensor Grid) Run(string promptFile, IReadOnlyList<BenchPrompt> prompts, GenerationRequest sampling, Options options)
+    {
+        using var _ = no_grad();
+        var device = pipeline.Device;
+        var generated = new List<Tensor>();
+        var clock = Stopwatch.StartNew();
+        for (int start = 0; start < prompts.Count; start += options.BatchSize)
+        {
+            var batch = prompts.Skip(start).Take(options.BatchSize).ToList();
+            var seeds = batch.Select(p => (ulong)p.Id).ToList();
+            using var batchText = pipeline.Text.Encode(batch.Select(p => p.Prompt).ToList());
+            using var embedding = pipeline.Prior.Sample(batchText, seeds, sampling.Prior);
+            using var images = pipeline.Decoder.Sample(batchText, embedding, null, seeds, sampling.Decoder);
+            generated.AddRange(images.unbind(0).Select(i => i.clone().DetachFromDisposeScope()));
+            log.WriteLine($"shapebench: generated {Math.Min(start + options.BatchSize, prompts.Count)}/{prompts.Count}");
+        }
+        double secondsPerImage = clock.Elapsed.TotalSeconds / prompts.Count;
+
+        using var scope = NewDisposeScope();
+        var renders = stack(prompts.Select(p => Renderer.RenderTensor(p.Scene, 64)).ToArray()).to(device);
+        var generatedBatch = stack(generated.ToArray());
+        using var text = pipeline.Text.Encode(prompts.Select(p => p.Prompt).ToList());
+        var generatedEmbedding = clipImage.forward(generatedBatch);
+        var renderEmbedding = clipImage.forward(renders);
+        var clipGenerated = ClipSpace.Cosine(generatedEmbedding, text.Pooled) * 100;
+        var clipRenders = ClipSpace.Cosine(renderEmbedding, text.Pooled) * 100;
+        var similarity = F.normalize(text.Pooled, dim: -1).matmul(F.normalize(renderEmbedding, dim: -1).t());
+        double retrieval = (similarity.argmax(1) == arange(prompts.Count, device: device)).to(float32).mean().item<float>();
+        double frechet = FrechetDistance.Compute(F.normalize(generatedEmbedding, dim: -1).cpu(), F.normalize(renderEmbedding, dim: -1).cpu());
+
+        var results = new List<PromptResult>();
+        var clipScores = clipGenerated.cpu().data<float>().ToArray();
+        for (int i = 0; i < prompts.Count; i++)
+        {
+            var score = CaptionScore.Of(prompts[i].Caption, SceneParser.Parse(generated[i]));
+            results.Add(new PromptResult(prompts[i].Id, prompts[i].Prompt, score.Objects, score.FullyCorrect, score.ColourFound,
+                score.ShapeCorrect, score.SizeCorrect, score.PositionCorrect, score.CountCorrect, clipScores[i]));
+        }
+
+        var superResolution = new List<SuperResolutionQuality>();
+        Tensor? up256 = null, up1024 = null;
+        int rows = Math.Min(options.GridRows, prompts.Count);
+        if (options.RunSuperResolution)
+        {
+            superResolution.Add(MeasureSr(pipeline.Sr256, prompts.Take(options.SrImages256).ToList(), 64, 256, sampling.Sr256));
+            superResolution.Add(MeasureSr(pipeline.Sr1024, prompts.Take(options.SrImages1024).ToList(), 256, 1024, sampling.Sr1024));
+            // The grid's cascade column: SR of the generated 64 px pictures.
+            var seeds = prompts.Take(rows).Select(p => (ulong)p.Id).ToList();
+            using var gridText = pipeline.Text.Encode(prompts.Take(rows).Select(p => p.Prompt).ToList());
+            up256 = pipeline.Sr256.Sample(gridText, null, generatedBatch[..rows], seeds, sampling.Sr256);
+            up1024 = Sample1024InPieces(gridText, up256, seeds, sampling.Sr1024);
+            log.WriteLine("shapebench: super-resolution done");
+        }
+
+        var gridImages = new List<Tensor>();
+        for (int r = 0; r < rows; r++)
+        {
+            gridImages.Add(F.interpolate(generatedBatch[r..(r + 1)], new long[] { 256, 256 }, mode: InterpolationMode.Nearest)[0]);
+            if (up256 is not null) gridImages.Add(up256[r]);
+            if (up1024 is not null) gridImages.Add(F.avg_pool2d(up1024[r..(r + 1)], 4)[0]);
+            gridImages.Add(Renderer.RenderTensor(prompts[r].Scene, 256).to(device));
+        }
+        var grid = Models.Imaging.Png.Grid(gridImages, up256 is null ? 2 : 4);
+
+        var byCount = results.GroupBy(r => r.Objects).OrderBy(g => g.Key)
+            .ToDictionary(g => g.Key == 1 ? "1 object" : $"{g.Key} objects", g => ShapeBenchReport.Summarise(g.ToList()));
+        var report = new ShapeBenchReport(promptFile, prompts.Count, byCount, ShapeBenchReport.Summarise(results),
+            clipScores.Average(), clipRenders.mean().item<float>(), frechet, retrieval, superResolution, secondsPerImage, results);
+        foreach (var t in generated) t.Dispose();
+        return (report, grid.MoveToOuterDisposeScope());
+    }
+
+    /// One image at a time: a 1024 px batch would hold several hundred MB of activations per row.
+    Tensor Sample1024InPieces(TextEncoding text, Tensor lowRes, IReadOnlyList<ulong> seeds, StageSampling sampling)
+    {
+        var pieces = new List<Tensor>();
+        for (int i = 0; i < seeds.Count; i++)
+        {
+            using var one = new TextEncoding(text.Tokens[i..(i + 1)], text.Mask[i..(i + 1)], text.Pooled[i..(i + 1)]);
+            pieces.Add(pipeline.Sr1024.Sample(one, null, lowRes[i..(i + 1)], [seeds[i]], sampling));
+        }
+        return cat(pieces.ToArray());
+    }
+
+    SuperResolutionQuality MeasureSr(ImageStage stage, IReadOnlyList<BenchPrompt> prompts, int lowSize, int highSize, StageSampling sampling)
+    {
+        using var scope = NewDisposeScope();
+        double psnr = 0, ssim = 0, bicubicPsnr = 0, bicubicSsim = 0;
+        foreach (var p in prompts)
+        {
+            using var text = pipeline.Text.Encode([p.Prompt]);
+            var low = Renderer.RenderTensor(p.Scene, lowSize).unsqueeze(0).to(pipeline.Device);
+            var truth = Renderer.RenderTensor(p.Scene, highSize).unsqueeze(0).to(pipeline.Device);
+            var output = stage.Sample(text, null, low, [(ulong)p.Id], sampling);
+            var bicubic = ImageQuality.Bicubic(low, highSize);
+            psnr += ImageQuality.Psnr(output, truth);
+            ssim += ImageQuality.Ssim(output, truth);
+            bicubicPsnr += ImageQuality.Psnr(bicubic, truth);
+            bicubicSsim += ImageQuality.Ssim(bicubic, truth);
+        }
+        int n = Math.Max(1, prompts.Count);
+        log.WriteLine($"shapebench: {stage.Name} measured on {prompts.Count} images");
+        return new SuperResolutionQuality(stage.Name, prompts.Count, psnr / n, ssim / n, bicubicPsnr / n, bicubicSsim / n);
+    }
+}
