@@ -16,8 +16,10 @@ public static class TorchRuntime
     internal static void OnLoad() => Initialise();
 
     /// - oneDNN (MKLDNN) off: on this project's CPU machines (AMD EPYC, AVX-512) libtorch 2.10's oneDNN 3.7.1
-    ///   convolution backward returned NaN gradients intermittently (a few runs in ten of a conv-conv-loss
-    ///   loop; zero with oneDNN off), which killed U-Net training at step 2. libtorch's native kernels are used.
+    ///   convolution backward returned NaN gradients intermittently (and different finite ones, against
+    ///   libtorch's native kernels, in about a third of small conv-norm-conv trials), which killed U-Net
+    ///   training at step 2; its forward pass was wrong too (a small U-Net's output off by 0.17 where
+    ///   libtorch's native kernels match a float64 run to 1e-6). libtorch's native kernels are used.
     /// - NNPACK off: on CPUs it does not support, libtorch tries it on convolutions and prints "Could not
     ///   initialize NNPACK! Reason: Unsupported hardware." dozens of times per run.
     /// Does nothing where libtorch lacks these C++ symbols (another build).

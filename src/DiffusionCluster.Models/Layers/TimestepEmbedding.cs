@@ -23,7 +23,7 @@ internal sealed class TimestepEmbedding : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor timesteps)
     {
         using var scope = NewDisposeScope();
-        return _out.forward(F.silu(_in.forward(Sinusoidal(timesteps, _features)))).MoveToOuterDisposeScope();
+        return _out.forward(F.silu(_in.forward(Sinusoidal(timesteps, _features).to(_in.weight!.dtype)))).MoveToOuterDisposeScope();
     }
 
     /// [cos(t f_i), sin(t f_i)] with f_i = 10000^(-i/half), as in the Transformer and DDPM.
