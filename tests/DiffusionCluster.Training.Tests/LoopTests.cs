@@ -49,6 +49,21 @@ public sealed class LoopTests : IDisposable
     }
 
     [Fact]
+    public void Export_only_rewrites_the_model_folder_from_the_checkpoint()
+    {
+        var options = _cascade.Options("prior", 2);
+        TrainingLoop.Run(Prior(), options, TextWriter.Null);
+        var weights = Path.Combine(_cascade.ModelFolder, "prior", "model.safetensors");
+        File.Delete(weights);
+
+        var state = TrainingLoop.Export(Prior(), options, TextWriter.Null);
+
+        Assert.Equal(2, state.Step);
+        Assert.True(File.Exists(weights));
+        Assert.Contains(Safetensors.ReadHeader(weights).Entries, e => e.Dtype == "F16");
+    }
+
+    [Fact]
     public void Resuming_with_another_batch_size_is_refused()
     {
         var options = _cascade.Options("prior", 2);

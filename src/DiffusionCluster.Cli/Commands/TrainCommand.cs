@@ -32,9 +32,15 @@ public static class TrainCommand
                 ? TimeSpan.FromMinutes(args.Double("time-limit-minutes", 0, 0.01, 100_000))
                 : null,
         };
+        bool exportOnly = args.Flag("export-only");
         args.RejectUnknown();
 
         var stage = StageFactory.Create(stageName, model, device);
+        if (exportOnly)
+        {
+            TrainingLoop.Export(stage, options, Console.Out);
+            return 0;
+        }
         var result = TrainingLoop.Run(stage, options, Console.Out);
         Console.WriteLine($"{stageName}: step {result.Step}/{options.Steps}, last loss {result.LastLoss:F4}, {result.TrainedSeconds / 60:F1} min trained{(result.Finished ? "" : " (stopped at the time limit; run again to resume)")}");
         return 0;

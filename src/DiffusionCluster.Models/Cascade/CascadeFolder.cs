@@ -37,10 +37,10 @@ public static class CascadeFolder
     public static UNet LoadUNet(string modelFolder, string component, Device? device = null) =>
         Component.Load<UNetConfig, UNet>(Path(modelFolder, component), c => new UNet(c), device);
 
-    /// Saves one component and records it in model_index.json.
+    /// Saves one component (weights in float16: the bundled cascade must stay small) and records it in model_index.json.
     public static void Save<TConfig>(string modelFolder, string component, TConfig config, nn.Module module) where TConfig : INetworkConfig
     {
-        Component.Save(Path(modelFolder, component), config, module);
+        Component.Save(Path(modelFolder, component), config, module, ScalarType.Float16);
         ModelIndex.ReadOrEmpty(modelFolder, ClassName).With(component, module.GetType().Name).Write(modelFolder);
     }
 }

@@ -45,8 +45,13 @@ public sealed class CascadePipeline(string modelFolder, Device device)
     public (Tensor Image, IReadOnlyList<StageTiming> Timings) Generate(GenerationRequest request,
         Action<string, int, int>? progress = null, CancellationToken cancellation = default)
     {
+        // Every check before any stage runs, so a bad option never costs the stages before it.
         request.ValidateSize();
         Text.Validate(request.Prompt);
+        request.Prior.Validate("prior", Prior.TrainTimesteps);
+        request.Decoder.Validate("decoder", Decoder.TrainTimesteps);
+        if (request.Size >= 256) request.Sr256.Validate("sr256", Sr256.TrainTimesteps);
+        if (request.Size >= 1024) request.Sr1024.Validate("sr1024", Sr1024.TrainTimesteps);
         var timings = new List<StageTiming>();
         var seeds = new[] { request.Seed };
         var clock = Stopwatch.StartNew();

@@ -10,11 +10,15 @@ public static class Component
     public const string ConfigFile = "config.json";
     public const string WeightsFile = "model.safetensors";
 
-    public static void Save<TConfig>(string folder, TConfig config, nn.Module module) where TConfig : INetworkConfig
+    /// storage: the dtype floating-point weights are written in (F16 halves a folder; loading converts back).
+    public static void Save<TConfig>(string folder, TConfig config, nn.Module module, ScalarType? storage = null) where TConfig : INetworkConfig
     {
         Directory.CreateDirectory(folder);
         ConfigJson.Write(Path.Combine(folder, ConfigFile), config);
-        Safetensors.Save(Path.Combine(folder, WeightsFile), module.state_dict());
+        using var scope = NewDisposeScope();
+        var weights = module.state_dict().ToDictionary(kv => kv.Key,
+            kv => storage is { } dtype && kv.Value.is_floating_point() ? kv.Value.detach().to(dtype) : kv.Value);
+        Safetensors.Save(Path.Combine(folder, WeightsFile), weights);
     }
 
     public static TConfig ReadConfig<TConfig>(string folder) where TConfig : INetworkConfig =>

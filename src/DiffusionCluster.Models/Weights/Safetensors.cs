@@ -20,6 +20,11 @@ public static class Safetensors
         [ScalarType.Byte] = "U8", [ScalarType.Bool] = "BOOL",
     };
 
+    static readonly Dictionary<string, ScalarType> FloatTypes = new()
+    {
+        ["F32"] = ScalarType.Float32, ["F16"] = ScalarType.Float16, ["BF16"] = ScalarType.BFloat16, ["F64"] = ScalarType.Float64,
+    };
+
     /// One tensor's entry in the header.
     public sealed record Entry(string Name, string Dtype, long[] Shape, long Begin, long End);
 
@@ -113,7 +118,8 @@ public static class Safetensors
                 throw new ModelFormatException(path, $"tensor {name} is missing (expected shape [{string.Join(", ", tensor.shape)}])");
             if (!entry.Shape.SequenceEqual(tensor.shape))
                 throw new ModelFormatException(path, $"tensor {name} has shape [{string.Join(", ", entry.Shape)}]; expected [{string.Join(", ", tensor.shape)}]");
-            if (entry.Dtype != DtypeNames[tensor.dtype])
+            // Floating-point weights convert (a folder may store F16 to halve its size); anything else must match.
+            if (entry.Dtype != DtypeNames[tensor.dtype] && !(FloatTypes.ContainsKey(entry.Dtype) && tensor.is_floating_point()))
                 throw new ModelFormatException(path, $"tensor {name} has dtype {entry.Dtype}; expected {DtypeNames[tensor.dtype]}");
         }
         var unexpected = entries.Select(e => e.Name).Where(n => !destination.ContainsKey(n)).ToList();
@@ -128,7 +134,7 @@ public static class Safetensors
                 var bytes = new byte[entry.End - entry.Begin];
                 stream.Position = dataStart + entry.Begin;
                 stream.ReadExactly(bytes);
-                using var loaded = empty(tensor.shape, tensor.dtype);
+                using var loaded = empty(tensor.shape, FloatTypes.GetValueOrDefault(entry.Dtype, tensor.dtype));
                 loaded.bytes = bytes;
                 tensor.copy_(loaded);
             }

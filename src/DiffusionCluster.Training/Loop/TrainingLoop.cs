@@ -76,6 +76,19 @@ public static class TrainingLoop
         return new Result(step, lastLoss, trainedBefore + clock.Elapsed.TotalSeconds, step >= options.Steps);
     }
 
+    /// Writes a checkpoint's EMA weights into the model folder without training (e.g. after an export format change).
+    public static CheckpointState Export(ITrainingStage stage, TrainingOptions options, TextWriter progress)
+    {
+        if (options.ModelFolder is null) throw new ArgumentException("export needs a model folder");
+        var optimizer = new AdamW(stage.Trainable.named_parameters());
+        var ema = new ExponentialMovingAverage(stage.Trainable, options.EmaDecay);
+        var state = Resume(stage, options, optimizer, ema, progress)
+            ?? throw new InvalidOperationException($"{options.CheckpointFolder} holds no checkpoint to export");
+        ExportEma(stage, options.ModelFolder, ema);
+        progress.WriteLine($"{stage.Name}: exported the EMA weights of step {state.Step} to {options.ModelFolder}");
+        return state;
+    }
+
     static CheckpointState? Resume(ITrainingStage stage, TrainingOptions options, AdamW optimizer, ExponentialMovingAverage ema, TextWriter progress)
     {
         var statePath = Path.Combine(options.CheckpointFolder, StateFile);
@@ -104,13 +117,17 @@ public static class TrainingLoop
         File.WriteAllText(Path.Combine(folder, StateFile + ".tmp"), JsonSerializer.Serialize(state));
         foreach (var file in files) File.Move(Path.Combine(folder, file + ".tmp"), Path.Combine(folder, file), overwrite: true);
 
-        if (options.ModelFolder is null) return;
-        // Ship the EMA weights: swap them in, export, swap the training weights back.
+        if (options.ModelFolder is not null) ExportEma(stage, options.ModelFolder, ema);
+    }
+
+    /// Ship the EMA weights: swap them in, export, swap the training weights back.
+    static void ExportEma(ITrainingStage stage, string modelFolder, ExponentialMovingAverage ema)
+    {
         var live = stage.Trainable.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
         using (no_grad())
         {
             foreach (var (name, value) in stage.Trainable.state_dict()) value.copy_(ema.Shadow[name]);
-            stage.Export(options.ModelFolder);
+            stage.Export(modelFolder);
             foreach (var (name, value) in stage.Trainable.state_dict()) value.copy_(live[name]);
         }
         foreach (var t in live.Values) t.Dispose();

@@ -7,7 +7,6 @@ using DiffusionCluster.Training.Loop;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
-using F = TorchSharp.torch.nn.functional;
 
 namespace DiffusionCluster.Training.Stages;
 
@@ -74,20 +73,8 @@ internal sealed class ClipPair : nn.Module
 
     public Tensor ContrastiveLoss(Tensor tokens, Tensor images)
     {
-        using var scope = NewDisposeScope();
         using var text = _text.forward(tokens);
-        var logits = Similarities(text.Pooled, _image.forward(images));
-        var labels = arange(logits.shape[0], dtype: int64, device: logits.device);
-        var loss = (F.cross_entropy(logits, labels) + F.cross_entropy(logits.t(), labels)) / 2;
-        return loss.MoveToOuterDisposeScope();
-    }
-
-    /// [B_image, B_text] scaled cosine similarities; the scale is capped at 100 as in CLIP.
-    public Tensor Similarities(Tensor textEmbedding, Tensor imageEmbedding)
-    {
-        using var scope = NewDisposeScope();
-        var zt = F.normalize(textEmbedding, dim: -1);
-        var zi = F.normalize(imageEmbedding, dim: -1);
-        return (_logitScale.exp().clamp_max(100) * zi.matmul(zt.t())).MoveToOuterDisposeScope();
+        using var imageEmbedding = _image.forward(images);
+        return Contrastive.Loss(imageEmbedding, text.Pooled, _logitScale);
     }
 }

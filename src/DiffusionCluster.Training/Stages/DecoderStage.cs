@@ -56,7 +56,7 @@ internal static class DenoisingLoss
         using var scope = NewDisposeScope();
         int batch = (int)images.shape[0];
         var device = images.device;
-        var t = randint(0, schedule.Length, new long[] { batch }, dtype: int64, generator: generator).to(device);
+        var t = StageContext.Timesteps(batch, schedule, generator, device);
         var noise = randn(images.shape, generator: generator).to(device);
         var alphaBar = schedule.AlphaBarFor(t, 4, device);
         var noised = NoiseSchedule.AddNoise(images, noise, alphaBar);

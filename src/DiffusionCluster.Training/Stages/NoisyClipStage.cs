@@ -6,7 +6,6 @@ using DiffusionCluster.Training.Loop;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
-using F = TorchSharp.torch.nn.functional;
 
 namespace DiffusionCluster.Training.Stages;
 
@@ -39,7 +38,7 @@ public sealed class NoisyClipStage : ITrainingStage
         var batch = ShapesBatch.Draw(batchSize, generator);
         using var text = _context.EncodeText(batch.Captions);
         var images = batch.Images(Config.ImageSize, _context.Device);
-        var t = randint(0, _schedule.Length, new long[] { batchSize }, dtype: int64, generator: generator).to(_context.Device);
+        var t = StageContext.Timesteps(batchSize, _schedule, generator, _context.Device);
         var noise = randn(images.shape, generator: generator).to(_context.Device);
         var noised = NoiseSchedule.AddNoise(images, noise, _schedule.AlphaBarFor(t, 4, _context.Device));
         return _tower.ContrastiveLoss(noised, t, text.Pooled).MoveToOuterDisposeScope();
@@ -63,12 +62,8 @@ public sealed class NoisyClipStage : ITrainingStage
 
         public Tensor ContrastiveLoss(Tensor noised, Tensor t, Tensor textEmbedding)
         {
-            using var scope = NewDisposeScope();
-            var zi = F.normalize(_encoder.forward(noised, t), dim: -1);
-            var zt = F.normalize(textEmbedding, dim: -1);
-            var logits = _logitScale.exp().clamp_max(100) * zi.matmul(zt.t());
-            var labels = arange(logits.shape[0], dtype: int64, device: logits.device);
-            return ((F.cross_entropy(logits, labels) + F.cross_entropy(logits.t(), labels)) / 2).MoveToOuterDisposeScope();
+            using var imageEmbedding = _encoder.forward(noised, t);
+            return Contrastive.Loss(imageEmbedding, textEmbedding, _logitScale);
         }
     }
 }

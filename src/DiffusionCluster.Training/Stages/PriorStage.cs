@@ -39,7 +39,7 @@ public sealed class PriorStage : ITrainingStage
         var batch = ShapesBatch.Draw(batchSize, generator);
         using var text = _context.EncodeText(batch.Captions);
         var target = _context.ImageEmbedding(batch.Images(64, _context.Device));
-        var t = randint(0, _schedule.Length, new long[] { batchSize }, dtype: int64, generator: generator).to(_context.Device);
+        var t = StageContext.Timesteps(batchSize, _schedule, generator, _context.Device);
         var noise = randn(target.shape, generator: generator).to(_context.Device);
         var noised = NoiseSchedule.AddNoise(target, noise, _schedule.AlphaBarFor(t, 2, _context.Device));
         var drop = StageContext.DropMask(batchSize, ConditionDropout, generator, _context.Device);

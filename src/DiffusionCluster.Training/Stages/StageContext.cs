@@ -48,6 +48,10 @@ public sealed class StageContext
         return module;
     }
 
+    /// Training timesteps, uniform over the schedule.
+    public static Tensor Timesteps(int batchSize, Diffusion.NoiseSchedule schedule, Generator generator, Device device) =>
+        randint(0, schedule.Length, new long[] { batchSize }, dtype: int64, generator: generator).to(device);
+
     /// Which rows drop their conditioning (classifier-free guidance training).
     public static Tensor DropMask(int batchSize, double probability, Generator generator, Device device) =>
         (rand(new long[] { batchSize }, generator: generator) < probability).to(device);

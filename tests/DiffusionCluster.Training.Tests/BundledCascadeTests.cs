@@ -1,0 +1,103 @@
+using DiffusionCluster.Models.Cascade;
+using DiffusionCluster.Models.Configs;
+using DiffusionCluster.Models.Imaging;
+using DiffusionCluster.Models.Weights;
+using DiffusionCluster.Shapes;
+using static TorchSharp.torch;
+
+namespace DiffusionCluster.Training.Tests;
+
+/// The cascade shipped in models/shapes-cascade: it loads, matches the code's default sizes, and generates.
+public class BundledCascadeTests
+{
+    static string ModelFolder()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "DiffusionCluster.sln"))) directory = directory.Parent;
+        return Path.Combine(directory?.FullName ?? throw new DirectoryNotFoundException("repository root not found"), "models", "shapes-cascade");
+    }
+
+    [Fact]
+    public void Every_bundled_component_loads_with_the_default_sizes()
+    {
+        var folder = ModelFolder();
+        var index = ModelIndex.Read(folder);
+
+        Assert.Equal(CascadeFolder.ClassName, index.ClassName);
+        Assert.Equal(CascadeDefaults.TextEncoder, CascadeFolder.LoadTextEncoder(folder).Config);
+        Assert.Equal(Json(CascadeDefaults.ImageEncoder), Json(CascadeFolder.LoadImageEncoder(folder).Config));
+        Assert.Equal(Json(CascadeDefaults.Prior), Json(CascadeFolder.LoadPrior(folder).Config));
+        foreach (var (component, config) in new[] { (CascadeFolder.Decoder64, CascadeDefaults.Decoder64), (CascadeFolder.Sr256, CascadeDefaults.Sr256), (CascadeFolder.Sr1024, CascadeDefaults.Sr1024) })
+            Assert.Equal(Json(config), Json(CascadeFolder.LoadUNet(folder, component).Config));
+    }
+
+    [Fact]
+    public void The_bundled_cascade_stays_under_60_megabytes()
+    {
+        long bytes = Directory.EnumerateFiles(ModelFolder(), "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
+
+        Assert.True(bytes < 60L * 1024 * 1024, $"{bytes / 1048576.0:F1} MB");
+    }
+
+    [Fact]
+    public void Generate_writes_a_decodable_png_of_the_requested_size()
+    {
+        var pipeline = new CascadePipeline(ModelFolder(), CPU);
+        var request = new GenerationRequest
+        {
+            Prompt = "a large red circle in the center on a white background",
+            Size = 256,
+            Seed = 7,
+            Prior = StageSampling.PriorDefault with { Steps = 5 },
+            Decoder = StageSampling.DecoderDefault with { Steps = 5 },
+            Sr256 = StageSampling.Sr256Default with { Steps = 3 },
+        };
+
+        var (image, timings) = pipeline.Generate(request);
+        using (image)
+        {
+            using var decoded = Png.Decode(Png.Encode(image));
+            Assert.Equal(new long[] { 3, 256, 256 }, decoded.shape);
+        }
+        Assert.Equal(["text_encoder", "prior", "decoder64", "sr256"], timings.Select(t => t.Stage));
+    }
+
+    [Theory]
+    [InlineData(512)]
+    [InlineData(0)]
+    public void An_unsupported_size_names_the_choices(int size)
+    {
+        var pipeline = new CascadePipeline(ModelFolder(), CPU);
+
+        var error = Assert.Throws<ArgumentException>(() => pipeline.Generate(new GenerationRequest { Prompt = "a red circle", Size = size }));
+
+        Assert.Equal($"size {size} is not supported; choose 64, 256, 1024", error.Message);
+    }
+
+    [Fact]
+    public void A_prompt_over_the_token_limit_is_refused_before_any_stage_runs()
+    {
+        var pipeline = new CascadePipeline(ModelFolder(), CPU);
+        var prompt = string.Join(" ", Enumerable.Repeat("red", 60));
+
+        var error = Assert.Throws<ArgumentException>(() => pipeline.Generate(new GenerationRequest { Prompt = prompt }));
+
+        Assert.Contains("the text encoder accepts 48", error.Message);
+    }
+
+    [Fact]
+    public void A_bad_late_stage_option_is_refused_before_the_early_stages_run()
+    {
+        var pipeline = new CascadePipeline(ModelFolder(), CPU);
+        var stagesRun = new List<string>();
+
+        var error = Assert.Throws<ArgumentException>(() => pipeline.Generate(
+            new GenerationRequest { Prompt = "a red circle", Size = 1024, Sr1024 = StageSampling.Sr1024Default with { Guidance = -1 } },
+            (stage, _, _) => stagesRun.Add(stage)));
+
+        Assert.Equal("sr1024: guidance = -1; allowed 0 to 50", error.Message);
+        Assert.Empty(stagesRun);
+    }
+
+    static string Json<T>(T config) => System.Text.Json.JsonSerializer.Serialize(config, ConfigJson.Options);
+}
