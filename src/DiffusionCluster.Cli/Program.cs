@@ -8,7 +8,7 @@ const string Usage = $"""
       generate "<prompt>" [--size 64|256|1024] [--seed N] [--out FILE.png] [--model DIR] [--device cpu|cuda[:N]]
           runs the whole cascade in this process and writes a PNG
     {StageOptions.Help}
-      eval [--prompts FILE.jsonl] [--limit N] [--batch N] [--no-sr] [--out DIR] [--model DIR] [stage options]
+      eval [--prompts FILE.jsonl] [--limit N] [--batch N] [--no-sr] [--oracle-prior] [--out DIR] [--model DIR] [stage options]
           ShapeBench: generates each prompt, scores it with the scene parser and CLIP, measures the SR stages
           against exact renders; writes results.json, report.md and grid.png
       eval write-dev [FILE]

@@ -29,7 +29,7 @@ public static class EvalCommand
         var device = DeviceOption.Parse(args.Text("device", "cpu"));
         var output = args.Text("out", "eval/shapebench");
         int limit = args.Int("limit", int.MaxValue, 1, int.MaxValue);
-        var options = new ShapeBenchRunner.Options(BatchSize: args.Int("batch", 10, 1, 256), RunSuperResolution: !args.Flag("no-sr"));
+        var options = new ShapeBenchRunner.Options(BatchSize: args.Int("batch", 10, 1, 256), RunSuperResolution: !args.Flag("no-sr"), OraclePrior: args.Flag("oracle-prior"));
         var sampling = StageOptions.Request(args, "-");
         args.RejectUnknown();
 

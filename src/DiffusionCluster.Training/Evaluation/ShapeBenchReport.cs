@@ -9,6 +9,7 @@ public sealed record SuperResolutionQuality(string Stage, int Images, double Psn
 
 public sealed record ShapeBenchReport(
     string PromptFile,
+    string ImageEmbeddingSource,
     int Prompts,
     IReadOnlyDictionary<string, Accuracy> AccuracyByObjectCount,
     Accuracy Overall,
@@ -39,7 +40,7 @@ public sealed record ShapeBenchReport(
         {
             $"# ShapeBench: {PromptFile}",
             "",
-            $"{Prompts} prompts, 64 px, parsed by the deterministic scene parser. Held-out compositions only.",
+            $"{Prompts} prompts, 64 px, parsed by the deterministic scene parser. Decoder conditioned on: {ImageEmbeddingSource}.",
             "",
             "| objects | prompts | fully correct | colour | shape | size | position | count |",
             "|---|---:|---:|---:|---:|---:|---:|---:|",
