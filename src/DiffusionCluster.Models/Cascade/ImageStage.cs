@@ -39,9 +39,10 @@ public sealed class ImageStage
         Tensor? augmented = null, levels = null;
         if (lowRes is not null)
         {
-            var augmentationNoise = Noise.PerRow(seeds.Select(s => s ^ 0xA5A5A5A5UL).ToList(), lowRes.shape[1..], Device);
-            double a = _schedule.AlphaBar(sampling.AugmentationLevel);
-            augmented = sampling.AugmentationLevel == 0 ? lowRes : Math.Sqrt(a) * lowRes + Math.Sqrt(1 - a) * augmentationNoise;
+            // Augmentation noise per row from the row's own seed, like the starting noise; none at level 0.
+            augmented = sampling.AugmentationLevel == 0
+                ? lowRes
+                : _schedule.AddNoise(lowRes, Noise.PerRow(seeds.Select(s => s ^ 0xA5A5A5A5UL).ToList(), lowRes.shape[1..], Device), sampling.AugmentationLevel);
             levels = full(new long[] { batch }, sampling.AugmentationLevel, int64, Device);
         }
         var conditioning = new UNetConditioning(text, imageEmbedding, augmented, levels);
