@@ -1,0 +1,22 @@
+namespace DiffusionCluster.Abstractions;
+
+/// Where and how one stage ran for a request: the silo, its device, the batch it shared, the time it
+/// waited in the stage's queue and the time the batch computed. Attempt counts retries after a silo failure.
+[GenerateSerializer, Immutable, Alias("DiffusionCluster.StageRun")]
+public sealed record StageRun(
+    [property: Id(0)] CascadeStage Stage,
+    [property: Id(1)] string Silo,
+    [property: Id(2)] string Device,
+    [property: Id(3)] int BatchSize,
+    [property: Id(4)] double QueueMilliseconds,
+    [property: Id(5)] double ComputeMilliseconds,
+    [property: Id(6)] int Attempt = 1);
+
+/// A finished generation: the PNG and how each stage ran.
+[GenerateSerializer, Immutable, Alias("DiffusionCluster.GenerationResult")]
+public sealed record GenerationResult(
+    [property: Id(0)] Guid RequestId,
+    [property: Id(1)] int Size,
+    [property: Id(2)] byte[] Png,
+    [property: Id(3)] IReadOnlyList<StageRun> Stages,
+    [property: Id(4)] double TotalMilliseconds);

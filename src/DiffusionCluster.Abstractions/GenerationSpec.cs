@@ -1,0 +1,43 @@
+namespace DiffusionCluster.Abstractions;
+
+/// One text-to-image request as it travels through the cluster.
+[GenerateSerializer, Immutable, Alias("DiffusionCluster.GenerationSpec")]
+public sealed record GenerationSpec
+{
+    public static readonly int[] Sizes = [64, 256, 1024];
+    public const int MaxPromptCharacters = 1000;
+    public const double MaxDeadlineSeconds = 3600;
+
+    [Id(0)] public required string Prompt { get; init; }
+    [Id(1)] public int Size { get; init; } = 64;
+    [Id(2)] public ulong Seed { get; init; }
+    [Id(3)] public SamplingSpec Prior { get; init; } = SamplingSpec.PriorDefault;
+    [Id(4)] public SamplingSpec Decoder { get; init; } = SamplingSpec.DecoderDefault;
+    [Id(5)] public SamplingSpec Sr256 { get; init; } = SamplingSpec.Sr256Default;
+    [Id(6)] public SamplingSpec Sr1024 { get; init; } = SamplingSpec.Sr1024Default;
+    /// Wall-clock budget for the whole request, counted from when the request grain starts it.
+    [Id(7)] public double DeadlineSeconds { get; init; } = 600;
+
+    public SamplingSpec SamplingFor(CascadeStage stage) => stage switch
+    {
+        CascadeStage.Prior => Prior,
+        CascadeStage.Base64 => Decoder,
+        CascadeStage.Sr256 => Sr256,
+        CascadeStage.Sr1024 => Sr1024,
+        _ => throw new ArgumentException($"stage {stage.Name()} does not sample"),
+    };
+
+    /// Every check that needs no model, so a bad request fails at the edge before any stage runs. Token length
+    /// is checked by the text encoder stage, which runs first and costs milliseconds.
+    public void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(Prompt)) throw new ArgumentException("prompt is empty");
+        if (Prompt.Length > MaxPromptCharacters)
+            throw new ArgumentException($"prompt is {Prompt.Length} characters; the limit is {MaxPromptCharacters}; shorten it");
+        if (!Sizes.Contains(Size)) throw new ArgumentException($"size {Size} is not supported; choose {string.Join(", ", Sizes)}");
+        if (!(DeadlineSeconds > 0 && DeadlineSeconds <= MaxDeadlineSeconds))
+            throw new ArgumentException($"deadline = {DeadlineSeconds} s; allowed above 0 up to {MaxDeadlineSeconds} s");
+        foreach (var stage in CascadeStages.For(Size).Where(s => s != CascadeStage.TextEncoder))
+            SamplingFor(stage).Validate(stage.Name());
+    }
+}

@@ -1,0 +1,18 @@
+namespace DiffusionCluster.Abstractions;
+
+/// Runs one stage on one silo. Keyed "{stage}@{silo address}" and placed on exactly that silo; it activates
+/// only if that silo declared the stage.
+[Alias("DiffusionCluster.IStageWorkerGrain")]
+public interface IStageWorkerGrain : IGrainWithStringKey
+{
+    [Alias("Run"), ResponseTimeout("01:00:00")]
+    Task<StageOutput> Run(StageInput input, CancellationToken cancellation = default);
+}
+
+/// One per silo, keyed by the silo address: what the silo hosts and how loaded each stage is.
+[Alias("DiffusionCluster.ISiloStagesGrain")]
+public interface ISiloStagesGrain : IGrainWithStringKey
+{
+    [Alias("Describe")]
+    Task<SiloDescription> Describe();
+}

@@ -1,0 +1,35 @@
+namespace DiffusionCluster.Abstractions;
+
+/// One request's input to one stage. Which fields are set depends on the stage: the text encoder takes the
+/// prompt; the prior the text features; base64 the text features and image embedding; SR stages the text
+/// features and the previous stage's image.
+[GenerateSerializer, Immutable, Alias("DiffusionCluster.StageInput")]
+public sealed record StageInput
+{
+    [Id(0)] public required Guid RequestId { get; init; }
+    [Id(1)] public required CascadeStage Stage { get; init; }
+    [Id(2)] public string? Prompt { get; init; }
+    [Id(3)] public TextFeatures? Text { get; init; }
+    [Id(4)] public WireTensor? ImageEmbedding { get; init; }
+    [Id(5)] public WireTensor? LowRes { get; init; }
+    [Id(6)] public ulong Seed { get; init; }
+    [Id(7)] public SamplingSpec? Sampling { get; init; }
+
+    public long PayloadBytes =>
+        (Text is null ? 0 : Text.Tokens.Bytes + Text.Mask.Bytes + Text.Pooled.Bytes)
+        + (ImageEmbedding?.Bytes ?? 0) + (LowRes?.Bytes ?? 0) + 2L * (Prompt?.Length ?? 0);
+}
+
+/// One request's output of one stage: text features (text encoder) or a tensor (embedding or image).
+[GenerateSerializer, Immutable, Alias("DiffusionCluster.StageOutput")]
+public sealed record StageOutput(
+    [property: Id(0)] StageRun Run,
+    [property: Id(1)] TextFeatures? Text = null,
+    [property: Id(2)] WireTensor? Tensor = null);
+
+/// What a silo hosts and how busy each of its stages is (queued plus running requests).
+[GenerateSerializer, Immutable, Alias("DiffusionCluster.SiloDescription")]
+public sealed record SiloDescription(
+    [property: Id(0)] string Silo,
+    [property: Id(1)] string Device,
+    [property: Id(2)] IReadOnlyDictionary<CascadeStage, int> Load);

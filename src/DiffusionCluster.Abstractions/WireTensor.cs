@@ -1,0 +1,16 @@
+namespace DiffusionCluster.Abstractions;
+
+/// A float32 tensor on the wire between stages: shape and row-major values. Immutable, so Orleans does not
+/// deep-copy it on local calls.
+[GenerateSerializer, Immutable, Alias("DiffusionCluster.WireTensor")]
+public sealed record WireTensor([property: Id(0)] long[] Shape, [property: Id(1)] float[] Values)
+{
+    public long Bytes => 4L * Values.Length;
+}
+
+/// The text encoder's output for one prompt: token features, mask and pooled embedding.
+[GenerateSerializer, Immutable, Alias("DiffusionCluster.TextFeatures")]
+public sealed record TextFeatures(
+    [property: Id(0)] WireTensor Tokens,
+    [property: Id(1)] WireTensor Mask,
+    [property: Id(2)] WireTensor Pooled);

@@ -1,0 +1,18 @@
+namespace DiffusionCluster.Grains.Batching;
+
+/// Dynamic batching limits of one stage on one silo (Triton's max batch size and max queue delay, plus a
+/// bounded queue).
+public sealed class BatchingOptions
+{
+    public int MaxBatchSize { get; set; } = 4;
+    public double MaxQueueDelayMilliseconds { get; set; } = 20;
+    public int MaxQueueLength { get; set; } = 64;
+
+    public void Validate(string stage)
+    {
+        if (MaxBatchSize < 1 || MaxBatchSize > 256) throw new ArgumentException($"{stage}: MaxBatchSize = {MaxBatchSize}; allowed 1 to 256");
+        if (!(MaxQueueDelayMilliseconds >= 0 && MaxQueueDelayMilliseconds <= 10_000))
+            throw new ArgumentException($"{stage}: MaxQueueDelayMilliseconds = {MaxQueueDelayMilliseconds}; allowed 0 to 10000");
+        if (MaxQueueLength < 1 || MaxQueueLength > 100_000) throw new ArgumentException($"{stage}: MaxQueueLength = {MaxQueueLength}; allowed 1 to 100000");
+    }
+}

@@ -1,0 +1,169 @@
+using System.Diagnostics;
+using DiffusionCluster.Abstractions;
+
+namespace DiffusionCluster.Grains.Batching;
+
+/// What one request got out of a batch, with its own queue wait and the batch's compute time.
+public sealed record BatchResult<TOut>(TOut Output, double QueueMilliseconds, double ComputeMilliseconds, int BatchSize);
+
+/// Runs a batch: one output per input, in order. progress(step, total) is called once per denoising step.
+public delegate IReadOnlyList<TOut> BatchCompute<TIn, TOut>(IReadOnlyList<TIn> inputs, Action<int, int> progress, CancellationToken cancellation);
+
+/// Dynamic batching for one stage: requests with the same batch key (same stage options and shapes) that
+/// arrive within MaxQueueDelay of the oldest waiting one run together, up to MaxBatchSize. Compute runs on
+/// one dedicated thread, never on Orleans' scheduler. The queue is bounded: a full queue rejects at once.
+public sealed class StageBatcher<TIn, TOut> : IDisposable
+{
+    sealed class Pending(TIn input, string key, Action<int, int>? progress, CancellationToken cancellation)
+    {
+        public TIn Input { get; } = input;
+        public string Key { get; } = key;
+        public Action<int, int>? Progress { get; } = progress;
+        public CancellationToken Cancellation { get; } = cancellation;
+        public long Enqueued { get; } = Stopwatch.GetTimestamp();
+        public TaskCompletionSource<BatchResult<TOut>> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    readonly string _name;
+    readonly BatchingOptions _options;
+    readonly BatchCompute<TIn, TOut> _compute;
+    readonly LinkedList<Pending> _queue = new();
+    readonly object _gate = new();
+    readonly Thread _thread;
+    int _running;
+    bool _disposed;
+
+    public StageBatcher(string name, BatchingOptions options, BatchCompute<TIn, TOut> compute)
+    {
+        options.Validate(name);
+        _name = name;
+        _options = options;
+        _compute = compute;
+        _thread = new Thread(Loop) { IsBackground = true, Name = $"stage {name}" };
+        _thread.Start();
+    }
+
+    /// Requests waiting plus requests in the running batch.
+    public int Load
+    {
+        get { lock (_gate) return _queue.Count + _running; }
+    }
+
+    public Task<BatchResult<TOut>> Enqueue(TIn input, string batchKey, Action<int, int>? progress = null, CancellationToken cancellation = default)
+    {
+        cancellation.ThrowIfCancellationRequested();
+        var pending = new Pending(input, batchKey, progress, cancellation);
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_queue.Count >= _options.MaxQueueLength)
+                throw new StageOverloadedException(
+                    $"stage {_name} is overloaded: {_queue.Count} requests queued, the limit is {_options.MaxQueueLength}; retry later or add replicas of this stage",
+                    RetryAfterSeconds());
+            _queue.AddLast(pending);
+            Monitor.PulseAll(_gate);
+        }
+        // A request cancelled while still queued leaves the queue at once; one already running is handled by the batch.
+        cancellation.Register(() =>
+        {
+            bool removed;
+            lock (_gate) removed = _queue.Remove(pending);
+            if (removed) pending.Done.TrySetCanceled(cancellation);
+        });
+        return pending.Done.Task;
+    }
+
+    double RetryAfterSeconds() => Math.Max(1, Math.Ceiling(_options.MaxQueueDelayMilliseconds / 1000));
+
+    void Loop()
+    {
+        while (TakeBatch() is { } batch)
+        {
+            Run(batch);
+            lock (_gate) _running = 0;
+        }
+    }
+
+    List<Pending>? TakeBatch()
+    {
+        lock (_gate)
+        {
+            while (true)
+            {
+                if (_disposed) return null;
+                if (_queue.First is not { } first)
+                {
+                    Monitor.Wait(_gate);
+                    continue;
+                }
+                var head = first.Value;
+                int sameKey = _queue.Count(p => p.Key == head.Key);
+                var waited = Stopwatch.GetElapsedTime(head.Enqueued).TotalMilliseconds;
+                if (sameKey >= _options.MaxBatchSize || waited >= _options.MaxQueueDelayMilliseconds)
+                {
+                    var batch = _queue.Where(p => p.Key == head.Key).Take(_options.MaxBatchSize).ToList();
+                    foreach (var p in batch) _queue.Remove(p);
+                    _running = batch.Count;
+                    return batch;
+                }
+                Monitor.Wait(_gate, TimeSpan.FromMilliseconds(Math.Max(1, _options.MaxQueueDelayMilliseconds - waited)));
+            }
+        }
+    }
+
+    void Run(List<Pending> batch)
+    {
+        var started = Stopwatch.GetTimestamp();
+        // The batch stops between denoising steps once every request in it is cancelled; a cancelled request
+        // in a batch that goes on is answered at once, and its row's result is dropped.
+        using var allCancelled = new CancellationTokenSource();
+        int cancelled = 0;
+        var registrations = batch.Select(p => p.Cancellation.Register(() =>
+        {
+            p.Done.TrySetCanceled(p.Cancellation);
+            if (Interlocked.Increment(ref cancelled) == batch.Count) allCancelled.Cancel();
+        })).ToList();
+        try
+        {
+            var outputs = _compute(batch.Select(p => p.Input).ToList(), (step, total) =>
+            {
+                foreach (var p in batch) p.Progress?.Invoke(step, total);
+            }, allCancelled.Token);
+            if (outputs.Count != batch.Count)
+                throw new InvalidOperationException($"stage {_name} returned {outputs.Count} outputs for a batch of {batch.Count}");
+            var computeMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            for (int i = 0; i < batch.Count; i++)
+            {
+                var queueMs = (started - batch[i].Enqueued) * 1000.0 / Stopwatch.Frequency;
+                batch[i].Done.TrySetResult(new BatchResult<TOut>(outputs[i], queueMs, computeMs, batch.Count));
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            foreach (var p in batch) p.Done.TrySetCanceled();
+        }
+        catch (Exception e)
+        {
+            foreach (var p in batch) p.Done.TrySetException(e);
+        }
+        finally
+        {
+            foreach (var r in registrations) r.Dispose();
+        }
+    }
+
+    public void Dispose()
+    {
+        List<Pending> left;
+        lock (_gate)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            left = _queue.ToList();
+            _queue.Clear();
+            Monitor.PulseAll(_gate);
+        }
+        foreach (var p in left) p.Done.TrySetException(new ObjectDisposedException($"stage {_name} is shutting down"));
+        _thread.Join(TimeSpan.FromSeconds(30));
+    }
+}

@@ -1,0 +1,76 @@
+using System.Net;
+using DiffusionCluster.Grains.Placement;
+using DiffusionCluster.Grains.Stages;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Orleans.Configuration;
+using Orleans.Hosting;
+
+namespace DiffusionCluster.Grains.Hosting;
+
+/// Wires a silo or a client of the cascade cluster: stages, pinned placement, clustering, message limits.
+public static class ClusterHosting
+{
+    /// Hosted stages (from the "Silo" section), the placement that pins stage workers, and start-up checks.
+    public static ISiloBuilder AddCascadeStages(this ISiloBuilder silo)
+    {
+        silo.Services.AddOptions<SiloStageOptions>().BindConfiguration(SiloStageOptions.Section);
+        silo.Services.AddSingleton<HostedStages>();
+        silo.Services.AddHostedService<StageStartup>();
+        silo.Services.AddPlacementDirector<SiloKeyPlacement, SiloKeyPlacementDirector>();
+        silo.Configure<SiloMessagingOptions>(o =>
+        {
+            o.MaxMessageBodySize = ClusterConnection.MaxMessageBytes;
+            // Stage calls carry their own [ResponseTimeout]; this covers the rest.
+            o.ResponseTimeout = TimeSpan.FromMinutes(2);
+        });
+        return silo;
+    }
+
+    public static ISiloBuilder UseCascadeClustering(this ISiloBuilder silo, ClusterConnection cluster)
+    {
+        cluster.Validate();
+        silo.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (cluster.ClusterId, cluster.ServiceId));
+        if (cluster.IsPostgres)
+        {
+            silo.UseAdoNetClustering(o => (o.Invariant, o.ConnectionString) = ("Npgsql", cluster.ConnectionString));
+            var address = string.IsNullOrWhiteSpace(cluster.AdvertisedAddress) ? null : IPAddress.Parse(cluster.AdvertisedAddress);
+            silo.ConfigureEndpoints(address ?? IPAddress.Loopback, cluster.SiloPort, cluster.GatewayPort, listenOnAnyHostAddress: address is not null);
+        }
+        else
+        {
+            var primary = new IPEndPoint(IPAddress.Loopback, cluster.PrimarySiloPort == 0 ? cluster.SiloPort : cluster.PrimarySiloPort);
+            silo.UseLocalhostClustering(cluster.SiloPort, cluster.GatewayPort, primary, cluster.ServiceId, cluster.ClusterId);
+        }
+        return silo;
+    }
+
+    public static IClientBuilder UseCascadeClustering(this IClientBuilder client, ClusterConnection cluster)
+    {
+        cluster.Validate();
+        client.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (cluster.ClusterId, cluster.ServiceId));
+        client.Configure<ClientMessagingOptions>(o =>
+        {
+            o.MaxMessageBodySize = ClusterConnection.MaxMessageBytes;
+            o.ResponseTimeout = TimeSpan.FromMinutes(2);
+        });
+        if (cluster.IsPostgres)
+            client.UseAdoNetClustering(o => (o.Invariant, o.ConnectionString) = ("Npgsql", cluster.ConnectionString));
+        else
+            client.UseLocalhostClustering(cluster.GatewayPort, cluster.ServiceId, cluster.ClusterId);
+        return client;
+    }
+
+    /// Validates the silo's stage configuration and loads its models when the host starts, so a missing
+    /// model folder stops the silo with a clear error instead of failing the first request.
+    sealed class StageStartup(HostedStages stages) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            if (stages.WarmUp) stages.LoadModels();
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}

@@ -1,0 +1,55 @@
+using DiffusionCluster.Abstractions;
+using DiffusionCluster.Grains.Batching;
+using DiffusionCluster.Models;
+using Microsoft.Extensions.Options;
+using static TorchSharp.torch;
+
+namespace DiffusionCluster.Grains.Stages;
+
+/// The stages this silo hosts: one executor (the loaded model) and one batcher each, shared by every
+/// request that reaches this silo. A silo singleton.
+public sealed class HostedStages : IDisposable
+{
+    readonly Dictionary<CascadeStage, (StageExecutor Executor, StageBatcher<StageInput, StageOutputPayload> Batcher)> _stages = new();
+
+    public HostedStages(IOptions<SiloStageOptions> options)
+    {
+        var o = options.Value;
+        o.Validate();
+        if (o.Threads > 0) set_num_threads(o.Threads);
+        Device = o.Device;
+        var device = DeviceOption.Parse(o.Device);
+        foreach (var stage in o.HostedStages())
+        {
+            var executor = new StageExecutor(stage, o.ModelFolder, device);
+            var batcher = new StageBatcher<StageInput, StageOutputPayload>(stage.Name(), o.BatchingFor(stage), executor.Run);
+            _stages[stage] = (executor, batcher);
+        }
+        WarmUp = o.WarmUp;
+    }
+
+    public string Device { get; }
+    public bool WarmUp { get; }
+    public IReadOnlyCollection<CascadeStage> Stages => _stages.Keys;
+    public bool Hosts(CascadeStage stage) => _stages.ContainsKey(stage);
+
+    public StageExecutor Executor(CascadeStage stage) => Get(stage).Executor;
+    public StageBatcher<StageInput, StageOutputPayload> Batcher(CascadeStage stage) => Get(stage).Batcher;
+
+    public IReadOnlyDictionary<CascadeStage, int> Load() => _stages.ToDictionary(s => s.Key, s => s.Value.Batcher.Load);
+
+    public void LoadModels()
+    {
+        foreach (var (executor, _) in _stages.Values) executor.Load();
+    }
+
+    (StageExecutor Executor, StageBatcher<StageInput, StageOutputPayload> Batcher) Get(CascadeStage stage) =>
+        _stages.TryGetValue(stage, out var s)
+            ? s
+            : throw new InvalidOperationException($"this silo does not host stage {stage.Name()}; it hosts {string.Join(", ", _stages.Keys.Select(k => k.Name()))}");
+
+    public void Dispose()
+    {
+        foreach (var (_, batcher) in _stages.Values) batcher.Dispose();
+    }
+}

@@ -1,0 +1,44 @@
+using DiffusionCluster.Abstractions;
+using DiffusionCluster.Grains.Batching;
+
+namespace DiffusionCluster.Grains.Stages;
+
+/// What one silo hosts, bound from the "Silo" configuration section (environment: Silo__Stages=base64,sr256,
+/// Silo__Device=cuda:0, Silo__Batching__sr1024__MaxBatchSize=2).
+public sealed class SiloStageOptions
+{
+    public const string Section = "Silo";
+
+    /// "all" or a comma-separated list of text, prior, base64, sr256, sr1024.
+    public string Stages { get; set; } = "all";
+    public string Device { get; set; } = "cpu";
+    public string ModelFolder { get; set; } = "models/shapes-cascade";
+    /// Intra-op threads for this silo's tensor work; 0 keeps libtorch's default.
+    public int Threads { get; set; }
+    /// Load every hosted stage's model when the silo starts rather than on its first request.
+    public bool WarmUp { get; set; } = true;
+    /// Batching limits per stage name; a stage not listed uses Default.
+    public Dictionary<string, BatchingOptions> Batching { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+    public BatchingOptions DefaultBatching { get; set; } = new();
+
+    public IReadOnlyList<CascadeStage> HostedStages() => CascadeStages.ParseList(Stages);
+
+    public BatchingOptions BatchingFor(CascadeStage stage) => Batching.GetValueOrDefault(stage.Name()) ?? DefaultBatching;
+
+    /// Fails at start-up, naming the value, rather than at the first request.
+    public void Validate()
+    {
+        var stages = HostedStages();
+        foreach (var name in Batching.Keys) CascadeStages.Parse(name);
+        if (Threads < 0 || Threads > 1024) throw new ArgumentException($"Silo:Threads = {Threads}; allowed 0 (libtorch default) to 1024");
+        if (!Directory.Exists(ModelFolder))
+            throw new ArgumentException($"Silo:ModelFolder \"{Path.GetFullPath(ModelFolder)}\" does not exist; point it at a cascade model folder (models/shapes-cascade)");
+        foreach (var stage in stages)
+        {
+            var component = Path.Combine(ModelFolder, StageExecutor.Component(stage));
+            if (!File.Exists(Path.Combine(component, "config.json")))
+                throw new ArgumentException($"Silo:ModelFolder \"{ModelFolder}\" has no {StageExecutor.Component(stage)}/config.json, which stage {stage.Name()} needs");
+            BatchingFor(stage).Validate(stage.Name());
+        }
+    }
+}

@@ -1,0 +1,45 @@
+using DiffusionCluster.Abstractions;
+using DiffusionCluster.Grains.Placement;
+using Orleans.Concurrency;
+using Orleans.Runtime;
+
+namespace DiffusionCluster.Grains.Stages;
+
+/// Runs one stage on the silo its key names, through that silo's shared batcher. Reentrant, so concurrent
+/// requests reach the batcher together and can share a batch.
+[SiloKeyPlacement, Reentrant]
+public sealed class StageWorkerGrain(HostedStages stages, ILocalSiloDetails silo, IGrainFactory grains) : Grain, IStageWorkerGrain
+{
+    CascadeStage _stage;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        var key = this.GetPrimaryKeyString();
+        _stage = CascadeStages.Parse(SiloKeys.PrefixOf(key));
+        // Placement already put us on the named silo; refuse if that silo does not host the stage, so its
+        // weights are never loaded here.
+        if (!stages.Hosts(_stage))
+            throw new InvalidOperationException($"silo {silo.SiloAddress} does not host stage {_stage.Name()}");
+        return Task.CompletedTask;
+    }
+
+    public async Task<StageOutput> Run(StageInput input, CancellationToken cancellation = default)
+    {
+        if (input.Stage != _stage) throw new ArgumentException($"input for stage {input.Stage.Name()} sent to the {_stage.Name()} worker");
+        var executor = stages.Executor(_stage);
+        executor.Validate(input);
+        var request = grains.GetGrain<IGenerationGrain>(input.RequestId);
+        var result = await stages.Batcher(_stage).Enqueue(input, StageExecutor.BatchKey(input),
+            (step, total) => request.ReportProgress(_stage, step, total).Ignore(), cancellation);
+        var run = new StageRun(_stage, silo.SiloAddress.ToString(), stages.Device, result.BatchSize, result.QueueMilliseconds, result.ComputeMilliseconds);
+        return new StageOutput(run, result.Output.Text, result.Output.Tensor);
+    }
+}
+
+/// Describes this silo's stages and their load, for the request grain's routing.
+[SiloKeyPlacement]
+public sealed class SiloStagesGrain(HostedStages stages, ILocalSiloDetails silo) : Grain, ISiloStagesGrain
+{
+    public Task<SiloDescription> Describe() =>
+        Task.FromResult(new SiloDescription(silo.SiloAddress.ToParsableString(), stages.Device, stages.Load()));
+}

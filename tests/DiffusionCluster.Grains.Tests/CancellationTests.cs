@@ -1,0 +1,78 @@
+using System.Diagnostics;
+using DiffusionCluster.Abstractions;
+
+namespace DiffusionCluster.Grains.Tests;
+
+/// Cancellation and deadlines stop a request between denoising steps; progress is readable while it runs.
+public sealed class CancellationTests : IAsyncLifetime
+{
+    StageCluster _cluster = null!;
+    static readonly GenerationSpec Long = Specs.Quick() with { Decoder = new SamplingSpec(1000, 2.0) };
+
+    public async Task InitializeAsync() => _cluster = await StageCluster.Start(["text,prior", "base64"]);
+
+    public async Task DisposeAsync() => await _cluster.DisposeAsync();
+
+    static async Task<GenerationProgress> WaitForStep(IGenerationGrain request, CascadeStage stage, int step)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            var progress = await request.GetProgress();
+            if (progress.Stage == stage && progress.Step >= step) return progress;
+            await Task.Delay(10);
+        }
+        throw new TimeoutException($"{stage.Name()} never reached step {step}");
+    }
+
+    async Task<TimeSpan> TimeUntilBase64IsIdle()
+    {
+        var stages = _cluster.Cluster.Silos
+            .Select(s => (Stages.HostedStages)s.ServiceProvider.GetService(typeof(Stages.HostedStages))!)
+            .Single(h => h.Hosts(CascadeStage.Base64));
+        var clock = Stopwatch.StartNew();
+        while (stages.Load()[CascadeStage.Base64] > 0 && clock.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(5);
+        return clock.Elapsed;
+    }
+
+    [Fact]
+    public async Task Progress_names_the_stage_and_step_while_the_request_runs()
+    {
+        var request = _cluster.Request();
+        var run = request.Generate(Long);
+
+        var progress = await WaitForStep(request, CascadeStage.Base64, 3);
+        await request.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
+
+        Assert.Equal(GenerationState.Running, progress.State);
+        Assert.Equal(1000, progress.TotalSteps);
+    }
+
+    [Fact]
+    public async Task Cancel_stops_the_denoising_loop_within_a_step()
+    {
+        var request = _cluster.Request();
+        var run = request.Generate(Long);
+        var before = await WaitForStep(request, CascadeStage.Base64, 5);
+
+        await request.Cancel();
+        var error = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
+        var idleAfter = await TimeUntilBase64IsIdle();
+        var next = await _cluster.Request().Generate(Specs.Quick());
+
+        Assert.Contains("cancelled during stage base64", error.Message);
+        // ~1000 steps were left: a loop that ignored cancellation would keep the worker busy for many seconds.
+        Assert.True(idleAfter < TimeSpan.FromSeconds(1), $"base64 was still busy {idleAfter.TotalMilliseconds:F0} ms after cancellation");
+        Assert.True(next.Stages[2].QueueMilliseconds < 1000, $"queued {next.Stages[2].QueueMilliseconds} ms behind a cancelled request");
+        Assert.Equal(GenerationState.Cancelled, (await request.GetProgress()).State);
+    }
+
+    [Fact]
+    public async Task A_request_past_its_deadline_ends_with_a_deadline_error()
+    {
+        var error = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => _cluster.Request().Generate(Long with { DeadlineSeconds = 1.5 }));
+
+        Assert.Contains("deadline of 1.5 s passed", error.Message);
+    }
+}

@@ -1,0 +1,90 @@
+using DiffusionCluster.Abstractions;
+using DiffusionCluster.Grains.Batching;
+
+namespace DiffusionCluster.Grains.Tests;
+
+/// The batcher on its own, with a compute function the test controls.
+public sealed class StageBatcherTests
+{
+    sealed class Gate
+    {
+        public readonly ManualResetEventSlim Open = new(false);
+        public readonly List<int> BatchSizes = [];
+
+        public IReadOnlyList<string> Compute(IReadOnlyList<string> inputs, Action<int, int> progress, CancellationToken cancellation)
+        {
+            lock (BatchSizes) BatchSizes.Add(inputs.Count);
+            Open.Wait(TimeSpan.FromSeconds(30));
+            return inputs.Select(i => i.ToUpperInvariant()).ToList();
+        }
+    }
+
+    static BatchingOptions Options(int batch, double delayMs, int queue) =>
+        new() { MaxBatchSize = batch, MaxQueueDelayMilliseconds = delayMs, MaxQueueLength = queue };
+
+    [Fact]
+    public async Task Only_requests_with_the_same_key_share_a_batch()
+    {
+        var gate = new Gate();
+        gate.Open.Set();
+        using var batcher = new StageBatcher<string, string>("test", Options(8, 200, 16), gate.Compute);
+
+        var results = await Task.WhenAll(
+            batcher.Enqueue("a", "k1"), batcher.Enqueue("b", "k2"), batcher.Enqueue("c", "k1"));
+
+        Assert.Equal(["A", "B", "C"], results.Select(r => r.Output));
+        Assert.Equal([2, 1, 2], results.Select(r => r.BatchSize));
+    }
+
+    [Fact]
+    public async Task A_full_queue_rejects_at_once_and_names_the_limit()
+    {
+        var gate = new Gate();
+        using var batcher = new StageBatcher<string, string>("sr1024", Options(1, 0, 2), gate.Compute);
+        var running = batcher.Enqueue("a", "k");
+        while (gate.BatchSizes.Count == 0) await Task.Delay(1);
+        var queued = new[] { batcher.Enqueue("b", "k"), batcher.Enqueue("c", "k") };
+
+        var error = Assert.Throws<StageOverloadedException>(() => { _ = batcher.Enqueue("d", "k"); });
+        gate.Open.Set();
+        await Task.WhenAll(queued.Append(running));
+
+        Assert.Equal("stage sr1024 is overloaded: 2 requests queued, the limit is 2; retry later or add replicas of this stage", error.Message);
+        Assert.Equal(0, batcher.Load);
+    }
+
+    [Fact]
+    public async Task Queue_wait_and_compute_time_are_measured_separately()
+    {
+        var gate = new Gate();
+        using var batcher = new StageBatcher<string, string>("test", Options(1, 0, 4), gate.Compute);
+        var first = batcher.Enqueue("a", "k");
+        var second = batcher.Enqueue("b", "k");
+        await Task.Delay(300);
+        gate.Open.Set();
+
+        var (a, b) = (await first, await second);
+
+        Assert.True(a.ComputeMilliseconds >= 250, $"compute {a.ComputeMilliseconds} ms");
+        Assert.True(a.QueueMilliseconds < 250, $"queue {a.QueueMilliseconds} ms");
+        Assert.True(b.QueueMilliseconds >= 250, $"second request queued {b.QueueMilliseconds} ms behind the first");
+    }
+
+    [Fact]
+    public async Task A_request_cancelled_while_queued_leaves_the_queue_without_running()
+    {
+        var gate = new Gate();
+        using var batcher = new StageBatcher<string, string>("test", Options(1, 0, 4), gate.Compute);
+        var running = batcher.Enqueue("a", "k");
+        while (gate.BatchSizes.Count == 0) await Task.Delay(1);
+        using var cancel = new CancellationTokenSource();
+        var queued = batcher.Enqueue("b", "k", cancellation: cancel.Token);
+
+        cancel.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => queued);
+        gate.Open.Set();
+        await running;
+
+        Assert.Equal([1], gate.BatchSizes);
+    }
+}

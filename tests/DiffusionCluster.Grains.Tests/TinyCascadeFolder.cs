@@ -1,0 +1,41 @@
+using DiffusionCluster.Models.Cascade;
+using DiffusionCluster.Models.Configs;
+using DiffusionCluster.Models.Networks;
+using DiffusionCluster.Models.Text;
+using static TorchSharp.torch;
+
+[assembly: CollectionBehavior(DisableTestParallelization = true)] // clusters share the machine's two cores
+
+namespace DiffusionCluster.Grains.Tests;
+
+/// A complete cascade model folder with tiny random networks: the cluster's behaviour (placement, batching,
+/// failover, cancellation) does not depend on what the networks learned, and tiny ones run in milliseconds.
+public static class TinyCascadeFolder
+{
+    static readonly Lazy<string> Folder = new(Create);
+
+    public static string Path => Folder.Value;
+
+    static string Create()
+    {
+        var root = Directory.CreateTempSubdirectory("dc-grains-").FullName;
+        manual_seed(0);
+        var text = new TextEncoderConfig { VocabSize = 128, MaxLength = 48, Width = 16, Layers = 1, Heads = 2, EmbedDim = 16 };
+        var textFolder = System.IO.Path.Combine(root, CascadeFolder.TextEncoder);
+        CascadeFolder.Save(root, CascadeFolder.TextEncoder, text, new TextTransformer(text));
+        TextTokenizer.WriteVocabulary(textFolder, ["a", "red", "blue", "green", "circle", "square", "star", "on", "white", "background", "small", "large"]);
+        var prior = new PriorConfig { EmbedDim = 16, TextWidth = 16, MaxTextLength = 48, Width = 16, Layers = 1, Heads = 2 };
+        CascadeFolder.Save(root, CascadeFolder.Prior, prior, new DiffusionPrior(prior));
+        var decoder = new UNetConfig
+        {
+            SampleSize = 64, BaseChannels = 8, ChannelMult = [1, 2], AttentionResolutions = [], Heads = 2,
+            ContextDim = 16, ImageEmbedDim = 16, ImageTokens = 2, PatchSize = 4,
+        };
+        CascadeFolder.Save(root, CascadeFolder.Decoder64, decoder, new UNet(decoder));
+        var sr256 = decoder with { SampleSize = 256, ImageEmbedDim = 0, LowResChannels = 3, PatchSize = 8 };
+        CascadeFolder.Save(root, CascadeFolder.Sr256, sr256, new UNet(sr256));
+        var sr1024 = sr256 with { SampleSize = 1024, PatchSize = 16 };
+        CascadeFolder.Save(root, CascadeFolder.Sr1024, sr1024, new UNet(sr1024));
+        return root;
+    }
+}
