@@ -1,3 +1,4 @@
+using DiffusionCluster.Abstractions;
 using DiffusionCluster.Cli.Commands;
 using DiffusionCluster.Cli.Infrastructure;
 using DiffusionCluster.Models.Configs;
@@ -5,8 +6,10 @@ using DiffusionCluster.Models.Configs;
 const string Usage = $"""
     diffusion-cluster <command> [options]
 
-      generate "<prompt>" [--size 64|256|1024] [--seed N] [--out FILE.png] [--model DIR] [--device cpu|cuda[:N]]
-          runs the whole cascade in this process and writes a PNG
+      generate "<prompt>" [--size 64|256|1024] [--seed N] [--out FILE.png] [--deadline-seconds S]
+            [--model DIR] [--device cpu|cuda[:N]] [--threads N] | [--cluster localhost[:PORT]|"Host=...;Database=..."]
+          runs the whole cascade through its grains on an embedded silo in this process (the default), or on a
+          running cluster with --cluster, and writes a PNG
     {StageOptions.Help}
       eval [--prompts FILE.jsonl] [--limit N] [--batch N] [--no-sr] [--oracle-prior] [--out DIR] [--model DIR] [stage options]
           ShapeBench: generates each prompt, scores it with the scene parser and CLIP, measures the SR stages
@@ -19,6 +22,7 @@ const string Usage = $"""
           trains one stage (resuming from its checkpoint folder) and exports it into the model folder;
           --export-only writes the checkpoint's EMA weights to the model folder without training
 
+    {ClusterCommand.Help}
       bench networks [--device cpu|cuda[:N]] [--runs N] [--out FILE.json]
           forward time and parameter count of each default network at batch 1 and 8,
           and peak memory of the 1024x1024 super-resolution forward
@@ -40,7 +44,8 @@ try
     {
         "bench" => BenchCommand.Run(arguments),
         "train" => TrainCommand.Run(arguments),
-        "generate" => GenerateCommand.Run(arguments),
+        "generate" => await GenerateCommand.Run(arguments),
+        "cluster" => await ClusterCommand.Run(arguments),
         "eval" => EvalCommand.Run(arguments),
         _ => throw new UsageException($"unknown command \"{args[0]}\""),
     };
@@ -50,7 +55,8 @@ catch (UsageException e)
     Console.Error.WriteLine($"error: {e.Message}\n\n{Usage}");
     return 2;
 }
-catch (Exception e) when (e is ArgumentException or ModelFormatException or InvalidOperationException or FileNotFoundException)
+catch (Exception e) when (e is ArgumentException or ModelFormatException or InvalidOperationException or FileNotFoundException
+                               or StageOverloadedException or OperationCanceledException or Npgsql.NpgsqlException)
 {
     Console.Error.WriteLine($"error: {e.Message}");
     return 1;

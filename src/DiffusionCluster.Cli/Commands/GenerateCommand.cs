@@ -1,38 +1,66 @@
+using DiffusionCluster.Abstractions;
 using DiffusionCluster.Cli.Infrastructure;
-using DiffusionCluster.Models;
-using DiffusionCluster.Models.Cascade;
-using DiffusionCluster.Models.Imaging;
 
 namespace DiffusionCluster.Cli.Commands;
 
-/// `generate "<prompt>"`: runs the whole cascade in this process on the bundled models and writes a PNG.
+/// `generate "<prompt>"`: runs the cascade through its grains, on an embedded single-process silo (the
+/// default) or on a running cluster (--cluster), and writes the PNG.
 public static class GenerateCommand
 {
-    public static int Run(Arguments args)
+    public static async Task<int> Run(Arguments args)
     {
         var prompt = args.Positionals.FirstOrDefault() ?? throw new UsageException("generate needs a prompt in quotes");
+        var cluster = args.Text("cluster");
         var model = args.Text("model", "models/shapes-cascade");
-        var device = DeviceOption.Parse(args.Text("device", "cpu"));
+        var device = args.Text("device", "cpu");
+        var threads = args.Int("threads", 0, 0, 1024);
         var output = args.Text("out", "image.png");
-        var request = StageOptions.Request(args, prompt);
+        var spec = StageOptions.Spec(args, prompt);
         args.RejectUnknown();
+        spec.Validate();
+        if (cluster is not null && (args.WasGiven("model") || args.WasGiven("device") || args.WasGiven("threads")))
+            throw new UsageException("--model, --device and --threads configure the embedded silo; with --cluster the silos' own configuration applies");
 
-        var pipeline = new CascadePipeline(model, device);
-        string? current = null;
-        var (image, timings) = pipeline.Generate(request, (stage, done, total) =>
+        await using var connection = cluster is null
+            ? await CascadeConnection.Embedded(model, device, threads)
+            : await CascadeConnection.Client(cluster);
+        var requestId = Guid.NewGuid();
+        using var done = new CancellationTokenSource();
+        var progress = ShowProgress(connection.Grains.GetGrain<IGenerationGrain>(requestId), done.Token);
+        GenerationResult result;
+        try
         {
-            if (stage != current && current is not null) Console.Error.WriteLine();
-            current = stage;
-            Console.Error.Write($"\r{stage,-10} step {done}/{total}");
-        });
-        Console.Error.WriteLine();
-        using (image)
-            File.WriteAllBytes(output, Png.Encode(image));
+            result = await connection.Grains.Generate(spec, requestId);
+        }
+        finally
+        {
+            done.Cancel();
+            await progress;
+            Console.Error.WriteLine();
+        }
+        await File.WriteAllBytesAsync(output, result.Png);
 
-        Console.WriteLine($"{"stage",-14}{"time",12}");
-        foreach (var t in timings) Console.WriteLine($"{t.Stage,-14}{t.Milliseconds,10:F0} ms");
-        Console.WriteLine($"{"total",-14}{timings.Sum(t => t.Milliseconds),10:F0} ms");
-        Console.WriteLine($"wrote {output} ({request.Size}x{request.Size}, seed {request.Seed})");
+        Console.WriteLine($"{"stage",-8}{"silo",-32}{"device",-8}{"batch",6}{"queue",10}{"compute",12}");
+        foreach (var s in result.Stages)
+            Console.WriteLine($"{s.Stage.Name(),-8}{s.Silo,-32}{s.Device,-8}{s.BatchSize,6}{s.QueueMilliseconds,7:F0} ms{s.ComputeMilliseconds,9:F0} ms");
+        Console.WriteLine($"total {result.TotalMilliseconds:F0} ms; wrote {output} ({spec.Size}x{spec.Size}, seed {spec.Seed})");
         return 0;
+    }
+
+    static async Task ShowProgress(IGenerationGrain request, CancellationToken done)
+    {
+        while (!done.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(250, done);
+                var p = await request.GetProgress();
+                if (p.Stage is { } stage) Console.Error.Write($"\r{stage.Name(),-8} step {p.Step}/{p.TotalSteps}      ");
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
     }
 }

@@ -1,4 +1,6 @@
 using DiffusionCluster.Cli.Infrastructure;
+using DiffusionCluster.Abstractions;
+using DiffusionCluster.Grains.Stages;
 using DiffusionCluster.Models.Cascade;
 
 namespace DiffusionCluster.Cli.Commands;
@@ -23,6 +25,23 @@ public static class StageOptions
         Sr256 = Read(args, "sr256", StageSampling.Sr256Default),
         Sr1024 = Read(args, "sr1024", StageSampling.Sr1024Default),
     };
+
+    /// The same options as a cluster request.
+    public static GenerationSpec Spec(Arguments args, string prompt)
+    {
+        var request = Request(args, prompt);
+        return new GenerationSpec
+        {
+            Prompt = request.Prompt,
+            Size = request.Size,
+            Seed = request.Seed,
+            Prior = SamplingSpecs.From(request.Prior),
+            Decoder = SamplingSpecs.From(request.Decoder),
+            Sr256 = SamplingSpecs.From(request.Sr256),
+            Sr1024 = SamplingSpecs.From(request.Sr1024),
+            DeadlineSeconds = args.Double("deadline-seconds", 600, 1, GenerationSpec.MaxDeadlineSeconds),
+        };
+    }
 
     public const string Help = """
               per stage (prior, decoder, sr256, sr1024): --<stage>-steps N --<stage>-guidance W

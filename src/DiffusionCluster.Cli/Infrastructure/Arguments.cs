@@ -26,6 +26,8 @@ public sealed class Arguments
 
     public IReadOnlyList<string> Positionals => _positionals;
 
+    public bool WasGiven(string name) => _options.ContainsKey(name);
+
     public string? Text(string name)
     {
         _read.Add(name);

@@ -17,6 +17,7 @@ public sealed class ClusterConnection
     public string ClusterId { get; set; } = "diffusion-cluster";
     public string ServiceId { get; set; } = "diffusion-cluster";
     public int SiloPort { get; set; } = 11111;
+    /// The port clients connect to; 0 = no gateway (a stage-only silo: request grains live on gateway silos).
     public int GatewayPort { get; set; } = 30000;
     /// For localhost membership: the primary silo's port (the first silo started). 0 = this silo is primary.
     public int PrimarySiloPort { get; set; }
@@ -32,8 +33,8 @@ public sealed class ClusterConnection
             throw new ArgumentException($"Cluster:Membership = \"{Membership}\"; allowed {Localhost} or {Postgres}");
         if (IsPostgres && string.IsNullOrWhiteSpace(ConnectionString))
             throw new ArgumentException("Cluster:Membership is postgres but Cluster:ConnectionString is empty; give a PostgreSQL connection string");
-        foreach (var (name, port) in new[] { ("SiloPort", SiloPort), ("GatewayPort", GatewayPort) })
-            if (port < 1 || port > 65535) throw new ArgumentException($"Cluster:{name} = {port}; allowed 1 to 65535");
+        if (SiloPort < 1 || SiloPort > 65535) throw new ArgumentException($"Cluster:SiloPort = {SiloPort}; allowed 1 to 65535");
+        if (GatewayPort < 0 || GatewayPort > 65535) throw new ArgumentException($"Cluster:GatewayPort = {GatewayPort}; allowed 0 (no gateway) to 65535");
         if (PrimarySiloPort < 0 || PrimarySiloPort > 65535) throw new ArgumentException($"Cluster:PrimarySiloPort = {PrimarySiloPort}; allowed 0 to 65535");
     }
 

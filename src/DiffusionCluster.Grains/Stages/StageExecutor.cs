@@ -95,7 +95,7 @@ public sealed class StageExecutor
     static StageSampling Sampling(StageInput input)
     {
         var s = input.Sampling ?? throw new ArgumentException($"{input.Stage.Name()}: the request carries no sampling options");
-        return new StageSampling(s.Steps, s.Guidance, s.Thresholding, s.Eta, s.AugmentationLevel);
+        return s.ToStageSampling();
     }
 }
 

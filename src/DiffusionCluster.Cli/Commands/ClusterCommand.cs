@@ -1,0 +1,72 @@
+using DiffusionCluster.Cli.Infrastructure;
+using DiffusionCluster.Grains.Hosting;
+using Microsoft.Extensions.Hosting;
+
+namespace DiffusionCluster.Cli.Commands;
+
+/// `cluster silo`: one silo hosting the given stages, until stopped. `cluster schema`: applies the
+/// PostgreSQL clustering schema.
+public static class ClusterCommand
+{
+    public const string Help = """
+          cluster silo --stages all|text,prior,base64,sr256,sr1024 [--model DIR] [--device cpu|cuda[:N]] [--threads N]
+                [--membership localhost|postgres] [--connection "Host=...;Database=..."] [--silo-port P] [--gateway-port P (0 = none)]
+                [--primary-port P (localhost)] [--advertise IP] [--max-batch N] [--max-queue-delay-ms X] [--max-queue N]
+              starts one silo hosting the given stages and runs until stopped (Ctrl+C / SIGTERM);
+              Silo__* and Cluster__* environment variables set the same options
+          cluster schema --connection "Host=...;Database=..." [--file deploy/postgresql/clustering.sql]
+              creates the PostgreSQL tables and OrleansQuery rows that ADO.NET clustering reads (safe to re-run)
+        """;
+
+    public static async Task<int> Run(Arguments args)
+    {
+        var verb = args.Positionals.FirstOrDefault() ?? throw new UsageException("cluster needs silo or schema");
+        return verb switch
+        {
+            "silo" => await Silo(args),
+            "schema" => await Schema(args),
+            _ => throw new UsageException($"unknown cluster command \"{verb}\"; use silo or schema"),
+        };
+    }
+
+    static async Task<int> Silo(Arguments args)
+    {
+        var settings = new Dictionary<string, string?>();
+        void Map(string option, string key)
+        {
+            if (args.Text(option) is { } value) settings[key] = value;
+        }
+        Map("stages", "Silo:Stages");
+        Map("model", "Silo:ModelFolder");
+        Map("device", "Silo:Device");
+        Map("threads", "Silo:Threads");
+        Map("max-batch", "Silo:DefaultBatching:MaxBatchSize");
+        Map("max-queue-delay-ms", "Silo:DefaultBatching:MaxQueueDelayMilliseconds");
+        Map("max-queue", "Silo:DefaultBatching:MaxQueueLength");
+        Map("membership", "Cluster:Membership");
+        Map("connection", "Cluster:ConnectionString");
+        Map("silo-port", "Cluster:SiloPort");
+        Map("gateway-port", "Cluster:GatewayPort");
+        Map("primary-port", "Cluster:PrimarySiloPort");
+        Map("advertise", "Cluster:AdvertisedAddress");
+        args.RejectUnknown();
+        if (settings.ContainsKey("Cluster:ConnectionString") && !settings.ContainsKey("Cluster:Membership"))
+            settings["Cluster:Membership"] = ClusterConnection.Postgres;
+
+        using var host = SiloHostFactory.Build([], settings);
+        await host.StartAsync();
+        Console.WriteLine($"silo started: stages {settings.GetValueOrDefault("Silo:Stages") ?? "all"}; stop with Ctrl+C");
+        await host.WaitForShutdownAsync();
+        return 0;
+    }
+
+    static async Task<int> Schema(Arguments args)
+    {
+        var connection = args.Text("connection") ?? throw new UsageException("cluster schema needs --connection \"Host=...;Database=...\"");
+        var file = args.Text("file");
+        args.RejectUnknown();
+        await ClusterSchema.Apply(connection, file);
+        Console.WriteLine("clustering schema applied");
+        return 0;
+    }
+}

@@ -1,0 +1,61 @@
+using System.Net;
+using System.Net.Sockets;
+using DiffusionCluster.Grains.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace DiffusionCluster.Cli.Infrastructure;
+
+/// A started host that can reach the cascade's grains: an embedded silo hosting every stage (localhost
+/// clustering on free ports, nothing else needed), or an Orleans client of a running cluster.
+public sealed class CascadeConnection : IAsyncDisposable
+{
+    readonly IHost _host;
+
+    CascadeConnection(IHost host) => _host = host;
+
+    public IGrainFactory Grains => _host.Services.GetRequiredService<IGrainFactory>();
+
+    public static async Task<CascadeConnection> Embedded(string modelFolder, string device, int threads)
+    {
+        var host = SiloHostFactory.Build([], new Dictionary<string, string?>
+        {
+            ["Silo:Stages"] = "all",
+            ["Silo:ModelFolder"] = modelFolder,
+            ["Silo:Device"] = device,
+            ["Silo:Threads"] = threads.ToString(),
+            // Each stage loads on first use, so a 64 px image never reads the SR weights.
+            ["Silo:WarmUp"] = "false",
+            ["Cluster:Membership"] = ClusterConnection.Localhost,
+            ["Cluster:SiloPort"] = FreePort().ToString(),
+            ["Cluster:GatewayPort"] = FreePort().ToString(),
+        }, orleansLogLevel: LogLevel.Error); // start-up advice (ServerGC, ...) is noise for a one-shot command
+        await host.StartAsync();
+        return new CascadeConnection(host);
+    }
+
+    public static async Task<CascadeConnection> Client(string cluster)
+    {
+        var connection = ClusterConnection.ForClient(cluster);
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning).AddFilter("Orleans", LogLevel.Error);
+        builder.UseOrleansClient(client => client.UseCascadeClustering(connection));
+        var host = builder.Build();
+        await host.StartAsync();
+        return new CascadeConnection(host);
+    }
+
+    static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _host.StopAsync();
+        _host.Dispose();
+    }
+}

@@ -1,0 +1,24 @@
+using DiffusionCluster.Grains.Stages;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace DiffusionCluster.Grains.Hosting;
+
+/// Builds a silo host from configuration ("Silo" and "Cluster" sections: appsettings, environment
+/// variables such as Silo__Stages, then the given overrides). Used by the Silo program, `cluster silo` and
+/// the embedded `generate`.
+public static class SiloHostFactory
+{
+    public static IHost Build(string[] args, IDictionary<string, string?>? overrides = null, LogLevel logLevel = LogLevel.Warning, LogLevel orleansLogLevel = LogLevel.Warning)
+    {
+        var builder = Host.CreateApplicationBuilder(args);
+        if (overrides is not null) builder.Configuration.AddInMemoryCollection(overrides);
+        builder.Logging.SetMinimumLevel(logLevel).AddFilter("Orleans", orleansLogLevel);
+        var cluster = builder.Configuration.GetSection(ClusterConnection.Section).Get<ClusterConnection>() ?? new ClusterConnection();
+        // Fail on a bad stage list or model folder before Orleans starts listening.
+        (builder.Configuration.GetSection(SiloStageOptions.Section).Get<SiloStageOptions>() ?? new SiloStageOptions()).Validate();
+        builder.UseOrleans(silo => silo.UseCascadeClustering(cluster).AddCascadeStages());
+        return builder.Build();
+    }
+}

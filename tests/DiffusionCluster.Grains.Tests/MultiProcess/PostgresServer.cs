@@ -1,0 +1,46 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace DiffusionCluster.Grains.Tests.MultiProcess;
+
+/// A real PostgreSQL server in a fresh data folder on a free port, started by deploy/postgresql/start-local.sh
+/// (the same script a developer uses), stopped and deleted at the end.
+public sealed class PostgresServer : IDisposable
+{
+    readonly string _data;
+
+    public PostgresServer()
+    {
+        _data = Path.Combine(Path.GetTempPath(), $"dc-pg-{Guid.NewGuid():N}");
+        var (code, output) = Run(Path.Combine(Repository.Root(), "deploy", "postgresql", "start-local.sh"), $"{_data} {FreePort()}");
+        if (code != 0) throw new InvalidOperationException($"PostgreSQL did not start (exit {code}):\n{output}");
+        ConnectionString = output.Trim().Split('\n')[^1];
+    }
+
+    public string ConnectionString { get; }
+
+    static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    static (int Code, string Output) Run(string file, string arguments)
+    {
+        using var process = Process.Start(new ProcessStartInfo(file, arguments) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        process.WaitForExit();
+        return (process.ExitCode, stdout.Result + stderr.Result);
+    }
+
+    public void Dispose()
+    {
+        var pgctl = Directory.GetDirectories("/usr/lib/postgresql").OrderBy(d => d).Last() + "/bin/pg_ctl";
+        var asPostgres = Environment.UserName == "root";
+        Run(asPostgres ? "runuser" : pgctl, (asPostgres ? $"-u postgres -- {pgctl} " : "") + $"-D {_data} -m immediate stop");
+        try { Directory.Delete(_data, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}
