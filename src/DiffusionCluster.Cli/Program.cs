@@ -26,6 +26,10 @@ const string Usage = $"""
       bench networks [--device cpu|cuda[:N]] [--runs N] [--out FILE.json]
           forward time and parameter count of each default network at batch 1 and 8,
           and peak memory of the 1024x1024 super-resolution forward
+      bench cluster [--size 64|256|1024] [--runs N] [--concurrency N] [--throughput-size 64|256|1024] [--model DIR]
+            [--threads N] [--out FILE.json]
+          orchestration overhead (the same requests through the embedded cluster vs a direct in-process call of
+          the same stages) and throughput of N concurrent requests at batch 1 vs with the batcher
     """;
 
 
@@ -42,7 +46,7 @@ try
     var arguments = new Arguments(args.Skip(1));
     return args[0] switch
     {
-        "bench" => BenchCommand.Run(arguments),
+        "bench" => await BenchCommand.Run(arguments),
         "train" => TrainCommand.Run(arguments),
         "generate" => await GenerateCommand.Run(arguments),
         "cluster" => await ClusterCommand.Run(arguments),

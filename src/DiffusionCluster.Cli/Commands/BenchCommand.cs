@@ -9,13 +9,15 @@ using static TorchSharp.torch;
 
 namespace DiffusionCluster.Cli.Commands;
 
-/// `bench networks`: forward latency and size of every default network, measured on this machine.
+/// `bench networks`: forward latency and size of every default network, measured on this machine;
+/// `bench cluster`: see ClusterBenchmark.
 public static class BenchCommand
 {
-    public static int Run(Arguments args)
+    public static async Task<int> Run(Arguments args)
     {
-        var what = args.Positionals.FirstOrDefault() ?? throw new UsageException("bench needs a target: networks");
-        if (what != "networks") throw new UsageException($"unknown bench target \"{what}\"; known: networks");
+        var what = args.Positionals.FirstOrDefault() ?? throw new UsageException("bench needs a target: networks or cluster");
+        if (what == "cluster") return await ClusterBenchmark.Run(args);
+        if (what != "networks") throw new UsageException($"unknown bench target \"{what}\"; known: networks, cluster");
         var device = DeviceOption.Parse(args.Text("device", "cpu"));
         int runs = args.Int("runs", 5, 1, 1000);
         var output = args.Text("out");

@@ -17,9 +17,9 @@ public sealed class CascadeConnection : IAsyncDisposable
 
     public IGrainFactory Grains => _host.Services.GetRequiredService<IGrainFactory>();
 
-    public static async Task<CascadeConnection> Embedded(string modelFolder, string device, int threads)
+    public static async Task<CascadeConnection> Embedded(string modelFolder, string device, int threads, IDictionary<string, string?>? extra = null)
     {
-        var host = SiloHostFactory.Build([], new Dictionary<string, string?>
+        var settings = new Dictionary<string, string?>
         {
             ["Silo:Stages"] = "all",
             ["Silo:ModelFolder"] = modelFolder,
@@ -30,7 +30,10 @@ public sealed class CascadeConnection : IAsyncDisposable
             ["Cluster:Membership"] = ClusterConnection.Localhost,
             ["Cluster:SiloPort"] = FreePort().ToString(),
             ["Cluster:GatewayPort"] = FreePort().ToString(),
-        }, orleansLogLevel: LogLevel.Error); // start-up advice (ServerGC, ...) is noise for a one-shot command
+        };
+        foreach (var (key, value) in extra ?? new Dictionary<string, string?>()) settings[key] = value;
+        // Orleans' start-up advice (ServerGC, ...) is noise for a one-shot command.
+        var host = SiloHostFactory.Build([], settings, orleansLogLevel: LogLevel.Error);
         await host.StartAsync();
         return new CascadeConnection(host);
     }

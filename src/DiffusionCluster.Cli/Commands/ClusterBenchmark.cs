@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using System.Text.Json;
+using DiffusionCluster.Abstractions;
+using DiffusionCluster.Cli.Infrastructure;
+using DiffusionCluster.Grains.Stages;
+using DiffusionCluster.Models.Cascade;
+using DiffusionCluster.Models.Imaging;
+using static TorchSharp.torch;
+
+namespace DiffusionCluster.Cli.Commands;
+
+public sealed record ClusterBenchResult(
+    int Size, int Runs, double[] DirectMs, double[] ClusterMs, double OverheadPercent,
+    int Concurrency, int ThroughputSize, double UnbatchedSeconds, double BatchedSeconds, int MaxBatchSize);
+
+/// `bench cluster`: what the cluster costs and what batching buys.
+/// Overhead: the same requests (same seeds and options) run alternately as a direct in-process call of the
+/// stages (CascadePipeline, PNG encoding included) and through the embedded cluster's grains (request grain,
+/// stage workers, batcher, wire tensors); medians compared in one process and one run.
+/// Throughput: N concurrent requests through an embedded silo with MaxBatchSize 1, then with MaxBatchSize N.
+public static class ClusterBenchmark
+{
+    public static async Task<int> Run(Arguments args)
+    {
+        int size = args.Int("size", 1024, 64, 1024);
+        int runs = args.Int("runs", 3, 1, 100);
+        int concurrency = args.Int("concurrency", 8, 1, 64);
+        int throughputSize = args.Int("throughput-size", 64, 64, 1024);
+        var model = args.Text("model", "models/shapes-cascade");
+        int threads = args.Int("threads", 0, 0, 1024);
+        var output = args.Text("out");
+        args.RejectUnknown();
+        if (threads > 0) set_num_threads(threads);
+
+        var spec = new GenerationSpec { Prompt = "a large red star in the center on a white background", Size = size };
+        spec.Validate();
+        var pipeline = new CascadePipeline(model, CPU);
+        var direct = new List<double>();
+        var cluster = new List<double>();
+        await using (var embedded = await CascadeConnection.Embedded(model, "cpu", threads))
+        {
+            // Warm-up: both paths load their models and run once.
+            Direct(pipeline, spec with { Seed = 1000 });
+            await embedded.Grains.Generate(spec with { Seed = 1000 });
+            for (int i = 0; i < runs; i++)
+            {
+                var s = spec with { Seed = (ulong)i };
+                // Alternate which path goes first, so drift in machine load falls on both.
+                if (i % 2 == 0) direct.Add(Direct(pipeline, s));
+                cluster.Add(await Timed(() => embedded.Grains.Generate(s)));
+                if (i % 2 == 1) direct.Add(Direct(pipeline, s));
+                Console.WriteLine($"run {i + 1}/{runs}: direct {direct[^1]:F0} ms, cluster {cluster[^1]:F0} ms");
+            }
+        }
+        double overhead = (Median(cluster) / Median(direct) - 1) * 100;
+        Console.WriteLine($"{size}px: direct median {Median(direct):F0} ms, cluster median {Median(cluster):F0} ms, overhead {overhead:+0.00;-0.00}%");
+
+        var unbatched = await Throughput(model, threads, concurrency, throughputSize, maxBatch: 1);
+        var batched = await Throughput(model, threads, concurrency, throughputSize, maxBatch: concurrency);
+        Console.WriteLine($"{concurrency} concurrent {throughputSize}px requests: batch 1 {unbatched:F1} s ({concurrency / unbatched:F2} images/s), " +
+                          $"batcher (max {concurrency}) {batched:F1} s ({concurrency / batched:F2} images/s)");
+
+        if (output is not null)
+        {
+            var result = new ClusterBenchResult(size, runs, direct.ToArray(), cluster.ToArray(), overhead, concurrency, throughputSize, unbatched, batched, concurrency);
+            await File.WriteAllTextAsync(output, JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }) + "\n");
+            Console.WriteLine($"wrote {output}");
+        }
+        return 0;
+    }
+
+    static double Direct(CascadePipeline pipeline, GenerationSpec spec)
+    {
+        var clock = Stopwatch.StartNew();
+        var request = new GenerationRequest
+        {
+            Prompt = spec.Prompt, Size = spec.Size, Seed = spec.Seed,
+            Prior = spec.Prior.ToStageSampling(), Decoder = spec.Decoder.ToStageSampling(),
+            Sr256 = spec.Sr256.ToStageSampling(), Sr1024 = spec.Sr1024.ToStageSampling(),
+        };
+        var (image, _) = pipeline.Generate(request);
+        using (image) Png.Encode(image);
+        return clock.Elapsed.TotalMilliseconds;
+    }
+
+    static async Task<double> Throughput(string model, int threads, int concurrency, int size, int maxBatch)
+    {
+        await using var embedded = await CascadeConnection.Embedded(model, "cpu", threads, new Dictionary<string, string?>
+        {
+            ["Silo:DefaultBatching:MaxBatchSize"] = maxBatch.ToString(),
+            ["Silo:DefaultBatching:MaxQueueDelayMilliseconds"] = "50",
+            ["Silo:WarmUp"] = "true",
+        });
+        var spec = new GenerationSpec { Prompt = "a small blue ring in the top left corner on a black background", Size = size };
+        await embedded.Grains.Generate(spec with { Seed = 999 });
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(i => embedded.Grains.Generate(spec with { Seed = (ulong)i })));
+        return clock.Elapsed.TotalSeconds;
+    }
+
+    static async Task<double> Timed(Func<Task> run)
+    {
+        var clock = Stopwatch.StartNew();
+        await run();
+        return clock.Elapsed.TotalMilliseconds;
+    }
+
+    static double Median(List<double> values)
+    {
+        var sorted = values.OrderBy(v => v).ToList();
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+    }
+}
