@@ -10,7 +10,8 @@ public sealed record StageRun(
     [property: Id(3)] int BatchSize,
     [property: Id(4)] double QueueMilliseconds,
     [property: Id(5)] double ComputeMilliseconds,
-    [property: Id(6)] int Attempt = 1);
+    [property: Id(6)] int Attempt = 1,
+    [property: Id(7)] string Model = "");
 
 /// A finished generation: the PNG and how each stage ran.
 [GenerateSerializer, Immutable, Alias("DiffusionCluster.GenerationResult")]

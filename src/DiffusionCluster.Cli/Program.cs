@@ -30,6 +30,14 @@ const string Usage = $"""
             [--threads N] [--out FILE.json]
           orchestration overhead (the same requests through the embedded cluster vs a direct in-process call of
           the same stages) and throughput of N concurrent requests at batch 1 vs with the batcher
+      bench stages [--size 64|256|1024] [--batch-sizes 1,2,4] [--runs N] [--model DIR] [--device D] [--out FILE.json]
+          each stage's batch compute time per batch size on this device: the profile `plan` reads
+      bench tracing [--size 64|256|1024] [--runs N] [--model DIR] [--threads N]
+          end-to-end latency of the same requests with tracing on and off, alternating, in one run
+
+      plan --target IMAGES_PER_S [--size 64|256|1024] --profile FILE.json [--utilisation 0.7] [--out values.yaml]
+          replicas and batching limits per stage (Little's law on the measured times), with the arithmetic,
+          written as Helm values for the chart's per-stage pools
     """;
 
 
@@ -50,6 +58,7 @@ try
         "train" => TrainCommand.Run(arguments),
         "generate" => await GenerateCommand.Run(arguments),
         "cluster" => await ClusterCommand.Run(arguments),
+        "plan" => PlanCommand.Run(arguments),
         "eval" => EvalCommand.Run(arguments),
         _ => throw new UsageException($"unknown command \"{args[0]}\""),
     };

@@ -1,4 +1,8 @@
+using System.Diagnostics;
 using DiffusionCluster.Abstractions;
+using DiffusionCluster.ServiceDefaults;
+using OpenTelemetry;
+using OpenTelemetry.Trace;
 
 namespace DiffusionCluster.Grains.Tests;
 
@@ -8,6 +12,8 @@ public sealed class FailoverTests
     [Fact]
     public async Task Killing_the_silo_running_a_stage_moves_the_stage_to_another_host_and_the_request_completes()
     {
+        var spans = new List<Activity>();
+        using var tracing = Sdk.CreateTracerProviderBuilder().AddSource(CascadeTelemetry.Name).AddInMemoryExporter(spans).Build();
         await using var cluster = await StageCluster.Start(["text,prior", "base64", "base64"]);
         var request = cluster.Request();
         var run = request.Generate(Specs.Quick() with { Decoder = new SamplingSpec(400, 2.0) });
@@ -24,5 +30,13 @@ public sealed class FailoverTests
         var base64 = result.Stages.Single(s => s.Stage == CascadeStage.Base64);
         Assert.NotEqual(killed, base64.Silo);
         Assert.Equal(2, base64.Attempt);
+        // The trace shows the failed attempt as an error and the retry beside it.
+        tracing.ForceFlush();
+        var attempts = spans.Where(s => s.OperationName == "stage base64").OrderBy(s => s.StartTimeUtc).ToList();
+        Assert.Equal([1, 2], attempts.Select(s => (int)s.GetTagItem(CascadeTelemetry.Tags.Attempt)!));
+        Assert.Equal(ActivityStatusCode.Error, attempts[0].Status);
+        Assert.Equal(killed, attempts[0].GetTagItem(CascadeTelemetry.Tags.Silo));
+        Assert.Equal("completed", attempts[1].GetTagItem(CascadeTelemetry.Tags.Outcome));
+        Assert.Equal(attempts[0].ParentSpanId, attempts[1].ParentSpanId);
     }
 }

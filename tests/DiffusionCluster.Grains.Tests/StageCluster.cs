@@ -30,7 +30,8 @@ public sealed class StageCluster : IAsyncDisposable
             };
             host.Configuration.AddInMemoryCollection(values);
         });
-        builder.ConfigureSilo((_, silo) => silo.AddCascadeStages());
+        builder.ConfigureSilo((_, silo) => silo.AddCascadeStages().AddActivityPropagation());
+        builder.ConfigureClient(client => client.AddActivityPropagation());
         var cluster = builder.Build();
         await cluster.DeployAsync();
         return new StageCluster(cluster);

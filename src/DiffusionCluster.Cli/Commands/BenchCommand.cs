@@ -15,9 +15,11 @@ public static class BenchCommand
 {
     public static async Task<int> Run(Arguments args)
     {
-        var what = args.Positionals.FirstOrDefault() ?? throw new UsageException("bench needs a target: networks or cluster");
+        var what = args.Positionals.FirstOrDefault() ?? throw new UsageException("bench needs a target: networks, cluster or stages");
         if (what == "cluster") return await ClusterBenchmark.Run(args);
-        if (what != "networks") throw new UsageException($"unknown bench target \"{what}\"; known: networks, cluster");
+        if (what == "stages") return StageBenchmark.Run(args);
+        if (what == "tracing") return await TracingBenchmark.Run(args);
+        if (what != "networks") throw new UsageException($"unknown bench target \"{what}\"; known: networks, cluster, stages, tracing");
         var device = DeviceOption.Parse(args.Text("device", "cpu"));
         int runs = args.Int("runs", 5, 1, 1000);
         var output = args.Text("out");

@@ -11,6 +11,7 @@ namespace DiffusionCluster.Cli.Commands;
 
 public sealed record ClusterBenchResult(
     int Size, int Runs, double[] DirectMs, double[] ClusterMs, double OverheadPercent,
+    double[] DirectOutsideStagesMs, double[] ClusterOutsideComputeMs,
     int Concurrency, int ThroughputSize, double UnbatchedSeconds, double BatchedSeconds, int MaxBatchSize);
 
 /// `bench cluster`: what the cluster costs and what batching buys.
@@ -37,23 +38,31 @@ public static class ClusterBenchmark
         var pipeline = new CascadePipeline(model, CPU);
         var direct = new List<double>();
         var cluster = new List<double>();
+        // Wall time not spent computing stages: the part orchestration can cost, free of the compute's noise.
+        var directOutside = new List<double>();
+        var clusterOutside = new List<double>();
         await using (var embedded = await CascadeConnection.Embedded(model, "cpu", threads))
         {
             // Warm-up: both paths load their models and run once.
-            Direct(pipeline, spec with { Seed = 1000 });
+            Direct(pipeline, spec with { Seed = 1000 }, []);
             await embedded.Grains.Generate(spec with { Seed = 1000 });
             for (int i = 0; i < runs; i++)
             {
                 var s = spec with { Seed = (ulong)i };
                 // Alternate which path goes first, so drift in machine load falls on both.
-                if (i % 2 == 0) direct.Add(Direct(pipeline, s));
-                cluster.Add(await Timed(() => embedded.Grains.Generate(s)));
-                if (i % 2 == 1) direct.Add(Direct(pipeline, s));
+                if (i % 2 == 0) direct.Add(Direct(pipeline, s, directOutside));
+                var clock = Stopwatch.StartNew();
+                var result = await embedded.Grains.Generate(s);
+                cluster.Add(clock.Elapsed.TotalMilliseconds);
+                clusterOutside.Add(cluster[^1] - result.Stages.Sum(r => r.ComputeMilliseconds));
+                if (i % 2 == 1) direct.Add(Direct(pipeline, s, directOutside));
                 Console.WriteLine($"run {i + 1}/{runs}: direct {direct[^1]:F0} ms, cluster {cluster[^1]:F0} ms");
             }
         }
         double overhead = (Median(cluster) / Median(direct) - 1) * 100;
         Console.WriteLine($"{size}px: direct median {Median(direct):F0} ms, cluster median {Median(cluster):F0} ms, overhead {overhead:+0.00;-0.00}%");
+        Console.WriteLine($"outside stage compute: direct median {Median(directOutside):F0} ms, cluster median {Median(clusterOutside):F0} ms " +
+                          $"({(Median(clusterOutside) - Median(directOutside)) / Median(direct) * 100:+0.00;-0.00}% of the direct wall time)");
 
         var unbatched = await Throughput(model, threads, concurrency, throughputSize, maxBatch: 1);
         var batched = await Throughput(model, threads, concurrency, throughputSize, maxBatch: concurrency);
@@ -62,14 +71,15 @@ public static class ClusterBenchmark
 
         if (output is not null)
         {
-            var result = new ClusterBenchResult(size, runs, direct.ToArray(), cluster.ToArray(), overhead, concurrency, throughputSize, unbatched, batched, concurrency);
+            var result = new ClusterBenchResult(size, runs, direct.ToArray(), cluster.ToArray(), overhead,
+                directOutside.ToArray(), clusterOutside.ToArray(), concurrency, throughputSize, unbatched, batched, concurrency);
             await File.WriteAllTextAsync(output, JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }) + "\n");
             Console.WriteLine($"wrote {output}");
         }
         return 0;
     }
 
-    static double Direct(CascadePipeline pipeline, GenerationSpec spec)
+    static double Direct(CascadePipeline pipeline, GenerationSpec spec, List<double> outsideStages)
     {
         var clock = Stopwatch.StartNew();
         var request = new GenerationRequest
@@ -78,9 +88,11 @@ public static class ClusterBenchmark
             Prior = spec.Prior.ToStageSampling(), Decoder = spec.Decoder.ToStageSampling(),
             Sr256 = spec.Sr256.ToStageSampling(), Sr1024 = spec.Sr1024.ToStageSampling(),
         };
-        var (image, _) = pipeline.Generate(request);
+        var (image, timings) = pipeline.Generate(request);
         using (image) Png.Encode(image);
-        return clock.Elapsed.TotalMilliseconds;
+        var wall = clock.Elapsed.TotalMilliseconds;
+        outsideStages.Add(wall - timings.Sum(t => t.Milliseconds));
+        return wall;
     }
 
     static async Task<double> Throughput(string model, int threads, int concurrency, int size, int maxBatch)
@@ -96,13 +108,6 @@ public static class ClusterBenchmark
         var clock = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, concurrency).Select(i => embedded.Grains.Generate(spec with { Seed = (ulong)i })));
         return clock.Elapsed.TotalSeconds;
-    }
-
-    static async Task<double> Timed(Func<Task> run)
-    {
-        var clock = Stopwatch.StartNew();
-        await run();
-        return clock.Elapsed.TotalMilliseconds;
     }
 
     static double Median(List<double> values)

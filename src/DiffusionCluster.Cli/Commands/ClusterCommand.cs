@@ -12,8 +12,10 @@ public static class ClusterCommand
           cluster silo --stages all|text,prior,base64,sr256,sr1024 [--model DIR] [--device cpu|cuda[:N]] [--threads N]
                 [--membership localhost|postgres] [--connection "Host=...;Database=..."] [--silo-port P] [--gateway-port P (0 = none)]
                 [--primary-port P (localhost)] [--advertise IP] [--max-batch N] [--max-queue-delay-ms X] [--max-queue N]
+                [--metrics-port P (Prometheus /metrics)]
               starts one silo hosting the given stages and runs until stopped (Ctrl+C / SIGTERM);
-              Silo__* and Cluster__* environment variables set the same options
+              Silo__*, Cluster__* and Telemetry__* environment variables set the same options; OTLP export
+              follows the standard OTEL_EXPORTER_OTLP_* variables
           cluster schema --connection "Host=...;Database=..." [--file deploy/postgresql/clustering.sql]
               creates the PostgreSQL tables and OrleansQuery rows that ADO.NET clustering reads (safe to re-run)
         """;
@@ -49,6 +51,7 @@ public static class ClusterCommand
         Map("gateway-port", "Cluster:GatewayPort");
         Map("primary-port", "Cluster:PrimarySiloPort");
         Map("advertise", "Cluster:AdvertisedAddress");
+        Map("metrics-port", "Telemetry:PrometheusPort");
         args.RejectUnknown();
         if (settings.ContainsKey("Cluster:ConnectionString") && !settings.ContainsKey("Cluster:Membership"))
             settings["Cluster:Membership"] = ClusterConnection.Postgres;

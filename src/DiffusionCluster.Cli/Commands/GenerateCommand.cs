@@ -1,5 +1,6 @@
 using DiffusionCluster.Abstractions;
 using DiffusionCluster.Cli.Infrastructure;
+using DiffusionCluster.ServiceDefaults;
 
 namespace DiffusionCluster.Cli.Commands;
 
@@ -21,6 +22,7 @@ public static class GenerateCommand
         if (cluster is not null && (args.WasGiven("model") || args.WasGiven("device") || args.WasGiven("threads")))
             throw new UsageException("--model, --device and --threads configure the embedded silo; with --cluster the silos' own configuration applies");
 
+        using var spans = new StageSpanCollector();
         await using var connection = cluster is null
             ? await CascadeConnection.Embedded(model, device, threads)
             : await CascadeConnection.Client(cluster);
@@ -40,12 +42,28 @@ public static class GenerateCommand
         }
         await File.WriteAllBytesAsync(output, result.Png);
 
-        Console.WriteLine($"{"stage",-8}{"silo",-32}{"device",-8}{"batch",6}{"queue",10}{"compute",12}");
-        foreach (var s in result.Stages)
-            Console.WriteLine($"{s.Stage.Name(),-8}{s.Silo,-32}{s.Device,-8}{s.BatchSize,6}{s.QueueMilliseconds,7:F0} ms{s.ComputeMilliseconds,9:F0} ms");
+        var traced = spans.StagesOf(requestId);
+        Console.WriteLine($"{"stage",-8}{"try",4}  {"silo",-32}{"device",-8}{"batch",6}{"queue",10}{"compute",12}{"span",12}");
+        if (traced.Count > 0)
+        {
+            // From the request's own trace: one span per stage attempt, failed attempts included.
+            foreach (var span in traced)
+                Console.WriteLine($"{span.GetTagItem(CascadeTelemetry.Tags.Stage),-8}{span.GetTagItem(CascadeTelemetry.Tags.Attempt),4}  " +
+                                  $"{span.GetTagItem(CascadeTelemetry.Tags.Silo),-32}{span.GetTagItem(CascadeTelemetry.Tags.Device) ?? "-",-8}" +
+                                  $"{span.GetTagItem(CascadeTelemetry.Tags.BatchSize) ?? "-",6}{Ms(span, CascadeTelemetry.Tags.QueueMs),10}" +
+                                  $"{Ms(span, CascadeTelemetry.Tags.ComputeMs),12}{span.Duration.TotalMilliseconds,9:F0} ms");
+        }
+        else
+        {
+            // On a remote cluster the spans are exported by the silos (OTLP); the same figures travel in the result.
+            foreach (var s in result.Stages)
+                Console.WriteLine($"{s.Stage.Name(),-8}{s.Attempt,4}  {s.Silo,-32}{s.Device,-8}{s.BatchSize,6}{s.QueueMilliseconds,7:F0} ms{s.ComputeMilliseconds,9:F0} ms{"-",12}");
+        }
         Console.WriteLine($"total {result.TotalMilliseconds:F0} ms; wrote {output} ({spec.Size}x{spec.Size}, seed {spec.Seed})");
         return 0;
     }
+
+    static string Ms(System.Diagnostics.Activity span, string tag) => span.GetTagItem(tag) is double ms ? $"{ms:F0} ms" : "-";
 
     static async Task ShowProgress(IGenerationGrain request, CancellationToken done)
     {

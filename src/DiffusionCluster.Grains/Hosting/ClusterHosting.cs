@@ -58,6 +58,8 @@ public static class ClusterHosting
             client.UseAdoNetClustering(o => (o.Invariant, o.ConnectionString) = ("Npgsql", cluster.ConnectionString));
         else
             client.UseLocalhostClustering(cluster.GatewayPort, cluster.ServiceId, cluster.ClusterId);
+        // The caller's trace context travels with every grain call.
+        client.AddActivityPropagation();
         return client;
     }
 

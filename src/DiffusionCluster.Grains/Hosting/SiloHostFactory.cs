@@ -1,11 +1,12 @@
 using DiffusionCluster.Grains.Stages;
+using DiffusionCluster.ServiceDefaults;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace DiffusionCluster.Grains.Hosting;
 
-/// Builds a silo host from configuration ("Silo" and "Cluster" sections: appsettings, environment
+/// Builds a silo host from configuration ("Silo", "Cluster" and "Telemetry" sections: appsettings, environment
 /// variables such as Silo__Stages, then the given overrides). Used by the Silo program, `cluster silo` and
 /// the embedded `generate`.
 public static class SiloHostFactory
@@ -18,7 +19,9 @@ public static class SiloHostFactory
         var cluster = builder.Configuration.GetSection(ClusterConnection.Section).Get<ClusterConnection>() ?? new ClusterConnection();
         // Fail on a bad stage list or model folder before Orleans starts listening.
         (builder.Configuration.GetSection(SiloStageOptions.Section).Get<SiloStageOptions>() ?? new SiloStageOptions()).Validate();
-        builder.UseOrleans(silo => silo.UseCascadeClustering(cluster).AddCascadeStages());
+        var telemetry = builder.Configuration.GetSection(TelemetryOptions.Section).Get<TelemetryOptions>() ?? new TelemetryOptions();
+        builder.AddCascadeTelemetry(telemetry);
+        builder.UseOrleans(silo => silo.UseCascadeClustering(cluster).AddCascadeStages().AddActivityPropagation());
         return builder.Build();
     }
 }

@@ -8,10 +8,12 @@ namespace DiffusionCluster.Grains.Placement;
 /// This is how stage workers are pinned: the request grain picks a silo that declared the stage, and the
 /// worker for that (stage, silo) pair can only ever activate there. A key naming a silo that is not active
 /// fails placement, so the caller can move on to another silo.
+/// The key alone decides the silo, so these grains stay out of the grain directory: a call never waits on
+/// a directory partition held by some other silo, which matters when that silo has just died.
 [GenerateSerializer, Immutable, SuppressReferenceTracking]
 public sealed class SiloKeyPlacement : PlacementStrategy
 {
-    public override bool IsUsingGrainDirectory => true;
+    public override bool IsUsingGrainDirectory => false;
 }
 
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false)]

@@ -1,11 +1,13 @@
 using System.Diagnostics;
 using DiffusionCluster.Abstractions;
-using DiffusionCluster.Grains.Placement;
+using DiffusionCluster.Grains.Hosting;
+using DiffusionCluster.ServiceDefaults;
 using DiffusionCluster.Grains.Stages;
 using DiffusionCluster.Models.Imaging;
 using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
 using Orleans.Placement;
+using Orleans.Runtime;
 using static TorchSharp.torch;
 
 namespace DiffusionCluster.Grains.Requests;
@@ -17,7 +19,9 @@ namespace DiffusionCluster.Grains.Requests;
 [Reentrant, PreferLocalPlacement]
 public sealed class GenerationGrain(IGrainFactory grains, ILogger<GenerationGrain> logger) : Grain, IGenerationGrain
 {
-    const int AttemptsPerStage = 3;
+    const int AttemptsPerStage = 4;
+    /// Rounds with no usable host before a stage gives up, waiting 0.5, 1, 2, 4, 4, 4 s between them.
+    const int EmptyRounds = 6;
 
     readonly StageRouter _router = new(grains);
     readonly CancellationTokenSource _cancel = new();
@@ -57,9 +61,15 @@ public sealed class GenerationGrain(IGrainFactory grains, ILogger<GenerationGrai
         var clock = Stopwatch.StartNew();
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(spec.DeadlineSeconds));
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, _cancel.Token, callerCancellation);
-        var runs = new List<StageRun>();
         var requestId = this.GetPrimaryKey();
+        // The request's root span; a caller's trace context (W3C traceparent at the edge, carried by Orleans'
+        // activity propagation) makes it part of the caller's trace.
+        using var span = CascadeTelemetry.Source.StartActivity("generate");
+        span?.SetTag(CascadeTelemetry.Tags.RequestId, requestId.ToString());
+        span?.SetTag(CascadeTelemetry.Tags.Size, spec.Size);
+        var runs = new List<StageRun>();
         CascadeStage current = CascadeStage.TextEncoder;
+        string outcome = "failed";
         try
         {
             TextFeatures? text = null;
@@ -87,6 +97,8 @@ public sealed class GenerationGrain(IGrainFactory grains, ILogger<GenerationGrai
             }
             var png = EncodePng(image!);
             _progress = _progress with { State = GenerationState.Completed };
+            outcome = "completed";
+            CascadeTelemetry.Images.Add(1, new KeyValuePair<string, object?>(CascadeTelemetry.Tags.Size, spec.Size));
             return new GenerationResult(requestId, spec.Size, png, runs, clock.Elapsed.TotalMilliseconds);
         }
         catch (OperationCanceledException) when (linked.IsCancellationRequested)
@@ -95,44 +107,86 @@ public sealed class GenerationGrain(IGrainFactory grains, ILogger<GenerationGrai
                 ? $"deadline of {spec.DeadlineSeconds} s passed during stage {current.Name()}"
                 : $"cancelled during stage {current.Name()}";
             _progress = _progress with { State = GenerationState.Cancelled, Error = why };
-            throw new OperationCanceledException($"request {requestId}: {why}");
+            outcome = deadline.IsCancellationRequested ? "deadline" : "cancelled";
+            var error = new OperationCanceledException($"request {requestId}: {why}");
+            span.RecordError(error);
+            throw error;
         }
         catch (Exception e)
         {
             _progress = _progress with { State = GenerationState.Failed, Error = e.Message };
+            outcome = e is StageOverloadedException ? "overloaded" : e is ArgumentException ? "invalid" : "failed";
+            span.RecordError(e);
             throw;
+        }
+        finally
+        {
+            span?.SetTag(CascadeTelemetry.Tags.Outcome, outcome);
+            var tags = new TagList { { CascadeTelemetry.Tags.Outcome, outcome }, { CascadeTelemetry.Tags.Size, spec.Size } };
+            CascadeTelemetry.Requests.Add(1, tags);
+            CascadeTelemetry.RequestDuration.Record(clock.Elapsed.TotalSeconds, tags);
         }
     }
 
     /// Tries the least-loaded hosting silo; on a silo failure moves to the next, on an overloaded queue
-    /// tries the others before giving up with the overload error.
+    /// tries the others before giving up with the overload error. When no host is usable, waits and asks
+    /// again: until the cluster declares a killed silo dead, lookups through it can fail for live silos too.
     async Task<StageOutput> RunStage(StageInput input, CancellationToken cancellation)
     {
+        MessageLimits.Check($"the input of stage {input.Stage.Name()}", input.PayloadBytes);
         var excluded = new HashSet<string>();
         StageOverloadedException? overloaded = null;
         Exception? lastFailure = null;
-        for (int attempt = 1; attempt <= AttemptsPerStage; attempt++)
+        int attempt = 0, emptyRounds = 0;
+        while (attempt < AttemptsPerStage)
         {
-            var candidates = await _router.Candidates(input.Stage, excluded);
-            if (candidates.Count == 0) break;
+            var (candidates, allAnswered) = await _router.Candidates(input.Stage, excluded);
+            if (candidates.Count == 0)
+            {
+                if (overloaded is not null && lastFailure is null) throw overloaded;
+                if (allAnswered && excluded.Count == 0) break; // every silo answered and none hosts the stage
+                if (++emptyRounds > EmptyRounds) break;
+                await Task.Delay(TimeSpan.FromSeconds(Math.Min(4, 0.5 * (1 << (emptyRounds - 1)))), cancellation);
+                excluded.Clear();
+                continue;
+            }
+            attempt++;
             var silo = candidates[0].Silo;
+            // One span per attempt, so a retry after a silo failure shows as its own span beside the failed one.
+            using var span = CascadeTelemetry.Source.StartActivity($"stage {input.Stage.Name()}");
+            span?.SetTag(CascadeTelemetry.Tags.Stage, input.Stage.Name());
+            span?.SetTag(CascadeTelemetry.Tags.Attempt, attempt);
+            span?.SetTag(CascadeTelemetry.Tags.Silo, SiloAddress.FromParsableString(silo).ToString());
+            if (input.Sampling is { } sampling) span?.SetTag(CascadeTelemetry.Tags.Steps, sampling.Steps);
             try
             {
                 var worker = grains.GetGrain<IStageWorkerGrain>($"{input.Stage.Name()}/{silo}");
                 var output = await worker.Run(input, cancellation);
-                return output with { Run = output.Run with { Attempt = attempt } };
+                var run = output.Run with { Attempt = attempt };
+                if (span is not null) Describe(span, run);
+                return output with { Run = run };
             }
             catch (StageOverloadedException e)
             {
+                span.RecordError(e);
+                span?.SetTag(CascadeTelemetry.Tags.Outcome, "overloaded");
                 overloaded = e;
                 excluded.Add(silo);
                 attempt--;
             }
             catch (Exception e) when (e is not (ArgumentException or OperationCanceledException))
             {
+                span.RecordError(e);
+                span?.SetTag(CascadeTelemetry.Tags.Outcome, "failed");
                 logger.LogWarning(e, "Stage {Stage} failed on silo {Silo} (attempt {Attempt}); trying another silo", input.Stage.Name(), silo, attempt);
                 lastFailure = e;
                 excluded.Add(silo);
+            }
+            catch (Exception e)
+            {
+                span.RecordError(e);
+                span?.SetTag(CascadeTelemetry.Tags.Outcome, e is OperationCanceledException ? "cancelled" : "invalid");
+                throw;
             }
             cancellation.ThrowIfCancellationRequested();
         }
@@ -140,8 +194,19 @@ public sealed class GenerationGrain(IGrainFactory grains, ILogger<GenerationGrai
         throw new InvalidOperationException(
             lastFailure is null
                 ? $"no active silo hosts stage {input.Stage.Name()}; start a silo with that stage"
-                : $"stage {input.Stage.Name()} failed on every silo tried ({excluded.Count}): {lastFailure.Message}",
+                : $"stage {input.Stage.Name()} failed after {attempt} attempts on its hosts: {lastFailure.Message}",
             lastFailure);
+    }
+
+    static void Describe(Activity span, StageRun run)
+    {
+        span.SetTag(CascadeTelemetry.Tags.Silo, run.Silo);
+        span.SetTag(CascadeTelemetry.Tags.Device, run.Device);
+        span.SetTag(CascadeTelemetry.Tags.BatchSize, run.BatchSize);
+        span.SetTag(CascadeTelemetry.Tags.QueueMs, run.QueueMilliseconds);
+        span.SetTag(CascadeTelemetry.Tags.ComputeMs, run.ComputeMilliseconds);
+        span.SetTag(CascadeTelemetry.Tags.Model, run.Model);
+        span.SetTag(CascadeTelemetry.Tags.Outcome, "completed");
     }
 
     static byte[] EncodePng(WireTensor image)

@@ -10,18 +10,20 @@ public sealed class StageRouter(IGrainFactory grains)
 {
     static readonly TimeSpan DescribeTimeout = TimeSpan.FromSeconds(5);
 
-    public async Task<IReadOnlyList<SiloDescription>> Candidates(CascadeStage stage, IReadOnlySet<string> excluded)
+    /// AllAnswered: every active silo described itself, so an empty list means no silo hosts the stage.
+    public async Task<(IReadOnlyList<SiloDescription> Hosts, bool AllAnswered)> Candidates(CascadeStage stage, IReadOnlySet<string> excluded)
     {
         var hosts = await grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true);
         var descriptions = await Task.WhenAll(hosts.Keys
             .Where(silo => !excluded.Contains(SiloKeys.Of(silo)))
             .Select(Describe));
-        return descriptions
+        var hostsOfStage = descriptions
             .Where(d => d is not null && d.Load.ContainsKey(stage))
             .Select(d => d!)
             .OrderBy(d => d.Load[stage])
             .ThenBy(_ => Random.Shared.Next())
             .ToList();
+        return (hostsOfStage, descriptions.All(d => d is not null));
     }
 
     async Task<SiloDescription?> Describe(SiloAddress silo)

@@ -1,6 +1,8 @@
 using DiffusionCluster.Abstractions;
 using DiffusionCluster.Grains.Batching;
+using System.Diagnostics.Metrics;
 using DiffusionCluster.Models;
+using DiffusionCluster.ServiceDefaults;
 using Microsoft.Extensions.Options;
 using static TorchSharp.torch;
 
@@ -26,7 +28,15 @@ public sealed class HostedStages : IDisposable
             _stages[stage] = (executor, batcher);
         }
         WarmUp = o.WarmUp;
+        Model = $"{Path.GetFileName(Path.GetFullPath(o.ModelFolder).TrimEnd(Path.DirectorySeparatorChar))}";
+        _queueDepth = CascadeTelemetry.RegisterQueueDepth(() => _stages.Select(s =>
+            new Measurement<int>(s.Value.Batcher.Load, new KeyValuePair<string, object?>(CascadeTelemetry.Tags.Stage, s.Key.Name()))));
     }
+
+    readonly IDisposable _queueDepth;
+
+    /// The model folder's name, as spans and stage runs report it ("shapes-cascade").
+    public string Model { get; }
 
     public string Device { get; }
     public bool WarmUp { get; }
@@ -50,6 +60,7 @@ public sealed class HostedStages : IDisposable
 
     public void Dispose()
     {
+        _queueDepth.Dispose();
         foreach (var (_, batcher) in _stages.Values) batcher.Dispose();
     }
 }

@@ -1,5 +1,7 @@
 using DiffusionCluster.Abstractions;
+using DiffusionCluster.Grains.Hosting;
 using DiffusionCluster.Grains.Placement;
+using DiffusionCluster.ServiceDefaults;
 using Orleans.Concurrency;
 using Orleans.Runtime;
 
@@ -31,7 +33,13 @@ public sealed class StageWorkerGrain(HostedStages stages, ILocalSiloDetails silo
         var request = grains.GetGrain<IGenerationGrain>(input.RequestId);
         var result = await stages.Batcher(_stage).Enqueue(input, StageExecutor.BatchKey(input),
             (step, total) => request.ReportProgress(_stage, step, total).Ignore(), cancellation);
-        var run = new StageRun(_stage, silo.SiloAddress.ToString(), stages.Device, result.BatchSize, result.QueueMilliseconds, result.ComputeMilliseconds);
+        MessageLimits.Check($"the output of stage {_stage.Name()}", result.Output.Tensor?.Bytes ?? 0);
+        var stageTag = new KeyValuePair<string, object?>(CascadeTelemetry.Tags.Stage, _stage.Name());
+        CascadeTelemetry.QueueDuration.Record(result.QueueMilliseconds / 1000, stageTag);
+        CascadeTelemetry.ComputeDuration.Record(result.ComputeMilliseconds / 1000, stageTag);
+        CascadeTelemetry.BatchSize.Record(result.BatchSize, stageTag);
+        var run = new StageRun(_stage, silo.SiloAddress.ToString(), stages.Device, result.BatchSize, result.QueueMilliseconds, result.ComputeMilliseconds,
+            Model: $"{stages.Model}/{StageExecutor.Component(_stage)}");
         return new StageOutput(run, result.Output.Text, result.Output.Tensor);
     }
 }

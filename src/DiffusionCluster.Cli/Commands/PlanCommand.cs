@@ -1,0 +1,32 @@
+using System.Globalization;
+using DiffusionCluster.Cli.Infrastructure;
+using DiffusionCluster.Grains.Capacity;
+
+namespace DiffusionCluster.Cli.Commands;
+
+/// `plan --target <images/s> --size 1024 --profile FILE`: replicas and batching per stage, with the
+/// arithmetic, written as Helm values for the chart's per-stage pools.
+public static class PlanCommand
+{
+    public static int Run(Arguments args)
+    {
+        var target = args.Double("target", double.NaN, 1e-6, 1e6);
+        if (double.IsNaN(target)) throw new UsageException("plan needs --target <images per second>");
+        int size = args.Int("size", 1024, 64, 1024);
+        var profileFile = args.Text("profile") ?? throw new UsageException("plan needs --profile FILE (written by `bench stages`)");
+        var utilisation = args.Double("utilisation", 0.7, 0.01, 1);
+        var output = args.Text("out", "values-capacity.yaml");
+        args.RejectUnknown();
+
+        var profile = StageProfile.Read(profileFile);
+        var plans = CapacityPlanner.Plan(profile, target, size, utilisation);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"target {target} images/s of {size} px, utilisation {utilisation:0.##}, profile {profileFile} ({profile.Device}, {profile.Machine})"));
+        foreach (var plan in plans) Console.WriteLine(plan.Arithmetic);
+        Console.WriteLine($"replicas in all: {plans.Sum(p => p.Replicas)}");
+        File.WriteAllText(output, CapacityPlanner.HelmValues(plans, string.Create(CultureInfo.InvariantCulture,
+            $"diffusion-cluster plan --target {target} --size {size} --utilisation {utilisation} --profile {Path.GetFileName(profileFile)}")));
+        Console.WriteLine($"wrote {output}");
+        return 0;
+    }
+}

@@ -1,0 +1,73 @@
+using System.Diagnostics;
+using DiffusionCluster.Abstractions;
+using DiffusionCluster.Cli.Infrastructure;
+using DiffusionCluster.Grains.Capacity;
+using DiffusionCluster.Grains.Stages;
+using DiffusionCluster.Models;
+
+namespace DiffusionCluster.Cli.Commands;
+
+/// `bench stages`: each stage's batch compute time at several batch sizes on this device, with default
+/// sampling, written as the profile `plan` reads. Inputs are real: one prompt run through the chain first.
+public static class StageBenchmark
+{
+    public static int Run(Arguments args)
+    {
+        int size = args.Int("size", 1024, 64, 1024);
+        var batchSizes = args.Text("batch-sizes", "1,2,4").Split(',').Select(b => int.TryParse(b, out var v) && v is >= 1 and <= 256
+            ? v : throw new UsageException($"--batch-sizes: \"{b}\" is not a whole number from 1 to 256")).Distinct().Order().ToList();
+        int runs = args.Int("runs", 1, 1, 100);
+        var model = args.Text("model", "models/shapes-cascade");
+        var deviceName = args.Text("device", "cpu");
+        var output = args.Text("out", "stage-profile.json");
+        args.RejectUnknown();
+        var device = DeviceOption.Parse(deviceName);
+        var spec = new GenerationSpec { Prompt = "a large red star in the center on a white background", Size = size };
+        spec.Validate();
+
+        var stages = CascadeStages.For(size);
+        var executors = stages.ToDictionary(s => s, s => new StageExecutor(s, model, device));
+        // One request through the chain gives every stage a real input.
+        var inputs = new Dictionary<CascadeStage, StageInput>();
+        StageOutputPayload? previous = null;
+        TextFeatures? text = null;
+        foreach (var stage in stages)
+        {
+            var input = new StageInput
+            {
+                RequestId = Guid.NewGuid(), Stage = stage,
+                Prompt = stage == CascadeStage.TextEncoder ? spec.Prompt : null,
+                Text = text,
+                ImageEmbedding = stage == CascadeStage.Base64 ? previous!.Tensor : null,
+                LowRes = stage is CascadeStage.Sr256 or CascadeStage.Sr1024 ? previous!.Tensor : null,
+                Sampling = stage == CascadeStage.TextEncoder ? null : spec.SamplingFor(stage),
+            };
+            inputs[stage] = input;
+            previous = executors[stage].Run([input], (_, _) => { }, CancellationToken.None)[0];
+            if (stage == CascadeStage.TextEncoder) text = previous.Text;
+        }
+
+        var timings = new List<StageTimings>();
+        foreach (var stage in stages)
+        {
+            var points = new List<BatchTiming>();
+            foreach (int batch in batchSizes)
+            {
+                var batchInputs = Enumerable.Range(0, batch).Select(i => inputs[stage] with { Seed = (ulong)i }).ToList();
+                var seconds = Enumerable.Range(0, runs).Select(_ =>
+                {
+                    var clock = Stopwatch.StartNew();
+                    executors[stage].Run(batchInputs, (_, _) => { }, CancellationToken.None);
+                    return clock.Elapsed.TotalSeconds;
+                }).Order().ElementAt(runs / 2);
+                points.Add(new BatchTiming(batch, seconds));
+                Console.WriteLine($"{stage.Name(),-8} batch {batch,3}: {seconds,8:F3} s  ({batch / seconds:F3} images/s)");
+            }
+            timings.Add(new StageTimings(stage.Name(), inputs[stage].Sampling?.Steps ?? 0, points));
+        }
+        var profile = new StageProfile(deviceName, $"{Environment.MachineName}, {Environment.ProcessorCount} cores", Path.GetFileName(Path.GetFullPath(model).TrimEnd('/')), size, timings);
+        File.WriteAllText(output, profile.ToJson());
+        Console.WriteLine($"wrote {output}");
+        return 0;
+    }
+}

@@ -1,0 +1,28 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace DiffusionCluster.Grains.Capacity;
+
+/// Measured compute time of one batch at one batch size.
+public sealed record BatchTiming(int BatchSize, double Seconds);
+
+/// What `bench stages` measured for one stage on one device.
+public sealed record StageTimings(string Stage, int Steps, IReadOnlyList<BatchTiming> Batches);
+
+/// A device's stage profile: the input to `plan`.
+public sealed record StageProfile(string Device, string Machine, string Model, int Size, IReadOnlyList<StageTimings> Stages)
+{
+    static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    public string ToJson() => JsonSerializer.Serialize(this, Json) + "\n";
+
+    public static StageProfile Read(string file)
+    {
+        var profile = JsonSerializer.Deserialize<StageProfile>(File.ReadAllText(file), Json)
+            ?? throw new ArgumentException($"{file} is empty; write a profile with `bench stages --out {file}`");
+        foreach (var stage in profile.Stages)
+            if (stage.Batches.Count == 0 || stage.Batches.Any(b => b.BatchSize < 1 || !(b.Seconds > 0)))
+                throw new ArgumentException($"{file}: stage {stage.Stage} needs at least one timing with batch size >= 1 and seconds > 0");
+        return profile;
+    }
+}

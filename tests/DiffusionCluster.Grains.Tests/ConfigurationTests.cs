@@ -1,0 +1,92 @@
+using DiffusionCluster.Abstractions;
+using DiffusionCluster.Grains.Hosting;
+using DiffusionCluster.Grains.Stages;
+using DiffusionCluster.Models.Cascade;
+
+namespace DiffusionCluster.Grains.Tests;
+
+/// Silo and cluster settings fail at start-up with the value and what is allowed.
+public sealed class ConfigurationTests
+{
+    [Fact]
+    public void A_missing_model_folder_is_named_in_the_error()
+    {
+        var options = new SiloStageOptions { Stages = "base64", ModelFolder = "/nonexistent/cascade" };
+
+        var error = Assert.Throws<ArgumentException>(options.Validate);
+
+        Assert.Contains("/nonexistent/cascade\" does not exist", error.Message);
+    }
+
+    [Fact]
+    public void A_model_folder_without_a_hosted_stage_component_is_refused()
+    {
+        var folder = Directory.CreateTempSubdirectory("dc-partial-").FullName;
+        Directory.CreateDirectory(Path.Combine(folder, "decoder64"));
+
+        var error = Assert.Throws<ArgumentException>(new SiloStageOptions { Stages = "base64", ModelFolder = folder }.Validate);
+
+        Assert.Contains("has no decoder64/config.json, which stage base64 needs", error.Message);
+    }
+
+    [Theory]
+    [InlineData("text,upscale", "unknown stage \"upscale\"; stages are text, prior, base64, sr256, sr1024")]
+    [InlineData("", "is empty")]
+    [InlineData("sr256,sr256", "stage \"sr256\" is listed twice")]
+    public void Stage_lists_are_checked(string stages, string expected)
+    {
+        var error = Assert.Throws<ArgumentException>(new SiloStageOptions { Stages = stages, ModelFolder = TinyCascadeFolder.Path }.Validate);
+
+        Assert.Contains(expected, error.Message);
+    }
+
+    [Fact]
+    public void Batching_limits_are_checked_per_stage()
+    {
+        var options = new SiloStageOptions { Stages = "all", ModelFolder = TinyCascadeFolder.Path };
+        options.Batching["sr1024"] = new() { MaxBatchSize = 0 };
+
+        var error = Assert.Throws<ArgumentException>(options.Validate);
+
+        Assert.Equal("sr1024: MaxBatchSize = 0; allowed 1 to 256", error.Message);
+    }
+
+    [Theory]
+    [InlineData("localhost", "localhost", 30000)]
+    [InlineData("localhost:30100", "localhost", 30100)]
+    [InlineData("Host=db;Database=dc", "postgres", 30000)]
+    public void A_cluster_argument_is_localhost_with_a_port_or_a_connection_string(string text, string membership, int port)
+    {
+        var cluster = ClusterConnection.ForClient(text);
+
+        Assert.Equal(membership, cluster.Membership);
+        Assert.Equal(port, cluster.GatewayPort);
+    }
+
+    [Fact]
+    public void An_unknown_membership_is_refused()
+    {
+        var error = Assert.Throws<ArgumentException>(new ClusterConnection { Membership = "consul" }.Validate);
+
+        Assert.Equal("Cluster:Membership = \"consul\"; allowed localhost or postgres", error.Message);
+    }
+
+    [Fact]
+    public void A_payload_over_the_message_limit_fails_before_sending()
+    {
+        MessageLimits.Check("small", 12L * 1024 * 1024);
+
+        var error = Assert.Throws<ArgumentException>(() => MessageLimits.Check("the input of stage sr1024", 200L * 1024 * 1024));
+
+        Assert.Contains("the input of stage sr1024 is 200.0 MiB; a cluster message carries at most 99 MiB", error.Message);
+    }
+
+    [Fact]
+    public void Wire_sampling_defaults_match_the_in_process_defaults()
+    {
+        Assert.Equal(SamplingSpec.PriorDefault, SamplingSpecs.From(StageSampling.PriorDefault));
+        Assert.Equal(SamplingSpec.DecoderDefault, SamplingSpecs.From(StageSampling.DecoderDefault));
+        Assert.Equal(SamplingSpec.Sr256Default, SamplingSpecs.From(StageSampling.Sr256Default));
+        Assert.Equal(SamplingSpec.Sr1024Default, SamplingSpecs.From(StageSampling.Sr1024Default));
+    }
+}
