@@ -7,9 +7,10 @@ namespace DiffusionCluster.Grains.Tests;
 public sealed class CancellationTests : IAsyncLifetime
 {
     StageCluster _cluster = null!;
-    static readonly GenerationSpec Long = Specs.Quick() with { Decoder = new SamplingSpec(1000, 2.0) };
+    /// The tiny cascade's sr256 (about 40 ms a step) run for 1000 steps: tens of seconds of work to interrupt.
+    static readonly GenerationSpec Long = Specs.Quick(size: 256) with { Sr256 = new SamplingSpec(1000, 1.0, "static", AugmentationLevel: 100) };
 
-    public async Task InitializeAsync() => _cluster = await StageCluster.Start(["text,prior", "base64"]);
+    public async Task InitializeAsync() => _cluster = await StageCluster.Start(["text,prior,base64", "sr256"]);
 
     public async Task DisposeAsync() => await _cluster.DisposeAsync();
 
@@ -25,13 +26,13 @@ public sealed class CancellationTests : IAsyncLifetime
         throw new TimeoutException($"{stage.Name()} never reached step {step}");
     }
 
-    async Task<TimeSpan> TimeUntilBase64IsIdle()
+    async Task<TimeSpan> TimeUntilSr256IsIdle()
     {
         var stages = _cluster.Cluster.Silos
             .Select(s => (Stages.HostedStages)s.ServiceProvider.GetService(typeof(Stages.HostedStages))!)
-            .Single(h => h.Hosts(CascadeStage.Base64));
+            .Single(h => h.Hosts(CascadeStage.Sr256));
         var clock = Stopwatch.StartNew();
-        while (stages.Load()[CascadeStage.Base64] > 0 && clock.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(5);
+        while (stages.Load()[CascadeStage.Sr256] > 0 && clock.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(5);
         return clock.Elapsed;
     }
 
@@ -41,7 +42,7 @@ public sealed class CancellationTests : IAsyncLifetime
         var request = _cluster.Request();
         var run = request.Generate(Long);
 
-        var progress = await WaitForStep(request, CascadeStage.Base64, 3);
+        var progress = await WaitForStep(request, CascadeStage.Sr256, 3);
         await request.Cancel();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
 
@@ -54,17 +55,17 @@ public sealed class CancellationTests : IAsyncLifetime
     {
         var request = _cluster.Request();
         var run = request.Generate(Long);
-        var before = await WaitForStep(request, CascadeStage.Base64, 5);
+        var before = await WaitForStep(request, CascadeStage.Sr256, 5);
 
         await request.Cancel();
         var error = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
-        var idleAfter = await TimeUntilBase64IsIdle();
-        var next = await _cluster.Request().Generate(Specs.Quick());
+        var idleAfter = await TimeUntilSr256IsIdle();
+        var next = await _cluster.Request().Generate(Specs.Quick(size: 256));
 
-        Assert.Contains("cancelled during stage base64", error.Message);
+        Assert.Contains("cancelled during stage sr256", error.Message);
         // ~1000 steps were left: a loop that ignored cancellation would keep the worker busy for many seconds.
-        Assert.True(idleAfter < TimeSpan.FromSeconds(1), $"base64 was still busy {idleAfter.TotalMilliseconds:F0} ms after cancellation");
-        Assert.True(next.Stages[2].QueueMilliseconds < 1000, $"queued {next.Stages[2].QueueMilliseconds} ms behind a cancelled request");
+        Assert.True(idleAfter < TimeSpan.FromSeconds(1), $"sr256 was still busy {idleAfter.TotalMilliseconds:F0} ms after cancellation");
+        Assert.True(next.Stages[3].QueueMilliseconds < 1000, $"queued {next.Stages[3].QueueMilliseconds} ms behind a cancelled request");
         Assert.Equal(GenerationState.Cancelled, (await request.GetProgress()).State);
     }
 

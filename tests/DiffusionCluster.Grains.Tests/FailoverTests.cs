@@ -14,25 +14,25 @@ public sealed class FailoverTests
     {
         var spans = new List<Activity>();
         using var tracing = Sdk.CreateTracerProviderBuilder().AddSource(CascadeTelemetry.Name).AddInMemoryExporter(spans).Build();
-        await using var cluster = await StageCluster.Start(["text,prior", "base64", "base64"]);
+        await using var cluster = await StageCluster.Start(["text,prior,base64", "sr256", "sr256"]);
         var request = cluster.Request();
-        var run = request.Generate(Specs.Quick() with { Decoder = new SamplingSpec(400, 2.0) });
-        while ((await request.GetProgress()) is not { Stage: CascadeStage.Base64, Step: >= 2 })
+        var run = request.Generate(Specs.Quick(size: 256) with { Sr256 = new SamplingSpec(200, 1.0, "static", AugmentationLevel: 100) });
+        while ((await request.GetProgress()) is not { Stage: CascadeStage.Sr256, Step: >= 2 })
             await Task.Delay(10);
 
-        // Kill whichever base64 silo is running it: the one whose base64 worker is busy.
+        // Kill whichever sr256 silo is running it: the one whose sr256 worker is busy.
         var busy = cluster.Cluster.Silos.Skip(1).Single(s =>
-            s.ServiceProvider.GetService(typeof(Stages.HostedStages)) is Stages.HostedStages h && h.Load()[CascadeStage.Base64] > 0);
+            s.ServiceProvider.GetService(typeof(Stages.HostedStages)) is Stages.HostedStages h && h.Load()[CascadeStage.Sr256] > 0);
         var killed = busy.SiloAddress.ToString();
         await cluster.Cluster.KillSiloAsync(busy);
         var result = await run;
 
-        var base64 = result.Stages.Single(s => s.Stage == CascadeStage.Base64);
-        Assert.NotEqual(killed, base64.Silo);
-        Assert.Equal(2, base64.Attempt);
+        var sr256 = result.Stages.Single(s => s.Stage == CascadeStage.Sr256);
+        Assert.NotEqual(killed, sr256.Silo);
+        Assert.Equal(2, sr256.Attempt);
         // The trace shows the failed attempt as an error and the retry beside it.
         tracing.ForceFlush();
-        var attempts = spans.Where(s => s.OperationName == "stage base64").OrderBy(s => s.StartTimeUtc).ToList();
+        var attempts = spans.Where(s => s.OperationName == "stage sr256").OrderBy(s => s.StartTimeUtc).ToList();
         Assert.Equal([1, 2], attempts.Select(s => (int)s.GetTagItem(CascadeTelemetry.Tags.Attempt)!));
         Assert.Equal(ActivityStatusCode.Error, attempts[0].Status);
         Assert.Equal(killed, attempts[0].GetTagItem(CascadeTelemetry.Tags.Silo));

@@ -6,9 +6,9 @@ using Microsoft.Extensions.Logging;
 
 namespace DiffusionCluster.Grains.Hosting;
 
-/// Builds a silo host from configuration ("Silo", "Cluster" and "Telemetry" sections: appsettings, environment
-/// variables such as Silo__Stages, then the given overrides). Used by the Silo program, `cluster silo` and
-/// the embedded `generate`.
+/// Builds a silo from configuration ("Silo", "Cluster" and "Telemetry" sections: appsettings, environment
+/// variables such as Silo__Stages, then the given overrides). Used by the Silo program, `cluster silo`, the
+/// embedded `generate` and the gateway's embedded mode.
 public static class SiloHostFactory
 {
     public static IHost Build(string[] args, IDictionary<string, string?>? overrides = null, LogLevel logLevel = LogLevel.Warning, LogLevel orleansLogLevel = LogLevel.Warning)
@@ -16,12 +16,18 @@ public static class SiloHostFactory
         var builder = Host.CreateApplicationBuilder(args);
         if (overrides is not null) builder.Configuration.AddInMemoryCollection(overrides);
         builder.Logging.SetMinimumLevel(logLevel).AddFilter("Orleans", orleansLogLevel);
+        builder.AddCascadeSilo();
+        return builder.Build();
+    }
+
+    /// Adds telemetry and a silo hosting the configured stages to any host (a plain host or a web app).
+    public static IHostApplicationBuilder AddCascadeSilo(this IHostApplicationBuilder builder)
+    {
         var cluster = builder.Configuration.GetSection(ClusterConnection.Section).Get<ClusterConnection>() ?? new ClusterConnection();
         // Fail on a bad stage list or model folder before Orleans starts listening.
         (builder.Configuration.GetSection(SiloStageOptions.Section).Get<SiloStageOptions>() ?? new SiloStageOptions()).Validate();
-        var telemetry = builder.Configuration.GetSection(TelemetryOptions.Section).Get<TelemetryOptions>() ?? new TelemetryOptions();
-        builder.AddCascadeTelemetry(telemetry);
+        builder.AddCascadeTelemetry(builder.Configuration.GetSection(TelemetryOptions.Section).Get<TelemetryOptions>() ?? new TelemetryOptions());
         builder.UseOrleans(silo => silo.UseCascadeClustering(cluster).AddCascadeStages().AddActivityPropagation());
-        return builder.Build();
+        return builder;
     }
 }

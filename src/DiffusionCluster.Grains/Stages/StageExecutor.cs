@@ -74,6 +74,8 @@ public sealed class StageExecutor
 
     public IReadOnlyList<StageOutputPayload> Run(IReadOnlyList<StageInput> batch, Action<int, int> progress, CancellationToken cancellation)
     {
+        // Load outside the dispose scope: weights made inside it would be freed when it ends.
+        Load();
         using var scope = NewDisposeScope();
         if (Stage == CascadeStage.TextEncoder)
         {

@@ -30,9 +30,8 @@ public sealed class StageWorkerGrain(HostedStages stages, ILocalSiloDetails silo
         if (input.Stage != _stage) throw new ArgumentException($"input for stage {input.Stage.Name()} sent to the {_stage.Name()} worker");
         var executor = stages.Executor(_stage);
         executor.Validate(input);
-        var request = grains.GetGrain<IGenerationGrain>(input.RequestId);
-        var result = await stages.Batcher(_stage).Enqueue(input, StageExecutor.BatchKey(input),
-            (step, total) => request.ReportProgress(_stage, step, total).Ignore(), cancellation);
+        var progress = new ProgressReporter(grains.GetGrain<IGenerationGrain>(input.RequestId), _stage);
+        var result = await stages.Batcher(_stage).Enqueue(input, StageExecutor.BatchKey(input), progress.Report, cancellation);
         MessageLimits.Check($"the output of stage {_stage.Name()}", result.Output.Tensor?.Bytes ?? 0);
         var stageTag = new KeyValuePair<string, object?>(CascadeTelemetry.Tags.Stage, _stage.Name());
         CascadeTelemetry.QueueDuration.Record(result.QueueMilliseconds / 1000, stageTag);
@@ -41,6 +40,22 @@ public sealed class StageWorkerGrain(HostedStages stages, ILocalSiloDetails silo
         var run = new StageRun(_stage, silo.SiloAddress.ToString(), stages.Device, result.BatchSize, result.QueueMilliseconds, result.ComputeMilliseconds,
             Model: $"{stages.Model}/{StageExecutor.Component(_stage)}");
         return new StageOutput(run, result.Output.Text, result.Output.Tensor);
+    }
+}
+
+/// Forwards denoising progress to the request grain at most every 100 ms (and always the last step): a call
+/// per step would cost a message, and with tracing on two spans, for every step of every request.
+sealed class ProgressReporter(IGenerationGrain request, CascadeStage stage)
+{
+    static readonly long Interval = System.Diagnostics.Stopwatch.Frequency / 10;
+    long? _last;
+
+    public void Report(int step, int total)
+    {
+        long now = System.Diagnostics.Stopwatch.GetTimestamp();
+        if (step < total && now - _last < Interval) return;
+        _last = now;
+        request.ReportProgress(stage, step, total).Ignore();
     }
 }
 

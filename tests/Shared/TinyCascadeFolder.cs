@@ -4,9 +4,7 @@ using DiffusionCluster.Models.Networks;
 using DiffusionCluster.Models.Text;
 using static TorchSharp.torch;
 
-[assembly: CollectionBehavior(DisableTestParallelization = true)] // clusters share the machine's two cores
-
-namespace DiffusionCluster.Grains.Tests;
+namespace DiffusionCluster.Tests.Shared;
 
 /// A complete cascade model folder with tiny random networks: the cluster's behaviour (placement, batching,
 /// failover, cancellation) does not depend on what the networks learned, and tiny ones run in milliseconds.

@@ -1,0 +1,110 @@
+using System.Text.Json;
+using DiffusionCluster.Abstractions;
+
+namespace DiffusionCluster.Gateway.Apis;
+
+/// The body of POST /v1/images/generations (and /v1/jobs): OpenAI's fields, plus our own optional ones
+/// (seed and per-stage steps, guidance and thresholding). Every field is checked here, so the error names
+/// the field and its allowed values.
+public sealed record ImageRequest(GenerationSpec Spec, int N, string ResponseFormat, string? User)
+{
+    public static readonly string[] Sizes = ["64x64", "256x256", "1024x1024"];
+    public static readonly string[] Formats = ["url", "b64_json"];
+    /// OpenAI fields accepted for compatibility that do not change what this model does.
+    static readonly string[] AcceptedAndIgnored = ["model", "quality", "style", "user"];
+    static readonly string[] StageNames = ["prior", "decoder", "sr256", "sr1024"];
+
+    public static ImageRequest Parse(JsonElement body)
+    {
+        if (body.ValueKind != JsonValueKind.Object) throw new BadRequestException("the body must be a JSON object");
+        var known = new HashSet<string>(["prompt", "n", "size", "response_format", "seed", "deadline_seconds", .. AcceptedAndIgnored]);
+        foreach (var stage in StageNames)
+            foreach (var field in new[] { "steps", "guidance", "thresholding", "eta", "aug" }) known.Add($"{stage}_{field}");
+        foreach (var property in body.EnumerateObject())
+            if (!known.Contains(property.Name))
+                throw new BadRequestException($"unknown field \"{property.Name}\"", property.Name, code: "unknown_field");
+
+        var prompt = String(body, "prompt") ?? throw new BadRequestException("prompt is required", "prompt", code: "missing_field");
+        int n = Int(body, "n", 1, 1, 10);
+        var size = String(body, "size") ?? "1024x1024";
+        if (!Sizes.Contains(size)) throw new BadRequestException($"size \"{size}\" is not supported; allowed: {string.Join(", ", Sizes)}", "size");
+        var format = String(body, "response_format") ?? "url";
+        if (!Formats.Contains(format)) throw new BadRequestException($"response_format \"{format}\" is not supported; allowed: {string.Join(", ", Formats)}", "response_format");
+        var spec = new GenerationSpec
+        {
+            Prompt = prompt,
+            Size = int.Parse(size[..size.IndexOf('x')]),
+            Seed = (ulong)Long(body, "seed", 0, 0, uint.MaxValue),
+            DeadlineSeconds = Double(body, "deadline_seconds", 600, 1, GenerationSpec.MaxDeadlineSeconds),
+            Prior = Sampling(body, "prior", SamplingSpec.PriorDefault),
+            Decoder = Sampling(body, "decoder", SamplingSpec.DecoderDefault),
+            Sr256 = Sampling(body, "sr256", SamplingSpec.Sr256Default),
+            Sr1024 = Sampling(body, "sr1024", SamplingSpec.Sr1024Default),
+        };
+        try
+        {
+            spec.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new BadRequestException(e.Message, e.Message.StartsWith("prompt", StringComparison.Ordinal) ? "prompt" : null);
+        }
+        return new ImageRequest(spec, n, format, String(body, "user"));
+    }
+
+    static SamplingSpec Sampling(JsonElement body, string stage, SamplingSpec defaults) => new(
+        Int(body, $"{stage}_steps", defaults.Steps, 1, SamplingSpec.MaxSteps),
+        Double(body, $"{stage}_guidance", defaults.Guidance, 0, SamplingSpec.MaxGuidance),
+        String(body, $"{stage}_thresholding") ?? defaults.Thresholding,
+        Double(body, $"{stage}_eta", defaults.Eta, 0, 1),
+        Int(body, $"{stage}_aug", defaults.AugmentationLevel, 0, SamplingSpec.MaxAugmentationLevel));
+
+    static string? String(JsonElement body, string name)
+    {
+        if (!body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return null;
+        return value.ValueKind == JsonValueKind.String ? value.GetString() : throw new BadRequestException($"{name} must be a string", name);
+    }
+
+    static long Long(JsonElement body, string name, long fallback, long min, long max)
+    {
+        if (!body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return fallback;
+        if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt64(out var number) || number < min || number > max)
+            throw new BadRequestException($"{name} must be a whole number from {min} to {max}", name);
+        return number;
+    }
+
+    static int Int(JsonElement body, string name, int fallback, int min, int max) => (int)Long(body, name, fallback, min, max);
+
+    static double Double(JsonElement body, string name, double fallback, double min, double max)
+    {
+        if (!body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return fallback;
+        if (value.ValueKind != JsonValueKind.Number || !(value.GetDouble() is var number && number >= min && number <= max))
+            throw new BadRequestException($"{name} must be a number from {min} to {max}", name);
+        return value.GetDouble();
+    }
+
+    /// Reads a JSON body up to a size limit, refusing a larger one before reading it when its length is declared.
+    public static async Task<JsonElement> ReadBody(HttpRequest request, long limit)
+    {
+        if (request.ContentLength > limit)
+            throw new BadRequestException($"the body is {request.ContentLength} bytes; the limit is {limit}", status: StatusCodes.Status413PayloadTooLarge, code: "body_too_large");
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, request.HttpContext.RequestAborted)) > 0)
+        {
+            buffer.Write(chunk, 0, read);
+            if (buffer.Length > limit)
+                throw new BadRequestException($"the body is over the limit of {limit} bytes", status: StatusCodes.Status413PayloadTooLarge, code: "body_too_large");
+        }
+        try
+        {
+            using var document = JsonDocument.Parse(buffer.ToArray());
+            return document.RootElement.Clone();
+        }
+        catch (JsonException e)
+        {
+            throw new BadRequestException($"the body is not valid JSON: {e.Message}", code: "invalid_json");
+        }
+    }
+}

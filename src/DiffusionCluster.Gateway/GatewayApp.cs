@@ -1,0 +1,45 @@
+using DiffusionCluster.Gateway.Apis;
+using DiffusionCluster.Gateway.Jobs;
+using DiffusionCluster.Grains.Hosting;
+using DiffusionCluster.ServiceDefaults;
+using Microsoft.Extensions.Options;
+
+namespace DiffusionCluster.Gateway;
+
+/// Builds the gateway: configuration, Orleans (client of a cluster, or an embedded silo), APIs, web page.
+public static class GatewayApp
+{
+    public static WebApplication Build(string[] args, IDictionary<string, string?>? overrides = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        if (overrides is not null) builder.Configuration.AddInMemoryCollection(overrides);
+        builder.Logging.AddFilter("Orleans", LogLevel.Warning);
+        var options = builder.Configuration.GetSection(GatewayOptions.Section).Get<GatewayOptions>() ?? new GatewayOptions();
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(Options.Create(options));
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = Math.Max(options.MaxUploadBytes, options.MaxJsonBytes) + 1024 * 1024);
+        builder.Services.Configure<Microsoft.AspNetCore.Http.Features.FormOptions>(f => f.MultipartBodyLengthLimit = options.MaxUploadBytes);
+
+        if (string.IsNullOrWhiteSpace(options.Cluster))
+        {
+            builder.AddCascadeSilo(); // one process: the gateway and a silo hosting every stage
+        }
+        else
+        {
+            builder.AddCascadeTelemetry(builder.Configuration.GetSection(TelemetryOptions.Section).Get<TelemetryOptions>() ?? new TelemetryOptions());
+            builder.UseOrleansClient(client => client.UseCascadeClustering(ClusterConnection.ForClient(options.Cluster)));
+        }
+        builder.Services.AddSingleton<JobStore>();
+        builder.Services.AddOpenApi();
+
+        var app = builder.Build();
+        app.UseMiddleware<ApiKeyMiddleware>();
+        app.UseDefaultFiles();
+        app.UseStaticFiles();
+        app.MapOpenApi();
+        app.MapImagesApi();
+        app.MapJobsApi();
+        app.MapHealthApi();
+        return app;
+    }
+}

@@ -1,0 +1,19 @@
+namespace DiffusionCluster.Gateway;
+
+/// The "Gateway" configuration section.
+public sealed class GatewayOptions
+{
+    public const string Section = "Gateway";
+
+    /// Empty: co-host an embedded silo with every stage (the single-command default). Otherwise a cluster
+    /// as `generate --cluster` takes it: localhost[:PORT] or a PostgreSQL connection string.
+    public string Cluster { get; set; } = "";
+    /// Bearer keys accepted on /v1; empty = no authentication.
+    public List<string> ApiKeys { get; set; } = [];
+    public long MaxJsonBytes { get; set; } = 64 * 1024;
+    public long MaxUploadBytes { get; set; } = 20 * 1024 * 1024;
+    public int MaxUploadSide { get; set; } = 4096;
+    public long MaxUploadPixels { get; set; } = 4096L * 4096;
+    /// Finished jobs kept for status and image downloads, oldest dropped first.
+    public int MaxJobs { get; set; } = 256;
+}

@@ -1,0 +1,109 @@
+// The page drives the job API: submit, follow progress over server-sent events, show the image and a
+// timeline of per-stage latency (queue wait hatched, compute coloured), and keep a gallery of this session.
+const $ = id => document.getElementById(id);
+const gallery = JSON.parse(sessionStorage.getItem("gallery") || "[]");
+let current = null;
+
+function showGallery() {
+  $("gallery").innerHTML = "";
+  for (const item of gallery) {
+    const figure = document.createElement("figure");
+    figure.innerHTML = `<img alt=""><figcaption></figcaption>`;
+    figure.querySelector("img").src = item.url;
+    figure.querySelector("figcaption").textContent = `${item.prompt} (${item.size}, seed ${item.seed})`;
+    $("gallery").appendChild(figure);
+  }
+}
+
+function showStages(status) {
+  const section = $("progress");
+  for (const stage of status.stages) {
+    let row = section.querySelector(`[data-stage="${stage}"]`);
+    if (!row) {
+      row = document.createElement("div");
+      row.className = "stage";
+      row.dataset.stage = stage;
+      row.innerHTML = `<span>${stage}</span><progress max="1" value="0"></progress><span class="steps">waiting</span>`;
+      section.appendChild(row);
+    }
+    const order = status.stages.indexOf(stage), at = status.stages.indexOf(status.stage);
+    const bar = row.querySelector("progress"), steps = row.querySelector(".steps");
+    if (status.state === "completed" || (at >= 0 && order < at)) { bar.value = 1; steps.textContent = "done"; }
+    else if (order === at) {
+      bar.value = status.total_steps ? status.step / status.total_steps : 0;
+      steps.textContent = status.total_steps ? `step ${status.step}/${status.total_steps}` : "running";
+    }
+  }
+}
+
+function showTimeline(timings) {
+  const total = timings.reduce((sum, t) => sum + t.queue_ms + t.compute_ms, 0);
+  const timeline = $("timeline");
+  timeline.innerHTML = "";
+  for (const t of timings) {
+    for (const [kind, ms] of [["queue", t.queue_ms], [t.stage, t.compute_ms]]) {
+      const segment = document.createElement("div");
+      segment.className = `segment ${kind}`;
+      segment.dataset.stage = t.stage;
+      segment.style.width = `${(100 * ms / total).toFixed(2)}%`;
+      segment.title = `${t.stage} ${kind === "queue" ? "queue" : "compute"} ${ms.toFixed(0)} ms on ${t.silo}`;
+      if (kind !== "queue") segment.textContent = t.stage;
+      timeline.appendChild(segment);
+    }
+  }
+  $("timeline-legend").textContent = timings.map(t => `${t.stage} ${t.compute_ms.toFixed(0)} ms (+${t.queue_ms.toFixed(0)} ms queued)`).join(" · ");
+}
+
+async function submit(event) {
+  event.preventDefault();
+  $("message").textContent = "";
+  $("message").className = "";
+  $("progress").innerHTML = "";
+  $("result").hidden = true;
+  const body = {
+    prompt: $("prompt").value, size: $("size").value, seed: Number($("seed").value),
+    decoder_guidance: Number($("guidance").value),
+  };
+  const response = await fetch("/v1/jobs", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+  const status = await response.json();
+  if (!response.ok) { fail(status.error.message); return; }
+  current = status.id;
+  $("submit").disabled = true;
+  $("cancel").disabled = false;
+  showStages(status);
+  const events = new EventSource(`/v1/jobs/${status.id}/events`);
+  events.addEventListener("progress", e => showStages(JSON.parse(e.data)));
+  events.addEventListener("done", e => { events.close(); done(JSON.parse(e.data), body); });
+  events.addEventListener("error", e => {
+    events.close();
+    if (e.data) fail(JSON.parse(e.data).error || "failed");
+    finish();
+  });
+}
+
+function done(status, body) {
+  showStages(status);
+  $("image").src = status.image_url;
+  $("result").hidden = false;
+  showTimeline(status.timings);
+  $("message").textContent = "done";
+  gallery.unshift({ url: status.image_url, prompt: body.prompt, size: body.size, seed: body.seed });
+  sessionStorage.setItem("gallery", JSON.stringify(gallery.slice(0, 24)));
+  showGallery();
+  finish();
+}
+
+function fail(message) {
+  $("message").textContent = message;
+  $("message").className = "error";
+}
+
+function finish() {
+  current = null;
+  $("submit").disabled = false;
+  $("cancel").disabled = true;
+}
+
+$("generate").addEventListener("submit", submit);
+$("cancel").addEventListener("click", () => current && fetch(`/v1/jobs/${current}`, { method: "DELETE" }));
+showGallery();

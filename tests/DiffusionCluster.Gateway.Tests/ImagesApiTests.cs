@@ -1,0 +1,186 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using DiffusionCluster.Models.Imaging;
+
+namespace DiffusionCluster.Gateway.Tests;
+
+/// POST /v1/images/generations as OpenAI clients send it, and the bad inputs a gateway must survive.
+public sealed class ImagesApiTests(GatewayServer server) : IClassFixture<GatewayServer>
+{
+    static object Quick(object? extra = null)
+    {
+        var body = new Dictionary<string, object?>
+        {
+            ["prompt"] = "a large red star in the center on a white background", ["size"] = "64x64",
+            ["prior_steps"] = 2, ["decoder_steps"] = 2, ["sr256_steps"] = 1, ["sr1024_steps"] = 1,
+        };
+        if (extra is not null)
+            foreach (var p in extra.GetType().GetProperties()) body[p.Name] = p.GetValue(extra);
+        return body;
+    }
+
+    async Task<(HttpStatusCode Status, JsonElement Body, HttpResponseMessage Response)> Post(string path, object body)
+    {
+        var response = await server.Http.PostAsJsonAsync(path, body);
+        var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
+        return (response.StatusCode, json, response);
+    }
+
+    [Fact]
+    public async Task Generations_answer_in_the_openai_shape_with_n_base64_images()
+    {
+        var (status, body, _) = await Post("/v1/images/generations", Quick(new { n = 2, response_format = "b64_json", model = "dall-e-2", user = "u1" }));
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.True(body.GetProperty("created").GetInt64() > 1_700_000_000);
+        var data = body.GetProperty("data").EnumerateArray().ToList();
+        Assert.Equal(2, data.Count);
+        var images = data.Select(d => Convert.FromBase64String(d.GetProperty("b64_json").GetString()!)).ToList();
+        foreach (var png in images)
+        {
+            using var image = Png.Decode(png);
+            Assert.Equal(new long[] { 3, 64, 64 }, image.shape);
+        }
+        Assert.NotEqual(images[0], images[1]); // consecutive seeds
+    }
+
+    [Fact]
+    public async Task A_url_response_points_at_the_png()
+    {
+        var (status, body, _) = await Post("/v1/images/generations", Quick(new { response_format = "url", seed = 5 }));
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        var url = body.GetProperty("data")[0].GetProperty("url").GetString()!;
+        var png = await server.Http.GetAsync(url);
+        Assert.Equal("image/png", png.Content.Headers.ContentType!.MediaType);
+        using var image = Png.Decode(await png.Content.ReadAsByteArrayAsync());
+        Assert.Equal(64, image.shape[2]);
+    }
+
+    [Theory]
+    [InlineData("""{"size":"64x64"}""", "prompt", "prompt is required")]
+    [InlineData("""{"prompt":"a red star","n":0}""", "n", "n must be a whole number from 1 to 10")]
+    [InlineData("""{"prompt":"a red star","n":11}""", "n", "n must be a whole number from 1 to 10")]
+    [InlineData("""{"prompt":"a red star","size":"512x512"}""", "size", "size \"512x512\" is not supported; allowed: 64x64, 256x256, 1024x1024")]
+    [InlineData("""{"prompt":"a red star","response_format":"png"}""", "response_format", "allowed: url, b64_json")]
+    [InlineData("""{"prompt":"a red star","decoder_guidance":99}""", "decoder_guidance", "decoder_guidance must be a number from 0 to 50")]
+    [InlineData("""{"prompt":"a red star","colour":"red"}""", "colour", "unknown field \"colour\"")]
+    [InlineData("""{"prompt":"   "}""", "prompt", "prompt is empty")]
+    public async Task Bad_fields_get_a_400_naming_the_field_and_the_allowed_values(string json, string param, string message)
+    {
+        var response = await server.Http.PostAsync("/v1/images/generations", new StringContent(json, Encoding.UTF8, "application/json"));
+        var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(param, error.GetProperty("param").GetString());
+        Assert.Contains(message, error.GetProperty("message").GetString());
+        Assert.Equal("invalid_request_error", error.GetProperty("type").GetString());
+    }
+
+    [Fact]
+    public async Task A_50_MB_body_is_refused_with_413_and_the_gateway_keeps_serving()
+    {
+        // Expect: 100-continue, as careful clients send large bodies: the gateway answers from the declared
+        // length without reading 50 MB (a client that streams regardless sees the connection closed after the 413).
+        var huge = new HttpRequestMessage(HttpMethod.Post, "/v1/images/generations")
+        {
+            Content = new StringContent("{\"prompt\":\"" + new string('a', 50 * 1024 * 1024) + "\"}", Encoding.UTF8, "application/json"),
+        };
+        huge.Headers.ExpectContinue = true;
+
+        var response = await server.Http.SendAsync(huge);
+        var (next, _, _) = await Post("/v1/images/generations", Quick(new { response_format = "b64_json" }));
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Contains("the limit is 65536", await response.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.OK, next);
+    }
+
+    [Fact]
+    public async Task Invalid_json_is_a_400()
+    {
+        var response = await server.Http.PostAsync("/v1/images/generations", new StringContent("{\"prompt\": ", Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("not valid JSON", await response.Content.ReadAsStringAsync());
+    }
+
+    static MultipartFormDataContent Upload(byte[] bytes, string name = "image.png")
+    {
+        var form = new MultipartFormDataContent();
+        form.Add(new ByteArrayContent(bytes), "image", name);
+        form.Add(new StringContent("a red star"), "prompt");
+        return form;
+    }
+
+    /// A PNG signature and header chunk claiming width x height, with no pixel data: what a decompression bomb's header says.
+    static byte[] PngHeader(int width, int height)
+    {
+        var ihdr = new byte[13];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(ihdr, width);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(ihdr.AsSpan(4), height);
+        ihdr[8] = 8; ihdr[9] = 2;
+        var chunk = new List<byte>();
+        chunk.AddRange(new byte[] { 0, 0, 0, 13 });
+        var typed = Encoding.ASCII.GetBytes("IHDR").Concat(ihdr).ToArray();
+        chunk.AddRange(typed);
+        uint crc = Crc32(typed);
+        chunk.AddRange(new[] { (byte)(crc >> 24), (byte)(crc >> 16), (byte)(crc >> 8), (byte)crc });
+        return new byte[] { 137, 80, 78, 71, 13, 10, 26, 10 }.Concat(chunk).ToArray();
+    }
+
+    /// PNG's chunk checksum (ISO-HDLC CRC-32), so the crafted header is a valid chunk.
+    static uint Crc32(byte[] data)
+    {
+        uint crc = 0xFFFFFFFF;
+        foreach (var b in data)
+        {
+            crc ^= b;
+            for (int k = 0; k < 8; k++) crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320 : crc >> 1;
+        }
+        return ~crc;
+    }
+
+    [Fact]
+    public async Task Uploads_are_checked_before_decoding_and_variations_say_they_are_not_supported_yet()
+    {
+        var bomb = await server.Http.PostAsync("/v1/images/variations", Upload(PngHeader(20000, 20000)));
+        var notImage = await server.Http.PostAsync("/v1/images/edits", Upload(Encoding.UTF8.GetBytes("this is not a picture"), "fake.png"));
+        using var small = TorchSharp.torch.zeros(3, 8, 8);
+        var valid = await server.Http.PostAsync("/v1/images/variations", Upload(Png.Encode(small.unsqueeze(0))));
+
+        Assert.Equal(HttpStatusCode.BadRequest, bomb.StatusCode);
+        Assert.Contains("image is 20000x20000; the limit is 4096 per side", await Message(bomb));
+        Assert.Equal(HttpStatusCode.BadRequest, notImage.StatusCode);
+        Assert.Contains("\"fake.png\" is not a readable PNG", await Message(notImage));
+        Assert.Contains("not supported by this model yet", await Message(valid));
+    }
+
+    static async Task<string> Message(HttpResponseMessage response) =>
+        JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetProperty("message").GetString()!;
+
+    [Fact]
+    public async Task A_truncated_multipart_upload_is_a_400()
+    {
+        var body = "--b\r\nContent-Disposition: form-data; name=\"image\"; filename=\"x.png\"\r\nContent-Type: image/png\r\n\r\n\u0089PNG";
+        var content = new StringContent(body);
+        content.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse("multipart/form-data; boundary=b");
+
+        var response = await server.Http.PostAsync("/v1/images/variations", content);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("truncated or malformed", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Health_and_the_openapi_document_are_served()
+    {
+        Assert.Equal(HttpStatusCode.OK, (await server.Http.GetAsync("/health/live")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await server.Http.GetAsync("/health/ready")).StatusCode);
+        var openapi = await server.Http.GetStringAsync("/openapi/v1.json");
+        Assert.Contains("/v1/images/generations", openapi);
+        Assert.Contains("/v1/jobs/{id}/events", openapi);
+    }
+}

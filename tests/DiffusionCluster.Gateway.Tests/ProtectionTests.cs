@@ -1,0 +1,75 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using DiffusionCluster.Abstractions;
+using DiffusionCluster.Grains.Stages;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace DiffusionCluster.Gateway.Tests;
+
+/// API keys, overload as 429 with Retry-After, and a client that leaves cancelling its request.
+public sealed class ProtectionTests
+{
+    /// The tiny cascade's sr256 (about 40 ms a step) for the given steps; other stages two steps.
+    static object Slow(int steps) => new
+    {
+        prompt = "a red star", size = "256x256", prior_steps = 2, decoder_steps = 2, sr256_steps = steps, response_format = "b64_json",
+    };
+
+    [Fact]
+    public async Task With_api_keys_configured_v1_needs_a_valid_bearer_key()
+    {
+        await using var server = GatewayServer.With(new() { ["Gateway:ApiKeys:0"] = "k-123" });
+        await server.InitializeAsync();
+
+        var without = await server.Http.PostAsJsonAsync("/v1/images/generations", Slow(2));
+        var wrong = new HttpRequestMessage(HttpMethod.Post, "/v1/images/generations") { Content = JsonContent.Create(Slow(2)) };
+        wrong.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "k-999");
+        var right = new HttpRequestMessage(HttpMethod.Post, "/v1/images/generations") { Content = JsonContent.Create(Slow(2)) };
+        right.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "k-123");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, without.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await server.Http.SendAsync(wrong)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await server.Http.SendAsync(right)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await server.Http.GetAsync("/health/live")).StatusCode); // probes need no key
+    }
+
+    [Fact]
+    public async Task An_overloaded_stage_answers_429_with_retry_after()
+    {
+        await using var server = GatewayServer.With(new()
+        {
+            ["Silo:DefaultBatching:MaxBatchSize"] = "1",
+            ["Silo:DefaultBatching:MaxQueueDelayMilliseconds"] = "0",
+            ["Silo:DefaultBatching:MaxQueueLength"] = "1",
+        });
+        await server.InitializeAsync();
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => server.Http.PostAsJsonAsync("/v1/images/generations", Slow(100))));
+
+        var rejected = responses.Where(r => r.StatusCode == HttpStatusCode.TooManyRequests).ToList();
+        Assert.NotEmpty(rejected);
+        Assert.Contains(responses, r => r.StatusCode == HttpStatusCode.OK);
+        Assert.All(responses, r => Assert.True(r.StatusCode is HttpStatusCode.OK or HttpStatusCode.TooManyRequests, r.StatusCode.ToString()));
+        Assert.True(rejected[0].Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1));
+        Assert.Contains("overloaded", await rejected[0].Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task A_client_that_disconnects_cancels_its_request_in_the_cluster()
+    {
+        await using var server = GatewayServer.With([]);
+        await server.InitializeAsync();
+        var stages = server.App.Services.GetRequiredService<HostedStages>();
+        using var leave = new CancellationTokenSource();
+
+        var request = server.Http.PostAsJsonAsync("/v1/images/generations", Slow(1000), leave.Token);
+        while (stages.Load()[CascadeStage.Sr256] == 0) await Task.Delay(10);
+        leave.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => request);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (stages.Load()[CascadeStage.Sr256] > 0 && clock.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(10);
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"sr256 kept running {clock.Elapsed.TotalSeconds:F1} s after the client left");
+    }
+}

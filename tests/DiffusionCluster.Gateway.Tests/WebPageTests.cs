@@ -1,0 +1,45 @@
+using System.Diagnostics;
+
+namespace DiffusionCluster.Gateway.Tests;
+
+/// The web page in a real browser: headless Debian Chromium driven by playwright-core (tests/web).
+public sealed class WebPageTests(GatewayServer server) : IClassFixture<GatewayServer>
+{
+    static string WebTests()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "DiffusionCluster.sln"))) directory = directory.Parent;
+        return Path.Combine(directory?.FullName ?? throw new DirectoryNotFoundException("repository root not found"), "tests", "web");
+    }
+
+    static (int Code, string Output) Run(string file, string arguments, string directory)
+    {
+        using var process = Process.Start(new ProcessStartInfo(file, arguments)
+        {
+            WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true,
+        })!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(5))) process.Kill(entireProcessTree: true);
+        return (process.ExitCode, stdout.Result + stderr.Result);
+    }
+
+    [Fact]
+    public void Submitting_a_prompt_shows_stage_progress_the_image_and_its_timeline()
+    {
+        var web = WebTests();
+        var chromium = Environment.GetEnvironmentVariable("CHROMIUM") ?? "/usr/bin/chromium";
+        Assert.True(File.Exists(chromium), $"{chromium} is missing: install Debian's chromium (apt-get install chromium), or set CHROMIUM");
+        if (!Directory.Exists(Path.Combine(web, "node_modules", "playwright-core")))
+        {
+            var install = Run("npm", "ci --no-audit --no-fund", web);
+            Assert.True(install.Code == 0, $"npm ci failed:\n{install.Output}");
+        }
+        var screenshot = Path.Combine(Path.GetTempPath(), $"dc-page-{Guid.NewGuid():N}.png");
+
+        var (code, output) = Run("node", $"page.test.mjs {server.BaseUrl} {screenshot}", web);
+
+        Assert.True(code == 0, output);
+        Assert.True(new FileInfo(screenshot).Length > 0);
+    }
+}

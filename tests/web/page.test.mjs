@@ -1,0 +1,39 @@
+// Usage: node page.test.mjs <gateway base url> <screenshot.png>
+// Submits a prompt on the web page in headless Chromium, checks per-stage progress appears, then the image
+// and the per-stage latency timeline, then the gallery entry. Exits non-zero with a reason on any failure.
+import { chromium } from "playwright-core";
+
+const [base, screenshot] = process.argv.slice(2);
+const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
+const browser = await chromium.launch({ executablePath, args: ["--no-sandbox"] });
+try {
+  const page = await browser.newPage();
+  const seenSteps = new Set();
+  await page.goto(base);
+  await page.fill("#prompt", "a small blue circle on a white background");
+  await page.selectOption("#size", "256x256");
+  await page.fill("#seed", "3");
+  await page.click("#submit");
+  // Progress: every stage row appears, and the base stage shows step counts while it runs.
+  await page.waitForSelector('#progress [data-stage="sr256"]', { timeout: 60000 });
+  const poll = setInterval(async () => {
+    const text = await page.textContent('#progress [data-stage="base64"] .steps').catch(() => "");
+    if (text && text.startsWith("step")) seenSteps.add(text);
+  }, 20);
+  await page.waitForSelector("#result:not([hidden])", { timeout: 120000 });
+  clearInterval(poll);
+  const loaded = await page.$eval("#image", img => img.complete && img.naturalWidth);
+  if (loaded !== 256) throw new Error(`image natural width ${loaded}, expected 256`);
+  const segments = await page.$$eval("#timeline .segment", s => s.map(x => x.dataset.stage));
+  for (const stage of ["text", "prior", "base64", "sr256"])
+    if (!segments.includes(stage)) throw new Error(`timeline lacks ${stage}: ${segments}`);
+  const done = await page.$$eval("#progress .steps", s => s.map(x => x.textContent));
+  if (done.some(t => t !== "done")) throw new Error(`stages not all done: ${done}`);
+  if (seenSteps.size === 0) throw new Error("never saw per-step progress for base64");
+  const gallery = await page.$$eval("#gallery figure", f => f.length);
+  if (gallery !== 1) throw new Error(`gallery has ${gallery} entries, expected 1`);
+  await page.screenshot({ path: screenshot, fullPage: true });
+  console.log(`ok: saw ${seenSteps.size} base64 progress states; timeline ${segments.join(",")}`);
+} finally {
+  await browser.close();
+}
