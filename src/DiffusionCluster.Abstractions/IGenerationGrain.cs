@@ -16,7 +16,4 @@ public interface IGenerationGrain : IGrainWithGuidKey
     [Alias("Cancel"), AlwaysInterleave]
     Task Cancel();
 
-    /// Called by stage workers once per denoising step.
-    [Alias("ReportProgress"), AlwaysInterleave, OneWay]
-    Task ReportProgress(CascadeStage stage, int step, int totalSteps);
 }

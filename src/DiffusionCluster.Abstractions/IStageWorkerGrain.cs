@@ -1,3 +1,5 @@
+using Orleans.Concurrency;
+
 namespace DiffusionCluster.Abstractions;
 
 /// Runs one stage on one silo. Keyed "{stage}@{silo address}" and placed on exactly that silo; it activates
@@ -7,6 +9,11 @@ public interface IStageWorkerGrain : IGrainWithStringKey
 {
     [Alias("Run"), ResponseTimeout("01:00:00")]
     Task<StageOutput> Run(StageInput input, CancellationToken cancellation = default);
+
+    /// The denoising step a request has reached in this stage: (0, 0) before it starts. Pulled by the
+    /// request grain only when someone reads progress, so a step costs no message.
+    [Alias("GetProgress"), AlwaysInterleave]
+    Task<(int Step, int TotalSteps)> GetProgress(Guid requestId);
 }
 
 /// One per silo, keyed by the silo address: what the silo hosts and how loaded each stage is.

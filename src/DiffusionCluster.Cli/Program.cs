@@ -71,6 +71,7 @@ catch (UsageException e)
 catch (Exception e) when (e is ArgumentException or ModelFormatException or InvalidOperationException or FileNotFoundException
                                or StageOverloadedException or OperationCanceledException or Npgsql.NpgsqlException)
 {
-    Console.Error.WriteLine($"error: {e.Message}");
+    // DC_DEBUG=1 prints where it happened, for bug reports.
+    Console.Error.WriteLine(Environment.GetEnvironmentVariable("DC_DEBUG") == "1" ? $"error: {e}" : $"error: {e.Message}");
     return 1;
 }

@@ -28,6 +28,7 @@ public sealed class GenerationGrain(IGrainFactory grains, ILogger<GenerationGrai
     Task<GenerationResult>? _work;
     GenerationSpec? _spec;
     GenerationProgress _progress = new(GenerationState.NotStarted);
+    IStageWorkerGrain? _currentWorker;
 
     public Task<GenerationResult> Generate(GenerationSpec spec, CancellationToken cancellation = default)
     {
@@ -42,17 +43,28 @@ public sealed class GenerationGrain(IGrainFactory grains, ILogger<GenerationGrai
         return _work;
     }
 
-    public Task<GenerationProgress> GetProgress() => Task.FromResult(_progress);
+    /// While a stage runs, asks its worker for the step reached; cheap, and only when someone is looking.
+    public async Task<GenerationProgress> GetProgress()
+    {
+        if (_progress.State == GenerationState.Running && _currentWorker is { } worker && _progress.Stage is { } stage)
+        {
+            try
+            {
+                var (step, total) = await worker.GetProgress(this.GetPrimaryKey()).WaitAsync(TimeSpan.FromSeconds(2));
+                if (_progress.State == GenerationState.Running && _progress.Stage == stage && total > 0)
+                    _progress = _progress with { Step = step, TotalSteps = total };
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // A worker that cannot answer (its silo is failing) leaves the last known step.
+            }
+        }
+        return _progress;
+    }
 
     public Task Cancel()
     {
         _cancel.Cancel();
-        return Task.CompletedTask;
-    }
-
-    public Task ReportProgress(CascadeStage stage, int step, int totalSteps)
-    {
-        if (_progress.State == GenerationState.Running && _progress.Stage == stage) _progress = _progress with { Step = step, TotalSteps = totalSteps };
         return Task.CompletedTask;
     }
 
@@ -161,6 +173,7 @@ public sealed class GenerationGrain(IGrainFactory grains, ILogger<GenerationGrai
             try
             {
                 var worker = grains.GetGrain<IStageWorkerGrain>($"{input.Stage.Name()}/{silo}");
+                _currentWorker = worker;
                 var output = await worker.Run(input, cancellation);
                 var run = output.Run with { Attempt = attempt };
                 if (span is not null) Describe(span, run);

@@ -1,4 +1,5 @@
 using DiffusionCluster.Abstractions;
+using DiffusionCluster.Grains.Batching;
 using DiffusionCluster.Grains.Hosting;
 using DiffusionCluster.Grains.Placement;
 using DiffusionCluster.ServiceDefaults;
@@ -10,7 +11,7 @@ namespace DiffusionCluster.Grains.Stages;
 /// Runs one stage on the silo its key names, through that silo's shared batcher. Reentrant, so concurrent
 /// requests reach the batcher together and can share a batch.
 [SiloKeyPlacement, Reentrant]
-public sealed class StageWorkerGrain(HostedStages stages, ILocalSiloDetails silo, IGrainFactory grains) : Grain, IStageWorkerGrain
+public sealed class StageWorkerGrain(HostedStages stages, ILocalSiloDetails silo) : Grain, IStageWorkerGrain
 {
     CascadeStage _stage;
 
@@ -30,8 +31,18 @@ public sealed class StageWorkerGrain(HostedStages stages, ILocalSiloDetails silo
         if (input.Stage != _stage) throw new ArgumentException($"input for stage {input.Stage.Name()} sent to the {_stage.Name()} worker");
         var executor = stages.Executor(_stage);
         executor.Validate(input);
-        var progress = new ProgressReporter(grains.GetGrain<IGenerationGrain>(input.RequestId), _stage);
-        var result = await stages.Batcher(_stage).Enqueue(input, StageExecutor.BatchKey(input), progress.Report, cancellation);
+        var steps = stages.Progress;
+        steps[input.RequestId] = (0, 0);
+        BatchResult<StageOutputPayload> result;
+        try
+        {
+            result = await stages.Batcher(_stage).Enqueue(input, StageExecutor.BatchKey(input),
+                (step, total) => steps[input.RequestId] = (step, total), cancellation);
+        }
+        finally
+        {
+            steps.TryRemove(input.RequestId, out _);
+        }
         MessageLimits.Check($"the output of stage {_stage.Name()}", result.Output.Tensor?.Bytes ?? 0);
         var stageTag = new KeyValuePair<string, object?>(CascadeTelemetry.Tags.Stage, _stage.Name());
         CascadeTelemetry.QueueDuration.Record(result.QueueMilliseconds / 1000, stageTag);
@@ -41,22 +52,9 @@ public sealed class StageWorkerGrain(HostedStages stages, ILocalSiloDetails silo
             Model: $"{stages.Model}/{StageExecutor.Component(_stage)}");
         return new StageOutput(run, result.Output.Text, result.Output.Tensor);
     }
-}
 
-/// Forwards denoising progress to the request grain at most every 100 ms (and always the last step): a call
-/// per step would cost a message, and with tracing on two spans, for every step of every request.
-sealed class ProgressReporter(IGenerationGrain request, CascadeStage stage)
-{
-    static readonly long Interval = System.Diagnostics.Stopwatch.Frequency / 10;
-    long? _last;
-
-    public void Report(int step, int total)
-    {
-        long now = System.Diagnostics.Stopwatch.GetTimestamp();
-        if (step < total && now - _last < Interval) return;
-        _last = now;
-        request.ReportProgress(stage, step, total).Ignore();
-    }
+    public Task<(int Step, int TotalSteps)> GetProgress(Guid requestId) =>
+        Task.FromResult(stages.Progress.GetValueOrDefault(requestId));
 }
 
 /// Describes this silo's stages and their load, for the request grain's routing.
