@@ -27,7 +27,11 @@ public static class GatewayApp
         else
         {
             builder.AddCascadeTelemetry(builder.Configuration.GetSection(TelemetryOptions.Section).Get<TelemetryOptions>() ?? new TelemetryOptions());
-            builder.UseOrleansClient(client => client.UseCascadeClustering(ClusterConnection.ForClient(options.Cluster)));
+            // The cluster's identity (Cluster:ClusterId, Cluster:ServiceId) comes from the same section silos read.
+            var bound = builder.Configuration.GetSection(ClusterConnection.Section).Get<ClusterConnection>() ?? new ClusterConnection();
+            var cluster = ClusterConnection.ForClient(options.Cluster);
+            (cluster.ClusterId, cluster.ServiceId) = (bound.ClusterId, bound.ServiceId);
+            builder.UseOrleansClient(client => client.UseCascadeClustering(cluster));
         }
         builder.Services.AddSingleton<JobStore>();
         builder.Services.AddOpenApi();

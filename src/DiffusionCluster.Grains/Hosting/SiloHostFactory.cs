@@ -13,7 +13,8 @@ public static class SiloHostFactory
 {
     public static IHost Build(string[] args, IDictionary<string, string?>? overrides = null, LogLevel logLevel = LogLevel.Warning, LogLevel orleansLogLevel = LogLevel.Warning)
     {
-        var builder = Host.CreateApplicationBuilder(args);
+        // appsettings.json is read from beside the program, wherever it is started from.
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
         if (overrides is not null) builder.Configuration.AddInMemoryCollection(overrides);
         builder.Logging.SetMinimumLevel(logLevel).AddFilter("Orleans", orleansLogLevel);
         builder.AddCascadeSilo();

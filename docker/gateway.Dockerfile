@@ -1,0 +1,27 @@
+# The gateway: HTTP API and web page, an Orleans client of the silos (Gateway__Cluster = the PostgreSQL
+# connection string). Build from the repository root:  docker build -f docker/gateway.Dockerfile -t diffusion-cluster/gateway .
+FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+WORKDIR /src
+COPY Directory.Build.props Directory.Build.targets Directory.Packages.props ./
+COPY build/ build/
+COPY src/DiffusionCluster.Abstractions/*.csproj src/DiffusionCluster.Abstractions/
+COPY src/DiffusionCluster.Diffusion/*.csproj src/DiffusionCluster.Diffusion/
+COPY src/DiffusionCluster.Models/*.csproj src/DiffusionCluster.Models/
+COPY src/DiffusionCluster.ServiceDefaults/*.csproj src/DiffusionCluster.ServiceDefaults/
+COPY src/DiffusionCluster.Grains/*.csproj src/DiffusionCluster.Grains/
+COPY src/DiffusionCluster.Gateway/*.csproj src/DiffusionCluster.Gateway/
+RUN dotnet restore src/DiffusionCluster.Gateway
+COPY src/ src/
+COPY deploy/postgresql/clustering.sql deploy/postgresql/
+RUN dotnet publish src/DiffusionCluster.Gateway -c Release --no-restore -o /app
+
+FROM mcr.microsoft.com/dotnet/aspnet:10.0
+WORKDIR /app
+COPY --from=build /app ./
+ENV ASPNETCORE_URLS=http://+:8080 \
+    Telemetry__PrometheusPort=9464 \
+    Telemetry__PrometheusHost=*
+USER $APP_UID
+EXPOSE 8080 9464
+HEALTHCHECK --interval=10s --timeout=3s --start-period=30s CMD bash -c 'exec 3<>/dev/tcp/127.0.0.1/8080' || exit 1
+ENTRYPOINT ["dotnet", "diffusion-cluster-gateway.dll"]

@@ -1,0 +1,33 @@
+# The silo (CPU): one image for every pool; Silo__Stages and the other Silo__* / Cluster__* variables say
+# what a pod hosts. `schema` as the argument applies the PostgreSQL clustering schema instead (Helm hook).
+# Build from the repository root:  docker build -f docker/silo.Dockerfile -t diffusion-cluster/silo .
+FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+WORKDIR /src
+# Restore first, from the project files only, so the layer is reused until a project or pin changes.
+COPY Directory.Build.props Directory.Build.targets Directory.Packages.props ./
+COPY build/ build/
+COPY src/DiffusionCluster.Abstractions/*.csproj src/DiffusionCluster.Abstractions/
+COPY src/DiffusionCluster.Diffusion/*.csproj src/DiffusionCluster.Diffusion/
+COPY src/DiffusionCluster.Models/*.csproj src/DiffusionCluster.Models/
+COPY src/DiffusionCluster.ServiceDefaults/*.csproj src/DiffusionCluster.ServiceDefaults/
+COPY src/DiffusionCluster.Grains/*.csproj src/DiffusionCluster.Grains/
+COPY src/DiffusionCluster.Silo/*.csproj src/DiffusionCluster.Silo/
+ARG TORCH_BACKEND=cpu
+RUN dotnet restore src/DiffusionCluster.Silo -p:TorchBackend=${TORCH_BACKEND}
+COPY src/ src/
+COPY deploy/postgresql/clustering.sql deploy/postgresql/
+RUN dotnet publish src/DiffusionCluster.Silo -c Release --no-restore -p:TorchBackend=${TORCH_BACKEND} -o /app
+
+FROM mcr.microsoft.com/dotnet/runtime:10.0
+WORKDIR /app
+COPY --from=build /app ./
+# The bundled cascade, baked in; mount another folder over it (silo.modelVolume in the chart) to serve other weights.
+COPY models/shapes-cascade/ models/shapes-cascade/
+ENV Silo__ModelFolder=/app/models/shapes-cascade \
+    Telemetry__PrometheusPort=9464 \
+    Telemetry__PrometheusHost=*
+USER $APP_UID
+EXPOSE 11111 30000 9464
+# A silo listens on its silo port once it has joined the cluster.
+HEALTHCHECK --interval=15s --timeout=5s --start-period=60s CMD bash -c 'exec 3<>/dev/tcp/127.0.0.1/${Cluster__SiloPort:-11111}' || exit 1
+ENTRYPOINT ["dotnet", "diffusion-cluster-silo.dll"]

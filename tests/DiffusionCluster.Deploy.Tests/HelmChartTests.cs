@@ -1,0 +1,89 @@
+namespace DiffusionCluster.Deploy.Tests;
+
+/// The chart lints and renders with its defaults, the GPU ci values and the values `plan` writes, and the
+/// rendered silos carry what a silo needs.
+public sealed class HelmChartTests
+{
+    const string Chart = "helm/diffusion-cluster";
+
+    /// The rendered manifests, one string per document.
+    static List<string> Render(string valuesFile = "") =>
+        Repository.Helm($"template test {Chart} {(valuesFile == "" ? "" : $"-f {valuesFile}")}")
+            .Split("\n---", StringSplitOptions.RemoveEmptyEntries).ToList();
+
+    static List<string> Silos(List<string> documents) =>
+        documents.Where(d => d.Contains("kind: Deployment") && d.Contains("app.kubernetes.io/component: silo")).ToList();
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("helm/diffusion-cluster/ci/gpu-values.yaml")]
+    [InlineData("docs/bench/values-capacity-cpu.yaml")]
+    public void The_chart_lints(string valuesFile)
+    {
+        var output = Repository.Helm($"lint {Chart} {(valuesFile == "" ? "" : $"-f {valuesFile}")}");
+
+        Assert.Contains("0 chart(s) failed", output);
+    }
+
+    [Fact]
+    public void Every_silo_gets_its_stages_device_clustering_and_pod_ip()
+    {
+        var silos = Silos(Render());
+
+        Assert.Equal(5, silos.Count);
+        foreach (var silo in silos)
+        {
+            Assert.Contains("name: Silo__Stages", silo);
+            Assert.Contains("name: Silo__Device", silo);
+            Assert.Contains("name: Cluster__Membership\n              value: postgres", silo);
+            Assert.Contains("name: Cluster__ConnectionString", silo);
+            Assert.Contains("name: Cluster__AdvertisedAddress\n              valueFrom:\n                fieldRef:\n                  fieldPath: status.podIP", silo);
+            Assert.Contains("terminationGracePeriodSeconds: 120", silo);
+            Assert.DoesNotContain("nvidia.com/gpu", silo);
+        }
+        Assert.Contains(silos, s => s.Contains("value: \"sr1024\""));
+    }
+
+    [Fact]
+    public void Gpu_pools_ask_for_gpus_use_the_cuda_image_and_autoscale_on_queue_depth()
+    {
+        var documents = Render("helm/diffusion-cluster/ci/gpu-values.yaml");
+        var silos = Silos(documents);
+
+        Assert.Equal(3, silos.Count); // text and prior folded into the base64 pool
+        Assert.All(silos, s =>
+        {
+            Assert.Contains("nvidia.com/gpu: 1", s);
+            Assert.Contains("silo-cuda:", s);
+            Assert.Contains("value: \"cuda:0\"", s);
+        });
+        Assert.Contains(silos, s => s.Contains("value: \"text,prior,base64\""));
+        var hpa = Assert.Single(documents, d => d.Contains("kind: HorizontalPodAutoscaler"));
+        Assert.Contains("name: dc_stage_queue_depth", hpa);
+        Assert.Contains("name: OTEL_EXPORTER_OTLP_ENDPOINT", silos[0]);
+    }
+
+    [Fact]
+    public void The_values_plan_writes_set_replicas_and_batching_per_pool()
+    {
+        var silos = Silos(Render("docs/bench/values-capacity-cpu.yaml"));
+
+        var sr256 = Assert.Single(silos, s => s.Contains("name: test-diffusion-cluster-sr256"));
+        Assert.Contains("replicas: 8", sr256);
+        Assert.Contains("name: Silo__DefaultBatching__MaxBatchSize\n              value: \"1\"", sr256);
+        var prior = Assert.Single(silos, s => s.Contains("name: test-diffusion-cluster-prior"));
+        Assert.Contains("name: Silo__DefaultBatching__MaxBatchSize\n              value: \"4\"", prior);
+    }
+
+    [Theory]
+    [InlineData("pools.sr256.batchin.maxBatchSize=2", "batchin")]
+    [InlineData("pools.sr256.device=gpu", "device")]
+    [InlineData("pools.sr256.stages=upscale", "stages")]
+    public void A_typo_or_a_bad_value_fails_against_the_schema(string setting, string field)
+    {
+        var (code, output) = Repository.Run(Path.Combine(Repository.Root, "deploy", "tools", "helm.sh"), $"template test {Chart} --set {setting}");
+
+        Assert.NotEqual(0, code);
+        Assert.Contains(field, output);
+    }
+}
