@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using DiffusionCluster.Tests.Shared;
 
 [assembly: CollectionBehavior(DisableTestParallelization = true)]
 
@@ -6,14 +7,7 @@ namespace DiffusionCluster.Deploy.Tests;
 
 static class Repository
 {
-    public static string Root { get; } = Find();
-
-    static string Find()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "DiffusionCluster.sln"))) directory = directory.Parent;
-        return directory?.FullName ?? throw new DirectoryNotFoundException("repository root not found");
-    }
+    public static string Root => RepositoryRoot.Path;
 
     public static (int Code, string Output) Run(string file, string arguments, TimeSpan? timeout = null)
     {

@@ -5,12 +5,7 @@ namespace DiffusionCluster.Gateway.Tests;
 /// The web page in a real browser: headless Debian Chromium driven by playwright-core (tests/web).
 public sealed class WebPageTests(GatewayServer server) : IClassFixture<GatewayServer>
 {
-    static string WebTests()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "DiffusionCluster.sln"))) directory = directory.Parent;
-        return Path.Combine(directory?.FullName ?? throw new DirectoryNotFoundException("repository root not found"), "tests", "web");
-    }
+    static string WebTests() => Path.Combine(RepositoryRoot.Path, "tests", "web");
 
     static (int Code, string Output) Run(string file, string arguments, string directory)
     {

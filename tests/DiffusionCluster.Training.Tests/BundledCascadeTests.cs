@@ -10,12 +10,7 @@ namespace DiffusionCluster.Training.Tests;
 /// The cascade shipped in models/shapes-cascade: it loads, matches the code's default sizes, and generates.
 public class BundledCascadeTests
 {
-    static string ModelFolder()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "DiffusionCluster.sln"))) directory = directory.Parent;
-        return Path.Combine(directory?.FullName ?? throw new DirectoryNotFoundException("repository root not found"), "models", "shapes-cascade");
-    }
+    static string ModelFolder() => Path.Combine(DiffusionCluster.Tests.Shared.RepositoryRoot.Path, "models", "shapes-cascade");
 
     [Fact]
     public void Every_bundled_component_loads_with_the_default_sizes()

@@ -2,12 +2,7 @@ namespace DiffusionCluster.Grains.Tests.MultiProcess;
 
 static class Repository
 {
-    public static string Root()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "DiffusionCluster.sln"))) directory = directory.Parent;
-        return directory?.FullName ?? throw new DirectoryNotFoundException("repository root not found above " + AppContext.BaseDirectory);
-    }
+    public static string Root() => RepositoryRoot.Path;
 
     /// The CLI built in the same configuration as this test assembly (the solution build puts it there).
     public static string Cli()
