@@ -32,7 +32,7 @@ const string Usage = $"""
           the same stages) and throughput of N concurrent requests at batch 1 vs with the batcher
       bench stages [--size 64|256|1024] [--batch-sizes 1,2,4] [--runs N] [--model DIR] [--device D] [--out FILE.json]
           each stage's batch compute time per batch size on this device: the profile `plan` reads
-      bench tracing [--size 64|256|1024] [--runs N] [--model DIR] [--threads N]
+      bench tracing [--size 64|256|1024] [--runs N] [--model DIR] [--threads N] [--ours-only]
           end-to-end latency of the same requests with tracing on and off, alternating, in one run
 
       plan --target IMAGES_PER_S [--size 64|256|1024] --profile FILE.json [--utilisation 0.7] [--out values.yaml]

@@ -29,7 +29,10 @@ public static class TracingBenchmark
         int runs = args.Int("runs", 10, 1, 1000);
         var model = args.Text("model", "models/shapes-cascade");
         int threads = args.Int("threads", 0, 0, 1024);
+        // --ours-only: record our spans without Orleans' per-call spans, to see which part costs what.
+        bool oursOnly = args.Flag("ours-only");
         args.RejectUnknown();
+        var sources = oursOnly ? [CascadeTelemetry.Name] : new[] { CascadeTelemetry.Name }.Concat(TelemetryHosting.OrleansSources).ToArray();
 
         var spec = new GenerationSpec { Prompt = "a large red star in the center on a white background", Size = size };
         await using var embedded = await CascadeConnection.Embedded(model, "cpu", threads);
@@ -41,16 +44,45 @@ public static class TracingBenchmark
         {
             bool traced = i % 4 is 0 or 3; // on, off, off, on, ...: neither side always goes first
             using var tracing = traced
-                ? Sdk.CreateTracerProviderBuilder().AddSource(CascadeTelemetry.Name).AddSource(TelemetryHosting.OrleansSources)
-                    .AddProcessor(new SimpleActivityExportProcessor(exporter)).Build()
+                ? Sdk.CreateTracerProviderBuilder().AddSource(sources).AddProcessor(new SimpleActivityExportProcessor(exporter)).Build()
                 : null;
             var clock = Stopwatch.StartNew();
             await embedded.Grains.Generate(spec with { Seed = (ulong)(i / 2) });
             (traced ? on : off).Add(clock.Elapsed.TotalMilliseconds);
         }
         double Median(List<double> v) => v.Order().ElementAt(v.Count / 2);
+        long spansPerRequest = exporter.Spans / runs;
         Console.WriteLine($"{size}px, {runs} requests each: tracing off median {Median(off):F1} ms, on median {Median(on):F1} ms, " +
-                          $"ratio {Median(on) / Median(off):F4} ({exporter.Spans / runs} spans per request)");
+                          $"ratio {Median(on) / Median(off):F4} ({spansPerRequest} spans per request)");
+        // The end-to-end ratio cannot resolve much under the VM's run-to-run noise (a few %), so also time
+        // the spans themselves: started, tagged as a stage span is, stopped and exported, under the same provider.
+        double perSpanUs = SpanCost(sources);
+        double perRequestMs = perSpanUs * spansPerRequest / 1000;
+        Console.WriteLine($"one span costs {perSpanUs:F2} us (created, 10 tags, stopped, exported); x {spansPerRequest} per request = " +
+                          $"{perRequestMs:F3} ms = {perRequestMs / Median(off) * 100:F3}% of the untraced median");
         return 0;
+    }
+
+    static double SpanCost(string[] sources)
+    {
+        const int Spans = 200_000;
+        var exporter = new CountingExporter();
+        using var tracing = Sdk.CreateTracerProviderBuilder().AddSource(sources).AddProcessor(new SimpleActivityExportProcessor(exporter)).Build();
+        var clock = Stopwatch.StartNew();
+        for (int i = 0; i < Spans; i++)
+        {
+            using var span = CascadeTelemetry.Source.StartActivity("stage base64");
+            span?.SetTag(CascadeTelemetry.Tags.Stage, "base64");
+            span?.SetTag(CascadeTelemetry.Tags.Attempt, 1);
+            span?.SetTag(CascadeTelemetry.Tags.Silo, "S127.0.0.1:11111:1");
+            span?.SetTag(CascadeTelemetry.Tags.Steps, 25);
+            span?.SetTag(CascadeTelemetry.Tags.Device, "cpu");
+            span?.SetTag(CascadeTelemetry.Tags.BatchSize, 1);
+            span?.SetTag(CascadeTelemetry.Tags.QueueMs, 20.5);
+            span?.SetTag(CascadeTelemetry.Tags.ComputeMs, 1200.25);
+            span?.SetTag(CascadeTelemetry.Tags.Model, "shapes-cascade/decoder64");
+            span?.SetTag(CascadeTelemetry.Tags.Outcome, "completed");
+        }
+        return clock.Elapsed.TotalMicroseconds / Spans;
     }
 }
