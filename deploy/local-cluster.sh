@@ -47,12 +47,14 @@ done
 Gateway__Cluster="$CONN" Urls="$HTTP" Telemetry__PrometheusPort=9469 dotnet "$GATEWAY" > "$WORK/gateway.log" 2>&1 &
 PIDS+=($!)
 
-for _ in $(seq 1 120); do
-  if curl -fs "$HTTP/health/ready" >/dev/null 2>&1; then break; fi
+# Ready means every pool's silo has joined, not just the first one.
+EXPECTED="ready: $i silo(s)"
+for _ in $(seq 1 180); do
+  if [ "$(curl -fs "$HTTP/health/ready" 2>/dev/null)" = "$EXPECTED" ]; then break; fi
   sleep 1
 done
-curl -fs "$HTTP/health/ready" >/dev/null || { echo "gateway never became ready; see $WORK/*.log" >&2; exit 1; }
-echo "gateway ready on $HTTP ($(curl -fs "$HTTP/health/ready"))"
+[ "$(curl -fs "$HTTP/health/ready" 2>/dev/null)" = "$EXPECTED" ] || { echo "the cluster never had $i silos ready; see $WORK/*.log" >&2; exit 1; }
+echo "gateway ready on $HTTP ($EXPECTED)"
 
 if [ "${1:-}" = "--smoke" ]; then
   curl -fs "$HTTP/v1/images/generations" -H 'Content-Type: application/json' \
