@@ -67,13 +67,18 @@ public static class GenerateCommand
 
     static async Task ShowProgress(IGenerationGrain request, CancellationToken done)
     {
+        string last = "";
         while (!done.IsCancellationRequested)
         {
             try
             {
                 await Task.Delay(250, done);
                 var p = await request.GetProgress();
-                if (p.Stage is { } stage) Console.Error.Write($"\r{stage.Name(),-8} step {p.Step}/{p.TotalSteps}      ");
+                if (p.Stage is not { } stage) continue;
+                var line = p.TotalSteps > 0 ? $"{stage.Name(),-8} step {p.Step}/{p.TotalSteps}" : $"{stage.Name(),-8} running";
+                if (line == last) continue;
+                Console.Error.Write($"\r{line,-30}");
+                last = line;
             }
             catch (OperationCanceledException)
             {
