@@ -79,6 +79,7 @@ public sealed class HelmChartTests
     [InlineData("pools.sr256.batchin.maxBatchSize=2", "batchin")]
     [InlineData("pools.sr256.device=gpu", "device")]
     [InlineData("pools.sr256.stages=upscale", "stages")]
+    [InlineData("pools.sr256.gpus=1", "pool sr256 asks for 1 GPU(s) but its device is cpu")]
     public void A_typo_or_a_bad_value_fails_against_the_schema(string setting, string field)
     {
         var (code, output) = Repository.Run(Path.Combine(Repository.Root, "deploy", "tools", "helm.sh"), $"template test {Chart} --set {setting}");
