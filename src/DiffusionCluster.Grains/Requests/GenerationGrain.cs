@@ -16,7 +16,9 @@ namespace DiffusionCluster.Grains.Requests;
 /// size), each stage on the least-loaded silo that hosts it. A stage whose silo fails is retried on another
 /// silo hosting it. Reentrant so progress, cancellation and a resubmitted Generate reach it while it runs;
 /// placed on the silo whose gateway received the request, so losing a stage silo never loses the request.
-[Reentrant, PreferLocalPlacement]
+/// An idle request (finished, nobody reading it) is collected after two minutes, so finished images do not
+/// pile up in silo memory; the gateway keeps what it serves.
+[Reentrant, PreferLocalPlacement, CollectionAgeLimit(Minutes = 2)]
 public sealed class GenerationGrain(IGrainFactory grains, ILogger<GenerationGrain> logger) : Grain, IGenerationGrain
 {
     const int AttemptsPerStage = 4;
