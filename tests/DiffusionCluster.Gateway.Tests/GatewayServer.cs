@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
 
 [assembly: CollectionBehavior(DisableTestParallelization = true)]
@@ -22,24 +20,18 @@ public sealed class GatewayServer : IAsyncLifetime, IAsyncDisposable
 
     GatewayServer(Dictionary<string, string?> settings)
     {
-        BaseUrl = $"http://127.0.0.1:{FreePort()}";
+        BaseUrl = $"http://127.0.0.1:{FreePorts.Next()}";
         _settings = new Dictionary<string, string?>
         {
             ["Urls"] = BaseUrl,
             ["Silo:ModelFolder"] = TinyCascadeFolder.Path,
             ["Silo:Threads"] = "1",
-            ["Cluster:SiloPort"] = FreePort().ToString(),
-            ["Cluster:GatewayPort"] = FreePort().ToString(),
+            ["Cluster:SiloPort"] = FreePorts.Next().ToString(),
+            ["Cluster:GatewayPort"] = FreePorts.Next().ToString(),
         };
         foreach (var (k, v) in settings) _settings[k] = v;
     }
 
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     public async Task InitializeAsync()
     {

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using DiffusionCluster.Abstractions;
@@ -14,12 +13,6 @@ namespace DiffusionCluster.Grains.Tests;
 /// in OTEL_EXPORTER_OTLP_ENDPOINT, and a Prometheus endpoint with every metric the Grafana dashboard queries.
 public sealed class TelemetryExportTests
 {
-    static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     /// A real HTTP listener standing in for an OTLP collector: records each request's path and size.
     sealed class OtlpReceiver : IDisposable
@@ -52,14 +45,14 @@ public sealed class TelemetryExportTests
     [Fact]
     public async Task A_silo_exports_otlp_and_serves_every_metric_the_dashboard_queries()
     {
-        int otlpPort = FreePort(), prometheusPort = FreePort();
+        int otlpPort = FreePorts.Next(), prometheusPort = FreePorts.Next();
         using var receiver = new OtlpReceiver(otlpPort);
         var host = SiloHostFactory.Build([], new Dictionary<string, string?>
         {
             ["Silo:ModelFolder"] = TinyCascadeFolder.Path,
             ["Silo:Threads"] = "1",
-            ["Cluster:SiloPort"] = FreePort().ToString(),
-            ["Cluster:GatewayPort"] = FreePort().ToString(),
+            ["Cluster:SiloPort"] = FreePorts.Next().ToString(),
+            ["Cluster:GatewayPort"] = FreePorts.Next().ToString(),
             ["Telemetry:PrometheusPort"] = prometheusPort.ToString(),
             ["OTEL_EXPORTER_OTLP_ENDPOINT"] = $"http://localhost:{otlpPort}",
             ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",

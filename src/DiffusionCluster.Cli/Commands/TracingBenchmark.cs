@@ -50,16 +50,15 @@ public static class TracingBenchmark
             await embedded.Grains.Generate(spec with { Seed = (ulong)(i / 2) });
             (traced ? on : off).Add(clock.Elapsed.TotalMilliseconds);
         }
-        double Median(List<double> v) => v.Order().ElementAt(v.Count / 2);
         long spansPerRequest = exporter.Spans / runs;
-        Console.WriteLine($"{size}px, {runs} requests each: tracing off median {Median(off):F1} ms, on median {Median(on):F1} ms, " +
-                          $"ratio {Median(on) / Median(off):F4} ({spansPerRequest} spans per request)");
+        Console.WriteLine($"{size}px, {runs} requests each: tracing off median {ClusterBenchmark.Median(off):F1} ms, on median {ClusterBenchmark.Median(on):F1} ms, " +
+                          $"ratio {ClusterBenchmark.Median(on) / ClusterBenchmark.Median(off):F4} ({spansPerRequest} spans per request)");
         // The end-to-end ratio cannot resolve much under the VM's run-to-run noise (a few %), so also time
         // the spans themselves: started, tagged as a stage span is, stopped and exported, under the same provider.
         double perSpanUs = SpanCost(sources);
         double perRequestMs = perSpanUs * spansPerRequest / 1000;
         Console.WriteLine($"one span costs {perSpanUs:F2} us (created, 10 tags, stopped, exported); x {spansPerRequest} per request = " +
-                          $"{perRequestMs:F3} ms = {perRequestMs / Median(off) * 100:F3}% of the untraced median");
+                          $"{perRequestMs:F3} ms = {perRequestMs / ClusterBenchmark.Median(off) * 100:F3}% of the untraced median");
         return 0;
     }
 

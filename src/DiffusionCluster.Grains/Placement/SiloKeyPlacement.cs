@@ -36,8 +36,6 @@ public static class SiloKeys
 {
     public static string Of(SiloAddress silo) => silo.ToParsableString();
 
-    public static string Of(string prefix, SiloAddress silo) => $"{prefix}/{silo.ToParsableString()}";
-
     public static SiloAddress SiloOf(string key)
     {
         var slash = key.IndexOf('/');

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 
 namespace DiffusionCluster.Grains.Tests.MultiProcess;
 
@@ -13,19 +11,13 @@ public sealed class PostgresServer : IDisposable
     public PostgresServer()
     {
         _data = Path.Combine(Path.GetTempPath(), $"dc-pg-{Guid.NewGuid():N}");
-        var (code, output) = Run(Path.Combine(Repository.Root(), "deploy", "postgresql", "start-local.sh"), $"{_data} {FreePort()}");
+        var (code, output) = Run(Path.Combine(Repository.Root(), "deploy", "postgresql", "start-local.sh"), $"{_data} {FreePorts.Next()}");
         if (code != 0) throw new InvalidOperationException($"PostgreSQL did not start (exit {code}):\n{output}");
         ConnectionString = output.Trim().Split('\n')[^1];
     }
 
     public string ConnectionString { get; }
 
-    static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     static (int Code, string Output) Run(string file, string arguments)
     {
