@@ -35,7 +35,7 @@ public sealed class DdimScheduler : IScheduler
         double sigma = Eta * Math.Sqrt((1 - aPrev) / (1 - aT)) * Math.Sqrt(Math.Max(0, 1 - aT / aPrev));
         var xPrev = Math.Sqrt(aPrev) * x0 + Math.Sqrt(Math.Max(0, 1 - aPrev - sigma * sigma)) * eps;
         if (sigma > 0)
-            xPrev = xPrev + sigma * randn(xt.shape, xt.dtype, xt.device, generator: generator);
+            xPrev = xPrev + sigma * GaussianNoise.Like(xt, generator);
         return xPrev.MoveToOuterDisposeScope();
     }
 }

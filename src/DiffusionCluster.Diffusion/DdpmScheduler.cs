@@ -34,7 +34,7 @@ public sealed class DdpmScheduler : IScheduler
             : tensor(Variance == DdpmVariance.Posterior ? posteriorVariance : beta, xt.dtype, xt.device);
         if (input.Gradient is not null)
             mean = mean + variance * input.Gradient; // GLIDE / Dhariwal: shift the mean by Sigma * grad
-        var noise = randn(xt.shape, xt.dtype, xt.device, generator: generator);
+        var noise = GaussianNoise.Like(xt, generator);
         return (mean + variance.sqrt() * noise).MoveToOuterDisposeScope();
     }
 }

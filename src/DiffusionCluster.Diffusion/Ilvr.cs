@@ -6,7 +6,7 @@ namespace DiffusionCluster.Diffusion;
 
 /// ILVR (Choi et al.): after each step, replace the sample's low frequencies with those of the reference
 /// noised to the same level: x <- x - phi_N(x) + phi_N(q_sample(y, t)), for timesteps at or above a cut-off.
-public sealed class Ilvr
+public sealed class Ilvr : IStepRefinement
 {
     public Ilvr(Tensor reference, int factor, int minTimestep = -1)
     {
@@ -40,7 +40,7 @@ public sealed class Ilvr
         using var scope = NewDisposeScope();
         var noisedReference = timestep < 0
             ? Reference.alias()
-            : schedule.AddNoise(Reference, randn(Reference.shape, Reference.dtype, Reference.device, generator: generator), timestep);
+            : schedule.AddNoise(Reference, GaussianNoise.Like(Reference, generator), timestep);
         return (x - LowPass(x) + LowPass(noisedReference)).MoveToOuterDisposeScope();
     }
 }

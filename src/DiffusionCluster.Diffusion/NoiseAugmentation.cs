@@ -14,7 +14,7 @@ public static class NoiseAugmentation
             throw new ArgumentOutOfRangeException(nameof(maxLevel), maxLevel, $"augmentation level must be in [0, {schedule.Length - 1}]");
         using var scope = NewDisposeScope();
         var levels = randint(0, maxLevel + 1, new[] { lowRes.shape[0] }, dtype: int64, device: lowRes.device, generator: generator);
-        var noise = randn(lowRes.shape, lowRes.dtype, lowRes.device, generator: generator);
+        var noise = GaussianNoise.Like(lowRes, generator);
         var noised = NoiseSchedule.AddNoise(lowRes, noise, schedule.AlphaBarFor(levels, (int)lowRes.dim(), lowRes.device));
         return (noised.MoveToOuterDisposeScope(), levels.MoveToOuterDisposeScope());
     }
@@ -25,7 +25,7 @@ public static class NoiseAugmentation
         if (level < 0 || level >= schedule.Length)
             throw new ArgumentOutOfRangeException(nameof(level), level, $"augmentation level must be in [0, {schedule.Length - 1}]");
         using var scope = NewDisposeScope();
-        var noise = randn(lowRes.shape, lowRes.dtype, lowRes.device, generator: generator);
+        var noise = GaussianNoise.Like(lowRes, generator);
         var noised = level == 0 ? lowRes.alias() : schedule.AddNoise(lowRes, noise, level);
         var levels = full(new[] { lowRes.shape[0] }, level, int64, lowRes.device);
         return (noised.MoveToOuterDisposeScope(), levels.MoveToOuterDisposeScope());

@@ -18,7 +18,11 @@ public sealed record SamplerOptions
     public int StartIndex { get; init; }
     public Generator? Generator { get; init; }
     public GuidanceGradient? Gradient { get; init; }
-    public Ilvr? Ilvr { get; init; }
+    /// Applied to the sample after each step: ILVR's low frequencies, or inpainting's known pixels.
+    public IStepRefinement? Refinement { get; init; }
+    /// RePaint's resampling: each step is run this many times, the result re-noised back to the step's level
+    /// between runs, so the generated region harmonises with the pasted known region (1 = plain sampling).
+    public int Resample { get; init; } = 1;
     /// Called after each step with (steps done, steps total).
     public Action<int, int>? Progress { get; init; }
 }
@@ -33,30 +37,18 @@ public static class Sampler
             throw new ArgumentOutOfRangeException(nameof(options), options.StartIndex, $"start index must be within the {steps.Count} visited steps");
         long channels = xStart.shape[1];
         var x = xStart.alias();
+        if (options.Resample < 1) throw new ArgumentOutOfRangeException(nameof(options), options.Resample, "resample count must be >= 1");
         for (int i = options.StartIndex; i < steps.Count; i++)
         {
             cancellation.ThrowIfCancellationRequested();
-            int t = steps[i];
-            // One scope per step: everything made here dies with the step except the new latents.
-            using (var scope = NewDisposeScope())
+            int t = steps[i], tNext = scheduler.NextTimestep(i);
+            for (int round = 0; round < options.Resample; round++)
             {
-                var output = model(x, t);
-                var prediction = output.shape[1] == channels ? output : output[.., ..(int)channels];
-                Tensor? varianceFraction = output.shape[1] == 2 * channels ? output[.., (int)channels..] : null;
-                if (output.shape[1] != channels && varianceFraction is null)
-                    throw new InvalidOperationException($"denoiser returned {output.shape[1]} channels for a {channels}-channel input; expected {channels} or {2 * channels}");
-
-                using var alphaBar = Parameterization.Level(scheduler.Schedule.AlphaBar(t));
-                var (x0, eps) = Parameterization.ToX0AndEps(options.Prediction, prediction, x, alphaBar);
-                if (options.Thresholding is not NoThresholding)
-                {
-                    x0 = options.Thresholding.Apply(x0);
-                    eps = Parameterization.EpsFromX0(x, x0, alphaBar);
-                }
-                var gradient = options.Gradient?.Invoke(x, t);
-                var next = scheduler.Step(i, x, new SchedulerInput(x0, eps, varianceFraction, gradient), options.Generator);
-                if (options.Ilvr is not null)
-                    next = options.Ilvr.Refine(next, scheduler.NextTimestep(i), scheduler.Schedule, options.Generator);
+                // One scope per step: everything made here dies with the step except the new latents.
+                using var scope = NewDisposeScope();
+                var next = Step(model, x, i, t, channels, scheduler, options);
+                if (options.Refinement is not null) next = options.Refinement.Refine(next, tNext, scheduler.Schedule, options.Generator);
+                if (round < options.Resample - 1 && tNext >= 0) next = Renoise(next, tNext, t, scheduler.Schedule, options.Generator);
                 x.Dispose();
                 x = next.MoveToOuterDisposeScope();
             }
@@ -64,4 +56,37 @@ public static class Sampler
         }
         return x;
     }
+
+    static Tensor Step(Denoiser model, Tensor x, int i, int t, long channels, IScheduler scheduler, SamplerOptions options)
+    {
+        var output = model(x, t);
+        var prediction = output.shape[1] == channels ? output : output[.., ..(int)channels];
+        Tensor? varianceFraction = output.shape[1] == 2 * channels ? output[.., (int)channels..] : null;
+        if (output.shape[1] != channels && varianceFraction is null)
+            throw new InvalidOperationException($"denoiser returned {output.shape[1]} channels for a {channels}-channel input; expected {channels} or {2 * channels}");
+
+        using var alphaBar = Parameterization.Level(scheduler.Schedule.AlphaBar(t));
+        var (x0, eps) = Parameterization.ToX0AndEps(options.Prediction, prediction, x, alphaBar);
+        if (options.Thresholding is not NoThresholding)
+        {
+            x0 = options.Thresholding.Apply(x0);
+            eps = Parameterization.EpsFromX0(x, x0, alphaBar);
+        }
+        var gradient = options.Gradient?.Invoke(x, t);
+        return scheduler.Step(i, x, new SchedulerInput(x0, eps, varianceFraction, gradient), options.Generator);
+    }
+
+    /// The forward process from level tFrom up to the noisier tTo: x_to = sqrt(abar_to/abar_from) x + sqrt(1 - abar_to/abar_from) z.
+    public static Tensor Renoise(Tensor x, int tFrom, int tTo, NoiseSchedule schedule, Generator? generator)
+    {
+        double ratio = schedule.AlphaBar(tTo) / schedule.AlphaBar(tFrom);
+        using var noise = GaussianNoise.Like(x, generator);
+        return Math.Sqrt(ratio) * x + Math.Sqrt(1 - ratio) * noise;
+    }
+}
+
+/// A correction applied to the sample after each reverse step, given the timestep just reached (-1 after the last).
+public interface IStepRefinement
+{
+    Tensor Refine(Tensor x, int timestep, NoiseSchedule schedule, Generator? generator);
 }

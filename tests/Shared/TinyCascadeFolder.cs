@@ -24,6 +24,10 @@ public static class TinyCascadeFolder
         TextTokenizer.WriteVocabulary(textFolder, ["a", "red", "blue", "green", "circle", "square", "star", "on", "white", "background", "small", "large"]);
         var prior = new PriorConfig { EmbedDim = 16, TextWidth = 16, MaxTextLength = 48, Width = 16, Layers = 1, Heads = 2 };
         CascadeFolder.Save(root, CascadeFolder.Prior, prior, new DiffusionPrior(prior));
+        var image = new ImageEncoderConfig { ImageSize = 64, Channels = [8, 16], EmbedDim = 16, StemStride = 4 };
+        CascadeFolder.Save(root, CascadeFolder.ImageEncoder, image, new ImageEncoder(image));
+        var noisyImage = image with { TimeConditioned = true };
+        CascadeFolder.Save(root, CascadeFolder.NoisyImageEncoder, noisyImage, new ImageEncoder(noisyImage));
         var decoder = new UNetConfig
         {
             SampleSize = 64, BaseChannels = 8, ChannelMult = [1, 2], AttentionResolutions = [], Heads = 2,

@@ -1,4 +1,5 @@
 using DiffusionCluster.Diffusion;
+using DiffusionCluster.Models.Editing;
 using DiffusionCluster.Models.Networks;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -26,48 +27,85 @@ public sealed class ImageStage
     public int TrainTimesteps => _schedule.Length;
     public bool IsSuperResolution => _unet.Config.LowResChannels > 0;
 
-    /// imageEmbedding: z_i for the decoder (null for SR); lowRes: the previous stage's images for SR.
-    /// Returns [B, 3, size, size] in [-1, 1].
-    public Tensor Sample(TextEncoding text, Tensor? imageEmbedding, Tensor? lowRes, IReadOnlyList<ulong> seeds, StageSampling sampling,
-        Action<int, int>? progress = null, CancellationToken cancellation = default)
+    /// imageEmbedding: z_i for the decoder (null for SR); lowRes: the previous stage's images for SR; text may be
+    /// null only with decode.WithoutText. decode carries an image operation's controls (start latent, SDEdit,
+    /// ILVR, inpainting, CLIP guidance). Returns [B, 3, size, size] in [-1, 1].
+    public Tensor Sample(TextEncoding? text, Tensor? imageEmbedding, Tensor? lowRes, IReadOnlyList<ulong> seeds, StageSampling sampling,
+        Action<int, int>? progress = null, CancellationToken cancellation = default, DecodeOptions? decode = null)
     {
+        decode ??= DecodeOptions.None;
         sampling.Validate(Name, _schedule.Length);
+        decode.Edit?.Validate(OutputSize);
+        if (text is null && !decode.WithoutText) throw new ArgumentException($"{Name}: no text features were given");
         using var _ = no_grad();
         using var scope = NewDisposeScope();
         int batch = seeds.Count, size = OutputSize;
         var noise = Noise.PerRow(seeds, new long[] { 3, size, size }, Device);
-        Tensor? augmented = null, levels = null;
-        if (lowRes is not null)
-        {
-            // Augmentation noise per row from the row's own seed, like the starting noise; none at level 0.
-            augmented = sampling.AugmentationLevel == 0
-                ? lowRes
-                : _schedule.AddNoise(lowRes, Noise.PerRow(seeds.Select(s => s ^ 0xA5A5A5A5UL).ToList(), lowRes.shape[1..], Device), sampling.AugmentationLevel);
-            levels = full(new long[] { batch }, sampling.AugmentationLevel, int64, Device);
-        }
-        var conditioning = new UNetConditioning(text, imageEmbedding, augmented, levels);
-        Denoiser model;
-        if (sampling.Guidance == 1)
-        {
-            model = (x, t) => _unet.forward(x, full(new long[] { x.shape[0] }, t, int64, Device), conditioning);
-        }
-        else
-        {
-            var doubled = new UNetConditioning(
-                TextStage.Doubled(text),
-                imageEmbedding is null ? null : cat(new[] { imageEmbedding, imageEmbedding }),
-                augmented is null ? null : cat(new[] { augmented, augmented }),
-                levels is null ? null : cat(new[] { levels, levels }),
-                cat(new[] { zeros(batch, dtype: @bool), ones(batch, dtype: @bool) }).to(Device));
-            model = ClassifierFreeGuidance.Guide((x, t) => _unet.forward(x, full(new long[] { x.shape[0] }, t, int64, Device), doubled), sampling.Guidance, 3);
-        }
+        var conditioning = Conditioning(decode.WithoutText ? null : text, imageEmbedding, lowRes, seeds, sampling);
+        var model = Denoiser(conditioning, sampling.Guidance, batch);
+        var scheduler = sampling.Scheduler(_schedule);
         var options = new SamplerOptions
         {
             Prediction = _unet.Config.Diffusion.Prediction,
             Thresholding = sampling.ParseThresholding(Name),
             Progress = progress,
+            Gradient = decode.Clip?.Gradient,
+            Generator = new Generator(seeds[0] ^ 0x5EED5EEDUL),
         };
-        var images = Sampler.Sample(model, noise, sampling.Scheduler(_schedule), options, cancellation);
+        var start = decode.StartNoise?.to(Device) ?? noise;
+        switch (decode.Edit)
+        {
+            case SdEditGuide sdEdit:
+                int index = SdEdit.StartIndex(sdEdit.Strength, scheduler);
+                start = _schedule.AddNoise(sdEdit.Guide.to(Device), noise, scheduler.Timesteps[index]);
+                options = options with { StartIndex = index };
+                break;
+            case IlvrGuide ilvr:
+                options = options with { Refinement = new Ilvr(ilvr.Reference.to(Device), ilvr.Factor, ilvr.Cutoff == 0 ? -1 : (int)Math.Round(ilvr.Cutoff * (_schedule.Length - 1))) };
+                break;
+            case InpaintGuide inpaint:
+                options = options with { Refinement = new Inpainting(inpaint.Known.to(Device), inpaint.Keep.to(Device)), Resample = inpaint.Resample };
+                break;
+        }
+        var images = Sampler.Sample(model, start, scheduler, options, cancellation);
         return images.clamp(-1, 1).MoveToOuterDisposeScope();
+    }
+
+    /// DDIM inversion of images [B, 3, size, size] under the conditional model (guidance 1, as unCLIP inverts):
+    /// the x_T that DDIM sampling with the same conditioning and step count decodes back to the images.
+    public Tensor Invert(TextEncoding? text, Tensor? imageEmbedding, Tensor images, int steps, CancellationToken cancellation = default)
+    {
+        new StageSampling(steps, 1).Validate(Name, _schedule.Length);
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var conditioning = Conditioning(text, imageEmbedding, null, [0], new StageSampling(steps, 1));
+        var model = Denoiser(conditioning, 1, (int)images.shape[0]);
+        var scheduler = new DdimScheduler(_schedule, Respacing.Evenly(steps, _schedule.Length));
+        return DdimInversion.Invert(model, _unet.Config.Diffusion.Prediction, images.to(Device), scheduler, cancellation).MoveToOuterDisposeScope();
+    }
+
+    UNetConditioning Conditioning(TextEncoding? text, Tensor? imageEmbedding, Tensor? lowRes, IReadOnlyList<ulong> seeds, StageSampling sampling)
+    {
+        if (lowRes is null) return new UNetConditioning(text, imageEmbedding);
+        // Augmentation noise per row from the row's own seed, like the starting noise; none at level 0.
+        var augmented = sampling.AugmentationLevel == 0
+            ? lowRes
+            : _schedule.AddNoise(lowRes, Noise.PerRow(seeds.Select(s => s ^ 0xA5A5A5A5UL).ToList(), lowRes.shape[1..], Device), sampling.AugmentationLevel);
+        var levels = full(new long[] { seeds.Count }, sampling.AugmentationLevel, int64, Device);
+        return new UNetConditioning(text, imageEmbedding, augmented, levels);
+    }
+
+    Denoiser Denoiser(UNetConditioning conditioning, double guidance, int batch)
+    {
+        Tensor Steps(Tensor x, int t) => full(new long[] { x.shape[0] }, t, int64, Device);
+        if (guidance == 1) return (x, t) => _unet.forward(x, Steps(x, t), conditioning);
+        Tensor? Twice(Tensor? t) => t is null ? null : cat(new[] { t, t });
+        var doubled = new UNetConditioning(
+            conditioning.Text is { } text ? TextStage.Doubled(text) : null,
+            Twice(conditioning.ImageEmbedding),
+            Twice(conditioning.LowRes),
+            Twice(conditioning.AugmentationLevel),
+            cat(new[] { zeros(batch, dtype: @bool), ones(batch, dtype: @bool) }).to(Device));
+        return ClassifierFreeGuidance.Guide((x, t) => _unet.forward(x, Steps(x, t), doubled), guidance, 3);
     }
 }

@@ -176,6 +176,8 @@ public sealed class UNet : nn.Module
             var mask = text.Mask;
             if (conditioning.DropConditioning is not null)
                 mask = mask.logical_and(conditioning.DropConditioning.view(batch, 1).logical_not());
+            if (conditioning.DropText is not null)
+                mask = mask.logical_and(conditioning.DropText.view(batch, 1).logical_not());
             masks.Add(mask);
         }
         if (_imageToTokens is not null && imageEmbedding is not null)

@@ -5,9 +5,12 @@ namespace DiffusionCluster.Models.Networks;
 /// Everything a U-Net stage may be conditioned on; which parts are required follows from its config.
 /// LowRes is the previous stage's image at its own resolution; AugmentationLevel [B] its noise level.
 /// DropConditioning [B] bool marks rows that see the null condition (classifier-free guidance).
+/// DropText [B] bool marks rows that lose only their text and keep the image embedding: the unCLIP decoder
+/// conditioned on z_i alone, which is how an image with no caption is decoded (variations, interpolation).
 public sealed record UNetConditioning(
     TextEncoding? Text = null,
     Tensor? ImageEmbedding = null,
     Tensor? LowRes = null,
     Tensor? AugmentationLevel = null,
-    Tensor? DropConditioning = null);
+    Tensor? DropConditioning = null,
+    Tensor? DropText = null);

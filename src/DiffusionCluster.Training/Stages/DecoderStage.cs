@@ -9,11 +9,13 @@ using static TorchSharp.torch;
 namespace DiffusionCluster.Training.Stages;
 
 /// The 64px unCLIP decoder: denoises renders conditioned on their own CLIP image embedding and their caption's
-/// tokens; both dropped together for 10% of rows (classifier-free guidance). v-prediction on a zero-terminal-SNR
+/// tokens; both dropped together for 10% of rows (classifier-free guidance), and the text alone for another 20%
+/// (as DALL-E 2 dropped captions), so the decoder can also decode a bare z_i: variations of an uncaptioned image. v-prediction on a zero-terminal-SNR
 /// schedule with min-SNR-5 weighting, so the high-noise steps that decide layout and background get weight.
 public sealed class DecoderStage : ITrainingStage
 {
     const double ConditionDropout = 0.1;
+    const double TextOnlyDropout = 0.2;
     const double MinSnrGamma = 5;
 
     readonly StageContext _context;
@@ -41,7 +43,7 @@ public sealed class DecoderStage : ITrainingStage
         using var text = _context.EncodeText(batch.Captions);
         var images = batch.Images(Config.SampleSize, _context.Device);
         var imageEmbedding = _context.ImageEmbedding(Config.SampleSize == 64 ? images : batch.Images(64, _context.Device));
-        return DenoisingLoss.Compute(_unet, _schedule, images, new UNetConditioning(text, imageEmbedding), ConditionDropout, MinSnrGamma, generator)
+        return DenoisingLoss.Compute(_unet, _schedule, images, new UNetConditioning(text, imageEmbedding), ConditionDropout, MinSnrGamma, generator, TextOnlyDropout)
             .MoveToOuterDisposeScope();
     }
 
@@ -51,7 +53,8 @@ public sealed class DecoderStage : ITrainingStage
 /// The denoising objective shared by the image stages: draw t and noise, predict, weight by min-SNR.
 internal static class DenoisingLoss
 {
-    public static Tensor Compute(UNet unet, NoiseSchedule schedule, Tensor images, UNetConditioning conditioning, double dropout, double gamma, Generator generator)
+    public static Tensor Compute(UNet unet, NoiseSchedule schedule, Tensor images, UNetConditioning conditioning, double dropout, double gamma, Generator generator,
+        double textOnlyDropout = 0)
     {
         using var scope = NewDisposeScope();
         int batch = (int)images.shape[0];
@@ -61,7 +64,8 @@ internal static class DenoisingLoss
         var alphaBar = schedule.AlphaBarFor(t, 4, device);
         var noised = NoiseSchedule.AddNoise(images, noise, alphaBar);
         var drop = StageContext.DropMask(batch, dropout, generator, device);
-        var prediction = unet.forward(noised, t, conditioning with { DropConditioning = drop });
+        var dropText = textOnlyDropout > 0 ? StageContext.DropMask(batch, textOnlyDropout, generator, device) : null;
+        var prediction = unet.forward(noised, t, conditioning with { DropConditioning = drop, DropText = dropText });
         var target = Parameterization.Target(unet.Config.Diffusion.Prediction, images, noise, alphaBar);
         return StageContext.MinSnrLoss(prediction[.., ..(int)images.shape[1]], target, alphaBar, gamma).MoveToOuterDisposeScope();
     }
