@@ -17,6 +17,17 @@ public sealed record GenerationSpec
     [Id(6)] public SamplingSpec Sr1024 { get; init; } = SamplingSpec.Sr1024Default;
     /// Wall-clock budget for the whole request, counted from when the request grain starts it.
     [Id(7)] public double DeadlineSeconds { get; init; } = 600;
+    /// An image operation (variation, SDEdit, inpainting, ...); null for plain text-to-image.
+    [Id(8)] public ImageEditSpec? Edit { get; init; }
+
+    bool HasPrompt => !string.IsNullOrWhiteSpace(Prompt);
+
+    /// The stages this request runs: no text encoder for an uncaptioned variation, no prior when the image
+    /// embedding comes from the source image.
+    public IReadOnlyList<CascadeStage> Stages => CascadeStages.For(Size)
+        .Where(s => s != CascadeStage.TextEncoder || HasPrompt)
+        .Where(s => s != CascadeStage.Prior || Edit is not { UsesSourceEmbedding: true })
+        .ToList();
 
     public SamplingSpec SamplingFor(CascadeStage stage) => stage switch
     {
@@ -31,13 +42,14 @@ public sealed record GenerationSpec
     /// is checked by the text encoder stage, which runs first and costs milliseconds.
     public void Validate()
     {
-        if (string.IsNullOrWhiteSpace(Prompt)) throw new ArgumentException("prompt is empty");
+        if (!HasPrompt && Edit is not { PromptOptional: true }) throw new ArgumentException("prompt is empty");
         if (Prompt.Length > MaxPromptCharacters)
             throw new ArgumentException($"prompt is {Prompt.Length} characters; the limit is {MaxPromptCharacters}; shorten it");
         if (!Sizes.Contains(Size)) throw new ArgumentException($"size {Size} is not supported; choose {string.Join(", ", Sizes)}");
         if (!(DeadlineSeconds > 0 && DeadlineSeconds <= MaxDeadlineSeconds))
             throw new ArgumentException($"deadline = {DeadlineSeconds} s; allowed above 0 up to {MaxDeadlineSeconds} s");
-        foreach (var stage in CascadeStages.For(Size).Where(s => s != CascadeStage.TextEncoder))
+        Edit?.Validate(Size);
+        foreach (var stage in Stages.Where(s => s != CascadeStage.TextEncoder))
             SamplingFor(stage).Validate(stage.Name());
     }
 }

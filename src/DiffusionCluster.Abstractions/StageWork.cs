@@ -14,10 +14,15 @@ public sealed record StageInput
     [Id(5)] public WireTensor? LowRes { get; init; }
     [Id(6)] public ulong Seed { get; init; }
     [Id(7)] public SamplingSpec? Sampling { get; init; }
+    /// base64 only: the request's image operation.
+    [Id(8)] public ImageEditSpec? Edit { get; init; }
+    /// base64 text diffs only: the source caption's features.
+    [Id(9)] public TextFeatures? SourceText { get; init; }
 
     public long PayloadBytes =>
-        (Text is null ? 0 : Text.Tokens.Bytes + Text.Mask.Bytes + Text.Pooled.Bytes)
-        + (ImageEmbedding?.Bytes ?? 0) + (LowRes?.Bytes ?? 0) + 2L * (Prompt?.Length ?? 0);
+        Bytes(Text) + Bytes(SourceText) + (ImageEmbedding?.Bytes ?? 0) + (LowRes?.Bytes ?? 0) + 2L * (Prompt?.Length ?? 0) + (Edit?.Bytes ?? 0);
+
+    static long Bytes(TextFeatures? text) => text is null ? 0 : text.Tokens.Bytes + text.Mask.Bytes + text.Pooled.Bytes;
 }
 
 /// One request's output of one stage: text features (text encoder) or a tensor (embedding or image).

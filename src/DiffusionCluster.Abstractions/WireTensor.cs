@@ -6,6 +6,12 @@ namespace DiffusionCluster.Abstractions;
 public sealed record WireTensor([property: Id(0)] long[] Shape, [property: Id(1)] float[] Values)
 {
     public long Bytes => 4L * Values.Length;
+
+    /// Equal by content, so a resubmitted request carrying an image compares equal to the original.
+    public bool Equals(WireTensor? other) =>
+        other is not null && Shape.AsSpan().SequenceEqual(other.Shape) && Values.AsSpan().SequenceEqual(other.Values);
+
+    public override int GetHashCode() => HashCode.Combine(Shape.Length, Values.Length, Values.Length > 0 ? Values[0] : 0);
 }
 
 /// The text encoder's output for one prompt: token features, mask and pooled embedding.

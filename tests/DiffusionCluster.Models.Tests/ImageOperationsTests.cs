@@ -20,8 +20,9 @@ public class ImageOperationsTests
     {
         using var image = Picture(1);
 
-        using var first = Operations.Encode(image, "a red circle", steps: 5);
-        using var second = Operations.Encode(image, "a red circle", steps: 5);
+        var text = Operations.Text("a red circle");
+        using var first = Operations.Encode(image, text, steps: 5);
+        using var second = Operations.Encode(image, text, steps: 5);
         using var decoded = Operations.Decode(first);
 
         Assert.Equal(new long[] { 1, 16 }, first.ImageEmbedding.shape);
@@ -60,14 +61,16 @@ public class ImageOperationsTests
     [Fact]
     public void A_text_diff_of_zero_is_the_reconstruction_under_the_new_caption()
     {
-        using var latent = Operations.Encode(Picture(5), "a red circle", 4);
+        var red = Operations.Text("a red circle")!;
+        var blue = Operations.Text("a blue circle")!;
+        using var latent = Operations.Encode(Picture(5), red, 4);
 
-        using var edits = Operations.TextDiff(latent, "a red circle", "a blue circle", [0, 0.25, 0.5]);
-        using var zero = Operations.Decode(latent.ImageEmbedding, latent.Noise, "a blue circle", 4, guidance: 1);
+        using var edits = Operations.TextDiff(latent, red, blue, [0, 0.25, 0.5]);
+        using var zero = Operations.Decode(latent.ImageEmbedding, latent.Noise, blue, 4, guidance: 1);
 
         Assert.Equal(new long[] { 3, 3, 64, 64 }, edits.shape);
         Assert.True((edits[0] - zero[0]).abs().max().item<float>() < 1e-4);
-        Assert.Throws<ArgumentException>(() => Operations.TextDiff(latent, "a red circle", "a blue circle", [1.5]));
+        Assert.Throws<ArgumentException>(() => Operations.TextDiff(latent, red, blue, [1.5]));
     }
 
     [Fact]

@@ -86,12 +86,14 @@ public sealed class GenerationGrain(IGrainFactory grains, ILogger<GenerationGrai
         string outcome = "failed";
         try
         {
-            TextFeatures? text = null;
+            TextFeatures? text = null, sourceText = null;
             WireTensor? embedding = null, image = null;
-            foreach (var stage in CascadeStages.For(spec.Size))
+            foreach (var stage in spec.Stages)
             {
                 current = stage;
                 _progress = new GenerationProgress(GenerationState.Running, stage);
+                if (stage == CascadeStage.TextEncoder && spec.Edit is { Kind: ImageEditKind.TextDiff } diff)
+                    sourceText = await EncodeText(requestId, diff.SourceCaption!, runs, linked.Token);
                 var input = new StageInput
                 {
                     RequestId = requestId,
@@ -102,6 +104,8 @@ public sealed class GenerationGrain(IGrainFactory grains, ILogger<GenerationGrai
                     LowRes = stage is CascadeStage.Sr256 or CascadeStage.Sr1024 ? image : null,
                     Seed = spec.Seed,
                     Sampling = stage == CascadeStage.TextEncoder ? null : spec.SamplingFor(stage),
+                    Edit = stage == CascadeStage.Base64 ? spec.Edit : null,
+                    SourceText = stage == CascadeStage.Base64 ? sourceText : null,
                 };
                 var output = await RunStage(input, linked.Token);
                 runs.Add(output.Run);
@@ -140,6 +144,14 @@ public sealed class GenerationGrain(IGrainFactory grains, ILogger<GenerationGrai
             CascadeTelemetry.Requests.Add(1, tags);
             CascadeTelemetry.RequestDuration.Record(clock.Elapsed.TotalSeconds, tags);
         }
+    }
+
+    /// A text diff's second caption (the source's), through the text encoder stage like the prompt.
+    async Task<TextFeatures> EncodeText(Guid requestId, string caption, List<StageRun> runs, CancellationToken cancellation)
+    {
+        var output = await RunStage(new StageInput { RequestId = requestId, Stage = CascadeStage.TextEncoder, Prompt = caption }, cancellation);
+        runs.Add(output.Run);
+        return output.Text!;
     }
 
     /// Tries the least-loaded hosting silo; on a silo failure moves to the next, on an overloaded queue

@@ -1,5 +1,6 @@
 using DiffusionCluster.Abstractions;
 using DiffusionCluster.Models.Cascade;
+using DiffusionCluster.Models.Editing;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -9,18 +10,28 @@ namespace DiffusionCluster.Grains.Stages;
 /// first use, and is shared by every request; other stages' weights are never read.
 public sealed class StageExecutor
 {
-    readonly Lazy<TextStage> _text;
-    readonly Lazy<PriorStage> _prior;
-    readonly Lazy<ImageStage> _image;
+    // The cascade loads each stage lazily: this executor only ever touches its own stage (and, for base64,
+    // the CLIP image encoder that image operations need).
+    readonly CascadePipeline _cascade;
+    readonly ImageOperations _operations;
 
     public StageExecutor(CascadeStage stage, string modelFolder, Device device)
     {
         Stage = stage;
         Device = device;
-        _text = new(() => new TextStage(modelFolder, device));
-        _prior = new(() => new PriorStage(modelFolder, device));
-        _image = new(() => new ImageStage(modelFolder, Component(stage), device));
+        _cascade = new CascadePipeline(modelFolder, device);
+        _operations = new ImageOperations(_cascade);
     }
+
+    TextStage Text => _cascade.Text;
+    PriorStage Prior => _cascade.Prior;
+    ImageStage Image => Stage switch
+    {
+        CascadeStage.Base64 => _cascade.Decoder,
+        CascadeStage.Sr256 => _cascade.Sr256,
+        CascadeStage.Sr1024 => _cascade.Sr1024,
+        _ => throw new InvalidOperationException($"stage {Stage.Name()} has no U-Net"),
+    };
 
     public CascadeStage Stage { get; }
     public Device Device { get; }
@@ -41,9 +52,9 @@ public sealed class StageExecutor
     {
         _ = Stage switch
         {
-            CascadeStage.TextEncoder => (object)_text.Value,
-            CascadeStage.Prior => _prior.Value,
-            _ => _image.Value,
+            CascadeStage.TextEncoder => (object)Text,
+            CascadeStage.Prior => Prior,
+            _ => Image,
         };
     }
 
@@ -51,45 +62,68 @@ public sealed class StageExecutor
     public void Validate(StageInput input)
     {
         if (input.Stage != Stage) throw new ArgumentException($"input for stage {input.Stage.Name()} sent to stage {Stage.Name()}");
+        if (input.Edit is not null && Stage != CascadeStage.Base64) throw new ArgumentException($"{Stage.Name()}: image operations run on base64");
         if (Stage == CascadeStage.TextEncoder)
         {
-            _text.Value.Validate(input.Prompt ?? "");
+            Text.Validate(input.Prompt ?? "");
             return;
         }
-        if (input.Text is null) throw new ArgumentException($"{Stage.Name()}: the request carries no text features");
+        // Text is optional for an uncaptioned image operation and the SR stages after it; the prior needs it.
+        bool textOptional = Stage is CascadeStage.Sr256 or CascadeStage.Sr1024 || input.Edit is { PromptOptional: true };
+        if (input.Text is null && !textOptional)
+            throw new ArgumentException($"{Stage.Name()}: the request carries no text features");
         var sampling = Sampling(input);
         if (Stage == CascadeStage.Prior)
         {
-            sampling.Validate(Stage.Name(), _prior.Value.TrainTimesteps);
+            sampling.Validate(Stage.Name(), Prior.TrainTimesteps);
             return;
         }
-        sampling.Validate(Stage.Name(), _image.Value.TrainTimesteps);
-        if (Stage == CascadeStage.Base64 && input.ImageEmbedding is null) throw new ArgumentException("base64: the request carries no image embedding");
+        sampling.Validate(Stage.Name(), Image.TrainTimesteps);
+        if (Stage == CascadeStage.Base64 && input.ImageEmbedding is null && input.Edit is not { UsesSourceEmbedding: true })
+            throw new ArgumentException("base64: the request carries no image embedding");
+        if (input.Edit is { } edit) edit.Validate(64);
+        if (input.Edit is { Kind: ImageEditKind.TextDiff } && input.SourceText is null) throw new ArgumentException("base64: a text diff carries no source caption features");
         if (Stage is CascadeStage.Sr256 or CascadeStage.Sr1024 && input.LowRes is null)
             throw new ArgumentException($"{Stage.Name()}: the request carries no low-resolution image");
     }
 
-    /// Requests batch together only when they sample the same way (same steps, guidance, thresholding, ...).
-    public static string BatchKey(StageInput input) => input.Sampling?.ToString() ?? "";
+    /// Requests batch together only when they sample the same way (same steps, guidance, thresholding, ...)
+    /// and, for image operations, the same operation with the same settings. Operations whose sampling draws
+    /// noise inside the loop (ILVR, inpainting) or encode by inversion run alone, so each request's result
+    /// depends only on its own seed.
+    public static string BatchKey(StageInput input)
+    {
+        var key = $"{input.Sampling}|text={input.Text is not null}";
+        return input.Edit switch
+        {
+            null => key,
+            { Kind: ImageEditKind.Variation } => $"{key}|variation",
+            { Kind: ImageEditKind.SdEdit } e => $"{key}|sdedit:{e.Strength}",
+            _ => $"{key}|{input.Edit.Kind}|{input.RequestId}",
+        };
+    }
 
     public IReadOnlyList<StageOutputPayload> Run(IReadOnlyList<StageInput> batch, Action<int, int> progress, CancellationToken cancellation)
     {
         // Load outside the dispose scope: weights made inside it would be freed when it ends.
         Load();
+        if (Stage == CascadeStage.Base64 && batch[0].Edit is not null) _operations.Load();
         using var scope = NewDisposeScope();
         if (Stage == CascadeStage.TextEncoder)
         {
-            var text = _text.Value.Encode(batch.Select(b => b.Prompt!).ToList());
+            var text = Text.Encode(batch.Select(b => b.Prompt!).ToList());
             return Enumerable.Range(0, batch.Count).Select(i => new StageOutputPayload(Text: WireTensors.TextRow(text, i))).ToList();
         }
-        var features = WireTensors.StackText(batch.Select(b => b.Text!), Device);
+        var features = batch[0].Text is null ? null : WireTensors.StackText(batch.Select(b => b.Text!), Device);
         var seeds = batch.Select(b => b.Seed).ToList();
         var sampling = Sampling(batch[0]);
         Tensor result = Stage switch
         {
-            CascadeStage.Prior => _prior.Value.Sample(features, seeds, sampling, progress, cancellation),
-            CascadeStage.Base64 => _image.Value.Sample(features, WireTensors.Stack(batch.Select(b => b.ImageEmbedding!), Device), null, seeds, sampling, progress, cancellation),
-            _ => _image.Value.Sample(features, null, WireTensors.Stack(batch.Select(b => b.LowRes!), Device), seeds, sampling, progress, cancellation),
+            CascadeStage.Prior => Prior.Sample(features!, seeds, sampling, progress, cancellation),
+            CascadeStage.Base64 when batch[0].Edit is not null => ImageEdits.Run(_operations, batch, features, sampling, progress, cancellation),
+            CascadeStage.Base64 => Image.Sample(features, WireTensors.Stack(batch.Select(b => b.ImageEmbedding!), Device), null, seeds, sampling, progress, cancellation),
+            _ => Image.Sample(features, null, WireTensors.Stack(batch.Select(b => b.LowRes!), Device), seeds, sampling, progress, cancellation,
+                new DecodeOptions { WithoutText = features is null }),
         };
         return Enumerable.Range(0, batch.Count).Select(i => new StageOutputPayload(Tensor: WireTensors.FromRow(result, i))).ToList();
     }

@@ -7,7 +7,8 @@ namespace DiffusionCluster.Models.Editing;
 
 /// unCLIP's bipartite latent of an image: z_i from the CLIP image encoder and x_T from DDIM inversion of the
 /// 64px decoder conditioned on z_i (and on the caption, when one is given).
-public sealed record BipartiteLatent(Tensor ImageEmbedding, Tensor Noise, string? Caption, int Steps) : IDisposable
+/// Text is the caption encoding the inversion was conditioned on (null: z_i alone); decoding uses the same.
+public sealed record BipartiteLatent(Tensor ImageEmbedding, Tensor Noise, TextEncoding? Text, int Steps) : IDisposable
 {
     public void Dispose()
     {
@@ -18,7 +19,8 @@ public sealed record BipartiteLatent(Tensor ImageEmbedding, Tensor Noise, string
 
 /// The seed review's image operations on top of a cascade: encode/decode, variations, interpolation, text
 /// diffs, SDEdit, ILVR and inpainting. Images are 64px [B, 3, 64, 64] in [-1, 1]; larger outputs go through
-/// the SR stages with Upscale.
+/// the SR stages with Upscale. Operations take text already encoded (Text(caption) encodes one), so a silo
+/// that hosts only the decoder runs them without the text encoder's weights.
 public sealed class ImageOperations(CascadePipeline cascade)
 {
     ImageEncoder? _imageEncoder, _noisyEncoder;
@@ -28,13 +30,19 @@ public sealed class ImageOperations(CascadePipeline cascade)
     ImageEncoder ImageEncoder => _imageEncoder ??= Eval(CascadeFolder.LoadImageEncoder(Cascade.ModelFolder, device: Cascade.Device));
     ImageEncoder NoisyEncoder => _noisyEncoder ??= Eval(CascadeFolder.LoadImageEncoder(Cascade.ModelFolder, CascadeFolder.NoisyImageEncoder, Cascade.Device));
 
-    /// Loads the models every operation uses, outside any dispose scope: weights created inside one would be
-    /// freed when it ends.
+    /// Loads what the operations on a decoder silo need (decoder and CLIP image encoder) now, outside any
+    /// dispose scope: weights created inside one would be freed when it ends.
+    public void Load() => Ready();
+
     ImageOperations Ready()
     {
-        _ = (Cascade.Text, Cascade.Prior, Cascade.Decoder, ImageEncoder);
+        _ = (Cascade.Decoder, ImageEncoder);
         return this;
     }
+
+    /// The caption's encoding repeated batch times; null for no caption. Call outside a dispose scope.
+    public TextEncoding? Text(string? caption, int batch = 1) =>
+        string.IsNullOrWhiteSpace(caption) ? null : Cascade.Text.Encode(Enumerable.Repeat(caption, batch).ToList());
 
     static ImageEncoder Eval(ImageEncoder encoder)
     {
@@ -52,44 +60,45 @@ public sealed class ImageOperations(CascadePipeline cascade)
         return ClipSpace.Normalise(raw);
     }
 
-    public BipartiteLatent Encode(Tensor images, string? caption, int steps)
+    public BipartiteLatent Encode(Tensor images, TextEncoding? text, int steps, CancellationToken cancellation = default)
     {
         Ready();
         using var scope = NewDisposeScope();
         var embedding = EmbedImages(images);
-        var text = Text(caption, (int)images.shape[0]);
-        var noise = Cascade.Decoder.Invert(text, embedding, images, steps);
-        return new BipartiteLatent(embedding.MoveToOuterDisposeScope(), noise.MoveToOuterDisposeScope(), caption, steps);
+        var noise = Cascade.Decoder.Invert(text, embedding, images, steps, cancellation);
+        return new BipartiteLatent(embedding.MoveToOuterDisposeScope(), noise.MoveToOuterDisposeScope(), text, steps);
     }
 
     /// Deterministic DDIM (eta 0, guidance 1, no thresholding) from the latent: the inverse of Encode.
     public Tensor Decode(BipartiteLatent latent) =>
-        Decode(latent.ImageEmbedding, latent.Noise, latent.Caption, latent.Steps, guidance: 1);
+        Decode(latent.ImageEmbedding, latent.Noise, latent.Text, latent.Steps, guidance: 1);
 
-    public Tensor Decode(Tensor imageEmbedding, Tensor noise, string? caption, int steps, double guidance)
+    public Tensor Decode(Tensor imageEmbedding, Tensor noise, TextEncoding? text, int steps, double guidance, CancellationToken cancellation = default)
     {
         Ready();
         using var scope = NewDisposeScope();
         int batch = (int)imageEmbedding.shape[0];
-        var text = Text(caption, batch);
         var seeds = Enumerable.Repeat(0UL, batch).ToList();
         var options = new DecodeOptions { StartNoise = noise, WithoutText = text is null };
-        return Cascade.Decoder.Sample(text, imageEmbedding, null, seeds, new StageSampling(steps, guidance), decode: options).MoveToOuterDisposeScope();
+        return Cascade.Decoder.Sample(text, imageEmbedding, null, seeds, new StageSampling(steps, guidance), cancellation: cancellation, decode: options)
+            .MoveToOuterDisposeScope();
     }
 
     /// Variations: the image's z_i kept, the decoder's latent drawn afresh from each seed.
-    public Tensor Variations(Tensor image, string? caption, IReadOnlyList<ulong> seeds, StageSampling sampling, CancellationToken cancellation = default)
+    /// image: one image [1, 3, 64, 64] for all seeds, or one per seed; text null or one row per seed.
+    public Tensor Variations(Tensor image, TextEncoding? text, IReadOnlyList<ulong> seeds, StageSampling sampling,
+        Action<int, int>? progress = null, CancellationToken cancellation = default)
     {
         Ready();
         using var scope = NewDisposeScope();
         var embedding = EmbedImages(image).expand(seeds.Count, -1);
-        var text = Text(caption, seeds.Count);
-        return Cascade.Decoder.Sample(text, embedding, null, seeds, sampling, cancellation: cancellation,
-            decode: new DecodeOptions { WithoutText = text is null }).MoveToOuterDisposeScope();
+        return Cascade.Decoder.Sample(text, embedding, null, seeds, sampling, progress, cancellation,
+            new DecodeOptions { WithoutText = text is null }).MoveToOuterDisposeScope();
     }
 
     /// frames images from a to b: z_i slerped, x_T either a's throughout (fixed) or slerped too.
-    public Tensor Interpolate(BipartiteLatent a, BipartiteLatent b, int frames, bool interpolateNoise, double guidance = 1)
+    public Tensor Interpolate(BipartiteLatent a, BipartiteLatent b, int frames, bool interpolateNoise, double guidance = 1,
+        CancellationToken cancellation = default)
     {
         if (frames < 2 || frames > 64) throw new ArgumentException($"interpolation frames = {frames}; allowed 2 to 64");
         Ready();
@@ -97,29 +106,31 @@ public sealed class ImageOperations(CascadePipeline cascade)
         var fractions = Enumerable.Range(0, frames).Select(i => (double)i / (frames - 1)).ToList();
         var embeddings = cat(fractions.Select(f => ClipSpace.Normalise(Slerp.Interpolate(a.ImageEmbedding, b.ImageEmbedding, f))).ToArray());
         var noise = cat(fractions.Select(f => interpolateNoise ? Slerp.Interpolate(a.Noise, b.Noise, f) : a.Noise).ToArray());
-        return Decode(embeddings, noise, null, a.Steps, guidance).MoveToOuterDisposeScope();
+        return Decode(embeddings, noise, null, a.Steps, guidance, cancellation).MoveToOuterDisposeScope();
     }
 
     /// DALL-E 2's text diff: z_i moved along the great circle toward d = normalise(z_t(new) - z_t(old)) by
-    /// each amount (0 = the reconstruction, 0.5 = as far as DALL-E 2 shows), decoded from the inverted x_T.
-    public Tensor TextDiff(BipartiteLatent latent, string oldCaption, string newCaption, IReadOnlyList<double> amounts, bool newCaptionToDecoder = true)
+    /// each amount (0 = the reconstruction, 0.5 = as far as DALL-E 2 shows), decoded from the inverted x_T with the
+    /// new caption (one row). The latent was encoded under the old caption or none.
+    public Tensor TextDiff(BipartiteLatent latent, TextEncoding oldText, TextEncoding newText, IReadOnlyList<double> amounts,
+        CancellationToken cancellation = default)
     {
         foreach (var amount in amounts)
             if (!(amount >= 0 && amount <= 1)) throw new ArgumentException($"text diff amount = {amount}; allowed 0 to 1");
         Ready();
         using var scope = NewDisposeScope();
-        var pooled = Cascade.Text.Encode([oldCaption, newCaption]).Pooled;
-        var direction = ClipSpace.Normalise((ClipSpace.Normalise(pooled[1..2]) - ClipSpace.Normalise(pooled[0..1])));
+        var direction = ClipSpace.Normalise(ClipSpace.Normalise(newText.Pooled[0..1]) - ClipSpace.Normalise(oldText.Pooled[0..1]));
         var embeddings = cat(amounts.Select(f => ClipSpace.Normalise(Slerp.Interpolate(latent.ImageEmbedding, direction, f))).ToArray());
         var noise = cat(amounts.Select(_ => latent.Noise).ToArray());
-        return Decode(embeddings, noise, newCaptionToDecoder ? newCaption : latent.Caption, latent.Steps, guidance: 1).MoveToOuterDisposeScope();
+        var text = Repeat(newText, amounts.Count);
+        return Decode(embeddings, noise, text, latent.Steps, 1, cancellation).MoveToOuterDisposeScope();
     }
 
     /// Text-to-image at 64px with an image edit (SDEdit, ILVR, inpainting) or CLIP guidance steering the decoder.
     public Tensor Generate(string prompt, IReadOnlyList<ulong> seeds, StageSampling decoder, DecodeOptions decode,
         StageSampling? prior = null, CancellationToken cancellation = default)
     {
-        Ready();
+        _ = (Ready().Cascade.Text, Cascade.Prior);
         using var scope = NewDisposeScope();
         var text = Cascade.Text.Encode(Enumerable.Repeat(prompt, seeds.Count).ToList());
         var embedding = Cascade.Prior.Sample(text, seeds, prior ?? StageSampling.PriorDefault, cancellation: cancellation);
@@ -130,6 +141,7 @@ public sealed class ImageOperations(CascadePipeline cascade)
     public ClipGuidance ClipGuidance(string prompt, double scale)
     {
         var encoder = Ready().NoisyEncoder;
+        _ = Cascade.Text;
         using var noGrad = no_grad();
         var pooled = Cascade.Text.Encode([prompt]).Pooled;
         return new ClipGuidance(encoder, pooled, scale);
@@ -139,7 +151,7 @@ public sealed class ImageOperations(CascadePipeline cascade)
     public Tensor Upscale(Tensor images, string prompt, int size, IReadOnlyList<ulong> seeds)
     {
         if (size == 64) return images.alias();
-        _ = (Ready().Cascade.Sr256, size >= 1024 ? Cascade.Sr1024 : null);
+        _ = (Ready().Cascade.Text, Cascade.Sr256, size >= 1024 ? Cascade.Sr1024 : null);
         using var scope = NewDisposeScope();
         var text = Cascade.Text.Encode(Enumerable.Repeat(prompt, seeds.Count).ToList());
         var image = Cascade.Sr256.Sample(text, null, images, seeds, StageSampling.Sr256Default);
@@ -147,8 +159,10 @@ public sealed class ImageOperations(CascadePipeline cascade)
         return image.MoveToOuterDisposeScope();
     }
 
-    TextEncoding? Text(string? caption, int batch) =>
-        string.IsNullOrWhiteSpace(caption) ? null : Cascade.Text.Encode(Enumerable.Repeat(caption, batch).ToList());
+    static TextEncoding Repeat(TextEncoding text, int times) => times == 1 ? text : new(
+        cat(Enumerable.Repeat(text.Tokens[0..1], times).ToArray()),
+        cat(Enumerable.Repeat(text.Mask[0..1], times).ToArray()),
+        cat(Enumerable.Repeat(text.Pooled[0..1], times).ToArray()));
 
     void CheckImages(Tensor images)
     {

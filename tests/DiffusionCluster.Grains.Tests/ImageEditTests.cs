@@ -1,0 +1,100 @@
+using DiffusionCluster.Abstractions;
+using DiffusionCluster.Models.Imaging;
+
+namespace DiffusionCluster.Grains.Tests;
+
+/// Image operations as cluster requests: each runs on the silos hosting its stages, skips the stages it
+/// does not need, is deterministic under its seed, and bad settings fail at the edge naming the range.
+public sealed class ImageEditTests : IAsyncLifetime
+{
+    StageCluster _cluster = null!;
+
+    public async Task InitializeAsync() => _cluster = await StageCluster.Start(["text,prior", "base64", "sr256,sr1024"]);
+
+    public async Task DisposeAsync() => await _cluster.DisposeAsync();
+
+    static WireTensor Picture(float value, int channels = 3) =>
+        new([1, channels, 64, 64], Enumerable.Range(0, channels * 64 * 64).Select(i => value * ((i % 7) / 7f)).ToArray());
+
+    static GenerationSpec Edit(ImageEditKind kind, string prompt = "a small red circle on a white background", int size = 64) =>
+        Specs.Quick(size: size) with { Prompt = prompt, Edit = new ImageEditSpec { Kind = kind, Image = Picture(0.8f), InversionSteps = 5 } };
+
+    [Fact]
+    public async Task An_uncaptioned_variation_runs_only_the_decoder_and_follows_its_seed()
+    {
+        var spec = Edit(ImageEditKind.Variation, prompt: "");
+
+        var a = await _cluster.Request().Generate(spec);
+        var b = await _cluster.Request().Generate(spec);
+        var other = await _cluster.Request().Generate(spec with { Seed = 2 });
+
+        Assert.Equal([CascadeStage.Base64], a.Stages.Select(s => s.Stage));
+        Assert.Equal(a.Png, b.Png);
+        Assert.NotEqual(a.Png, other.Png);
+    }
+
+    [Fact]
+    public async Task A_captioned_variation_at_256_skips_the_prior_and_upscales()
+    {
+        var result = await _cluster.Request().Generate(Edit(ImageEditKind.Variation, size: 256));
+
+        Assert.Equal([CascadeStage.TextEncoder, CascadeStage.Base64, CascadeStage.Sr256], result.Stages.Select(s => s.Stage));
+        using var image = Png.Decode(result.Png);
+        Assert.Equal(new long[] { 3, 256, 256 }, image.shape);
+    }
+
+    [Fact]
+    public async Task Inpainting_keeps_the_unmasked_pixels()
+    {
+        var keep = new WireTensor([1, 1, 64, 64], Enumerable.Range(0, 64 * 64).Select(i => i < 32 * 64 ? 1f : 0f).ToArray());
+        var spec = Edit(ImageEditKind.Inpaint) with { Edit = Edit(ImageEditKind.Inpaint).Edit! with { Mask = keep, Resample = 2 } };
+
+        var result = await _cluster.Request().Generate(spec);
+
+        Assert.Equal([CascadeStage.TextEncoder, CascadeStage.Prior, CascadeStage.Base64], result.Stages.Select(s => s.Stage));
+        using var image = Png.Decode(result.Png);
+        using var expected = TorchSharp.torch.tensor(spec.Edit!.Image.Values, new long[] { 3, 64, 64 });
+        // The kept top half comes back as sent, to PNG rounding.
+        using var difference = (image[.., ..32, ..] - expected[.., ..32, ..]).abs().max();
+        Assert.True(difference.item<float>() <= 1.0 / 127.5 + 1e-6, $"kept pixels moved by {difference.item<float>()}");
+    }
+
+    [Fact]
+    public async Task A_text_diff_encodes_both_captions_and_an_interpolation_returns_a_strip()
+    {
+        var diff = Edit(ImageEditKind.TextDiff, prompt: "a small blue circle on a white background");
+        diff = diff with { Edit = diff.Edit! with { SourceCaption = "a small red circle on a white background", Amount = 0.3 } };
+        var strip = Edit(ImageEditKind.Interpolate, prompt: "");
+        strip = strip with { Edit = strip.Edit! with { Second = Picture(-0.5f), Frames = 3 } };
+
+        var edited = await _cluster.Request().Generate(diff);
+        var frames = await _cluster.Request().Generate(strip);
+
+        Assert.Equal([CascadeStage.TextEncoder, CascadeStage.TextEncoder, CascadeStage.Base64], edited.Stages.Select(s => s.Stage));
+        using var image = Png.Decode(frames.Png);
+        Assert.Equal(new long[] { 3, 64, 192 }, image.shape);
+    }
+
+    [Theory]
+    [InlineData("strength", "strength = 1.5; allowed 0.05 to 1")]
+    [InlineData("factor", "ILVR factor N = 5; allowed 1, 2, 4, 8, 16 or 32")]
+    [InlineData("mask", "the mask is [1, 1, 32, 32]; it must be [1, 1, 64, 64]")]
+    [InlineData("no-mask", "inpainting needs a mask")]
+    [InlineData("prompt", "prompt is empty")]
+    public async Task Bad_settings_fail_at_the_edge_with_the_range(string which, string expected)
+    {
+        var edit = which switch
+        {
+            "strength" => new ImageEditSpec { Kind = ImageEditKind.SdEdit, Image = Picture(0.5f), Strength = 1.5 },
+            "factor" => new ImageEditSpec { Kind = ImageEditKind.Ilvr, Image = Picture(0.5f), Factor = 5 },
+            "mask" => new ImageEditSpec { Kind = ImageEditKind.Inpaint, Image = Picture(0.5f), Mask = new WireTensor([1, 1, 32, 32], new float[32 * 32]) },
+            "no-mask" => new ImageEditSpec { Kind = ImageEditKind.Inpaint, Image = Picture(0.5f) },
+            _ => new ImageEditSpec { Kind = ImageEditKind.SdEdit, Image = Picture(0.5f) },
+        };
+        var spec = Specs.Quick() with { Prompt = which == "prompt" ? " " : "a red circle", Edit = edit };
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => _cluster.Client.Generate(spec));
+
+        Assert.Contains(expected, error.Message);
+    }
+}
