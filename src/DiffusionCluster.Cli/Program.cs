@@ -11,6 +11,8 @@ const string Usage = $"""
           runs the whole cascade through its grains on an embedded silo in this process (the default), or on a
           running cluster with --cluster, and writes a PNG
     {StageOptions.Help}
+    {EditCommand.Help}
+    {StudyCommand.Help}
       eval [--prompts FILE.jsonl] [--limit N] [--batch N] [--no-sr] [--oracle-prior] [--out DIR] [--model DIR] [stage options]
           ShapeBench: generates each prompt, scores it with the scene parser and CLIP, measures the SR stages
           against exact renders; writes results.json, report.md and grid.png
@@ -57,6 +59,8 @@ try
         "bench" => await BenchCommand.Run(arguments),
         "train" => TrainCommand.Run(arguments),
         "generate" => await GenerateCommand.Run(arguments),
+        "edit" => await EditCommand.Run(arguments),
+        "study" => StudyCommand.Run(arguments, "diffusion-cluster " + string.Join(' ', args)),
         "cluster" => await ClusterCommand.Run(arguments),
         "plan" => PlanCommand.Run(arguments),
         "eval" => EvalCommand.Run(arguments),

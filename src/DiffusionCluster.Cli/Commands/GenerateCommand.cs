@@ -11,21 +11,22 @@ public static class GenerateCommand
     public static async Task<int> Run(Arguments args)
     {
         var prompt = args.Positionals.FirstOrDefault() ?? throw new UsageException("generate needs a prompt in quotes");
-        var cluster = args.Text("cluster");
-        var model = args.Text("model", "models/shapes-cascade");
-        var device = args.Text("device", "cpu");
-        var threads = args.Int("threads", 0, 0, 1024);
-        var output = args.Text("out", "image.png");
+        var target = RunTarget.Read(args);
         var spec = StageOptions.Spec(args, prompt);
         args.RejectUnknown();
-        spec.Validate();
-        if (cluster is not null && (args.WasGiven("model") || args.WasGiven("device") || args.WasGiven("threads")))
-            throw new UsageException("--model, --device and --threads configure the embedded silo; with --cluster the silos' own configuration applies");
+        return await Submit(target, spec);
+    }
 
+    /// Runs one request (text-to-image or an image operation) where the target says, printing progress and
+    /// the per-stage table, and writes the PNG.
+    public static async Task<int> Submit(RunTarget target, GenerationSpec spec)
+    {
+        spec.Validate();
+        var output = target.Output;
         using var spans = new StageSpanCollector();
-        await using var connection = cluster is null
-            ? await CascadeConnection.Embedded(model, device, threads)
-            : await CascadeConnection.Client(cluster);
+        await using var connection = target.Cluster is null
+            ? await CascadeConnection.Embedded(target.Model, target.Device, target.Threads)
+            : await CascadeConnection.Client(target.Cluster);
         var requestId = Guid.NewGuid();
         using var done = new CancellationTokenSource();
         var progress = ShowProgress(connection.Grains.GetGrain<IGenerationGrain>(requestId), done.Token);
@@ -59,7 +60,8 @@ public static class GenerateCommand
             foreach (var s in result.Stages)
                 Console.WriteLine($"{s.Stage.Name(),-8}{s.Attempt,4}  {s.Silo,-32}{s.Device,-8}{s.BatchSize,6}{s.QueueMilliseconds,7:F0} ms{s.ComputeMilliseconds,9:F0} ms{"-",12}");
         }
-        Console.WriteLine($"total {result.TotalMilliseconds:F0} ms; wrote {output} ({spec.Size}x{spec.Size}, seed {spec.Seed})");
+        var what = spec.Edit is { Kind: ImageEditKind.Interpolate } edit ? $"{edit.Frames} frames of 64x64" : $"{spec.Size}x{spec.Size}";
+        Console.WriteLine($"total {result.TotalMilliseconds:F0} ms; wrote {output} ({what}, seed {spec.Seed})");
         return 0;
     }
 
@@ -85,5 +87,18 @@ public static class GenerateCommand
                 return;
             }
         }
+    }
+}
+
+/// Where a request runs (an embedded silo on this machine, or a cluster) and where its PNG goes.
+public sealed record RunTarget(string? Cluster, string Model, string Device, int Threads, string Output)
+{
+    public static RunTarget Read(Arguments args, string defaultOutput = "image.png")
+    {
+        var target = new RunTarget(args.Text("cluster"), args.Text("model", "models/shapes-cascade"), args.Text("device", "cpu"),
+            args.Int("threads", 0, 0, 1024), args.Text("out", defaultOutput));
+        if (target.Cluster is not null && (args.WasGiven("model") || args.WasGiven("device") || args.WasGiven("threads")))
+            throw new UsageException("--model, --device and --threads configure the embedded silo; with --cluster the silos' own configuration applies");
+        return target;
     }
 }

@@ -105,7 +105,6 @@ public sealed class StageExecutor
 
     public IReadOnlyList<StageOutputPayload> Run(IReadOnlyList<StageInput> batch, Action<int, int> progress, CancellationToken cancellation)
     {
-        // Load outside the dispose scope: weights made inside it would be freed when it ends.
         Load();
         if (Stage == CascadeStage.Base64 && batch[0].Edit is not null) _operations.Load();
         using var scope = NewDisposeScope();

@@ -30,15 +30,9 @@ public sealed class ImageOperations(CascadePipeline cascade)
     ImageEncoder ImageEncoder => _imageEncoder ??= Eval(CascadeFolder.LoadImageEncoder(Cascade.ModelFolder, device: Cascade.Device));
     ImageEncoder NoisyEncoder => _noisyEncoder ??= Eval(CascadeFolder.LoadImageEncoder(Cascade.ModelFolder, CascadeFolder.NoisyImageEncoder, Cascade.Device));
 
-    /// Loads what the operations on a decoder silo need (decoder and CLIP image encoder) now, outside any
-    /// dispose scope: weights created inside one would be freed when it ends.
-    public void Load() => Ready();
-
-    ImageOperations Ready()
-    {
-        _ = (Cascade.Decoder, ImageEncoder);
-        return this;
-    }
+    /// Loads what the operations on a decoder silo need (decoder and CLIP image encoder) now, so the first
+    /// request does not pay for it.
+    public void Load() => _ = (Cascade.Decoder, ImageEncoder);
 
     /// The caption's encoding repeated batch times; null for no caption. Call outside a dispose scope.
     public TextEncoding? Text(string? caption, int batch = 1) =>
@@ -54,7 +48,6 @@ public sealed class ImageOperations(CascadePipeline cascade)
     public Tensor EmbedImages(Tensor images)
     {
         CheckImages(images);
-        Ready();
         using var _ = no_grad();
         using var raw = ImageEncoder.forward(images.to(Cascade.Device));
         return ClipSpace.Normalise(raw);
@@ -62,7 +55,6 @@ public sealed class ImageOperations(CascadePipeline cascade)
 
     public BipartiteLatent Encode(Tensor images, TextEncoding? text, int steps, CancellationToken cancellation = default)
     {
-        Ready();
         using var scope = NewDisposeScope();
         var embedding = EmbedImages(images);
         var noise = Cascade.Decoder.Invert(text, embedding, images, steps, cancellation);
@@ -75,7 +67,6 @@ public sealed class ImageOperations(CascadePipeline cascade)
 
     public Tensor Decode(Tensor imageEmbedding, Tensor noise, TextEncoding? text, int steps, double guidance, CancellationToken cancellation = default)
     {
-        Ready();
         using var scope = NewDisposeScope();
         int batch = (int)imageEmbedding.shape[0];
         var seeds = Enumerable.Repeat(0UL, batch).ToList();
@@ -89,7 +80,6 @@ public sealed class ImageOperations(CascadePipeline cascade)
     public Tensor Variations(Tensor image, TextEncoding? text, IReadOnlyList<ulong> seeds, StageSampling sampling,
         Action<int, int>? progress = null, CancellationToken cancellation = default)
     {
-        Ready();
         using var scope = NewDisposeScope();
         var embedding = EmbedImages(image).expand(seeds.Count, -1);
         return Cascade.Decoder.Sample(text, embedding, null, seeds, sampling, progress, cancellation,
@@ -101,7 +91,6 @@ public sealed class ImageOperations(CascadePipeline cascade)
         CancellationToken cancellation = default)
     {
         if (frames < 2 || frames > 64) throw new ArgumentException($"interpolation frames = {frames}; allowed 2 to 64");
-        Ready();
         using var scope = NewDisposeScope();
         var fractions = Enumerable.Range(0, frames).Select(i => (double)i / (frames - 1)).ToList();
         var embeddings = cat(fractions.Select(f => ClipSpace.Normalise(Slerp.Interpolate(a.ImageEmbedding, b.ImageEmbedding, f))).ToArray());
@@ -117,7 +106,6 @@ public sealed class ImageOperations(CascadePipeline cascade)
     {
         foreach (var amount in amounts)
             if (!(amount >= 0 && amount <= 1)) throw new ArgumentException($"text diff amount = {amount}; allowed 0 to 1");
-        Ready();
         using var scope = NewDisposeScope();
         var direction = ClipSpace.Normalise(ClipSpace.Normalise(newText.Pooled[0..1]) - ClipSpace.Normalise(oldText.Pooled[0..1]));
         var embeddings = cat(amounts.Select(f => ClipSpace.Normalise(Slerp.Interpolate(latent.ImageEmbedding, direction, f))).ToArray());
@@ -130,7 +118,6 @@ public sealed class ImageOperations(CascadePipeline cascade)
     public Tensor Generate(string prompt, IReadOnlyList<ulong> seeds, StageSampling decoder, DecodeOptions decode,
         StageSampling? prior = null, CancellationToken cancellation = default)
     {
-        _ = (Ready().Cascade.Text, Cascade.Prior);
         using var scope = NewDisposeScope();
         var text = Cascade.Text.Encode(Enumerable.Repeat(prompt, seeds.Count).ToList());
         var embedding = Cascade.Prior.Sample(text, seeds, prior ?? StageSampling.PriorDefault, cancellation: cancellation);
@@ -140,8 +127,7 @@ public sealed class ImageOperations(CascadePipeline cascade)
     /// GLIDE's CLIP guidance toward a prompt with the noise-aware image encoder.
     public ClipGuidance ClipGuidance(string prompt, double scale)
     {
-        var encoder = Ready().NoisyEncoder;
-        _ = Cascade.Text;
+        var encoder = NoisyEncoder;
         using var noGrad = no_grad();
         var pooled = Cascade.Text.Encode([prompt]).Pooled;
         return new ClipGuidance(encoder, pooled, scale);
@@ -151,7 +137,6 @@ public sealed class ImageOperations(CascadePipeline cascade)
     public Tensor Upscale(Tensor images, string prompt, int size, IReadOnlyList<ulong> seeds)
     {
         if (size == 64) return images.alias();
-        _ = (Ready().Cascade.Text, Cascade.Sr256, size >= 1024 ? Cascade.Sr1024 : null);
         using var scope = NewDisposeScope();
         var text = Cascade.Text.Encode(Enumerable.Repeat(prompt, seeds.Count).ToList());
         var image = Cascade.Sr256.Sample(text, null, images, seeds, StageSampling.Sr256Default);

@@ -25,11 +25,36 @@ public static class Component
         ConfigJson.Read<TConfig>(Path.Combine(folder, ConfigFile));
 
     /// Builds the network its config describes, fills it from the weights file (exact names, shapes and
-    /// dtypes), moves it to the device and puts it in evaluation mode.
+    /// dtypes), moves it to the device and puts it in evaluation mode. Dispose scopes are per thread, so the
+    /// module is built on a thread with none: a scope open in the caller (models load lazily, often inside
+    /// one) would otherwise free the weights when it ends.
     public static TModule Load<TConfig, TModule>(string folder, Func<TConfig, TModule> build, Device? device = null)
         where TConfig : INetworkConfig where TModule : nn.Module
     {
         if (!Directory.Exists(folder)) throw new ModelFormatException(folder, "component folder is missing");
+        // A thread of its own (a waited-on Task may run inline, on this thread, inside the caller's scope).
+        TModule? module = null;
+        System.Runtime.ExceptionServices.ExceptionDispatchInfo? failure = null;
+        var loader = new Thread(() =>
+        {
+            try
+            {
+                module = LoadHere(folder, build, device);
+            }
+            catch (Exception e)
+            {
+                failure = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e);
+            }
+        }) { Name = "load " + Path.GetFileName(folder) };
+        loader.Start();
+        loader.Join();
+        failure?.Throw();
+        return module!;
+    }
+
+    static TModule LoadHere<TConfig, TModule>(string folder, Func<TConfig, TModule> build, Device? device)
+        where TConfig : INetworkConfig where TModule : nn.Module
+    {
         var module = build(ReadConfig<TConfig>(folder));
         Safetensors.LoadInto(Path.Combine(folder, WeightsFile), module.state_dict());
         if (device is not null) module.to(device);

@@ -1,0 +1,80 @@
+using DiffusionCluster.Cli.Infrastructure;
+using DiffusionCluster.Models;
+using DiffusionCluster.Models.Cascade;
+using DiffusionCluster.Models.Editing;
+using DiffusionCluster.Training.Evaluation;
+using DiffusionCluster.Training.Studies;
+
+namespace DiffusionCluster.Cli.Commands;
+
+/// `study`: the seed review's measurements on ShapeBench prompts, each writing a Markdown table, the same
+/// figures as JSON, and a plot (SVG) or image grid.
+public static class StudyCommand
+{
+    public const string Help = """
+          study edits|guidance|thresholding|sr-aug [--prompts FILE.jsonl] [--limit N] [--steps N] [--model DIR]
+                [--device cpu|cuda[:N]] [--out DIR]
+              edits: reconstruction PSNR, variations, text diffs, inpainting/uncropping, SDEdit and ILVR on held-out
+              scenes; guidance: classifier-free vs CLIP guidance; thresholding: none/static/dynamic across guidance
+              weights; sr-aug: the SR input's noise-augmentation level
+        """;
+
+    public static int Run(Arguments args, string commandLine)
+    {
+        var which = args.Positionals.FirstOrDefault() ?? throw new UsageException("study needs edits, guidance, thresholding or sr-aug");
+        var promptFile = args.Text("prompts", EvalCommand.DevSet);
+        var model = args.Text("model", "models/shapes-cascade");
+        var device = DeviceOption.Parse(args.Text("device", "cpu"));
+        var output = args.Text("out", "eval/studies");
+        int limit = args.Int("limit", which == "edits" ? 12 : 20, 2, 10_000);
+        int steps = args.Int("steps", 25, 1, 1000);
+        args.RejectUnknown();
+
+        var all = BenchPrompt.Read(promptFile);
+        var operations = new ImageOperations(new CascadePipeline(model, device));
+        var clipImage = CascadeFolder.LoadImageEncoder(model, device: device);
+        clipImage.eval();
+        var guidance = new GuidanceStudy(operations, clipImage, Console.Error);
+        Directory.CreateDirectory(output);
+        StudyReport report;
+        switch (which)
+        {
+            case "edits":
+                // Single- and two-object scenes, alternating, so both kinds are in a short run.
+                var scenes = all.Where(p => p.Scene.Objects.Count == 1).Zip(all.Where(p => p.Scene.Objects.Count == 2)).SelectMany(z => new[] { z.First, z.Second }).Take(limit).ToList();
+                report = new EditStudy(operations, Console.Error).Run(scenes, new EditStudy.Options(Scenes: limit, Decoder: StageSampling.DecoderDefault with { Steps = steps }), commandLine, output);
+                break;
+            case "guidance":
+                report = new StudyReport("Classifier-free vs CLIP guidance", commandLine);
+                var (table, plot, _) = guidance.ClassifierFreeVsClip(Mixed(all, limit), [1, 2, 3, 5, 8], [10, 30, 100, 300], steps);
+                report.Add(table);
+                File.WriteAllText(Path.Combine(output, "guidance.svg"), plot);
+                report.Image("guidance.svg", "Colour found against CLIP score, one point per setting (weakest to strongest).");
+                break;
+            case "thresholding":
+                report = new StudyReport("Static vs dynamic thresholding across guidance weights", commandLine);
+                var (thresholds, saturation, _) = guidance.Thresholding(Mixed(all, limit), [1, 3, 5, 8, 12, 20], steps);
+                report.Add(thresholds);
+                File.WriteAllText(Path.Combine(output, "thresholding.svg"), saturation);
+                report.Image("thresholding.svg", "Saturated pixels against guidance weight per thresholding method.");
+                break;
+            case "sr-aug":
+                report = new StudyReport("Noise augmentation level of the SR input", commandLine);
+                var (srTable, srPlot) = guidance.SuperResolutionAugmentation(Mixed(all, limit), [0, 50, 100, 250, 500], Math.Min(steps, 20));
+                report.Add(srTable);
+                File.WriteAllText(Path.Combine(output, "sr-aug.svg"), srPlot);
+                report.Image("sr-aug.svg", "SR 256 PSNR against the input's augmentation level.");
+                break;
+            default:
+                throw new UsageException($"unknown study \"{which}\"; choose edits, guidance, thresholding or sr-aug");
+        }
+        report.Write(output, which);
+        Console.WriteLine(report.ToMarkdown());
+        return 0;
+    }
+
+    /// The first prompts of each object count in turn, so a short run covers 1, 2 and 3 objects.
+    static List<BenchPrompt> Mixed(IReadOnlyList<BenchPrompt> all, int limit) =>
+        all.GroupBy(p => p.Scene.Objects.Count).SelectMany(g => g.Select((p, i) => (p, i))).OrderBy(x => x.i).ThenBy(x => x.p.Scene.Objects.Count)
+            .Select(x => x.p).Take(limit).ToList();
+}
