@@ -14,17 +14,19 @@ public sealed record ImageRequest(GenerationSpec Spec, int N, string ResponseFor
     static readonly string[] AcceptedAndIgnored = ["model", "quality", "style", "user"];
     static readonly string[] StageNames = ["prior", "decoder", "sr256", "sr1024"];
 
-    public static ImageRequest Parse(JsonElement body)
+    /// extraFields: fields the caller reads itself (an edit's strength, ...); edit: the image operation, which
+    /// makes the prompt optional for variations.
+    public static ImageRequest Parse(JsonElement body, IEnumerable<string>? extraFields = null, ImageEditSpec? edit = null)
     {
         if (body.ValueKind != JsonValueKind.Object) throw new BadRequestException("the body must be a JSON object");
-        var known = new HashSet<string>(["prompt", "n", "size", "response_format", "seed", "deadline_seconds", .. AcceptedAndIgnored]);
+        var known = new HashSet<string>(["prompt", "n", "size", "response_format", "seed", "deadline_seconds", .. AcceptedAndIgnored, .. extraFields ?? []]);
         foreach (var stage in StageNames)
             foreach (var field in new[] { "steps", "guidance", "thresholding", "eta", "aug" }) known.Add($"{stage}_{field}");
         foreach (var property in body.EnumerateObject())
             if (!known.Contains(property.Name))
                 throw new BadRequestException($"unknown field \"{property.Name}\"", property.Name, code: "unknown_field");
 
-        var prompt = String(body, "prompt") ?? throw new BadRequestException("prompt is required", "prompt", code: "missing_field");
+        var prompt = String(body, "prompt") ?? (edit is { PromptOptional: true } ? "" : throw new BadRequestException("prompt is required", "prompt", code: "missing_field"));
         int n = Int(body, "n", 1, 1, 10);
         var size = String(body, "size") ?? "1024x1024";
         if (!Sizes.Contains(size)) throw new BadRequestException($"size \"{size}\" is not supported; allowed: {string.Join(", ", Sizes)}", "size");
@@ -40,6 +42,7 @@ public sealed record ImageRequest(GenerationSpec Spec, int N, string ResponseFor
             Decoder = Sampling(body, "decoder", SamplingSpec.DecoderDefault),
             Sr256 = Sampling(body, "sr256", SamplingSpec.Sr256Default),
             Sr1024 = Sampling(body, "sr1024", SamplingSpec.Sr1024Default),
+            Edit = edit,
         };
         try
         {
@@ -59,7 +62,7 @@ public sealed record ImageRequest(GenerationSpec Spec, int N, string ResponseFor
         Double(body, $"{stage}_eta", defaults.Eta, 0, 1),
         Int(body, $"{stage}_aug", defaults.AugmentationLevel, 0, SamplingSpec.MaxAugmentationLevel));
 
-    static string? String(JsonElement body, string name)
+    public static string? String(JsonElement body, string name)
     {
         if (!body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return null;
         return value.ValueKind == JsonValueKind.String ? value.GetString() : throw new BadRequestException($"{name} must be a string", name);
@@ -73,9 +76,9 @@ public sealed record ImageRequest(GenerationSpec Spec, int N, string ResponseFor
         return number;
     }
 
-    static int Int(JsonElement body, string name, int fallback, int min, int max) => (int)Long(body, name, fallback, min, max);
+    public static int Int(JsonElement body, string name, int fallback, int min, int max) => (int)Long(body, name, fallback, min, max);
 
-    static double Double(JsonElement body, string name, double fallback, double min, double max)
+    public static double Double(JsonElement body, string name, double fallback, double min, double max)
     {
         if (!body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return fallback;
         if (value.ValueKind != JsonValueKind.Number || !(value.GetDouble() is var number && number >= min && number <= max))

@@ -1,7 +1,6 @@
 using System.Text.Json.Serialization;
 using DiffusionCluster.Abstractions;
 using DiffusionCluster.Gateway.Jobs;
-using SixLabors.ImageSharp;
 
 namespace DiffusionCluster.Gateway.Apis;
 
@@ -9,7 +8,11 @@ public sealed record ImageData(
     [property: JsonPropertyName("b64_json"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? B64Json,
     [property: JsonPropertyName("url"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Url);
 
-public sealed record ImagesResponse([property: JsonPropertyName("created")] long Created, [property: JsonPropertyName("data")] IReadOnlyList<ImageData> Data);
+/// Notes (ours, beside OpenAI's fields) say what the gateway did to an upload, e.g. resized it.
+public sealed record ImagesResponse(
+    [property: JsonPropertyName("created")] long Created,
+    [property: JsonPropertyName("data")] IReadOnlyList<ImageData> Data,
+    [property: JsonPropertyName("notes"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Notes = null);
 
 /// The OpenAI-compatible Images API.
 public static class ImagesApi
@@ -22,10 +25,14 @@ public static class ImagesApi
             .Produces<ImagesResponse>()
             .Produces<ApiErrorBody>(400).Produces<ApiErrorBody>(429).Produces<ApiErrorBody>(504)
             .WithSummary("Create images from a prompt (OpenAI Images API; our seed and per-stage options accepted beside)");
-        api.MapPost("/variations", (HttpContext context, GatewayOptions options) => Unsupported(context, options, "variations"))
-            .DisableAntiforgery().WithSummary("Variations of an image (multipart); not supported by the bundled model yet");
-        api.MapPost("/edits", (HttpContext context, GatewayOptions options) => Unsupported(context, options, "edits"))
-            .DisableAntiforgery().WithSummary("Edits of an image (multipart); not supported by the bundled model yet");
+        api.MapPost("/variations", Variations)
+            .Accepts<object>("multipart/form-data").Produces<ImagesResponse>().Produces<ApiErrorBody>(400).Produces<ApiErrorBody>(413)
+            .DisableAntiforgery()
+            .WithSummary("Variations of an image (multipart: image, n, size, response_format; ours: prompt, seed, per-stage options)");
+        api.MapPost("/edits", Edits)
+            .Accepts<object>("multipart/form-data").Produces<ImagesResponse>().Produces<ApiErrorBody>(400).Produces<ApiErrorBody>(413)
+            .DisableAntiforgery()
+            .WithSummary("Edit an image (multipart: image, prompt, mask or transparency; ours: operation inpaint|sdedit|ilvr, strength, ilvr_factor, ilvr_cutoff, resample)");
         return api;
     }
 
@@ -34,18 +41,7 @@ public static class ImagesApi
         try
         {
             var request = ImageRequest.Parse(await ImageRequest.ReadBody(context.Request, options.MaxJsonBytes));
-            // n images are n requests with consecutive seeds, run concurrently; the client leaving cancels them.
-            var ids = Enumerable.Range(0, request.N).Select(_ => Guid.NewGuid()).ToList();
-            var runs = ids.Select((id, i) =>
-            {
-                var spec = request.Spec with { Seed = request.Spec.Seed + (ulong)i };
-                return jobs.Track(id, spec, jobs.Grain(id).Generate(spec, context.RequestAborted)).Run;
-            }).ToList();
-            var results = await Task.WhenAll(runs);
-            var data = results.Select(r => request.ResponseFormat == "b64_json"
-                ? new ImageData(Convert.ToBase64String(r.Png), null)
-                : new ImageData(null, $"{context.Request.Scheme}://{context.Request.Host}/v1/jobs/{r.RequestId}/image")).ToList();
-            return Results.Json(new ImagesResponse(DateTimeOffset.UtcNow.ToUnixTimeSeconds(), data));
+            return await Run(context, jobs, request, null);
         }
         catch (Exception e)
         {
@@ -53,45 +49,46 @@ public static class ImagesApi
         }
     }
 
-    /// Checks the upload as carefully as if it were used (size, format, dimensions read from the header
-    /// before any decoding, so a decompression bomb costs nothing), then says the operation is not there yet.
-    static async Task<IResult> Unsupported(HttpContext context, GatewayOptions options, string operation)
+    static async Task<IResult> Variations(HttpContext context, JobStore jobs, GatewayOptions options)
     {
         try
         {
-            if (!context.Request.HasFormContentType)
-                throw new BadRequestException("send multipart/form-data with an image file", "image");
-            if (context.Request.ContentLength > options.MaxUploadBytes)
-                throw new BadRequestException($"the upload is {context.Request.ContentLength} bytes; the limit is {options.MaxUploadBytes}", "image", 413, "body_too_large");
-            IFormCollection form;
-            try
-            {
-                form = await context.Request.ReadFormAsync(context.RequestAborted);
-            }
-            catch (Exception e) when (e is InvalidDataException or IOException or BadHttpRequestException)
-            {
-                throw new BadRequestException($"the multipart body is truncated or malformed: {e.Message}", "image", code: "invalid_multipart");
-            }
-            var file = form.Files.GetFile("image") ?? throw new BadRequestException("image is required (a PNG file field named \"image\")", "image", code: "missing_field");
-            await using var stream = file.OpenReadStream();
-            IImageInfo? info;
-            try
-            {
-                info = await Image.IdentifyAsync(stream, context.RequestAborted);
-            }
-            catch (Exception e) when (e is UnknownImageFormatException or InvalidImageContentException or NotSupportedException)
-            {
-                info = null;
-            }
-            if (info is null) throw new BadRequestException($"image \"{file.FileName}\" is not a readable PNG", "image", code: "invalid_image");
-            long pixels = (long)info.Width * info.Height;
-            if (info.Width > options.MaxUploadSide || info.Height > options.MaxUploadSide || pixels > options.MaxUploadPixels)
-                throw new BadRequestException($"image is {info.Width}x{info.Height}; the limit is {options.MaxUploadSide} per side and {options.MaxUploadPixels} pixels", "image", code: "image_too_large");
-            return ApiErrors.Result(400, $"image {operation} are not supported by this model yet; use /v1/images/generations", "invalid_request_error", null, "unsupported_operation");
+            var (request, notes) = EditRequest.Variations(await ImageUpload.Read(context, options));
+            return await Run(context, jobs, request, notes);
         }
         catch (Exception e)
         {
             return ApiErrors.From(e, context);
         }
+    }
+
+    static async Task<IResult> Edits(HttpContext context, JobStore jobs, GatewayOptions options)
+    {
+        try
+        {
+            var upload = await ImageUpload.Read(context, options);
+            var (request, notes) = await EditRequest.Edits(upload, options, context.RequestAborted);
+            return await Run(context, jobs, request, notes);
+        }
+        catch (Exception e)
+        {
+            return ApiErrors.From(e, context);
+        }
+    }
+
+    /// n images are n requests with consecutive seeds, run concurrently; the client leaving cancels them.
+    static async Task<IResult> Run(HttpContext context, JobStore jobs, ImageRequest request, IReadOnlyList<string>? notes)
+    {
+        var ids = Enumerable.Range(0, request.N).Select(_ => Guid.NewGuid()).ToList();
+        var runs = ids.Select((id, i) =>
+        {
+            var spec = request.Spec with { Seed = request.Spec.Seed + (ulong)i };
+            return jobs.Track(id, spec, jobs.Grain(id).Generate(spec, context.RequestAborted)).Run;
+        }).ToList();
+        var results = await Task.WhenAll(runs);
+        var data = results.Select(r => request.ResponseFormat == "b64_json"
+            ? new ImageData(Convert.ToBase64String(r.Png), null)
+            : new ImageData(null, $"{context.Request.Scheme}://{context.Request.Host}/v1/jobs/{r.RequestId}/image")).ToList();
+        return Results.Json(new ImagesResponse(DateTimeOffset.UtcNow.ToUnixTimeSeconds(), data, notes is { Count: > 0 } ? notes : null));
     }
 }

@@ -35,10 +35,11 @@ public static class ImageInput
 
     /// Returns keep [1, 1, size, size]: 1 where the image is kept, 0 where it is generated. A mask with any
     /// transparency marks the region to generate by alpha 0 (OpenAI's convention); an opaque mask by black.
-    /// imageWidth/imageHeight: the dimensions of the image as uploaded, which the mask must match.
-    public static Tensor Mask(byte[] data, int imageWidth, int imageHeight, int size)
+    /// imageWidth/imageHeight: the dimensions of the image as uploaded, which the mask must match. alphaOnly:
+    /// the "mask" is the image itself (OpenAI's edits without a mask), so only its transparency can mark a region.
+    public static Tensor Mask(byte[] data, int imageWidth, int imageHeight, int size, bool alphaOnly = false)
     {
-        using var picture = Load<Rgba32>(data, "mask");
+        using var picture = Load<Rgba32>(data, alphaOnly ? "image" : "mask");
         if (picture.Width != imageWidth || picture.Height != imageHeight)
             throw new ArgumentException($"the mask is {picture.Width}x{picture.Height}; it must match the image's {imageWidth}x{imageHeight}");
         int side = Math.Min(picture.Width, picture.Height);
@@ -48,6 +49,8 @@ public static class ImageInput
         var pixels = new Rgba32[size * size];
         picture.CopyPixelDataTo(pixels);
         bool usesAlpha = pixels.Any(p => p.A < 255);
+        if (alphaOnly && !usesAlpha)
+            throw new ArgumentException("the image has no transparent pixels to edit; send a mask, or an image whose transparent areas (alpha 0) mark the region to edit");
         var keep = pixels.Select(p => usesAlpha ? (p.A > 0 ? 1f : 0f) : (p.R + p.G + p.B >= 3 * 128 ? 1f : 0f)).ToArray();
         if (keep.All(k => k == 1f)) throw new ArgumentException("the mask keeps every pixel; mark the region to generate with transparency (alpha 0) or black");
         return tensor(keep, new long[] { 1, 1, size, size });
