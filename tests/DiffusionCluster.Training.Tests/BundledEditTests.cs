@@ -1,0 +1,52 @@
+using DiffusionCluster.Models.Cascade;
+using DiffusionCluster.Models.Editing;
+using DiffusionCluster.Shapes;
+using DiffusionCluster.Training.Evaluation;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace DiffusionCluster.Training.Tests;
+
+/// Quality checks of the image operations on the bundled cascade, with fixed seeds, on held-out scenes.
+/// The full figures come from `diffusion-cluster study edits` (docs/APPLICATIONS.md).
+public class BundledEditTests
+{
+    static readonly ImageOperations Operations = new(new CascadePipeline(
+        Path.Combine(DiffusionCluster.Tests.Shared.RepositoryRoot.Path, "models", "shapes-cascade"), CPU));
+
+    static readonly BenchPrompt[] Scenes = BenchPrompt.DevSet(singles: 1, pairs: 1, triples: 0).ToArray();
+
+    static Tensor Renders() => stack(Scenes.Select(p => Renderer.RenderTensor(p.Scene, 64)).ToArray());
+
+    [Fact]
+    public void The_bipartite_latent_of_a_held_out_render_decodes_back_above_25_db()
+    {
+        using var renders = Renders();
+        using var text = Operations.Cascade.Text.Encode(Scenes.Select(p => p.Prompt).ToList());
+
+        using var latent = Operations.Encode(renders, text, steps: 50);
+        using var decoded = Operations.Decode(latent);
+
+        for (int i = 0; i < Scenes.Length; i++)
+        {
+            double psnr = ImageQuality.Psnr(decoded[i], renders[i]);
+            Assert.True(psnr >= 25, $"scene {i}: {psnr:F2} dB");
+        }
+    }
+
+    [Fact]
+    public void Sdedit_at_low_strength_keeps_a_crude_sketch_and_its_colours()
+    {
+        using var scope = NewDisposeScope();
+        var render = Renders()[0..1];
+        var sketch = F.interpolate(F.adaptive_avg_pool2d(render, new long[] { 8, 8 }), new long[] { 64, 64 }, mode: InterpolationMode.Nearest);
+
+        var result = Operations.Generate(Scenes[0].Prompt, [3], StageSampling.DecoderDefault, new DecodeOptions { Edit = new SdEditGuide(sketch, 0.4) });
+
+        var resultSketch = F.interpolate(F.adaptive_avg_pool2d(result, new long[] { 8, 8 }), new long[] { 64, 64 }, mode: InterpolationMode.Nearest);
+        double psnr = ImageQuality.Psnr(resultSketch, sketch);
+        Assert.True(psnr >= 28, $"{psnr:F2} dB to the sketch");
+        var parsed = SceneParser.Parse(result[0]);
+        Assert.Equal(Scenes[0].Scene.Background, parsed.Background);
+    }
+}
