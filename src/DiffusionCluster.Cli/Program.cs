@@ -7,13 +7,13 @@ const string Usage = $"""
     diffusion-cluster <command> [options]
 
       generate "<prompt>" [--size 64|256|1024] [--seed N] [--out FILE.png] [--deadline-seconds S]
-            [--model DIR] [--device cpu|cuda[:N]] [--threads N] | [--cluster localhost[:PORT]|"Host=...;Database=..."]
+            [--model DIR] [--device cpu|cuda[:N]] [--precision fp32|fp16|bf16] [--threads N] | [--cluster localhost[:PORT]|"Host=...;Database=..."]
           runs the whole cascade through its grains on an embedded silo in this process (the default), or on a
           running cluster with --cluster, and writes a PNG
     {StageOptions.Help}
     {EditCommand.Help}
     {StudyCommand.Help}
-      eval [--prompts FILE.jsonl] [--limit N] [--batch N] [--no-sr] [--oracle-prior] [--out DIR] [--model DIR] [stage options]
+      eval [--prompts FILE.jsonl] [--limit N] [--batch N] [--no-sr] [--oracle-prior] [--out DIR] [--model DIR] [--device cpu|cuda[:N]] [--precision fp32|fp16|bf16] [stage options]
           ShapeBench: generates each prompt, scores it with the scene parser and CLIP, measures the SR stages
           against exact renders; writes results.json, report.md and grid.png
       eval write-dev [FILE]
@@ -29,12 +29,12 @@ const string Usage = $"""
           forward time and parameter count of each default network at batch 1 and 8,
           and peak memory of the 1024x1024 super-resolution forward
       bench cluster [--size 64|256|1024] [--runs N] [--concurrency N] [--throughput-size 64|256|1024] [--model DIR]
-            [--threads N] [--out FILE.json]
+            [--device cpu|cuda[:N]] [--precision fp32|fp16|bf16] [--threads N] [--out FILE.json]
           orchestration overhead (the same requests through the embedded cluster vs a direct in-process call of
           the same stages) and throughput of N concurrent requests at batch 1 vs with the batcher
-      bench stages [--size 64|256|1024] [--batch-sizes 1,2,4] [--runs N] [--model DIR] [--device D] [--out FILE.json]
+      bench stages [--size 64|256|1024] [--batch-sizes 1,2,4] [--runs N] [--model DIR] [--device D] [--precision P] [--out FILE.json]
           each stage's batch compute time per batch size on this device: the profile `plan` reads
-      bench tracing [--size 64|256|1024] [--runs N] [--model DIR] [--threads N] [--ours-only]
+      bench tracing [--size 64|256|1024] [--runs N] [--model DIR] [--device cpu|cuda[:N]] [--threads N] [--ours-only]
           end-to-end latency of the same requests with tracing on and off, alternating, in one run
 
       plan --target IMAGES_PER_S [--size 64|256|1024] --profile FILE.json [--utilisation 0.7] [--out values.yaml]

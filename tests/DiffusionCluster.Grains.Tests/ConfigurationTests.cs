@@ -52,6 +52,24 @@ public sealed class ConfigurationTests
     }
 
     [Theory]
+    [InlineData("cuda", "fp32", "device \"cuda\" was asked for but CUDA cannot be initialised here")]
+    [InlineData("cuda:1", "fp32", "device \"cuda:1\" was asked for but CUDA cannot be initialised here")]
+    [InlineData("cpu", "bf16", "precision bf16 needs a CUDA device")]
+    [InlineData("tpu", "fp32", "device \"tpu\" is not one of cpu, cuda, cuda:N")]
+    public void A_silo_that_cannot_use_its_device_refuses_to_start_saying_why(string device, string precision, string expected)
+    {
+        // No silent fallback to the CPU: the stage host throws while the silo builds its services.
+        var options = Microsoft.Extensions.Options.Options.Create(new SiloStageOptions
+        {
+            Stages = "text", ModelFolder = TinyCascadeFolder.Path, Device = device, Precision = precision,
+        });
+
+        var error = Assert.ThrowsAny<Exception>(() => new HostedStages(options));
+
+        Assert.Contains(expected, error.Message);
+    }
+
+    [Theory]
     [InlineData("localhost", "localhost", 30000)]
     [InlineData("localhost:30100", "localhost", 30100)]
     [InlineData("Host=db;Database=dc", "postgres", 30000)]

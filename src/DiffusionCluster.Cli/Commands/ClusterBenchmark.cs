@@ -3,6 +3,7 @@ using System.Text.Json;
 using DiffusionCluster.Abstractions;
 using DiffusionCluster.Cli.Infrastructure;
 using DiffusionCluster.Grains.Stages;
+using DiffusionCluster.Models;
 using DiffusionCluster.Models.Cascade;
 using DiffusionCluster.Models.Imaging;
 using static TorchSharp.torch;
@@ -29,19 +30,23 @@ public static class ClusterBenchmark
         int throughputSize = args.Int("throughput-size", 64, 64, 1024);
         var model = args.Text("model", "models/shapes-cascade");
         int threads = args.Int("threads", 0, 0, 1024);
+        var deviceName = args.Text("device", "cpu");
+        var precision = args.Text("precision", "fp32");
         var output = args.Text("out");
         args.RejectUnknown();
         if (threads > 0) set_num_threads(threads);
+        var device = DeviceOption.Parse(deviceName);
+        var dtype = PrecisionOption.Parse(precision, device);
 
         var spec = new GenerationSpec { Prompt = "a large red star in the center on a white background", Size = size };
         spec.Validate();
-        var pipeline = new CascadePipeline(model, CPU);
+        var pipeline = new CascadePipeline(model, device, dtype);
         var direct = new List<double>();
         var cluster = new List<double>();
         // Wall time not spent computing stages: the part orchestration can cost, free of the compute's noise.
         var directOutside = new List<double>();
         var clusterOutside = new List<double>();
-        await using (var embedded = await CascadeConnection.Embedded(model, "cpu", threads))
+        await using (var embedded = await CascadeConnection.Embedded(model, deviceName, threads, precision: precision))
         {
             // Warm-up: both paths load their models and run once.
             Direct(pipeline, spec with { Seed = 1000 }, []);
@@ -64,8 +69,8 @@ public static class ClusterBenchmark
         Console.WriteLine($"outside stage compute: direct median {Median(directOutside):F0} ms, cluster median {Median(clusterOutside):F0} ms " +
                           $"({(Median(clusterOutside) - Median(directOutside)) / Median(direct) * 100:+0.00;-0.00}% of the direct wall time)");
 
-        var unbatched = await Throughput(model, threads, concurrency, throughputSize, maxBatch: 1);
-        var batched = await Throughput(model, threads, concurrency, throughputSize, maxBatch: concurrency);
+        var unbatched = await Throughput(model, deviceName, precision, threads, concurrency, throughputSize, maxBatch: 1);
+        var batched = await Throughput(model, deviceName, precision, threads, concurrency, throughputSize, maxBatch: concurrency);
         Console.WriteLine($"{concurrency} concurrent {throughputSize}px requests: batch 1 {unbatched:F1} s ({concurrency / unbatched:F2} images/s), " +
                           $"batcher (max {concurrency}) {batched:F1} s ({concurrency / batched:F2} images/s)");
 
@@ -95,14 +100,14 @@ public static class ClusterBenchmark
         return wall;
     }
 
-    static async Task<double> Throughput(string model, int threads, int concurrency, int size, int maxBatch)
+    static async Task<double> Throughput(string model, string device, string precision, int threads, int concurrency, int size, int maxBatch)
     {
-        await using var embedded = await CascadeConnection.Embedded(model, "cpu", threads, new Dictionary<string, string?>
+        await using var embedded = await CascadeConnection.Embedded(model, device, threads, new Dictionary<string, string?>
         {
             ["Silo:DefaultBatching:MaxBatchSize"] = maxBatch.ToString(),
             ["Silo:DefaultBatching:MaxQueueDelayMilliseconds"] = "50",
             ["Silo:WarmUp"] = "true",
-        });
+        }, precision);
         var spec = new GenerationSpec { Prompt = "a small blue ring in the top left corner on a black background", Size = size };
         await embedded.Grains.Generate(spec with { Seed = 999 });
         var clock = Stopwatch.StartNew();

@@ -13,7 +13,7 @@ public static class EditCommand
           edit variation|reconstruct|interpolate|textdiff|sdedit|ilvr|inpaint --image FILE.png [--prompt "..."]
                 [--second FILE] [--mask FILE] [--source-caption "..."] [--strength S] [--factor N] [--cutoff C]
                 [--resample R] [--amount A] [--frames K] [--fixed-noise] [--inversion-steps N]
-                [--size 64|256|1024] [--seed N] [--out FILE.png] [stage options] [--model DIR | --cluster ...]
+                [--size 64|256|1024] [--seed N] [--out FILE.png] [stage options] [--model DIR --device D --precision P | --cluster ...]
               variation: new images with the source's CLIP embedding (prompt optional); reconstruct: DDIM-invert to the
               bipartite latent and decode back; interpolate: a strip of K frames from --image to --second;
               textdiff: move the image from --source-caption toward --prompt by --amount (0-1); sdedit: the prompt

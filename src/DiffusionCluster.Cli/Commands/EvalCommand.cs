@@ -27,6 +27,7 @@ public static class EvalCommand
         var promptFile = args.Text("prompts", DevSet);
         var model = args.Text("model", "models/shapes-cascade");
         var device = DeviceOption.Parse(args.Text("device", "cpu"));
+        var dtype = PrecisionOption.Parse(args.Text("precision", "fp32"), device);
         var output = args.Text("out", "eval/shapebench");
         int limit = args.Int("limit", int.MaxValue, 1, int.MaxValue);
         var options = new ShapeBenchRunner.Options(BatchSize: args.Int("batch", 10, 1, 256), RunSuperResolution: !args.Flag("no-sr"), OraclePrior: args.Flag("oracle-prior"));
@@ -35,7 +36,8 @@ public static class EvalCommand
 
         var prompts = BenchPrompt.Read(promptFile).Take(limit).ToList();
         if (prompts.Count < 2) throw new ArgumentException($"{promptFile} has {prompts.Count} prompt(s); ShapeBench needs at least 2");
-        var pipeline = new CascadePipeline(model, device);
+        // The networks run in the chosen precision; scoring (CLIP, parser) stays fp32.
+        var pipeline = new CascadePipeline(model, device, dtype);
         var clipImage = CascadeFolder.LoadImageEncoder(model, device: device);
         var (report, grid) = new ShapeBenchRunner(pipeline, clipImage, Console.Error).Run(promptFile, prompts, sampling, options);
 

@@ -25,7 +25,7 @@ public static class GenerateCommand
         var output = target.Output;
         using var spans = new StageSpanCollector();
         await using var connection = target.Cluster is null
-            ? await CascadeConnection.Embedded(target.Model, target.Device, target.Threads)
+            ? await CascadeConnection.Embedded(target.Model, target.Device, target.Threads, precision: target.Precision)
             : await CascadeConnection.Client(target.Cluster);
         var requestId = Guid.NewGuid();
         using var done = new CancellationTokenSource();
@@ -91,14 +91,14 @@ public static class GenerateCommand
 }
 
 /// Where a request runs (an embedded silo on this machine, or a cluster) and where its PNG goes.
-public sealed record RunTarget(string? Cluster, string Model, string Device, int Threads, string Output)
+public sealed record RunTarget(string? Cluster, string Model, string Device, string Precision, int Threads, string Output)
 {
     public static RunTarget Read(Arguments args, string defaultOutput = "image.png")
     {
         var target = new RunTarget(args.Text("cluster"), args.Text("model", "models/shapes-cascade"), args.Text("device", "cpu"),
-            args.Int("threads", 0, 0, 1024), args.Text("out", defaultOutput));
-        if (target.Cluster is not null && (args.WasGiven("model") || args.WasGiven("device") || args.WasGiven("threads")))
-            throw new UsageException("--model, --device and --threads configure the embedded silo; with --cluster the silos' own configuration applies");
+            args.Text("precision", "fp32"), args.Int("threads", 0, 0, 1024), args.Text("out", defaultOutput));
+        if (target.Cluster is not null && new[] { "model", "device", "precision", "threads" }.Any(args.WasGiven))
+            throw new UsageException("--model, --device, --precision and --threads configure the embedded silo; with --cluster the silos' own configuration applies");
         return target;
     }
 }

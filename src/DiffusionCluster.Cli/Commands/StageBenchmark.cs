@@ -19,14 +19,16 @@ public static class StageBenchmark
         int runs = args.Int("runs", 1, 1, 100);
         var model = args.Text("model", "models/shapes-cascade");
         var deviceName = args.Text("device", "cpu");
+        var precision = args.Text("precision", "fp32");
         var output = args.Text("out", "stage-profile.json");
         args.RejectUnknown();
         var device = DeviceOption.Parse(deviceName);
+        var dtype = PrecisionOption.Parse(precision, device);
         var spec = new GenerationSpec { Prompt = "a large red star in the center on a white background", Size = size };
         spec.Validate();
 
         var stages = CascadeStages.For(size);
-        var executors = stages.ToDictionary(s => s, s => new StageExecutor(s, model, device));
+        var executors = stages.ToDictionary(s => s, s => new StageExecutor(s, model, device, dtype));
         // One request through the chain gives every stage a real input.
         var inputs = new Dictionary<CascadeStage, StageInput>();
         StageOutputPayload? previous = null;

@@ -13,7 +13,7 @@ public static class StudyCommand
 {
     public const string Help = """
           study edits|guidance|thresholding|sr-aug [--prompts FILE.jsonl] [--limit N] [--steps N] [--model DIR]
-                [--device cpu|cuda[:N]] [--out DIR]
+                [--device cpu|cuda[:N]] [--precision fp32|fp16|bf16] [--out DIR]
               edits: reconstruction PSNR, variations, text diffs, inpainting/uncropping, SDEdit and ILVR on held-out
               scenes; guidance: classifier-free vs CLIP guidance; thresholding: none/static/dynamic across guidance
               weights; sr-aug: the SR input's noise-augmentation level
@@ -25,13 +25,14 @@ public static class StudyCommand
         var promptFile = args.Text("prompts", EvalCommand.DevSet);
         var model = args.Text("model", "models/shapes-cascade");
         var device = DeviceOption.Parse(args.Text("device", "cpu"));
+        var dtype = PrecisionOption.Parse(args.Text("precision", "fp32"), device);
         var output = args.Text("out", "eval/studies");
         int limit = args.Int("limit", which == "edits" ? 12 : 20, 2, 10_000);
         int steps = args.Int("steps", 25, 1, 1000);
         args.RejectUnknown();
 
         var all = BenchPrompt.Read(promptFile);
-        var operations = new ImageOperations(new CascadePipeline(model, device));
+        var operations = new ImageOperations(new CascadePipeline(model, device, dtype));
         var clipImage = CascadeFolder.LoadImageEncoder(model, device: device);
         clipImage.eval();
         var guidance = new GuidanceStudy(operations, clipImage, Console.Error);

@@ -29,13 +29,14 @@ public static class TracingBenchmark
         int runs = args.Int("runs", 10, 1, 1000);
         var model = args.Text("model", "models/shapes-cascade");
         int threads = args.Int("threads", 0, 0, 1024);
+        var device = args.Text("device", "cpu");
         // --ours-only: record our spans without Orleans' per-call spans, to see which part costs what.
         bool oursOnly = args.Flag("ours-only");
         args.RejectUnknown();
         var sources = oursOnly ? [CascadeTelemetry.Name] : new[] { CascadeTelemetry.Name }.Concat(TelemetryHosting.OrleansSources).ToArray();
 
         var spec = new GenerationSpec { Prompt = "a large red star in the center on a white background", Size = size };
-        await using var embedded = await CascadeConnection.Embedded(model, "cpu", threads);
+        await using var embedded = await CascadeConnection.Embedded(model, device, threads);
         await embedded.Grains.Generate(spec with { Seed = 1000 });
         var on = new List<double>();
         var off = new List<double>();

@@ -17,13 +17,15 @@ public sealed class CascadeConnection : IAsyncDisposable
 
     public IGrainFactory Grains => _host.Services.GetRequiredService<IGrainFactory>();
 
-    public static async Task<CascadeConnection> Embedded(string modelFolder, string device, int threads, IDictionary<string, string?>? extra = null)
+    public static async Task<CascadeConnection> Embedded(string modelFolder, string device, int threads, IDictionary<string, string?>? extra = null,
+        string precision = "fp32")
     {
         var settings = new Dictionary<string, string?>
         {
             ["Silo:Stages"] = "all",
             ["Silo:ModelFolder"] = modelFolder,
             ["Silo:Device"] = device,
+            ["Silo:Precision"] = precision,
             ["Silo:Threads"] = threads.ToString(),
             // Each stage loads on first use, so a 64 px image never reads the SR weights.
             ["Silo:WarmUp"] = "false",

@@ -19,11 +19,13 @@ public sealed class HostedStages : IDisposable
         var o = options.Value;
         o.Validate();
         if (o.Threads > 0) set_num_threads(o.Threads);
-        Device = o.Device;
+        // A silo configured for CUDA that cannot initialise it, or for half precision on a CPU, refuses to start.
         var device = DeviceOption.Parse(o.Device);
+        var dtype = PrecisionOption.Parse(o.Precision, device);
+        Device = dtype == ScalarType.Float32 ? o.Device : $"{o.Device}/{PrecisionOption.Name(dtype)}";
         foreach (var stage in o.HostedStages())
         {
-            var executor = new StageExecutor(stage, o.ModelFolder, device);
+            var executor = new StageExecutor(stage, o.ModelFolder, device, dtype);
             var batcher = new StageBatcher<StageInput, StageOutputPayload>(stage.Name(), o.BatchingFor(stage), executor.Run);
             _stages[stage] = (executor, batcher);
         }

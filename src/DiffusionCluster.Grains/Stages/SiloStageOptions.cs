@@ -1,5 +1,6 @@
 using DiffusionCluster.Abstractions;
 using DiffusionCluster.Grains.Batching;
+using DiffusionCluster.Models;
 
 namespace DiffusionCluster.Grains.Stages;
 
@@ -12,6 +13,8 @@ public sealed class SiloStageOptions
     /// "all" or a comma-separated list of text, prior, base64, sr256, sr1024.
     public string Stages { get; set; } = "all";
     public string Device { get; set; } = "cpu";
+    /// fp32, or fp16/bf16 on a CUDA device: the dtype the networks compute in.
+    public string Precision { get; set; } = "fp32";
     public string ModelFolder { get; set; } = "models/shapes-cascade";
     /// Intra-op threads for this silo's tensor work; 0 keeps libtorch's default.
     public int Threads { get; set; }
@@ -30,6 +33,7 @@ public sealed class SiloStageOptions
     {
         var stages = HostedStages();
         foreach (var name in Batching.Keys) CascadeStages.Parse(name);
+        PrecisionOption.Parse(Precision);
         if (Threads < 0 || Threads > 1024) throw new ArgumentException($"Silo:Threads = {Threads}; allowed 0 (libtorch default) to 1024");
         if (!Directory.Exists(ModelFolder))
             throw new ArgumentException($"Silo:ModelFolder \"{Path.GetFullPath(ModelFolder)}\" does not exist; point it at a cascade model folder (models/shapes-cascade)");

@@ -15,11 +15,11 @@ public sealed class StageExecutor
     readonly CascadePipeline _cascade;
     readonly ImageOperations _operations;
 
-    public StageExecutor(CascadeStage stage, string modelFolder, Device device)
+    public StageExecutor(CascadeStage stage, string modelFolder, Device device, ScalarType dtype = ScalarType.Float32)
     {
         Stage = stage;
         Device = device;
-        _cascade = new CascadePipeline(modelFolder, device);
+        _cascade = new CascadePipeline(modelFolder, device, dtype);
         _operations = new ImageOperations(_cascade);
     }
 

@@ -25,8 +25,9 @@ public sealed record GenerationRequest
 public sealed record StageTiming(string Stage, double Milliseconds);
 
 /// The whole cascade in one process: text encoder -> prior -> 64px decoder -> SR 256 -> SR 1024, stopping at
-/// the requested size. Stages load on first use, so a 64px request never reads the SR weights.
-public sealed class CascadePipeline(string modelFolder, Device device)
+/// the requested size. Stages load on first use, so a 64px request never reads the SR weights. dtype: what
+/// the networks compute in (fp16/bf16 on GPUs); inputs and outputs of every stage stay float32.
+public sealed class CascadePipeline(string modelFolder, Device device, ScalarType dtype = ScalarType.Float32)
 {
     TextStage? _text;
     PriorStage? _prior;
@@ -34,12 +35,13 @@ public sealed class CascadePipeline(string modelFolder, Device device)
 
     public string ModelFolder { get; } = modelFolder;
     public Device Device { get; } = device;
+    public ScalarType Dtype { get; } = dtype;
 
-    public TextStage Text => _text ??= new TextStage(ModelFolder, Device);
-    public PriorStage Prior => _prior ??= new PriorStage(ModelFolder, Device);
-    public ImageStage Decoder => _decoder ??= new ImageStage(ModelFolder, CascadeFolder.Decoder64, Device);
-    public ImageStage Sr256 => _sr256 ??= new ImageStage(ModelFolder, CascadeFolder.Sr256, Device);
-    public ImageStage Sr1024 => _sr1024 ??= new ImageStage(ModelFolder, CascadeFolder.Sr1024, Device);
+    public TextStage Text => _text ??= new TextStage(ModelFolder, Device, Dtype);
+    public PriorStage Prior => _prior ??= new PriorStage(ModelFolder, Device, Dtype);
+    public ImageStage Decoder => _decoder ??= new ImageStage(ModelFolder, CascadeFolder.Decoder64, Device, Dtype);
+    public ImageStage Sr256 => _sr256 ??= new ImageStage(ModelFolder, CascadeFolder.Sr256, Device, Dtype);
+    public ImageStage Sr1024 => _sr1024 ??= new ImageStage(ModelFolder, CascadeFolder.Sr1024, Device, Dtype);
 
     /// Returns the image [1, 3, size, size] in [-1, 1] and the wall time of each stage.
     public (Tensor Image, IReadOnlyList<StageTiming> Timings) Generate(GenerationRequest request,

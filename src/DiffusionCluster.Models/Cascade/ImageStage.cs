@@ -13,10 +13,14 @@ public sealed class ImageStage
     readonly UNet _unet;
     readonly NoiseSchedule _schedule;
 
-    public ImageStage(string modelFolder, string component, Device device)
+    readonly ScalarType _dtype;
+
+    public ImageStage(string modelFolder, string component, Device device, ScalarType dtype = ScalarType.Float32)
     {
         Name = component;
         _unet = CascadeFolder.LoadUNet(modelFolder, component, device);
+        _unet.to(dtype);
+        _dtype = dtype;
         _schedule = _unet.Config.Diffusion.BuildSchedule();
         Device = device;
     }
@@ -84,21 +88,25 @@ public sealed class ImageStage
         return DdimInversion.Invert(model, _unet.Config.Diffusion.Prediction, images.to(Device), scheduler, cancellation).MoveToOuterDisposeScope();
     }
 
+    /// The network's inputs in its dtype (the sampler's own tensors stay float32).
     UNetConditioning Conditioning(TextEncoding? text, Tensor? imageEmbedding, Tensor? lowRes, IReadOnlyList<ulong> seeds, StageSampling sampling)
     {
+        if (text is not null) text = new TextEncoding(text.Tokens.to(_dtype), text.Mask, text.Pooled.to(_dtype));
+        imageEmbedding = imageEmbedding?.to(_dtype);
         if (lowRes is null) return new UNetConditioning(text, imageEmbedding);
         // Augmentation noise per row from the row's own seed, like the starting noise; none at level 0.
         var augmented = sampling.AugmentationLevel == 0
             ? lowRes
             : _schedule.AddNoise(lowRes, Noise.PerRow(seeds.Select(s => s ^ 0xA5A5A5A5UL).ToList(), lowRes.shape[1..], Device), sampling.AugmentationLevel);
         var levels = full(new long[] { seeds.Count }, sampling.AugmentationLevel, int64, Device);
-        return new UNetConditioning(text, imageEmbedding, augmented, levels);
+        return new UNetConditioning(text, imageEmbedding, augmented.to(_dtype), levels);
     }
 
     Denoiser Denoiser(UNetConditioning conditioning, double guidance, int batch)
     {
         Tensor Steps(Tensor x, int t) => full(new long[] { x.shape[0] }, t, int64, Device);
-        if (guidance == 1) return (x, t) => _unet.forward(x, Steps(x, t), conditioning);
+        Tensor Forward(Tensor x, int t, UNetConditioning c) => _unet.forward(x.to(_dtype), Steps(x, t), c).to(ScalarType.Float32);
+        if (guidance == 1) return (x, t) => Forward(x, t, conditioning);
         Tensor? Twice(Tensor? t) => t is null ? null : cat(new[] { t, t });
         var doubled = new UNetConditioning(
             conditioning.Text is { } text ? TextStage.Doubled(text) : null,
@@ -106,6 +114,6 @@ public sealed class ImageStage
             Twice(conditioning.LowRes),
             Twice(conditioning.AugmentationLevel),
             cat(new[] { zeros(batch, dtype: @bool), ones(batch, dtype: @bool) }).to(Device));
-        return ClassifierFreeGuidance.Guide((x, t) => _unet.forward(x, Steps(x, t), doubled), guidance, 3);
+        return ClassifierFreeGuidance.Guide((x, t) => Forward(x, t, doubled), guidance, 3);
     }
 }

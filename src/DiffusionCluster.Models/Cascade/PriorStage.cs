@@ -13,9 +13,13 @@ public sealed class PriorStage
     readonly DiffusionPrior _prior;
     readonly NoiseSchedule _schedule;
 
-    public PriorStage(string modelFolder, Device device)
+    readonly ScalarType _dtype;
+
+    public PriorStage(string modelFolder, Device device, ScalarType dtype = ScalarType.Float32)
     {
         _prior = CascadeFolder.LoadPrior(modelFolder, device);
+        _prior.to(dtype);
+        _dtype = dtype;
         _schedule = _prior.Config.Diffusion.BuildSchedule();
         Device = device;
     }
@@ -34,12 +38,13 @@ public sealed class PriorStage
         // Rows: candidate c of prompt b at c * batch + b.
         var noise = cat(Enumerable.Range(0, Candidates)
             .Select(c => Noise.PerRow(seeds.Select(s => s * 2 + (ulong)c).ToList(), new[] { dim }, Device)).ToArray());
-        var repeated = Repeat(text, Candidates);
+        var repeated = InPrecision(Repeat(text, Candidates));
         var doubled = TextStage.Doubled(repeated);
         var drop = cat(new[] { zeros(batch * Candidates, dtype: @bool), ones(batch * Candidates, dtype: @bool) }).to(Device);
         // The sampler works on [N, C, H, W]; the prior's embeddings travel as [N, E, 1, 1].
         Tensor Prior(Tensor x, int t, TextEncoding conditioning, Tensor? dropRows) =>
-            _prior.forward(x.flatten(1), full(new[] { x.shape[0] }, t, int64, Device), conditioning, dropRows).unsqueeze(-1).unsqueeze(-1);
+            _prior.forward(x.flatten(1).to(_dtype), full(new[] { x.shape[0] }, t, int64, Device), conditioning, dropRows)
+                .to(ScalarType.Float32).unsqueeze(-1).unsqueeze(-1);
         Denoiser model = sampling.Guidance == 1
             ? (x, t) => Prior(x, t, repeated, null)
             : ClassifierFreeGuidance.Guide((x, t) => Prior(x, t, doubled, drop), sampling.Guidance, dim);
@@ -51,6 +56,8 @@ public sealed class PriorStage
         var chosen = samples.view(Candidates, batch, dim)[best, arange(batch, device: Device)];
         return ClipSpace.Normalise(chosen).MoveToOuterDisposeScope();
     }
+
+    TextEncoding InPrecision(TextEncoding text) => new(text.Tokens.to(_dtype), text.Mask, text.Pooled.to(_dtype));
 
     static TextEncoding Repeat(TextEncoding text, int times) => new(
         cat(Enumerable.Repeat(text.Tokens, times).ToArray()),

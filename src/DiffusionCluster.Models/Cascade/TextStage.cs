@@ -10,10 +10,11 @@ public sealed class TextStage
 {
     readonly TextTransformer _encoder;
 
-    public TextStage(string modelFolder, Device device)
+    public TextStage(string modelFolder, Device device, ScalarType dtype = ScalarType.Float32)
     {
         Tokenizer = CascadeFolder.LoadTokenizer(modelFolder);
         _encoder = CascadeFolder.LoadTextEncoder(modelFolder, device);
+        _encoder.to(dtype);
         Device = device;
     }
 
@@ -31,7 +32,9 @@ public sealed class TextStage
     {
         using var _ = no_grad();
         using var tokens = Tokenizer.EncodeBatch(prompts, Device);
-        return _encoder.forward(tokens);
+        var encoded = _encoder.forward(tokens);
+        if (encoded.Tokens.dtype == ScalarType.Float32) return encoded;
+        using (encoded) return new TextEncoding(encoded.Tokens.to(ScalarType.Float32), encoded.Mask.alias(), encoded.Pooled.to(ScalarType.Float32));
     }
 
     /// The same encodings twice over: [conditional rows; rows to be dropped], for one guided forward pass.

@@ -1,6 +1,7 @@
 using DiffusionCluster.Diffusion;
 using DiffusionCluster.Models.Cascade;
 using DiffusionCluster.Models.Networks;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DiffusionCluster.Models.Editing;
@@ -22,7 +23,8 @@ public sealed class ClipGuidance(ImageEncoder noisyEncoder, Tensor textEmbedding
         using var _ = enable_grad();
         var input = x.detach().requires_grad_(true);
         var steps = full(new[] { x.shape[0] }, t, int64, x.device);
-        var similarity = ClipSpace.Cosine(noisyEncoder.forward(input, steps), textEmbedding).sum();
+        var encoded = noisyEncoder.forward(input.to(noisyEncoder.parameters().First().dtype), steps).to(ScalarType.Float32);
+        var similarity = ClipSpace.Cosine(encoded, textEmbedding).sum();
         var gradient = autograd.grad(new[] { similarity }, new[] { input })[0];
         return (Scale * gradient.detach()).MoveToOuterDisposeScope();
     };

@@ -1,6 +1,7 @@
 using DiffusionCluster.Diffusion;
 using DiffusionCluster.Models.Cascade;
 using DiffusionCluster.Models.Networks;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DiffusionCluster.Models.Editing;
@@ -38,8 +39,9 @@ public sealed class ImageOperations(CascadePipeline cascade)
     public TextEncoding? Text(string? caption, int batch = 1) =>
         string.IsNullOrWhiteSpace(caption) ? null : Cascade.Text.Encode(Enumerable.Repeat(caption, batch).ToList());
 
-    static ImageEncoder Eval(ImageEncoder encoder)
+    ImageEncoder Eval(ImageEncoder encoder)
     {
+        encoder.to(Cascade.Dtype);
         encoder.eval();
         return encoder;
     }
@@ -49,8 +51,9 @@ public sealed class ImageOperations(CascadePipeline cascade)
     {
         CheckImages(images);
         using var _ = no_grad();
-        using var raw = ImageEncoder.forward(images.to(Cascade.Device));
-        return ClipSpace.Normalise(raw);
+        using var raw = ImageEncoder.forward(images.to(Cascade.Device).to(Cascade.Dtype));
+        using var embedding = raw.to(ScalarType.Float32);
+        return ClipSpace.Normalise(embedding);
     }
 
     public BipartiteLatent Encode(Tensor images, TextEncoding? text, int steps, CancellationToken cancellation = default)
