@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Prepares a run of the diffusion-cluster CLI on a lent GPU machine (which has CUDA PyTorch but no .NET):
+# publishes the CLI without libtorch-cpu's native libraries (the machine's PyTorch CUDA libraries replace
+# them), packs this machine's .NET runtime, and writes the device-side launcher. Prints the carry list and
+# a command to pass to the device tool.
+# Usage: deploy/gpu/prepare-device-run.sh [--out DIR]   (DIR defaults to .device, relative to the repository)
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+out=.device
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --out) out=$2; shift 2 ;;
+    *) echo "unknown option $1; usage: $0 [--out DIR]" >&2; exit 2 ;;
+  esac
+done
+cd "$repo"
+rm -rf "$out"
+mkdir -p "$out"
+
+dotnet publish src/DiffusionCluster.Cli -c Release -r linux-x64 --self-contained false -o "$out/app" -v quiet -nologo
+# libtorch-cpu's natives (about 470 MB) stay behind; TorchSharp.dll and libLibTorchSharp.so stay, and find the
+# machine's libtorch through LD_LIBRARY_PATH.
+(cd "$out/app" && rm -f libtorch*.so libc10.so libgomp-*.so.1 libshm.so libaoti_custom_ops.so libbackend_with_compiler.so \
+  libjitbackend_test.so libnnapi_backend.so libtorchbind_test.so && rm -rf runtimes)
+
+root=$(dirname "$(readlink -f "$(command -v dotnet)")")
+version=$(ls "$root/shared/Microsoft.NETCore.App" | sort -V | tail -1)
+tar cJf "$out/dotnet.tar.xz" -C "$root" dotnet host "shared/Microsoft.NETCore.App/$version"
+
+cat > "$out/run.sh" <<'RUN'
+#!/usr/bin/env bash
+# On the GPU machine: unpack .NET, point TorchSharp at PyTorch's CUDA libraries, run the CLI with the arguments.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+mkdir -p /tmp/dotnet && tar xJf "$here/dotnet.tar.xz" -C /tmp/dotnet
+torch_lib=$(python3 -c "import torch, os; print(os.path.join(os.path.dirname(torch.__file__), 'lib'))")
+export LD_LIBRARY_PATH=$torch_lib:${LD_LIBRARY_PATH:-} DOTNET_ROOT=/tmp/dotnet DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1
+echo "device: $(nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>/dev/null || echo none); torch: $torch_lib" >&2
+exec /tmp/dotnet/dotnet "$here/app/diffusion-cluster.dll" "$@"
+RUN
+chmod +x "$out/run.sh"
+
+size=$(du -sm "$out" | cut -f1)
+echo "prepared $out: ${size} MiB (the device tool carries at most 64 MiB)"
+if [ "$size" -gt 64 ]; then echo "error: $out is over the 64 MiB carry limit" >&2; exit 1; fi
+cat <<TIP
+carry: ["$out"]
+command, for example (checkpoints and logs written under \$OUT come back):
+  bash $out/run.sh train decoder64 --device cuda --model models/shapes-cascade --checkpoints \$OUT/decoder64 --batch 64 --time-limit-minutes 8
+  bash $out/run.sh bench stages --device cuda --precision bf16 --batch-sizes 1,8,32 --out \$OUT/stage-profile-gpu.json
+TIP
