@@ -57,7 +57,7 @@ public sealed class HelmChartTests
             Assert.Contains("silo-cuda:", s);
             Assert.Contains("value: \"cuda:0\"", s);
         });
-        Assert.Contains(silos, s => s.Contains("value: \"text,prior,base64\""));
+        Assert.Contains(silos, s => s.Contains("value: \"text,prior,base64\"") && s.Contains("name: Silo__Precision\n              value: \"bf16\""));
         var hpa = Assert.Single(documents, d => d.Contains("kind: HorizontalPodAutoscaler"));
         Assert.Contains("name: dc_stage_queue_depth", hpa);
         Assert.Contains("name: OTEL_EXPORTER_OTLP_ENDPOINT", silos[0]);
@@ -80,6 +80,8 @@ public sealed class HelmChartTests
     [InlineData("pools.sr256.device=gpu", "device")]
     [InlineData("pools.sr256.stages=upscale", "stages")]
     [InlineData("pools.sr256.gpus=1", "pool sr256 asks for 1 GPU(s) but its device is cpu")]
+    [InlineData("pools.sr256.precision=fp8", "precision")]
+    [InlineData("pools.sr256.precision=bf16", "pool sr256 runs in bf16 on the cpu")]
     public void A_typo_or_a_bad_value_fails_against_the_schema(string setting, string field)
     {
         var (code, output) = Repository.Run(Path.Combine(Repository.Root, "deploy", "tools", "helm.sh"), $"template test {Chart} --set {setting}");
