@@ -18,6 +18,8 @@ public enum ImageEditKind
     Ilvr,
     /// Inpainting / uncropping: the prompt fills where Mask is 0 (RePaint, Resample rounds per step).
     Inpaint,
+    /// DiffAE manipulation: z_i moved along the named attribute's direction by Amount, x_T kept.
+    Attribute,
 }
 
 /// An image operation as it travels with a request. Images are [1, 3, 64, 64] in [-1, 1] (the edge resizes
@@ -42,12 +44,17 @@ public sealed record ImageEditSpec
     [Id(10)] public int Frames { get; init; } = 8;
     [Id(11)] public bool InterpolateNoise { get; init; } = true;
     [Id(12)] public int InversionSteps { get; init; } = 50;
+    /// The attribute a DiffAE manipulation moves toward ("red", "circle", ...).
+    [Id(13)] public string? AttributeName { get; init; }
+
+    public const double MaxAttributeAmount = 2;
 
     /// Operations whose result is decoded from the source's own embedding (no prior).
-    public bool UsesSourceEmbedding => Kind is ImageEditKind.Variation or ImageEditKind.Reconstruct or ImageEditKind.Interpolate or ImageEditKind.TextDiff;
+    public bool UsesSourceEmbedding => Kind is ImageEditKind.Variation or ImageEditKind.Reconstruct or ImageEditKind.Interpolate
+        or ImageEditKind.TextDiff or ImageEditKind.Attribute;
 
     /// Operations where the prompt is optional (a caption, if any, of the source).
-    public bool PromptOptional => Kind is ImageEditKind.Variation or ImageEditKind.Reconstruct or ImageEditKind.Interpolate;
+    public bool PromptOptional => Kind is ImageEditKind.Variation or ImageEditKind.Reconstruct or ImageEditKind.Interpolate or ImageEditKind.Attribute;
 
     public long Bytes => Image.Bytes + (Mask?.Bytes ?? 0) + (Second?.Bytes ?? 0) + 2L * (SourceCaption?.Length ?? 0);
 
@@ -71,6 +78,10 @@ public sealed record ImageEditSpec
                 throw new ArgumentException("a text diff needs the source image's caption (source_caption)");
             case ImageEditKind.TextDiff when !(Amount >= 0 && Amount <= 1):
                 throw new ArgumentException($"text diff amount = {Amount}; allowed 0 to 1");
+            case ImageEditKind.Attribute when string.IsNullOrWhiteSpace(AttributeName):
+                throw new ArgumentException("an attribute manipulation needs the attribute's name (e.g. red, circle)");
+            case ImageEditKind.Attribute when !(Math.Abs(Amount) <= MaxAttributeAmount):
+                throw new ArgumentException($"attribute amount = {Amount}; allowed -{MaxAttributeAmount} to {MaxAttributeAmount}");
             case ImageEditKind.Interpolate when Second is null:
                 throw new ArgumentException("interpolation needs a second image");
             case ImageEditKind.Interpolate when Frames < 2 || Frames > MaxFrames:
@@ -78,7 +89,7 @@ public sealed record ImageEditSpec
             case ImageEditKind.Interpolate when size != ImageSize:
                 throw new ArgumentException($"interpolation makes a strip of {ImageSize} px frames; size {size} is not supported for it, use {ImageSize}");
         }
-        if (Kind is ImageEditKind.Reconstruct or ImageEditKind.Interpolate or ImageEditKind.TextDiff
+        if (Kind is ImageEditKind.Reconstruct or ImageEditKind.Interpolate or ImageEditKind.TextDiff or ImageEditKind.Attribute
             && (InversionSteps < MinInversionSteps || InversionSteps > MaxInversionSteps))
             throw new ArgumentException($"inversion steps = {InversionSteps}; allowed {MinInversionSteps} to {MaxInversionSteps}");
         if (Mask is not null) CheckImage(Mask, "mask", 1);

@@ -13,6 +13,7 @@ const string Usage = $"""
     {StageOptions.Help}
     {EditCommand.Help}
     {StudyCommand.Help}
+    {DiffAeCommand.Help}
       eval [--prompts FILE.jsonl] [--limit N] [--batch N] [--no-sr] [--oracle-prior] [--out DIR] [--model DIR] [--device cpu|cuda[:N]] [--precision fp32|fp16|bf16] [stage options]
           ShapeBench: generates each prompt, scores it with the scene parser and CLIP, measures the SR stages
           against exact renders; writes results.json, report.md and grid.png
@@ -61,6 +62,7 @@ try
         "generate" => await GenerateCommand.Run(arguments),
         "edit" => await EditCommand.Run(arguments),
         "study" => StudyCommand.Run(arguments, "diffusion-cluster " + string.Join(' ', args)),
+        "diffae" => DiffAeCommand.Run(arguments, "diffusion-cluster " + string.Join(' ', args)),
         "cluster" => await ClusterCommand.Run(arguments),
         "plan" => PlanCommand.Run(arguments),
         "eval" => EvalCommand.Run(arguments),

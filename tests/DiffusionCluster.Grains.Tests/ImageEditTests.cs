@@ -75,6 +75,19 @@ public sealed class ImageEditTests : IAsyncLifetime
         Assert.Equal(new long[] { 3, 64, 192 }, image.shape);
     }
 
+    [Fact]
+    public async Task An_attribute_manipulation_runs_on_the_decoder_and_checks_the_attribute_name()
+    {
+        var spec = Edit(ImageEditKind.Attribute, prompt: "");
+        spec = spec with { Edit = spec.Edit! with { AttributeName = "red", Amount = 0.5 } };
+
+        var result = await _cluster.Request().Generate(spec);
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => _cluster.Request().Generate(spec with { Edit = spec.Edit with { AttributeName = "tall" } }));
+
+        Assert.Equal([CascadeStage.Base64], result.Stages.Select(s => s.Stage));
+        Assert.Contains("unknown attribute \"tall\"; known: circle, red", error.Message);
+    }
+
     [Theory]
     [InlineData("strength", "strength = 1.5; allowed 0.05 to 1")]
     [InlineData("factor", "ILVR factor N = 5; allowed 1, 2, 4, 8, 16 or 32")]

@@ -38,6 +38,9 @@ public static class TinyCascadeFolder
         CascadeFolder.Save(root, CascadeFolder.Sr256, sr256, new UNet(sr256));
         var sr1024 = sr256 with { SampleSize = 1024, PatchSize = 16 };
         CascadeFolder.Save(root, CascadeFolder.Sr1024, sr1024, new UNet(sr1024));
+        // DiffAE attribute directions over the tiny 16-dim image embedding.
+        var directions = new Dictionary<string, Tensor> { ["red"] = nn.functional.normalize(randn(16), dim: 0), ["circle"] = nn.functional.normalize(randn(16), dim: 0) };
+        new DiffusionCluster.Models.Editing.AttributeDirections(directions).Save(root);
         return root;
     }
 }

@@ -10,16 +10,17 @@ namespace DiffusionCluster.Cli.Commands;
 public static class EditCommand
 {
     public const string Help = """
-          edit variation|reconstruct|interpolate|textdiff|sdedit|ilvr|inpaint --image FILE.png [--prompt "..."]
+          edit variation|reconstruct|interpolate|textdiff|sdedit|ilvr|inpaint|attribute --image FILE.png [--prompt "..."]
                 [--second FILE] [--mask FILE] [--source-caption "..."] [--strength S] [--factor N] [--cutoff C]
-                [--resample R] [--amount A] [--frames K] [--fixed-noise] [--inversion-steps N]
+                [--resample R] [--amount A] [--attribute NAME] [--frames K] [--fixed-noise] [--inversion-steps N]
                 [--size 64|256|1024] [--seed N] [--out FILE.png] [stage options] [--model DIR --device D --precision P | --cluster ...]
               variation: new images with the source's CLIP embedding (prompt optional); reconstruct: DDIM-invert to the
               bipartite latent and decode back; interpolate: a strip of K frames from --image to --second;
               textdiff: move the image from --source-caption toward --prompt by --amount (0-1); sdedit: the prompt
               from the image noised to --strength (0.05-1); ilvr: the prompt keeping the image's low frequencies
               (--factor N in 1,2,4,8,16,32; --cutoff 0-0.99 of the schedule); inpaint: the prompt fills where the mask
-              is transparent or black (--resample 1-20 RePaint rounds per step)
+              is transparent or black (--resample 1-20 RePaint rounds per step); attribute: DiffAE manipulation, z_i moved
+              toward --attribute (red, circle, ...; see `diffae fit`) by --amount (-2 to 2), x_T kept
         """;
 
     static readonly Dictionary<string, ImageEditKind> Kinds = new()
@@ -31,6 +32,7 @@ public static class EditCommand
         ["sdedit"] = ImageEditKind.SdEdit,
         ["ilvr"] = ImageEditKind.Ilvr,
         ["inpaint"] = ImageEditKind.Inpaint,
+        ["attribute"] = ImageEditKind.Attribute,
     };
 
     public static async Task<int> Run(Arguments args)
@@ -44,6 +46,7 @@ public static class EditCommand
         var edit = defaults with
         {
             SourceCaption = args.Text("source-caption"),
+            AttributeName = args.Text("attribute"),
             Strength = args.Double("strength", defaults.Strength, double.MinValue, double.MaxValue),
             Factor = args.Int("factor", defaults.Factor, int.MinValue, int.MaxValue),
             Cutoff = args.Double("cutoff", defaults.Cutoff, double.MinValue, double.MaxValue),

@@ -12,11 +12,12 @@ namespace DiffusionCluster.Cli.Commands;
 public static class StudyCommand
 {
     public const string Help = """
-          study edits|guidance|thresholding|sr-aug [--prompts FILE.jsonl] [--limit N] [--steps N] [--model DIR]
+          study edits|guidance|thresholding|sr-aug|diffae [--prompts FILE.jsonl] [--limit N] [--steps N] [--model DIR]
                 [--device cpu|cuda[:N]] [--precision fp32|fp16|bf16] [--out DIR]
               edits: reconstruction PSNR, variations, text diffs, inpainting/uncropping, SDEdit and ILVR on held-out
               scenes; guidance: classifier-free vs CLIP guidance; thresholding: none/static/dynamic across guidance
-              weights; sr-aug: the SR input's noise-augmentation level
+              weights; sr-aug: the SR input's noise-augmentation level; diffae: attribute manipulation along the fitted
+              directions (see `diffae fit`) on held-out single-object scenes
         """;
 
     public static int Run(Arguments args, string commandLine)
@@ -66,8 +67,13 @@ public static class StudyCommand
                 File.WriteAllText(Path.Combine(output, "sr-aug.svg"), srPlot);
                 report.Image("sr-aug.svg", "SR 256 PSNR against the input's augmentation level.");
                 break;
+            case "diffae":
+                report = new StudyReport("DiffAE attribute manipulation", commandLine);
+                var singles = all.Where(p => p.Scene.Objects.Count == 1).Take(limit).ToList();
+                report.Add(new DiffAeStudy(operations, Console.Error).Measure(singles, AttributeDirections.Load(model), [0, 0.25, 0.5, 0.75, 1.0], 50));
+                break;
             default:
-                throw new UsageException($"unknown study \"{which}\"; choose edits, guidance, thresholding or sr-aug");
+                throw new UsageException($"unknown study \"{which}\"; choose edits, guidance, thresholding, sr-aug or diffae");
         }
         report.Write(output, which);
         Console.WriteLine(report.ToMarkdown());

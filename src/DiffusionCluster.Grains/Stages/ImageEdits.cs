@@ -10,8 +10,8 @@ namespace DiffusionCluster.Grains.Stages;
 /// StageExecutor.BatchKey) turned into one decoder call. Returns one row per request.
 public static class ImageEdits
 {
-    public static Tensor Run(ImageOperations operations, IReadOnlyList<StageInput> batch, TextEncoding? text, StageSampling sampling,
-        Action<int, int> progress, CancellationToken cancellation)
+    public static Tensor Run(ImageOperations operations, Func<AttributeDirections> directions, IReadOnlyList<StageInput> batch, TextEncoding? text,
+        StageSampling sampling, Action<int, int> progress, CancellationToken cancellation)
     {
         var edit = batch[0].Edit!;
         var device = operations.Cascade.Device;
@@ -50,6 +50,8 @@ public static class ImageEdits
         {
             case ImageEditKind.Reconstruct:
                 return operations.Decode(latent);
+            case ImageEditKind.Attribute:
+                return operations.Manipulate(latent, directions(), edit.AttributeName!, [edit.Amount], cancellation);
             case ImageEditKind.TextDiff:
                 return operations.TextDiff(latent, sourceText!, text!, [edit.Amount], cancellation);
             case ImageEditKind.Interpolate:

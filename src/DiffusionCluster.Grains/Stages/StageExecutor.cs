@@ -14,6 +14,7 @@ public sealed class StageExecutor
     // the CLIP image encoder that image operations need).
     readonly CascadePipeline _cascade;
     readonly ImageOperations _operations;
+    readonly Lazy<AttributeDirections> _directions;
 
     public StageExecutor(CascadeStage stage, string modelFolder, Device device, ScalarType dtype = ScalarType.Float32)
     {
@@ -21,6 +22,7 @@ public sealed class StageExecutor
         Device = device;
         _cascade = new CascadePipeline(modelFolder, device, dtype);
         _operations = new ImageOperations(_cascade);
+        _directions = new(() => AttributeDirections.Load(modelFolder));
     }
 
     TextStage Text => _cascade.Text;
@@ -82,6 +84,7 @@ public sealed class StageExecutor
         if (Stage == CascadeStage.Base64 && input.ImageEmbedding is null && input.Edit is not { UsesSourceEmbedding: true })
             throw new ArgumentException("base64: the request carries no image embedding");
         if (input.Edit is { } edit) edit.Validate(64);
+        if (input.Edit is { Kind: ImageEditKind.Attribute, AttributeName: { } attribute }) _ = _directions.Value[attribute];
         if (input.Edit is { Kind: ImageEditKind.TextDiff } && input.SourceText is null) throw new ArgumentException("base64: a text diff carries no source caption features");
         if (Stage is CascadeStage.Sr256 or CascadeStage.Sr1024 && input.LowRes is null)
             throw new ArgumentException($"{Stage.Name()}: the request carries no low-resolution image");
@@ -119,7 +122,7 @@ public sealed class StageExecutor
         Tensor result = Stage switch
         {
             CascadeStage.Prior => Prior.Sample(features!, seeds, sampling, progress, cancellation),
-            CascadeStage.Base64 when batch[0].Edit is not null => ImageEdits.Run(_operations, batch, features, sampling, progress, cancellation),
+            CascadeStage.Base64 when batch[0].Edit is not null => ImageEdits.Run(_operations, () => _directions.Value, batch, features, sampling, progress, cancellation),
             CascadeStage.Base64 => Image.Sample(features, WireTensors.Stack(batch.Select(b => b.ImageEmbedding!), Device), null, seeds, sampling, progress, cancellation),
             _ => Image.Sample(features, null, WireTensors.Stack(batch.Select(b => b.LowRes!), Device), seeds, sampling, progress, cancellation,
                 new DecodeOptions { WithoutText = features is null }),

@@ -117,6 +117,18 @@ public sealed class ImageOperations(CascadePipeline cascade)
         return Decode(embeddings, noise, text, latent.Steps, 1, cancellation).MoveToOuterDisposeScope();
     }
 
+    /// DiffAE's manipulation: z_i moved along an attribute direction by each amount, decoded from the same x_T
+    /// (the latent's stochastic part), so what the attribute does not describe stays.
+    public Tensor Manipulate(BipartiteLatent latent, AttributeDirections directions, string attribute, IReadOnlyList<double> amounts,
+        CancellationToken cancellation = default)
+    {
+        using var scope = NewDisposeScope();
+        var embeddings = cat(amounts.Select(a => directions.Move(latent.ImageEmbedding, attribute, a)).ToArray());
+        var noise = cat(amounts.Select(_ => latent.Noise).ToArray());
+        var text = latent.Text is null ? null : Repeat(latent.Text, amounts.Count);
+        return Decode(embeddings, noise, text, latent.Steps, 1, cancellation).MoveToOuterDisposeScope();
+    }
+
     /// Text-to-image at 64px with an image edit (SDEdit, ILVR, inpainting) or CLIP guidance steering the decoder.
     public Tensor Generate(string prompt, IReadOnlyList<ulong> seeds, StageSampling decoder, DecodeOptions decode,
         StageSampling? prior = null, CancellationToken cancellation = default)
