@@ -20,6 +20,8 @@ public enum ImageEditKind
     Inpaint,
     /// DiffAE manipulation: z_i moved along the named attribute's direction by Amount, x_T kept.
     Attribute,
+    /// Label-efficient segmentation: a colour-coded class mask of the image from decoder features.
+    Segment,
 }
 
 /// An image operation as it travels with a request. Images are [1, 3, 64, 64] in [-1, 1] (the edge resizes
@@ -51,10 +53,11 @@ public sealed record ImageEditSpec
 
     /// Operations whose result is decoded from the source's own embedding (no prior).
     public bool UsesSourceEmbedding => Kind is ImageEditKind.Variation or ImageEditKind.Reconstruct or ImageEditKind.Interpolate
-        or ImageEditKind.TextDiff or ImageEditKind.Attribute;
+        or ImageEditKind.TextDiff or ImageEditKind.Attribute or ImageEditKind.Segment;
 
     /// Operations where the prompt is optional (a caption, if any, of the source).
-    public bool PromptOptional => Kind is ImageEditKind.Variation or ImageEditKind.Reconstruct or ImageEditKind.Interpolate or ImageEditKind.Attribute;
+    public bool PromptOptional => Kind is ImageEditKind.Variation or ImageEditKind.Reconstruct or ImageEditKind.Interpolate or ImageEditKind.Attribute
+        or ImageEditKind.Segment;
 
     public long Bytes => Image.Bytes + (Mask?.Bytes ?? 0) + (Second?.Bytes ?? 0) + 2L * (SourceCaption?.Length ?? 0);
 
@@ -88,6 +91,8 @@ public sealed record ImageEditSpec
                 throw new ArgumentException($"frames = {Frames}; allowed 2 to {MaxFrames}");
             case ImageEditKind.Interpolate when size != ImageSize:
                 throw new ArgumentException($"interpolation makes a strip of {ImageSize} px frames; size {size} is not supported for it, use {ImageSize}");
+            case ImageEditKind.Segment when size != ImageSize:
+                throw new ArgumentException($"segmentation masks are {ImageSize}x{ImageSize}; size {size} is not supported for it, use {ImageSize}");
         }
         if (Kind is ImageEditKind.Reconstruct or ImageEditKind.Interpolate or ImageEditKind.TextDiff or ImageEditKind.Attribute
             && (InversionSteps < MinInversionSteps || InversionSteps > MaxInversionSteps))

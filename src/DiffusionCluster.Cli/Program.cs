@@ -14,6 +14,7 @@ const string Usage = $"""
     {EditCommand.Help}
     {StudyCommand.Help}
     {DiffAeCommand.Help}
+    {SegmentCommand.Help}
       eval [--prompts FILE.jsonl] [--limit N] [--batch N] [--no-sr] [--oracle-prior] [--out DIR] [--model DIR] [--device cpu|cuda[:N]] [--precision fp32|fp16|bf16] [stage options]
           ShapeBench: generates each prompt, scores it with the scene parser and CLIP, measures the SR stages
           against exact renders; writes results.json, report.md and grid.png
@@ -63,6 +64,7 @@ try
         "edit" => await EditCommand.Run(arguments),
         "study" => StudyCommand.Run(arguments, "diffusion-cluster " + string.Join(' ', args)),
         "diffae" => DiffAeCommand.Run(arguments, "diffusion-cluster " + string.Join(' ', args)),
+        "segment" => SegmentCommand.Run(arguments, "diffusion-cluster " + string.Join(' ', args)),
         "cluster" => await ClusterCommand.Run(arguments),
         "plan" => PlanCommand.Run(arguments),
         "eval" => EvalCommand.Run(arguments),

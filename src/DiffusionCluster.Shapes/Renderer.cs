@@ -39,6 +39,23 @@ public static class Renderer
         return t * 2 - 1;
     }
 
+    /// The exact segmentation of a scene at size x size: per pixel 0 for background, 1 + (int)shape where an
+    /// object covers the pixel's centre (later objects over earlier ones, as drawn).
+    public static int[] Labels(Scene scene, int size)
+    {
+        var labels = new int[size * size];
+        foreach (var o in scene.Objects)
+        {
+            var (cx, cy) = Geometry.Centre(o.Position);
+            double radius = Geometry.Radius(o.Size) * size, centreX = cx * size, centreY = cy * size;
+            for (int y = Math.Max(0, (int)(centreY - radius - 1)); y < Math.Min(size, (int)(centreY + radius + 2)); y++)
+            for (int x = Math.Max(0, (int)(centreX - radius - 1)); x < Math.Min(size, (int)(centreX + radius + 2)); x++)
+                if (ShapeOutlines.Distance(o.Shape, (x + 0.5 - centreX) / radius, (y + 0.5 - centreY) / radius) <= 0)
+                    labels[y * size + x] = 1 + (int)o.Shape;
+        }
+        return labels;
+    }
+
     static void Draw(SceneObject o, int size, int left, int top, int width, int height, float[] pixels)
     {
         var (cx, cy) = Geometry.Centre(o.Position);

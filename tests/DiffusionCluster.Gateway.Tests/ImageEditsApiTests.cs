@@ -82,7 +82,20 @@ public sealed class ImageEditsApiTests(GatewayServer server) : IClassFixture<Gat
         Assert.Equal(HttpStatusCode.OK, ilvr);
     }
 
+    [Fact]
+    public async Task A_segmentation_returns_a_64_pixel_class_mask_and_an_attribute_edit_moves_the_image()
+    {
+        var (segmentation, mask) = await Post("/v1/images/segmentations", Form(Scene));
+        var (attribute, _) = await Post("/v1/images/edits", Form(Scene, ("size", "64x64"), ("operation", "attribute"), ("attribute", "red"), ("amount", "0.5")));
+
+        Assert.Equal(HttpStatusCode.OK, segmentation);
+        using var image = Png.Decode(Images(mask)[0]);
+        Assert.Equal(new long[] { 3, 64, 64 }, image.shape);
+        Assert.Equal(HttpStatusCode.OK, attribute);
+    }
+
     [Theory]
+    [InlineData("attribute", "attribute is required for operation attribute")]
     [InlineData("no-mask", "the image has no transparent pixels to edit")]
     [InlineData("mask-size", "the mask is 32x32; it must match the image's 64x64")]
     [InlineData("strength", "strength must be a number from 0.05 to 1")]
@@ -93,6 +106,7 @@ public sealed class ImageEditsApiTests(GatewayServer server) : IClassFixture<Gat
     {
         var form = which switch
         {
+            "attribute" => Form(Scene, ("operation", "attribute")),
             "no-mask" => Form(Scene, ("prompt", "a red circle")),
             "mask-size" => Form(Scene, ("prompt", "a red circle")),
             "strength" => Form(Scene, ("prompt", "a red circle"), ("operation", "sdedit"), ("strength", "1.5")),

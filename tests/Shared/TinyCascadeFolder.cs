@@ -41,6 +41,13 @@ public static class TinyCascadeFolder
         // DiffAE attribute directions over the tiny 16-dim image embedding.
         var directions = new Dictionary<string, Tensor> { ["red"] = nn.functional.normalize(randn(16), dim: 0), ["circle"] = nn.functional.normalize(randn(16), dim: 0) };
         new DiffusionCluster.Models.Editing.AttributeDirections(directions).Save(root);
+        // A segmentation head over the tiny decoder's first decoder-path block (16 channels).
+        var segmentation = new SegmentationConfig
+        {
+            Timesteps = [100], Blocks = [0], InChannels = 16, Hidden = 8,
+            Classes = ["background", "circle", "square", "triangle", "star", "ring", "diamond", "hexagon", "cross"],
+        };
+        CascadeFolder.Save(root, DiffusionCluster.Models.Editing.Segmenter.Component, segmentation, new PixelClassifier(segmentation));
         return root;
     }
 }

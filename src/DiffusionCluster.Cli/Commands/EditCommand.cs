@@ -10,7 +10,7 @@ namespace DiffusionCluster.Cli.Commands;
 public static class EditCommand
 {
     public const string Help = """
-          edit variation|reconstruct|interpolate|textdiff|sdedit|ilvr|inpaint|attribute --image FILE.png [--prompt "..."]
+          edit variation|reconstruct|interpolate|textdiff|sdedit|ilvr|inpaint|attribute|segment --image FILE.png [--prompt "..."]
                 [--second FILE] [--mask FILE] [--source-caption "..."] [--strength S] [--factor N] [--cutoff C]
                 [--resample R] [--amount A] [--attribute NAME] [--frames K] [--fixed-noise] [--inversion-steps N]
                 [--size 64|256|1024] [--seed N] [--out FILE.png] [stage options] [--model DIR --device D --precision P | --cluster ...]
@@ -20,7 +20,8 @@ public static class EditCommand
               from the image noised to --strength (0.05-1); ilvr: the prompt keeping the image's low frequencies
               (--factor N in 1,2,4,8,16,32; --cutoff 0-0.99 of the schedule); inpaint: the prompt fills where the mask
               is transparent or black (--resample 1-20 RePaint rounds per step); attribute: DiffAE manipulation, z_i moved
-              toward --attribute (red, circle, ...; see `diffae fit`) by --amount (-2 to 2), x_T kept
+              toward --attribute (red, circle, ...; see `diffae fit`) by --amount (-2 to 2), x_T kept; segment: a colour-coded
+              class mask (background and 8 shapes) from decoder features (see `segment fit`)
         """;
 
     static readonly Dictionary<string, ImageEditKind> Kinds = new()
@@ -33,6 +34,7 @@ public static class EditCommand
         ["ilvr"] = ImageEditKind.Ilvr,
         ["inpaint"] = ImageEditKind.Inpaint,
         ["attribute"] = ImageEditKind.Attribute,
+        ["segment"] = ImageEditKind.Segment,
     };
 
     public static async Task<int> Run(Arguments args)

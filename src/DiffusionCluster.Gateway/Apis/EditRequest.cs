@@ -10,15 +10,32 @@ namespace DiffusionCluster.Gateway.Apis;
 /// operation (inpaint, the default, sdedit or ilvr) and its settings.
 public static class EditRequest
 {
-    static readonly string[] TextFields = ["prompt", "size", "response_format", "user", "model", "quality", "style", "operation",
+    static readonly string[] TextFields = ["prompt", "size", "response_format", "user", "model", "quality", "style", "operation", "attribute",
         "prior_thresholding", "decoder_thresholding", "sr256_thresholding", "sr1024_thresholding"];
-    static readonly string[] Operations = ["inpaint", "sdedit", "ilvr"];
+    static readonly string[] Operations = ["inpaint", "sdedit", "ilvr", "attribute"];
 
     public static (ImageRequest Request, List<string> Notes) Variations(ImageUpload upload)
     {
         var notes = new List<string>();
         var edit = new ImageEditSpec { Kind = ImageEditKind.Variation, Image = Image(upload, notes) };
         return (Parse(upload.Fields(TextFields), ["image"], edit), notes);
+    }
+
+    /// A segmentation: the colour-coded class mask of the upload (64x64).
+    public static (ImageRequest Request, List<string> Notes) Segmentation(ImageUpload upload)
+    {
+        var notes = new List<string>();
+        var edit = new ImageEditSpec { Kind = ImageEditKind.Segment, Image = Image(upload, notes) };
+        var fields = upload.Fields(TextFields);
+        if (ImageRequest.String(fields, "size") is null) fields = With(fields, "size", "64x64");
+        return (Parse(fields, ["image"], edit), notes);
+    }
+
+    static JsonElement With(JsonElement fields, string name, string value)
+    {
+        var copy = System.Text.Json.Nodes.JsonNode.Parse(fields.GetRawText())!.AsObject();
+        copy[name] = value;
+        return JsonSerializer.SerializeToElement(copy);
     }
 
     public static async Task<(ImageRequest Request, List<string> Notes)> Edits(ImageUpload upload, GatewayOptions options, CancellationToken cancellation)
@@ -36,6 +53,12 @@ public static class EditRequest
                 Kind = ImageEditKind.SdEdit,
                 Strength = ImageRequest.Double(fields, "strength", defaults.Strength, ImageEditSpec.MinStrength, ImageEditSpec.MaxStrength),
             },
+            "attribute" => defaults with
+            {
+                Kind = ImageEditKind.Attribute,
+                AttributeName = ImageRequest.String(fields, "attribute") ?? throw new BadRequestException("attribute is required for operation attribute (e.g. red, circle)", "attribute", code: "missing_field"),
+                Amount = ImageRequest.Double(fields, "amount", 0.5, -ImageEditSpec.MaxAttributeAmount, ImageEditSpec.MaxAttributeAmount),
+            },
             "ilvr" => defaults with
             {
                 Kind = ImageEditKind.Ilvr,
@@ -48,7 +71,7 @@ public static class EditRequest
                 Resample = ImageRequest.Int(fields, "resample", defaults.Resample, 1, ImageEditSpec.MaxResample),
             },
         };
-        var used = new[] { "image", "mask", "operation", "strength", "ilvr_factor", "ilvr_cutoff", "resample" };
+        var used = new[] { "image", "mask", "operation", "strength", "ilvr_factor", "ilvr_cutoff", "resample", "attribute", "amount" };
         return (Parse(fields, used, edit), notes);
     }
 

@@ -32,7 +32,11 @@ public static class ImagesApi
         api.MapPost("/edits", Edits)
             .Accepts<object>("multipart/form-data").Produces<ImagesResponse>().Produces<ApiErrorBody>(400).Produces<ApiErrorBody>(413)
             .DisableAntiforgery()
-            .WithSummary("Edit an image (multipart: image, prompt, mask or transparency; ours: operation inpaint|sdedit|ilvr, strength, ilvr_factor, ilvr_cutoff, resample)");
+            .WithSummary("Edit an image (multipart: image, prompt, mask or transparency; ours: operation inpaint|sdedit|ilvr|attribute, strength, ilvr_factor, ilvr_cutoff, resample, attribute, amount)");
+        api.MapPost("/segmentations", Segmentations)
+            .Accepts<object>("multipart/form-data").Produces<ImagesResponse>().Produces<ApiErrorBody>(400).Produces<ApiErrorBody>(413)
+            .DisableAntiforgery()
+            .WithSummary("Segment an image (ours; multipart: image, response_format): a colour-coded 64x64 class mask PNG and its legend");
         return api;
     }
 
@@ -68,6 +72,19 @@ public static class ImagesApi
         {
             var upload = await ImageUpload.Read(context, options);
             var (request, notes) = await EditRequest.Edits(upload, options, context.RequestAborted);
+            return await Run(context, jobs, request, notes);
+        }
+        catch (Exception e)
+        {
+            return ApiErrors.From(e, context);
+        }
+    }
+
+    static async Task<IResult> Segmentations(HttpContext context, JobStore jobs, GatewayOptions options)
+    {
+        try
+        {
+            var (request, notes) = EditRequest.Segmentation(await ImageUpload.Read(context, options));
             return await Run(context, jobs, request, notes);
         }
         catch (Exception e)

@@ -10,7 +10,8 @@ namespace DiffusionCluster.Grains.Stages;
 /// StageExecutor.BatchKey) turned into one decoder call. Returns one row per request.
 public static class ImageEdits
 {
-    public static Tensor Run(ImageOperations operations, Func<AttributeDirections> directions, IReadOnlyList<StageInput> batch, TextEncoding? text,
+    public static Tensor Run(ImageOperations operations, Func<AttributeDirections> directions, Func<Segmenter> segmenter,
+        IReadOnlyList<StageInput> batch, TextEncoding? text,
         StageSampling sampling, Action<int, int> progress, CancellationToken cancellation)
     {
         var edit = batch[0].Edit!;
@@ -29,6 +30,10 @@ public static class ImageEdits
             case ImageEditKind.Ilvr:
                 return decoder.Sample(text, Embeddings(), null, seeds, sampling, progress, cancellation,
                     new DecodeOptions { Edit = new IlvrGuide(images, edit.Factor, edit.Cutoff) });
+            case ImageEditKind.Segment:
+                var classes = segmenter();
+                using (var labels = classes.Predict(images))
+                    return Segmenter.Colourise(labels, classes.Config.Classes.Length);
             case ImageEditKind.Inpaint:
                 var keep = WireTensors.Stack(batch.Select(b => b.Edit!.Mask!), device);
                 return decoder.Sample(text, Embeddings(), null, seeds, sampling, progress, cancellation,

@@ -15,6 +15,7 @@ public sealed class StageExecutor
     readonly CascadePipeline _cascade;
     readonly ImageOperations _operations;
     readonly Lazy<AttributeDirections> _directions;
+    readonly Lazy<Segmenter> _segmenter;
 
     public StageExecutor(CascadeStage stage, string modelFolder, Device device, ScalarType dtype = ScalarType.Float32)
     {
@@ -23,6 +24,7 @@ public sealed class StageExecutor
         _cascade = new CascadePipeline(modelFolder, device, dtype);
         _operations = new ImageOperations(_cascade);
         _directions = new(() => AttributeDirections.Load(modelFolder));
+        _segmenter = new(() => Segmenter.Load(modelFolder, _cascade));
     }
 
     TextStage Text => _cascade.Text;
@@ -85,6 +87,7 @@ public sealed class StageExecutor
             throw new ArgumentException("base64: the request carries no image embedding");
         if (input.Edit is { } edit) edit.Validate(64);
         if (input.Edit is { Kind: ImageEditKind.Attribute, AttributeName: { } attribute }) _ = _directions.Value[attribute];
+        if (input.Edit is { Kind: ImageEditKind.Segment }) _ = _segmenter.Value;
         if (input.Edit is { Kind: ImageEditKind.TextDiff } && input.SourceText is null) throw new ArgumentException("base64: a text diff carries no source caption features");
         if (Stage is CascadeStage.Sr256 or CascadeStage.Sr1024 && input.LowRes is null)
             throw new ArgumentException($"{Stage.Name()}: the request carries no low-resolution image");
@@ -102,6 +105,7 @@ public sealed class StageExecutor
             null => key,
             { Kind: ImageEditKind.Variation } => $"{key}|variation",
             { Kind: ImageEditKind.SdEdit } e => $"{key}|sdedit:{e.Strength}",
+            { Kind: ImageEditKind.Segment } => $"{key}|segment",
             _ => $"{key}|{input.Edit.Kind}|{input.RequestId}",
         };
     }
@@ -122,7 +126,7 @@ public sealed class StageExecutor
         Tensor result = Stage switch
         {
             CascadeStage.Prior => Prior.Sample(features!, seeds, sampling, progress, cancellation),
-            CascadeStage.Base64 when batch[0].Edit is not null => ImageEdits.Run(_operations, () => _directions.Value, batch, features, sampling, progress, cancellation),
+            CascadeStage.Base64 when batch[0].Edit is not null => ImageEdits.Run(_operations, () => _directions.Value, () => _segmenter.Value, batch, features, sampling, progress, cancellation),
             CascadeStage.Base64 => Image.Sample(features, WireTensors.Stack(batch.Select(b => b.ImageEmbedding!), Device), null, seeds, sampling, progress, cancellation),
             _ => Image.Sample(features, null, WireTensors.Stack(batch.Select(b => b.LowRes!), Device), seeds, sampling, progress, cancellation,
                 new DecodeOptions { WithoutText = features is null }),

@@ -89,6 +89,36 @@ public sealed class ImageStage
     }
 
     /// The network's inputs in its dtype (the sampler's own tensors stay float32).
+    /// Pixel features for label-efficient segmentation: the images noised to each timestep (noise from the seed),
+    /// run through the U-Net unconditionally (the null condition), and the chosen decoder-path blocks' outputs
+    /// upsampled to the image size and concatenated: [B, sum of block widths x timesteps, H, W].
+    public Tensor Features(Tensor images, IReadOnlyList<int> timesteps, IReadOnlyList<int> blocks, ulong seed)
+    {
+        if (IsSuperResolution) throw new InvalidOperationException($"{Name}: features come from the base decoder, not a super-resolution stage");
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        images = images.to(Device);
+        long batch = images.shape[0];
+        var noise = Noise.PerRow(Enumerable.Repeat(seed, (int)batch).ToList(), images.shape[1..], Device);
+        var embedding = _unet.Config.ImageEmbedDim > 0 ? zeros(new long[] { batch, _unet.Config.ImageEmbedDim }, device: Device).to(_dtype) : null;
+        var drop = ones(batch, dtype: @bool, device: Device);
+        var parts = new List<Tensor>();
+        foreach (var t in timesteps)
+        {
+            if (t < 0 || t >= _schedule.Length) throw new ArgumentException($"feature timestep {t}; allowed 0 to {_schedule.Length - 1}");
+            var activations = new List<Tensor>();
+            _unet.forward(_schedule.AddNoise(images, noise, t).to(_dtype), full(new long[] { batch }, t, int64, Device),
+                new UNetConditioning(ImageEmbedding: embedding, DropConditioning: drop), activations);
+            foreach (var b in blocks)
+            {
+                if (b < 0 || b >= activations.Count) throw new ArgumentException($"decoder block {b}; this U-Net has blocks 0 to {activations.Count - 1}");
+                parts.Add(nn.functional.interpolate(activations[b].to(ScalarType.Float32), new[] { images.shape[2], images.shape[3] },
+                    mode: InterpolationMode.Bilinear, align_corners: false));
+            }
+        }
+        return cat(parts.ToArray(), 1).MoveToOuterDisposeScope();
+    }
+
     UNetConditioning Conditioning(TextEncoding? text, Tensor? imageEmbedding, Tensor? lowRes, IReadOnlyList<ulong> seeds, StageSampling sampling)
     {
         if (text is not null) text = new TextEncoding(text.Tokens.to(_dtype), text.Mask, text.Pooled.to(_dtype));

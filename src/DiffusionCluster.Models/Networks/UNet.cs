@@ -104,7 +104,9 @@ public sealed class UNet : nn.Module
     public UNetConfig Config { get; }
 
     /// x: [B, in_channels, H, W] noisy image; timesteps: [B] int64. Returns [B, out_channels, H, W].
-    public Tensor forward(Tensor x, Tensor timesteps, UNetConditioning conditioning)
+    /// features, when given, receives the output of every decoder-path block (coarsest first), the pixel
+    /// features label-efficient segmentation reads (Baranchuk et al.).
+    public Tensor forward(Tensor x, Tensor timesteps, UNetConditioning conditioning, IList<Tensor>? features = null)
     {
         CheckInputs(x, conditioning);
         using var scope = NewDisposeScope();
@@ -145,7 +147,10 @@ public sealed class UNet : nn.Module
         for (int level = Config.Levels - 1, u = 0; level >= 0; level--)
         {
             for (int r = 0; r <= Config.ResBlocksPerLevel; r++)
+            {
                 h = _up[block++].forward(cat(new[] { h, skips.Pop() }, 1), embedding, context, contextMask);
+                features?.Add(h.MoveToOuterDisposeScope());
+            }
             if (level > 0)
                 h = _upsamples[u++].forward(F.interpolate(h, scale_factor: new[] { 2.0, 2.0 }, mode: InterpolationMode.Nearest));
         }
