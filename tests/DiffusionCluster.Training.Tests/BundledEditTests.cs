@@ -49,4 +49,33 @@ public class BundledEditTests
         var parsed = SceneParser.Parse(result[0]);
         Assert.Equal(Scenes[0].Scene.Background, parsed.Background);
     }
+
+    [Fact]
+    public void Inpainting_a_centre_hole_beats_a_mean_colour_fill_and_keeps_the_rest()
+    {
+        using var scope = NewDisposeScope();
+        var render = Renders()[0..1];
+        var keep = ones(1, 1, 64, 64);
+        keep[.., .., 16..48, 16..48] = 0;
+
+        var result = Operations.Generate(Scenes[0].Prompt, [0], StageSampling.DecoderDefault, new DecodeOptions { Edit = new InpaintGuide(render, keep, 5) });
+
+        var hole = (1 - keep).expand_as(render);
+        double Psnr(Tensor image) => 10 * Math.Log10(1 / ((((image - render) / 2).pow(2) * hole).sum().item<float>() / hole.sum().item<float>()));
+        var meanFill = render * keep + (render * keep).sum(new long[] { 2, 3 }, keepdim: true) / keep.sum() * (1 - keep);
+        Assert.True(Psnr(result) > Psnr(meanFill), $"inpainted {Psnr(result):F2} dB, mean fill {Psnr(meanFill):F2} dB");
+        Assert.True(((result - render).abs() * keep).max().item<float>() < 1e-5);
+    }
+
+    [Fact]
+    public void Ilvr_keeps_the_reference_at_an_eighth_of_the_resolution()
+    {
+        using var scope = NewDisposeScope();
+        var render = Renders()[1..2];
+
+        var result = Operations.Generate(Scenes[1].Prompt, [1], StageSampling.DecoderDefault, new DecodeOptions { Edit = new IlvrGuide(render, 8, 0.3) });
+
+        double psnr = ImageQuality.Psnr(F.avg_pool2d(result, 8), F.avg_pool2d(render, 8));
+        Assert.True(psnr >= 25, $"{psnr:F2} dB at 8x8");
+    }
 }
