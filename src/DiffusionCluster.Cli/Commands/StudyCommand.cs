@@ -38,6 +38,14 @@ public static class StudyCommand
         clipImage.eval();
         var guidance = new GuidanceStudy(operations, clipImage, Console.Error);
         Directory.CreateDirectory(output);
+        StudyReport Plotted(string title, StudyTable table, string svg, string file, string caption)
+        {
+            var plotted = new StudyReport(title, commandLine);
+            plotted.Add(table);
+            File.WriteAllText(Path.Combine(output, file), svg);
+            plotted.Image(file, caption);
+            return plotted;
+        }
         StudyReport report;
         switch (which)
         {
@@ -47,25 +55,18 @@ public static class StudyCommand
                 report = new EditStudy(operations, Console.Error).Run(scenes, new EditStudy.Options(Scenes: limit, Decoder: StageSampling.DecoderDefault with { Steps = steps }), commandLine, output);
                 break;
             case "guidance":
-                report = new StudyReport("Classifier-free vs CLIP guidance", commandLine);
-                var (table, plot, _) = guidance.ClassifierFreeVsClip(Mixed(all, limit), [1, 2, 3, 5, 8], [10, 30, 100, 300], steps);
-                report.Add(table);
-                File.WriteAllText(Path.Combine(output, "guidance.svg"), plot);
-                report.Image("guidance.svg", "Colour found against CLIP score, one point per setting (weakest to strongest).");
+                var (cfgTable, cfgPlot, _) = guidance.ClassifierFreeVsClip(Mixed(all, limit), [1, 2, 3, 5, 8], [10, 30, 100, 300], steps);
+                report = Plotted("Classifier-free vs CLIP guidance", cfgTable, cfgPlot, "guidance.svg",
+                    "Colour found against CLIP score, one point per setting (weakest to strongest).");
                 break;
             case "thresholding":
-                report = new StudyReport("Static vs dynamic thresholding across guidance weights", commandLine);
-                var (thresholds, saturation, _) = guidance.Thresholding(Mixed(all, limit), [1, 3, 5, 8, 12, 20], steps);
-                report.Add(thresholds);
-                File.WriteAllText(Path.Combine(output, "thresholding.svg"), saturation);
-                report.Image("thresholding.svg", "Saturated pixels against guidance weight per thresholding method.");
+                var (thresholdTable, saturationPlot, _) = guidance.Thresholding(Mixed(all, limit), [1, 3, 5, 8, 12, 20], steps);
+                report = Plotted("Static vs dynamic thresholding across guidance weights", thresholdTable, saturationPlot, "thresholding.svg",
+                    "Saturated pixels against guidance weight per thresholding method.");
                 break;
             case "sr-aug":
-                report = new StudyReport("Noise augmentation level of the SR input", commandLine);
                 var (srTable, srPlot) = guidance.SuperResolutionAugmentation(Mixed(all, limit), [0, 50, 100, 250, 500], Math.Min(steps, 20));
-                report.Add(srTable);
-                File.WriteAllText(Path.Combine(output, "sr-aug.svg"), srPlot);
-                report.Image("sr-aug.svg", "SR 256 PSNR against the input's augmentation level.");
+                report = Plotted("Noise augmentation level of the SR input", srTable, srPlot, "sr-aug.svg", "SR 256 PSNR against the input's augmentation level.");
                 break;
             case "diffae":
                 report = new StudyReport("DiffAE attribute manipulation", commandLine);

@@ -40,51 +40,24 @@ public static class ImagesApi
         return api;
     }
 
-    static async Task<IResult> Generations(HttpContext context, JobStore jobs, GatewayOptions options)
-    {
-        try
-        {
-            var request = ImageRequest.Parse(await ImageRequest.ReadBody(context.Request, options.MaxJsonBytes));
-            return await Run(context, jobs, request, null);
-        }
-        catch (Exception e)
-        {
-            return ApiErrors.From(e, context);
-        }
-    }
+    static Task<IResult> Generations(HttpContext context, JobStore jobs, GatewayOptions options) =>
+        Respond(context, jobs, async () => (ImageRequest.Parse(await ImageRequest.ReadBody(context.Request, options.MaxJsonBytes)), null));
 
-    static async Task<IResult> Variations(HttpContext context, JobStore jobs, GatewayOptions options)
-    {
-        try
-        {
-            var (request, notes) = EditRequest.Variations(await ImageUpload.Read(context, options));
-            return await Run(context, jobs, request, notes);
-        }
-        catch (Exception e)
-        {
-            return ApiErrors.From(e, context);
-        }
-    }
+    static Task<IResult> Variations(HttpContext context, JobStore jobs, GatewayOptions options) =>
+        Respond(context, jobs, async () => EditRequest.Variations(await ImageUpload.Read(context, options)));
 
-    static async Task<IResult> Edits(HttpContext context, JobStore jobs, GatewayOptions options)
-    {
-        try
-        {
-            var upload = await ImageUpload.Read(context, options);
-            var (request, notes) = await EditRequest.Edits(upload, options, context.RequestAborted);
-            return await Run(context, jobs, request, notes);
-        }
-        catch (Exception e)
-        {
-            return ApiErrors.From(e, context);
-        }
-    }
+    static Task<IResult> Edits(HttpContext context, JobStore jobs, GatewayOptions options) =>
+        Respond(context, jobs, async () => await EditRequest.Edits(await ImageUpload.Read(context, options), options, context.RequestAborted));
 
-    static async Task<IResult> Segmentations(HttpContext context, JobStore jobs, GatewayOptions options)
+    static Task<IResult> Segmentations(HttpContext context, JobStore jobs, GatewayOptions options) =>
+        Respond(context, jobs, async () => EditRequest.Segmentation(await ImageUpload.Read(context, options)));
+
+    /// Parses the request (any problem becomes an OpenAI-shaped error naming the field), then runs it.
+    static async Task<IResult> Respond(HttpContext context, JobStore jobs, Func<Task<(ImageRequest Request, List<string>? Notes)>> parse)
     {
         try
         {
-            var (request, notes) = EditRequest.Segmentation(await ImageUpload.Read(context, options));
+            var (request, notes) = await parse();
             return await Run(context, jobs, request, notes);
         }
         catch (Exception e)
