@@ -75,7 +75,7 @@ public static class JobsApi
 
     static async Task<JobStatus> Status(Job job, JobStore jobs, HttpContext context)
     {
-        var stages = CascadeStages.For(job.Spec.Size).Select(s => s.Name()).ToList();
+        var stages = job.Spec.Stages.Select(s => s.Name()).ToList();
         if (job.Run.IsCompletedSuccessfully)
         {
             var result = job.Run.Result;

@@ -14,6 +14,7 @@ public sealed record SegmentationConfig : INetworkConfig
     /// Seeds the noise the image is noised with, so features (and masks) are deterministic.
     public ulong NoiseSeed { get; init; } = 17;
 
+    [System.Text.Json.Serialization.JsonIgnore]
     public bool UsesDecoder => Timesteps.Length > 0;
 
     public void Validate()
