@@ -7,7 +7,7 @@ namespace DiffusionCluster.Models.Cascade;
 public sealed record StageSampling(int Steps, double Guidance, string Thresholding = "none", double Eta = 0, int AugmentationLevel = 0)
 {
     public static StageSampling PriorDefault { get; } = new(25, 4.0);
-    public static StageSampling DecoderDefault { get; } = new(25, 5.0, "dynamic:0.95:1.5");
+    public static StageSampling DecoderDefault { get; } = new(25, 3.0, "dynamic:0.95:1.5");
     public static StageSampling Sr256Default { get; } = new(20, 1.0, "static", AugmentationLevel: 100);
     public static StageSampling Sr1024Default { get; } = new(10, 1.0, "static", AugmentationLevel: 100);
 
