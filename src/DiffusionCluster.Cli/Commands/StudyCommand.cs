@@ -71,7 +71,7 @@ public static class StudyCommand
             case "diffae":
                 report = new StudyReport("DiffAE attribute manipulation", commandLine);
                 var singles = all.Where(p => p.Scene.Objects.Count == 1).Take(limit).ToList();
-                report.Add(new DiffAeStudy(operations, Console.Error).Measure(singles, AttributeDirections.Load(model), [0, 0.25, 0.5, 0.75, 1.0], 50));
+                report.Add(new DiffAeStudy(operations, Console.Error).Measure(singles, AttributeDirections.Load(model), [0, 0.5, 1.0, 1.5, 2.0], 50));
                 break;
             default:
                 throw new UsageException($"unknown study \"{which}\"; choose edits, guidance, thresholding, sr-aug or diffae");

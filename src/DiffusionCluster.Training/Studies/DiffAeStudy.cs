@@ -48,7 +48,7 @@ public sealed class DiffAeStudy(ImageOperations operations, TextWriter log)
     }
 
     /// Held-out single-object scenes: recolour (or reshape) each object by moving z_i toward the target
-    /// attribute, x_T kept. Success: the parser sees the target attribute on the object in its cell; kept:
+    /// attribute, x_T kept. Changed: the parser sees the target attribute on the scene's main object; kept:
     /// background, cell and the other attribute unchanged.
     public StudyTable Measure(IReadOnlyList<BenchPrompt> scenes, AttributeDirections directions, IReadOnlyList<double> amounts, int inversionSteps)
     {
@@ -72,7 +72,7 @@ public sealed class DiffAeStudy(ImageOperations operations, TextWriter log)
                 {
                     var parsed = SceneParser.Parse(results[k]);
                     var main = parsed.Objects.MaxBy(o => o.Area);
-                    if (main is not null && main.Colour == target.Colour && main.Shape == target.Shape) changed[k]++;
+                    if (main is not null && (kind == "colour" ? main.Colour == target.Colour : main.Shape == target.Shape)) changed[k]++;
                     if (main is not null && parsed.Background == prompt.Scene.Background && main.Position == source.Position
                         && (kind == "colour" ? main.Shape == source.Shape : main.Colour == source.Colour)) kept[k]++;
                 }
