@@ -26,16 +26,7 @@ public static class EditRequest
     {
         var notes = new List<string>();
         var edit = new ImageEditSpec { Kind = ImageEditKind.Segment, Image = Image(upload, notes) };
-        var fields = upload.Fields(TextFields);
-        if (ImageRequest.String(fields, "size") is null) fields = With(fields, "size", "64x64");
-        return (Parse(fields, ["image"], edit), notes);
-    }
-
-    static JsonElement With(JsonElement fields, string name, string value)
-    {
-        var copy = System.Text.Json.Nodes.JsonNode.Parse(fields.GetRawText())!.AsObject();
-        copy[name] = value;
-        return JsonSerializer.SerializeToElement(copy);
+        return (Parse(upload.Fields(TextFields), ["image"], edit, $"{ImageEditSpec.ImageSize}x{ImageEditSpec.ImageSize}"), notes);
     }
 
     public static async Task<(ImageRequest Request, List<string> Notes)> Edits(ImageUpload upload, GatewayOptions options, CancellationToken cancellation)
@@ -75,11 +66,11 @@ public static class EditRequest
         return (Parse(fields, used, edit), notes);
     }
 
-    static ImageRequest Parse(JsonElement fields, string[] extra, ImageEditSpec edit)
+    static ImageRequest Parse(JsonElement fields, string[] extra, ImageEditSpec edit, string defaultSize = "1024x1024")
     {
         try
         {
-            return ImageRequest.Parse(fields, extra, edit);
+            return ImageRequest.Parse(fields, extra, edit, defaultSize);
         }
         catch (ArgumentException e)
         {

@@ -15,8 +15,9 @@ public sealed record ImageRequest(GenerationSpec Spec, int N, string ResponseFor
     static readonly string[] StageNames = ["prior", "decoder", "sr256", "sr1024"];
 
     /// extraFields: fields the caller reads itself (an edit's strength, ...); edit: the image operation, which
-    /// makes the prompt optional for variations.
-    public static ImageRequest Parse(JsonElement body, IEnumerable<string>? extraFields = null, ImageEditSpec? edit = null)
+    /// makes the prompt optional for variations; defaultSize: the size when the body names none.
+    public static ImageRequest Parse(JsonElement body, IEnumerable<string>? extraFields = null, ImageEditSpec? edit = null,
+        string defaultSize = "1024x1024")
     {
         if (body.ValueKind != JsonValueKind.Object) throw new BadRequestException("the body must be a JSON object");
         var known = new HashSet<string>(["prompt", "n", "size", "response_format", "seed", "deadline_seconds", .. AcceptedAndIgnored, .. extraFields ?? []]);
@@ -28,7 +29,7 @@ public sealed record ImageRequest(GenerationSpec Spec, int N, string ResponseFor
 
         var prompt = String(body, "prompt") ?? (edit is { PromptOptional: true } ? "" : throw new BadRequestException("prompt is required", "prompt", code: "missing_field"));
         int n = Int(body, "n", 1, 1, 10);
-        var size = String(body, "size") ?? "1024x1024";
+        var size = String(body, "size") ?? defaultSize;
         if (!Sizes.Contains(size)) throw new BadRequestException($"size \"{size}\" is not supported; allowed: {string.Join(", ", Sizes)}", "size");
         var format = String(body, "response_format") ?? "url";
         if (!Formats.Contains(format)) throw new BadRequestException($"response_format \"{format}\" is not supported; allowed: {string.Join(", ", Formats)}", "response_format");

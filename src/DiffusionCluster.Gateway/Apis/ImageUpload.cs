@@ -1,7 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using DiffusionCluster.Models.Imaging;
-using SixLabors.ImageSharp;
 
 namespace DiffusionCluster.Gateway.Apis;
 
@@ -37,20 +36,19 @@ public sealed record ImageUpload(IFormCollection Form, byte[] Image, int Width, 
         using var buffer = new MemoryStream();
         await using (var stream = file.OpenReadStream()) await stream.CopyToAsync(buffer, cancellation);
         var bytes = buffer.ToArray();
-        IImageInfo? info;
+        int width, height;
         try
         {
-            info = SixLabors.ImageSharp.Image.Identify(bytes);
+            (width, height) = ImageInput.Dimensions(bytes, field);
         }
-        catch (Exception e) when (e is UnknownImageFormatException or InvalidImageContentException or NotSupportedException)
+        catch (ArgumentException)
         {
-            info = null;
+            throw new BadRequestException($"{field} \"{file.FileName}\" is not a readable PNG", field, code: "invalid_image");
         }
-        if (info is null) throw new BadRequestException($"{field} \"{file.FileName}\" is not a readable PNG", field, code: "invalid_image");
-        long pixels = (long)info.Width * info.Height;
-        if (info.Width > options.MaxUploadSide || info.Height > options.MaxUploadSide || pixels > options.MaxUploadPixels)
-            throw new BadRequestException($"{field} is {info.Width}x{info.Height}; the limit is {options.MaxUploadSide} per side and {options.MaxUploadPixels} pixels", field, code: "image_too_large");
-        return (bytes, info.Width, info.Height);
+        long pixels = (long)width * height;
+        if (width > options.MaxUploadSide || height > options.MaxUploadSide || pixels > options.MaxUploadPixels)
+            throw new BadRequestException($"{field} is {width}x{height}; the limit is {options.MaxUploadSide} per side and {options.MaxUploadPixels} pixels", field, code: "image_too_large");
+        return (bytes, width, height);
     }
 
     /// The form's text fields as a JSON object, so they are checked by the same parser as a JSON body:

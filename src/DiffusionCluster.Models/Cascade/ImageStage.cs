@@ -121,7 +121,7 @@ public sealed class ImageStage
 
     UNetConditioning Conditioning(TextEncoding? text, Tensor? imageEmbedding, Tensor? lowRes, IReadOnlyList<ulong> seeds, StageSampling sampling)
     {
-        if (text is not null) text = new TextEncoding(text.Tokens.to(_dtype), text.Mask, text.Pooled.to(_dtype));
+        text = text?.To(_dtype);
         imageEmbedding = imageEmbedding?.to(_dtype);
         if (lowRes is null) return new UNetConditioning(text, imageEmbedding);
         // Augmentation noise per row from the row's own seed, like the starting noise; none at level 0.
@@ -139,7 +139,8 @@ public sealed class ImageStage
         if (guidance == 1) return (x, t) => Forward(x, t, conditioning);
         Tensor? Twice(Tensor? t) => t is null ? null : cat(new[] { t, t });
         var doubled = new UNetConditioning(
-            conditioning.Text is { } text ? TextStage.Doubled(text) : null,
+            // [conditional rows; rows to be dropped], for one guided forward pass.
+            conditioning.Text?.Repeat(2),
             Twice(conditioning.ImageEmbedding),
             Twice(conditioning.LowRes),
             Twice(conditioning.AugmentationLevel),

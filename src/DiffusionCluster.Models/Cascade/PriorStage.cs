@@ -38,8 +38,8 @@ public sealed class PriorStage
         // Rows: candidate c of prompt b at c * batch + b.
         var noise = cat(Enumerable.Range(0, Candidates)
             .Select(c => Noise.PerRow(seeds.Select(s => s * 2 + (ulong)c).ToList(), new[] { dim }, Device)).ToArray());
-        var repeated = InPrecision(Repeat(text, Candidates));
-        var doubled = TextStage.Doubled(repeated);
+        var repeated = text.Repeat(Candidates).To(_dtype);
+        var doubled = repeated.Repeat(2);
         var drop = cat(new[] { zeros(batch * Candidates, dtype: @bool), ones(batch * Candidates, dtype: @bool) }).to(Device);
         // The sampler works on [N, C, H, W]; the prior's embeddings travel as [N, E, 1, 1].
         Tensor Prior(Tensor x, int t, TextEncoding conditioning, Tensor? dropRows) =>
@@ -56,13 +56,6 @@ public sealed class PriorStage
         var chosen = samples.view(Candidates, batch, dim)[best, arange(batch, device: Device)];
         return ClipSpace.Normalise(chosen).MoveToOuterDisposeScope();
     }
-
-    TextEncoding InPrecision(TextEncoding text) => new(text.Tokens.to(_dtype), text.Mask, text.Pooled.to(_dtype));
-
-    static TextEncoding Repeat(TextEncoding text, int times) => new(
-        cat(Enumerable.Repeat(text.Tokens, times).ToArray()),
-        cat(Enumerable.Repeat(text.Mask, times).ToArray()),
-        cat(Enumerable.Repeat(text.Pooled, times).ToArray()));
 }
 
 /// Starting noise drawn per row from that row's own seed, so a request's image does not depend on what it

@@ -36,8 +36,4 @@ public sealed class TextStage
         if (encoded.Tokens.dtype == ScalarType.Float32) return encoded;
         using (encoded) return new TextEncoding(encoded.Tokens.to(ScalarType.Float32), encoded.Mask.alias(), encoded.Pooled.to(ScalarType.Float32));
     }
-
-    /// The same encodings twice over: [conditional rows; rows to be dropped], for one guided forward pass.
-    public static TextEncoding Doubled(TextEncoding text) =>
-        new(cat(new[] { text.Tokens, text.Tokens }), cat(new[] { text.Mask, text.Mask }), cat(new[] { text.Pooled, text.Pooled }));
 }

@@ -27,8 +27,6 @@ public sealed class AttributeDirections
 
     public static string PathIn(string modelFolder) => Path.Combine(modelFolder, Folder, File);
 
-    public static bool Exist(string modelFolder) => System.IO.File.Exists(PathIn(modelFolder));
-
     public static AttributeDirections Load(string modelFolder)
     {
         var path = PathIn(modelFolder);

@@ -13,6 +13,8 @@ public sealed class ClipGuidance(ImageEncoder noisyEncoder, Tensor textEmbedding
 {
     public const double MaxScale = 10_000;
 
+    readonly ScalarType _dtype = noisyEncoder.parameters().First().dtype;
+
     public double Scale { get; } = scale is >= 0 and <= MaxScale
         ? scale
         : throw new ArgumentException($"CLIP guidance scale = {scale}; allowed 0 to {MaxScale}");
@@ -23,7 +25,7 @@ public sealed class ClipGuidance(ImageEncoder noisyEncoder, Tensor textEmbedding
         using var _ = enable_grad();
         var input = x.detach().requires_grad_(true);
         var steps = full(new[] { x.shape[0] }, t, int64, x.device);
-        var encoded = noisyEncoder.forward(input.to(noisyEncoder.parameters().First().dtype), steps).to(ScalarType.Float32);
+        var encoded = noisyEncoder.forward(input.to(_dtype), steps).to(ScalarType.Float32);
         var similarity = ClipSpace.Cosine(encoded, textEmbedding).sum();
         var gradient = autograd.grad(new[] { similarity }, new[] { input })[0];
         return (Scale * gradient.detach()).MoveToOuterDisposeScope();

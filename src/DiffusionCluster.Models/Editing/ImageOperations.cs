@@ -20,7 +20,7 @@ public sealed record BipartiteLatent(Tensor ImageEmbedding, Tensor Noise, TextEn
 
 /// The seed review's image operations on top of a cascade: encode/decode, variations, interpolation, text
 /// diffs, SDEdit, ILVR and inpainting. Images are 64px [B, 3, 64, 64] in [-1, 1]; larger outputs go through
-/// the SR stages with Upscale. Operations take text already encoded (Text(caption) encodes one), so a silo
+/// the cascade's SR stages. Operations take text already encoded (Text(caption) encodes one), so a silo
 /// that hosts only the decoder runs them without the text encoder's weights.
 public sealed class ImageOperations(CascadePipeline cascade)
 {
@@ -113,7 +113,7 @@ public sealed class ImageOperations(CascadePipeline cascade)
         var direction = ClipSpace.Normalise(ClipSpace.Normalise(newText.Pooled[0..1]) - ClipSpace.Normalise(oldText.Pooled[0..1]));
         var embeddings = cat(amounts.Select(f => ClipSpace.Normalise(Slerp.Interpolate(latent.ImageEmbedding, direction, f))).ToArray());
         var noise = cat(amounts.Select(_ => latent.Noise).ToArray());
-        var text = Repeat(newText, amounts.Count);
+        var text = newText.Repeat(amounts.Count);
         return Decode(embeddings, noise, text, latent.Steps, 1, cancellation).MoveToOuterDisposeScope();
     }
 
@@ -125,7 +125,7 @@ public sealed class ImageOperations(CascadePipeline cascade)
         using var scope = NewDisposeScope();
         var embeddings = cat(amounts.Select(a => directions.Move(latent.ImageEmbedding, attribute, a)).ToArray());
         var noise = cat(amounts.Select(_ => latent.Noise).ToArray());
-        var text = latent.Text is null ? null : Repeat(latent.Text, amounts.Count);
+        var text = latent.Text?.Repeat(amounts.Count);
         return Decode(embeddings, noise, text, latent.Steps, 1, cancellation).MoveToOuterDisposeScope();
     }
 
@@ -147,22 +147,6 @@ public sealed class ImageOperations(CascadePipeline cascade)
         var pooled = Cascade.Text.Encode([prompt]).Pooled;
         return new ClipGuidance(encoder, pooled, scale);
     }
-
-    /// 64px images through the SR stages up to size (256 or 1024), conditioned on the prompt.
-    public Tensor Upscale(Tensor images, string prompt, int size, IReadOnlyList<ulong> seeds)
-    {
-        if (size == 64) return images.alias();
-        using var scope = NewDisposeScope();
-        var text = Cascade.Text.Encode(Enumerable.Repeat(prompt, seeds.Count).ToList());
-        var image = Cascade.Sr256.Sample(text, null, images, seeds, StageSampling.Sr256Default);
-        if (size >= 1024) image = Cascade.Sr1024.Sample(text, null, image, seeds, StageSampling.Sr1024Default);
-        return image.MoveToOuterDisposeScope();
-    }
-
-    static TextEncoding Repeat(TextEncoding text, int times) => times == 1 ? text : new(
-        cat(Enumerable.Repeat(text.Tokens[0..1], times).ToArray()),
-        cat(Enumerable.Repeat(text.Mask[0..1], times).ToArray()),
-        cat(Enumerable.Repeat(text.Pooled[0..1], times).ToArray()));
 
     void CheckImages(Tensor images)
     {

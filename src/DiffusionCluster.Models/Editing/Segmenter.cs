@@ -22,8 +22,6 @@ public sealed class Segmenter(ImageStage? decoder, PixelClassifier classifier)
         return new Segmenter(classifier.Config.UsesDecoder ? cascade.Decoder : null, classifier);
     }
 
-    public static bool Exists(string modelFolder) => File.Exists(Path.Combine(CascadeFolder.Path(modelFolder, Component), Weights.Component.ConfigFile));
-
     public void Save(string modelFolder) => CascadeFolder.Save(modelFolder, Component, Config, Classifier);
 
     /// The features the classifier reads: decoder activations, or the pixels themselves for the baseline.

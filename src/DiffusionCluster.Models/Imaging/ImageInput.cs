@@ -26,11 +26,8 @@ public static class ImageInput
                 .Crop(new Rectangle((picture.Width - side) / 2, (picture.Height - side) / 2, side, side))
                 .Resize(size, size, KnownResamplers.Bicubic));
         }
-        var pixels = new byte[size * size * 3];
-        picture.CopyPixelDataTo(pixels);
-        using var scope = NewDisposeScope();
-        var chw = (tensor(pixels, new long[] { size, size, 3 }).permute(2, 0, 1).to(float32) / 127.5 - 1).unsqueeze(0);
-        return new PreparedImage(chw.MoveToOuterDisposeScope(), note);
+        using var chw = Png.ToTensor(picture);
+        return new PreparedImage(chw.unsqueeze(0), note);
     }
 
     /// Returns keep [1, 1, size, size]: 1 where the image is kept, 0 where it is generated. A mask with any

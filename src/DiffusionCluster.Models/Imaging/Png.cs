@@ -24,6 +24,12 @@ public static class Png
     public static Tensor Decode(byte[] data)
     {
         using var picture = Image.Load<Rgb24>(data);
+        return ToTensor(picture);
+    }
+
+    /// A decoded picture as [3, H, W] in [-1, 1].
+    public static Tensor ToTensor(Image<Rgb24> picture)
+    {
         var pixels = new byte[picture.Width * picture.Height * 3];
         picture.CopyPixelDataTo(pixels);
         using var scope = NewDisposeScope();

@@ -6,6 +6,15 @@ namespace DiffusionCluster.Models.Networks;
 /// (true = real token) and the pooled, projected embedding [B, E] (CLIP's z_t).
 public sealed record TextEncoding(Tensor Tokens, Tensor Mask, Tensor Pooled) : IDisposable
 {
+    /// The whole batch stacked times over: [rows; rows; ...] (a guided pass's two halves, a prior's candidates).
+    public TextEncoding Repeat(int times) => times == 1 ? this : new(
+        cat(Enumerable.Repeat(Tokens, times).ToArray()),
+        cat(Enumerable.Repeat(Mask, times).ToArray()),
+        cat(Enumerable.Repeat(Pooled, times).ToArray()));
+
+    /// The features in a network's dtype (the mask stays boolean).
+    public TextEncoding To(ScalarType dtype) => new(Tokens.to(dtype), Mask, Pooled.to(dtype));
+
     public void Dispose()
     {
         Tokens.Dispose();

@@ -78,7 +78,7 @@ public sealed class DiffAeStudy(ImageOperations operations, TextWriter log)
                 }
             }
             for (int k = 0; k < amounts.Count; k++)
-                rows.Add([kind, $"{amounts[k]:F2}", Percent(changed[k], scenes.Count), Percent(kept[k], scenes.Count)]);
+                rows.Add([kind, $"{amounts[k]:F2}", StudyReport.Percent(changed[k], scenes.Count), StudyReport.Percent(kept[k], scenes.Count)]);
             log.WriteLine($"diffae: {kind} changed {string.Join(", ", changed)} of {scenes.Count}");
         }
         return new StudyTable($"Attribute manipulation on {scenes.Count} held-out single-object scenes (x_T from {inversionSteps}-step DDIM inversion, no caption)",
@@ -111,6 +111,4 @@ public sealed class DiffAeStudy(ImageOperations operations, TextWriter log)
                                                   + s.Zip(y).Count(p => p.First <= t && p.Second <= 0.5f) / negatives))
             .MaxBy(x => x.balanced).t;
     }
-
-    static string Percent(int part, int whole) => $"{StudyReport.Percent(whole == 0 ? 0 : (double)part / whole)} ({part}/{whole})";
 }

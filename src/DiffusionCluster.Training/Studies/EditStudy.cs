@@ -63,7 +63,7 @@ public sealed class EditStudy(ImageOperations operations, TextWriter log)
                 if (captioned && i < 4) grid.Add(variations[0].clone());
             }
             var label = captioned ? "caption + z_i" : "z_i alone";
-            rows.Add([label, SceneReportPercent(agreeing, objects), $"{spread / scenes.Count:F3}"]);
+            rows.Add([label, StudyReport.Percent(agreeing, objects), $"{spread / scenes.Count:F3}"]);
             report.Figure($"variation_agreement_{(captioned ? "captioned" : "uncaptioned")}", (double)agreeing / objects);
             log.WriteLine($"study edits: variations {label}: {agreeing}/{objects} objects kept");
         }
@@ -95,7 +95,7 @@ public sealed class EditStudy(ImageOperations operations, TextWriter log)
             if (i < 4) grid.Add(edits[2].clone());
         }
         for (int k = 0; k < amounts.Length; k++)
-            rows.Add([$"{amounts[k]:F2}", SceneReportPercent(changed[k], scenes.Count), SceneReportPercent(othersKept[k], scenes.Count)]);
+            rows.Add([$"{amounts[k]:F2}", StudyReport.Percent(changed[k], scenes.Count), StudyReport.Percent(othersKept[k], scenes.Count)]);
         report.Figure("text_diff_changed", amounts.Select((a, k) => new { amount = a, changed = (double)changed[k] / scenes.Count }).ToList());
         report.Add(new StudyTable("Text diffs: the first object recoloured (\"red circle\" -> \"blue circle\"), x_T kept",
             ["amount (slerp toward z_t(new) - z_t(old))", "requested colour seen on that shape", "background and other objects kept"], rows,
@@ -126,7 +126,7 @@ public sealed class EditStudy(ImageOperations operations, TextWriter log)
                     if (CaptionScore.Of(scenes[i].Caption, SceneParser.Parse(result[0])).FullyCorrect) correct++;
                     if (i == 0 && resample == 5) grid.Add(result[0].clone().DetachFromDisposeScope());
                 }
-                rows.Add([name, $"{resample}", $"{psnr / scenes.Count:F2} dB", $"{baseline / scenes.Count:F2} dB", SceneReportPercent(correct, scenes.Count)]);
+                rows.Add([name, $"{resample}", $"{psnr / scenes.Count:F2} dB", $"{baseline / scenes.Count:F2} dB", StudyReport.Percent(correct, scenes.Count)]);
                 log.WriteLine($"study edits: inpainting {name} resample {resample}: {psnr / scenes.Count:F2} dB");
             }
             keep.Dispose();
@@ -150,7 +150,7 @@ public sealed class EditStudy(ImageOperations operations, TextWriter log)
                 if (CaptionScore.Of(scenes[i].Caption, SceneParser.Parse(result[0])).FullyCorrect) correct++;
                 if (i == 0 && strength == 0.6) grid.AddRange([sketch[0].clone().DetachFromDisposeScope(), result[0].clone().DetachFromDisposeScope()]);
             }
-            rows.Add([$"SDEdit strength {strength:F1}", SceneReportPercent(correct, scenes.Count), $"{faithful / scenes.Count:F2} dB"]);
+            rows.Add([$"SDEdit strength {strength:F1}", StudyReport.Percent(correct, scenes.Count), $"{faithful / scenes.Count:F2} dB"]);
         }
         foreach (int factor in new[] { 4, 8, 16 })
         {
@@ -164,7 +164,7 @@ public sealed class EditStudy(ImageOperations operations, TextWriter log)
                 faithful += ImageQuality.Psnr(Sketch(result, 64 / factor), Sketch(reference, 64 / factor));
                 if (CaptionScore.Of(scenes[i].Caption, SceneParser.Parse(result[0])).FullyCorrect) correct++;
             }
-            rows.Add([$"ILVR N={factor}, cut-off 0.3", SceneReportPercent(correct, scenes.Count), $"{faithful / scenes.Count:F2} dB"]);
+            rows.Add([$"ILVR N={factor}, cut-off 0.3", StudyReport.Percent(correct, scenes.Count), $"{faithful / scenes.Count:F2} dB"]);
         }
         report.Add(new StudyTable("SDEdit (guide: the render pixelated to 8x8) and ILVR (reference: the render)",
             ["operation", "scene fully correct (parser)", "PSNR to the guide at the guide's resolution"], rows,
@@ -177,8 +177,6 @@ public sealed class EditStudy(ImageOperations operations, TextWriter log)
         report.Image("edits.png", "Row 1: render and reconstruction pairs. Row 2: a variation per scene, then text diffs at 0.5. Then inpainting (centre, right half, uncrop), the SDEdit sketch and its result.");
         return report;
     }
-
-    static string SceneReportPercent(int part, int whole) => $"{StudyReport.Percent(whole == 0 ? 0 : (double)part / whole)} ({part}/{whole})";
 
     static double PairwiseDistance(Tensor images)
     {

@@ -45,4 +45,7 @@ public sealed class StudyReport(string title, string command)
     }
 
     public static string Percent(double fraction) => $"{100 * fraction:F1}%";
+
+    /// "41.7% (5/12)": a share with its counts.
+    public static string Percent(int part, int whole) => $"{Percent(whole == 0 ? 0 : (double)part / whole)} ({part}/{whole})";
 }
