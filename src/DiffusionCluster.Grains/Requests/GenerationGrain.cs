@@ -21,9 +21,11 @@ namespace DiffusionCluster.Grains.Requests;
 [Reentrant, PreferLocalPlacement, CollectionAgeLimit(Minutes = 2)]
 public sealed class GenerationGrain(IGrainFactory grains, ILogger<GenerationGrain> logger) : Grain, IGenerationGrain
 {
+    /// Failures reported by a stage (not an unreachable silo) before the request fails.
     const int AttemptsPerStage = 4;
-    /// Rounds with no usable host before a stage gives up, waiting 0.5, 1, 2, 4, 4, 4 s between them.
-    const int EmptyRounds = 6;
+    /// How long a stage keeps looking for a reachable host: well beyond the time Orleans takes to declare a
+    /// killed silo dead (a few missed 5 s probes), waiting 0.5, 1, 2, then 4 s between rounds.
+    static readonly TimeSpan ClusterRecoveryWindow = TimeSpan.FromSeconds(90);
 
     readonly StageRouter _router = new(grains);
     readonly CancellationTokenSource _cancel = new();
@@ -154,25 +156,28 @@ public sealed class GenerationGrain(IGrainFactory grains, ILogger<GenerationGrai
         return output.Text!;
     }
 
-    /// Tries the least-loaded hosting silo; on a silo failure moves to the next, on an overloaded queue
-    /// tries the others before giving up with the overload error. When no host is usable, waits and asks
-    /// again: until the cluster declares a killed silo dead, lookups through it can fail for live silos too.
+    /// Tries the least-loaded hosting silo; on a failure moves to the next, on an overloaded queue tries the
+    /// others before giving up with the overload error. A silo that cannot be reached (killed, partitioned)
+    /// does not use up the stage's attempts: until the cluster declares it dead, placement and directory
+    /// lookups through it can fail even for live silos, so those failures are retried with a back-off for up
+    /// to ClusterRecoveryWindow. Failures the stage itself reports count towards AttemptsPerStage.
     async Task<StageOutput> RunStage(StageInput input, CancellationToken cancellation)
     {
         MessageLimits.Check($"the input of stage {input.Stage.Name()}", input.PayloadBytes);
         var excluded = new HashSet<string>();
         StageOverloadedException? overloaded = null;
         Exception? lastFailure = null;
-        int attempt = 0, emptyRounds = 0;
-        while (attempt < AttemptsPerStage)
+        int attempt = 0, stageFailures = 0, waits = 0;
+        var clock = Stopwatch.StartNew();
+        while (stageFailures < AttemptsPerStage)
         {
             var (candidates, allAnswered) = await _router.Candidates(input.Stage, excluded);
             if (candidates.Count == 0)
             {
                 if (overloaded is not null && lastFailure is null) throw overloaded;
                 if (allAnswered && excluded.Count == 0) break; // every silo answered and none hosts the stage
-                if (++emptyRounds > EmptyRounds) break;
-                await Task.Delay(TimeSpan.FromSeconds(Math.Min(4, 0.5 * (1 << (emptyRounds - 1)))), cancellation);
+                if (clock.Elapsed > ClusterRecoveryWindow) break;
+                await Task.Delay(TimeSpan.FromSeconds(Math.Min(4, 0.5 * (1 << Math.Min(waits++, 3)))), cancellation);
                 excluded.Clear();
                 continue;
             }
@@ -201,6 +206,15 @@ public sealed class GenerationGrain(IGrainFactory grains, ILogger<GenerationGrai
                 excluded.Add(silo);
                 attempt--;
             }
+            catch (OrleansMessageRejectionException e)
+            {
+                span.RecordError(e);
+                span?.SetTag(CascadeTelemetry.Tags.Outcome, "unreachable");
+                logger.LogWarning(e, "Stage {Stage} could not reach silo {Silo} (attempt {Attempt}); trying another silo", input.Stage.Name(), silo, attempt);
+                lastFailure = e;
+                excluded.Add(silo);
+                if (clock.Elapsed > ClusterRecoveryWindow) break;
+            }
             catch (Exception e) when (e is not (ArgumentException or OperationCanceledException))
             {
                 span.RecordError(e);
@@ -208,6 +222,7 @@ public sealed class GenerationGrain(IGrainFactory grains, ILogger<GenerationGrai
                 logger.LogWarning(e, "Stage {Stage} failed on silo {Silo} (attempt {Attempt}); trying another silo", input.Stage.Name(), silo, attempt);
                 lastFailure = e;
                 excluded.Add(silo);
+                stageFailures++;
             }
             catch (Exception e)
             {
