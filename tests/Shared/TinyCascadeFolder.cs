@@ -34,9 +34,10 @@ public static class TinyCascadeFolder
             ContextDim = 16, ImageEmbedDim = 16, ImageTokens = 2, PatchSize = 4,
         };
         CascadeFolder.Save(root, CascadeFolder.Decoder64, decoder, new UNet(decoder));
-        var sr256 = decoder with { SampleSize = 256, ImageEmbedDim = 0, LowResChannels = 3, PatchSize = 8 };
+        // sr256 diffuses a residual over bicubic (as bundled), sr1024 the image itself: both paths run in the cluster.
+        var sr256 = decoder with { SampleSize = 256, ImageEmbedDim = 0, LowResChannels = 3, PatchSize = 8, PredictsResidual = true };
         CascadeFolder.Save(root, CascadeFolder.Sr256, sr256, new UNet(sr256));
-        var sr1024 = sr256 with { SampleSize = 1024, PatchSize = 16 };
+        var sr1024 = sr256 with { SampleSize = 1024, PatchSize = 16, PredictsResidual = false };
         CascadeFolder.Save(root, CascadeFolder.Sr1024, sr1024, new UNet(sr1024));
         // DiffAE attribute directions over the tiny 16-dim image embedding.
         var directions = new Dictionary<string, Tensor> { ["red"] = nn.functional.normalize(randn(16), dim: 0), ["circle"] = nn.functional.normalize(randn(16), dim: 0) };

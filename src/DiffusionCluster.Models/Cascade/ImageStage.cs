@@ -1,5 +1,6 @@
 using DiffusionCluster.Diffusion;
 using DiffusionCluster.Models.Editing;
+using DiffusionCluster.Models.Imaging;
 using DiffusionCluster.Models.Networks;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -40,6 +41,8 @@ public sealed class ImageStage
         decode ??= DecodeOptions.None;
         sampling.Validate(Name, _schedule.Length);
         decode.Edit?.Validate(OutputSize);
+        if (_unet.Config.PredictsResidual && (decode.Edit is not null || decode.StartNoise is not null))
+            throw new ArgumentException($"{Name} diffuses a residual over its input; image edits run on the base decoder");
         if (text is null && !decode.WithoutText) throw new ArgumentException($"{Name}: no text features were given");
         using var _ = no_grad();
         using var scope = NewDisposeScope();
@@ -72,6 +75,7 @@ public sealed class ImageStage
                 break;
         }
         var images = Sampler.Sample(model, start, scheduler, options, cancellation);
+        if (_unet.Config.PredictsResidual) images = Upsampling.Bicubic(lowRes!.to(Device), size) + images;
         return images.clamp(-1, 1).MoveToOuterDisposeScope();
     }
 

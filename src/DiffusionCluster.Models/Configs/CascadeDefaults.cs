@@ -30,11 +30,12 @@ public static class CascadeDefaults
         AttentionResolutions = [16, 8], Heads = 4, ContextDim = 128, ImageEmbedDim = 128, ImageTokens = 4, PatchSize = 2,
     };
 
-    /// 64->256: space-to-depth by 2, so the network runs at 128, 64 and 32 px; cross-attention to text at 32.
+    /// 64->256: space-to-depth by 2, so the network runs at 128, 64 and 32 px; cross-attention to text at 32;
+    /// diffuses the residual over bicubic upsampling (SRDiff).
     public static UNetConfig Sr256 { get; } = new()
     {
         SampleSize = 256, BaseChannels = 32, ChannelMult = [1, 2, 4], ResBlocksPerLevel = 1,
-        AttentionResolutions = [32], Heads = 4, ContextDim = 128, LowResChannels = 3, PatchSize = 2,
+        AttentionResolutions = [32], Heads = 4, ContextDim = 128, LowResChannels = 3, PatchSize = 2, PredictsResidual = true,
     };
 
     /// 256->1024: space-to-depth by 8, so no layer runs above 128 px; cross-attention to text at 32.

@@ -26,6 +26,10 @@ public sealed record UNetConfig : INetworkConfig
     public int LowResChannels { get; init; }
     /// Space-to-depth factor at the input (pixel-unshuffle) and depth-to-space at the output.
     public int PatchSize { get; init; } = 1;
+    /// Super-resolution only: diffuse the residual over bicubic upsampling of the clean low-resolution input
+    /// instead of the image (SRDiff, Li et al. 2022). A model that predicts no residual is already bicubic,
+    /// so training spends its capacity on the edges bicubic blurs.
+    public bool PredictsResidual { get; init; }
     public DiffusionConfig Diffusion { get; init; } = new();
 
     public int Levels => ChannelMult.Length;
@@ -52,6 +56,8 @@ public sealed record UNetConfig : INetworkConfig
         Check.Range(nameof(ImageTokens), ImageTokens, 0, 256);
         Check.Range(nameof(LowResChannels), LowResChannels, 0, 64);
         Check.Range(nameof(PatchSize), PatchSize, 1, 64);
+        if (PredictsResidual && LowResChannels != InChannels)
+            throw new ArgumentException($"predicts_residual needs a super-resolution stage whose low_res_channels ({LowResChannels}) equal in_channels ({InChannels})");
         if (SampleSize % SizeMultiple != 0)
             throw new ArgumentException($"sample_size {SampleSize} is not divisible by patch_size x 2^(levels-1) = {SizeMultiple}");
         for (int l = 0; l < Levels; l++)

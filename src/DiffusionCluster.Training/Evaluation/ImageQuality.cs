@@ -32,11 +32,4 @@ public static class ImageQuality
         var map = (2 * muX * muY + c1) * (2 * sigmaXy + c2) / ((muX * muX + muY * muY + c1) * (sigmaX + sigmaY + c2));
         return map.mean().item<float>();
     }
-
-    /// The baseline an SR stage must beat: bicubic upsampling of the same input.
-    public static Tensor Bicubic(Tensor lowRes, int size)
-    {
-        using var scope = NewDisposeScope();
-        return F.interpolate(lowRes, new long[] { size, size }, mode: InterpolationMode.Bicubic, align_corners: false).clamp(-1, 1).MoveToOuterDisposeScope();
-    }
 }

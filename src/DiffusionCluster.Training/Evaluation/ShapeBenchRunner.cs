@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using DiffusionCluster.Models.Cascade;
+using DiffusionCluster.Models.Imaging;
 using DiffusionCluster.Models.Networks;
 using DiffusionCluster.Shapes;
 using TorchSharp;
@@ -113,7 +114,7 @@ public sealed class ShapeBenchRunner(CascadePipeline pipeline, ImageEncoder clip
             var low = Renderer.RenderTensor(p.Scene, lowSize).unsqueeze(0).to(pipeline.Device);
             var truth = Renderer.RenderTensor(p.Scene, highSize).unsqueeze(0).to(pipeline.Device);
             var output = stage.Sample(text, null, low, [(ulong)p.Id], sampling);
-            var bicubic = ImageQuality.Bicubic(low, highSize);
+            var bicubic = Upsampling.Bicubic(low, highSize);
             psnr += ImageQuality.Psnr(output, truth);
             ssim += ImageQuality.Ssim(output, truth);
             bicubicPsnr += ImageQuality.Psnr(bicubic, truth);

@@ -1,6 +1,7 @@
 using DiffusionCluster.Diffusion;
 using DiffusionCluster.Models.Cascade;
 using DiffusionCluster.Models.Configs;
+using DiffusionCluster.Models.Imaging;
 using DiffusionCluster.Models.Networks;
 using DiffusionCluster.Shapes;
 using DiffusionCluster.Training.Loop;
@@ -12,6 +13,7 @@ namespace DiffusionCluster.Training.Stages;
 /// A super-resolution stage (SR3 / Imagen style): trained on crops of the exact high-resolution render (as
 /// DALL-E 2 trained its largest SR on quarter-size crops), conditioned on the same window of the exact
 /// low-resolution render, noised to a random augmentation level it is told, and on the caption's tokens.
+/// With predicts_residual the target is the crop minus bicubic upsampling of its clean low-resolution window.
 public sealed class SuperResolutionStage : ITrainingStage
 {
     const double ConditionDropout = 0.1;
@@ -62,7 +64,9 @@ public sealed class SuperResolutionStage : ITrainingStage
             low.Add(Renderer.RenderTensor(batch.Scenes[i], LowSize, x, y, lowCrop, lowCrop));
         }
         var images = stack(high.ToArray()).to(_context.Device);
-        var (lowNoised, levels) = NoiseAugmentation.Random(stack(low.ToArray()).to(_context.Device), _schedule, MaxAugmentationLevel, generator);
+        var lowImages = stack(low.ToArray()).to(_context.Device);
+        if (Config.PredictsResidual) images -= Upsampling.Bicubic(lowImages, Crop);
+        var (lowNoised, levels) = NoiseAugmentation.Random(lowImages, _schedule, MaxAugmentationLevel, generator);
         var conditioning = new UNetConditioning(text, LowRes: lowNoised, AugmentationLevel: levels);
         return DenoisingLoss.Compute(_unet, _schedule, images, conditioning, ConditionDropout, MinSnrGamma, generator).MoveToOuterDisposeScope();
     }

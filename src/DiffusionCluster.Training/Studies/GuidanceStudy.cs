@@ -1,5 +1,6 @@
 using DiffusionCluster.Models.Cascade;
 using DiffusionCluster.Models.Editing;
+using DiffusionCluster.Models.Imaging;
 using DiffusionCluster.Models.Networks;
 using DiffusionCluster.Shapes;
 using DiffusionCluster.Training.Evaluation;
@@ -113,7 +114,7 @@ public sealed class GuidanceStudy(ImageOperations operations, ImageEncoder clipI
         {
             using var scope = NewDisposeScope();
             var low = Renderer.RenderTensor(p.Scene, 64).unsqueeze(0).to(device);
-            return ImageQuality.Psnr(ImageQuality.Bicubic(low, 256), Renderer.RenderTensor(p.Scene, 256).unsqueeze(0).to(device));
+            return ImageQuality.Psnr(Upsampling.Bicubic(low, 256), Renderer.RenderTensor(p.Scene, 256).unsqueeze(0).to(device));
         });
         var table = new StudyTable($"SR 64->256: noise-augmentation level of the input at sampling ({steps} steps)",
             ["augmentation level (of 1000)", "PSNR from the exact 64 px render", "PSNR from a degraded 64 px input"], rows,

@@ -1,0 +1,95 @@
+using DiffusionCluster.Diffusion;
+using DiffusionCluster.Models.Cascade;
+using DiffusionCluster.Models.Configs;
+using DiffusionCluster.Models.Editing;
+using DiffusionCluster.Models.Imaging;
+using DiffusionCluster.Models.Networks;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DiffusionCluster.Models.Tests;
+
+/// SRDiff-style super-resolution: the stage diffuses the residual over bicubic upsampling of its input.
+public sealed class ResidualSuperResolutionTests : IDisposable
+{
+    readonly string _folder = Directory.CreateTempSubdirectory("dc-residual-sr-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    static readonly UNetConfig Residual = Tiny.SuperResolution with
+    {
+        PredictsResidual = true,
+        Diffusion = new DiffusionConfig { Prediction = PredictionType.Sample },
+    };
+
+    ImageStage Stage(UNetConfig config, Action<UNet>? change = null)
+    {
+        var unet = Tiny.Seeded(3, () => new UNet(config));
+        change?.Invoke(unet);
+        CascadeFolder.Save(_folder, "sr", config, unet);
+        return new ImageStage(_folder, "sr", CPU);
+    }
+
+    static (TextEncoding Text, Tensor Low) Inputs()
+    {
+        var encoder = Tiny.Seeded(5, () => new TextTransformer(Tiny.Text));
+        manual_seed(11);
+        return (Tiny.Encode(encoder), rand(2, 3, 16, 16) * 2 - 1);
+    }
+
+    [Fact]
+    public void A_network_that_predicts_no_residual_returns_exactly_bicubic_upsampling()
+    {
+        // Fresh U-Nets end in a zeroed convolution, so an x0-predicting one predicts a zero residual everywhere.
+        var stage = Stage(Residual);
+        var (text, low) = Inputs();
+        using var _ = text;
+        using var output = stage.Sample(text, null, low, [1, 2], new StageSampling(4, 1.0));
+        using var bicubic = Upsampling.Bicubic(low, 32);
+        Assert.Equal(new long[] { 2, 3, 32, 32 }, output.shape);
+        Assert.True(Tiny.MaxAbsDiff(output, bicubic) < 1e-5, $"max difference {Tiny.MaxAbsDiff(output, bicubic)}");
+    }
+
+    [Fact]
+    public void The_same_zero_network_without_residual_returns_flat_grey_not_the_input()
+    {
+        // The control: the same weights diffusing the image itself know nothing of the input.
+        var stage = Stage(Residual with { PredictsResidual = false });
+        var (text, low) = Inputs();
+        using var _ = text;
+        using var output = stage.Sample(text, null, low, [1, 2], new StageSampling(4, 1.0));
+        Assert.True(output.abs().max().item<float>() < 1e-5);
+    }
+
+    [Fact]
+    public void A_trained_looking_residual_stage_is_deterministic_under_a_seed_and_differs_from_bicubic()
+    {
+        var stage = Stage(Residual, unet => { using (no_grad()) foreach (var (_, p) in unet.named_parameters()) p.add_(randn_like(p) * 0.05); });
+        var (text, low) = Inputs();
+        using var _ = text;
+        using var a = stage.Sample(text, null, low, [1, 2], new StageSampling(4, 2.0));
+        using var b = stage.Sample(text, null, low, [1, 2], new StageSampling(4, 2.0));
+        using var bicubic = Upsampling.Bicubic(low, 32);
+        Assert.Equal(0, Tiny.MaxAbsDiff(a, b));
+        Assert.True(Tiny.MaxAbsDiff(a, bicubic) > 1e-3);
+    }
+
+    [Fact]
+    public void Image_edits_are_refused_on_a_residual_stage()
+    {
+        var stage = Stage(Residual);
+        var (text, low) = Inputs();
+        using var _ = text;
+        var edit = new DecodeOptions { Edit = new SdEditGuide(zeros(2, 3, 32, 32), 0.5) };
+        var error = Assert.Throws<ArgumentException>(() => stage.Sample(text, null, low, [1, 2], new StageSampling(4, 1.0), decode: edit));
+        Assert.Contains("residual", error.Message);
+    }
+
+    [Fact]
+    public void A_residual_config_without_a_matching_low_resolution_input_is_refused()
+    {
+        var error = Assert.Throws<ArgumentException>(() => (Tiny.Decoder with { PredictsResidual = true }).Validate());
+        Assert.Contains("predicts_residual", error.Message);
+        Assert.Contains("low_res_channels (0)", error.Message);
+    }
+}
