@@ -36,6 +36,28 @@ public class UNetTests
     }
 
     [Fact]
+    public void A_decoder_with_coordinate_channels_keeps_the_input_shape_and_is_deterministic_under_a_seed()
+    {
+        var config = Tiny.Decoder with { CoordinateChannels = true };
+        var text = Tiny.Seeded(6, () => new TextTransformer(Tiny.Text));
+        var a = Tiny.Seeded(6, () => new UNet(config));
+        var b = Tiny.Seeded(6, () => new UNet(config));
+        Perturb(Tiny.Seeded(7, () => a));
+        Perturb(Tiny.Seeded(7, () => b));
+        using var encoded = Tiny.Encode(text);
+        var conditioning = DecoderConditioning(encoded, 2);
+        using var x = randn(2, 3, 16, 16);
+        using var t = tensor(new long[] { 3, 700 });
+
+        using var ya = a.forward(x, t, conditioning);
+        using var yb = b.forward(x, t, conditioning);
+
+        Assert.Equal(new long[] { 2, 3, 16, 16 }, ya.shape);
+        Assert.Equal(0, Tiny.MaxAbsDiff(ya, yb));
+        Assert.False(ya.isnan().any().item<bool>());
+    }
+
+    [Fact]
     public void Fresh_networks_have_no_uninitialised_norms()
     {
         var unet = new UNet(Tiny.Decoder);

@@ -31,6 +31,7 @@ public static class TrainCommand
             TimeLimit = args.Text("time-limit-minutes") is { } minutes
                 ? TimeSpan.FromMinutes(args.Double("time-limit-minutes", 0, 0.01, 100_000))
                 : null,
+            InitFrom = args.Text("init-from"),
         };
         bool exportOnly = args.Flag("export-only");
         args.RejectUnknown();

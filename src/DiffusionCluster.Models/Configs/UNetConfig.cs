@@ -26,6 +26,10 @@ public sealed record UNetConfig : INetworkConfig
     public int LowResChannels { get; init; }
     /// Space-to-depth factor at the input (pixel-unshuffle) and depth-to-space at the output.
     public int PatchSize { get; init; } = 1;
+    /// Append two input channels holding each pixel's x and y in [-1, 1] (CoordConv, Liu et al. 2018). Convolutions
+    /// and attention without position encodings can tell absolute position only from border effects; a small
+    /// base decoder needs it to put an object "at the top left". SR stages get position from their input.
+    public bool CoordinateChannels { get; init; }
     /// Super-resolution only: diffuse the residual over bicubic upsampling of the clean low-resolution input
     /// instead of the image (SRDiff, Li et al. 2022). A model that predicts no residual is already bicubic,
     /// so training spends its capacity on the edges bicubic blurs.

@@ -57,7 +57,8 @@ public sealed class UNet : nn.Module
         }
 
         long channels = config.BaseChannels * (long)config.ChannelMult[0];
-        _inputConv = nn.Conv2d((config.InChannels + config.LowResChannels) * patchArea, channels, 3, padding: 1);
+        long inputChannels = config.InChannels + config.LowResChannels + (config.CoordinateChannels ? 2 : 0);
+        _inputConv = nn.Conv2d(inputChannels * patchArea, channels, 3, padding: 1);
         var skipChannels = new Stack<long>();
         skipChannels.Push(channels);
         var down = new List<UNetBlock>();
@@ -122,6 +123,7 @@ public sealed class UNet : nn.Module
             var upsampled = F.interpolate(conditioning.LowRes, new[] { x.shape[2], x.shape[3] }, mode: InterpolationMode.Bilinear, align_corners: false);
             h = cat(new[] { h, upsampled }, 1);
         }
+        if (Config.CoordinateChannels) h = cat(new[] { h, Coordinates(h) }, 1);
         if (Config.PatchSize > 1) h = F.pixel_unshuffle(h, Config.PatchSize);
         h = _inputConv.forward(h);
 
@@ -157,6 +159,15 @@ public sealed class UNet : nn.Module
         h = _outputConv.forward(F.silu(_outputNorm.forward(h)));
         if (Config.PatchSize > 1) h = F.pixel_shuffle(h, Config.PatchSize);
         return h.MoveToOuterDisposeScope();
+    }
+
+    /// [B, 2, H, W]: each pixel's x then y, from -1 at the first pixel to 1 at the last, in the input's dtype.
+    static Tensor Coordinates(Tensor x)
+    {
+        long b = x.shape[0], height = x.shape[2], width = x.shape[3];
+        var xs = linspace(-1, 1, width, dtype: x.dtype, device: x.device).view(1, 1, 1, width).expand(b, 1, height, width);
+        var ys = linspace(-1, 1, height, dtype: x.dtype, device: x.device).view(1, 1, height, 1).expand(b, 1, height, width);
+        return cat(new[] { xs, ys }, 1);
     }
 
     Tensor? ImageEmbedding(UNetConditioning conditioning)

@@ -140,6 +140,26 @@ public static class Safetensors
             }
     }
 
+    /// Every tensor in the file, on the CPU (floating-point ones as float32).
+    public static Dictionary<string, Tensor> Read(string path)
+    {
+        var (entries, dataStart) = ReadHeader(path);
+        var reverse = DtypeNames.ToDictionary(kv => kv.Value, kv => kv.Key);
+        var tensors = new Dictionary<string, Tensor>();
+        using var stream = File.OpenRead(path);
+        foreach (var entry in entries)
+        {
+            if (!reverse.TryGetValue(entry.Dtype, out var dtype)) throw new ModelFormatException(path, $"tensor {entry.Name} has unsupported dtype {entry.Dtype}");
+            var bytes = new byte[entry.End - entry.Begin];
+            stream.Position = dataStart + entry.Begin;
+            stream.ReadExactly(bytes);
+            var tensor = empty(entry.Shape, dtype);
+            tensor.bytes = bytes;
+            tensors[entry.Name] = FloatTypes.ContainsKey(entry.Dtype) && dtype != ScalarType.Float32 ? tensor.to(ScalarType.Float32) : tensor;
+        }
+        return tensors;
+    }
+
     static long ElementSize(string dtype) => dtype switch
     {
         "F64" or "I64" => 8,

@@ -26,6 +26,9 @@ public static class TrainingLoop
         Directory.CreateDirectory(options.CheckpointFolder);
         var model = stage.Trainable;
         model.train();
+        bool hasCheckpoint = File.Exists(Path.Combine(options.CheckpointFolder, StateFile));
+        if (options.InitFrom is not null && !hasCheckpoint) WarmStart.Load(model, options.InitFrom, progress);
+        else if (options.InitFrom is not null) progress.WriteLine($"{stage.Name}: a checkpoint exists, so --init-from is not used");
         var optimizer = new AdamW(model.named_parameters());
         var ema = new ExponentialMovingAverage(model, options.EmaDecay);
         var state = Resume(stage, options, optimizer, ema, progress);

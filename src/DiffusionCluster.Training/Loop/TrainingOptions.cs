@@ -15,4 +15,6 @@ public sealed record TrainingOptions
     public ulong Seed { get; init; } = 1;
     /// Stop (with a checkpoint) once this much wall time has passed in this run; resume continues from there.
     public TimeSpan? TimeLimit { get; init; }
+    /// A first run (no checkpoint yet) starts from these weights (WarmStart) instead of a fresh initialisation.
+    public string? InitFrom { get; init; }
 }

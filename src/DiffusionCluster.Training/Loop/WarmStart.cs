@@ -1,0 +1,46 @@
+using DiffusionCluster.Models.Configs;
+using DiffusionCluster.Models.Weights;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DiffusionCluster.Training.Loop;
+
+/// Starts a network from trained weights of a smaller version of it: every tensor is copied into the leading
+/// slice of the new one and the rest is zeroed. Adding input channels (e.g. coordinate channels) to a trained
+/// U-Net this way leaves its function unchanged at the first step; training then learns to use them.
+public static class WarmStart
+{
+    public static void Load(nn.Module module, string weightsPath, TextWriter log)
+    {
+        var source = Safetensors.Read(weightsPath);
+        int widened = 0;
+        try
+        {
+            using var _ = no_grad();
+            foreach (var (name, target) in module.state_dict())
+            {
+                if (!source.TryGetValue(name, out var from))
+                    throw new ModelFormatException(weightsPath, $"has no tensor {name} to start from (shape [{string.Join(", ", target.shape)}])");
+                if (from.shape.SequenceEqual(target.shape))
+                {
+                    target.copy_(from);
+                    continue;
+                }
+                if (from.dim() != target.dim() || from.shape.Zip(target.shape).Any(d => d.First > d.Second))
+                    throw new ModelFormatException(weightsPath, $"tensor {name} has shape [{string.Join(", ", from.shape)}], which does not fit in [{string.Join(", ", target.shape)}]");
+                target.zero_();
+                target[from.shape.Select(d => TensorIndex.Slice(0, d)).ToArray()].copy_(from);
+                log.WriteLine($"warm start: {name} widened from [{string.Join(", ", from.shape)}] to [{string.Join(", ", target.shape)}] with zeros");
+                widened++;
+            }
+            var unused = source.Keys.Except(module.state_dict().Keys).ToList();
+            if (unused.Count > 0)
+                throw new ModelFormatException(weightsPath, $"has tensors the model does not: {string.Join(", ", unused.Take(5))}");
+        }
+        finally
+        {
+            foreach (var t in source.Values) t.Dispose();
+        }
+        log.WriteLine($"warm start: {source.Count} tensors from {weightsPath} ({widened} widened)");
+    }
+}
