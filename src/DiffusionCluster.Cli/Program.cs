@@ -15,9 +15,10 @@ const string Usage = $"""
     {StudyCommand.Help}
     {DiffAeCommand.Help}
     {SegmentCommand.Help}
-      eval [--prompts FILE.jsonl] [--limit N] [--batch N] [--no-sr] [--oracle-prior] [--out DIR] [--model DIR] [--device cpu|cuda[:N]] [--precision fp32|fp16|bf16] [stage options]
+      eval [--prompts FILE.jsonl] [--limit N] [--batch N] [--no-sr | --sr-only] [--sr1024-images N] [--oracle-prior] [--out DIR] [--model DIR] [--device cpu|cuda[:N]] [--precision fp32|fp16|bf16] [stage options]
           ShapeBench: generates each prompt, scores it with the scene parser and CLIP, measures the SR stages
-          against exact renders; writes results.json, report.md and grid.png
+          against exact renders; writes results.json, report.md and grid.png (--sr-only: the SR stages alone,
+          super-resolution.json and .md)
       eval write-dev [FILE]
           writes the dev prompt set (held-out compositions) to shapebench/dev.jsonl
 

@@ -30,16 +30,30 @@ public static class EvalCommand
         var dtype = PrecisionOption.Parse(args.Text("precision", "fp32"), device);
         var output = args.Text("out", "eval/shapebench");
         int limit = args.Int("limit", int.MaxValue, 1, int.MaxValue);
-        var options = new ShapeBenchRunner.Options(BatchSize: args.Int("batch", 10, 1, 256), RunSuperResolution: !args.Flag("no-sr"), OraclePrior: args.Flag("oracle-prior"));
+        var options = new ShapeBenchRunner.Options(BatchSize: args.Int("batch", 10, 1, 256), RunSuperResolution: !args.Flag("no-sr"), OraclePrior: args.Flag("oracle-prior"),
+            SrImages1024: args.Int("sr1024-images", 3, 0, 1000));
         var sampling = StageOptions.Request(args, "-");
+        bool srOnly = args.Flag("sr-only");
         args.RejectUnknown();
+        if (srOnly && !options.RunSuperResolution) throw new UsageException("--sr-only and --no-sr exclude each other");
 
         var prompts = BenchPrompt.Read(promptFile).Take(limit).ToList();
         if (prompts.Count < 2) throw new ArgumentException($"{promptFile} has {prompts.Count} prompt(s); ShapeBench needs at least 2");
         // The networks run in the chosen precision; scoring (CLIP, parser) stays fp32.
         var pipeline = new CascadePipeline(model, device, dtype);
         var clipImage = CascadeFolder.LoadImageEncoder(model, device: device);
-        var (report, grid) = new ShapeBenchRunner(pipeline, clipImage, Console.Error).Run(promptFile, prompts, sampling, options);
+        var runner = new ShapeBenchRunner(pipeline, clipImage, Console.Error);
+        if (srOnly)
+        {
+            var quality = runner.MeasureSuperResolution(prompts, sampling, options.SrImages256, options.SrImages1024);
+            var table = string.Join("\n", ShapeBenchReport.SuperResolutionRows(quality)) + "\n";
+            Directory.CreateDirectory(output);
+            File.WriteAllText(Path.Combine(output, "super-resolution.json"), JsonSerializer.Serialize(quality, new JsonSerializerOptions { WriteIndented = true }) + "\n");
+            File.WriteAllText(Path.Combine(output, "super-resolution.md"), table);
+            Console.WriteLine(table);
+            return 0;
+        }
+        var (report, grid) = runner.Run(promptFile, prompts, sampling, options);
 
         Directory.CreateDirectory(output);
         using (grid) File.WriteAllBytes(Path.Combine(output, "grid.png"), Png.Encode(grid));

@@ -8,7 +8,8 @@ public sealed record StageSampling(int Steps, double Guidance, string Thresholdi
 {
     public static StageSampling PriorDefault { get; } = new(25, 4.0);
     public static StageSampling DecoderDefault { get; } = new(25, 3.0, "dynamic:0.95:1.5");
-    public static StageSampling Sr256Default { get; } = new(20, 1.0, "static", AugmentationLevel: 100);
+    /// 10 steps: the bundled residual sr256 measured 29.9 dB at 10 steps and 28.7 dB at 20 (`eval --sr-only`).
+    public static StageSampling Sr256Default { get; } = new(10, 1.0, "static", AugmentationLevel: 100);
     public static StageSampling Sr1024Default { get; } = new(10, 1.0, "static", AugmentationLevel: 100);
 
     public const int MaxSteps = 1000;

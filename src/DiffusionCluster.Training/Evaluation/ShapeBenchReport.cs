@@ -61,10 +61,7 @@ public sealed record ShapeBenchReport(
         });
         if (SuperResolution.Count > 0)
         {
-            lines.Add("| SR stage | images | PSNR | SSIM | bicubic PSNR | bicubic SSIM |");
-            lines.Add("|---|---:|---:|---:|---:|---:|");
-            foreach (var s in SuperResolution)
-                lines.Add($"| {s.Stage} | {s.Images} | {s.Psnr:F2} dB | {s.Ssim:F4} | {s.BicubicPsnr:F2} dB | {s.BicubicSsim:F4} |");
+            lines.AddRange(SuperResolutionRows(SuperResolution));
             lines.Add("");
             lines.Add("SR inputs are the exact low-resolution renders of held-out scenes; targets the exact high-resolution renders.");
             lines.Add("");
@@ -78,4 +75,9 @@ public sealed record ShapeBenchReport(
         lines.AddRange(Results.Take(12).Select(r => $"| {r.Id} | {r.Prompt} | {(r.FullyCorrect ? "yes" : "no")} |"));
         return string.Join("\n", lines) + "\n";
     }
+
+    /// The SR table: each stage against bicubic upsampling of the same exact low-resolution render.
+    public static IEnumerable<string> SuperResolutionRows(IEnumerable<SuperResolutionQuality> stages) =>
+        new[] { "| SR stage | images | PSNR | SSIM | bicubic PSNR | bicubic SSIM |", "|---|---:|---:|---:|---:|---:|" }
+            .Concat(stages.Select(s => $"| {s.Stage} | {s.Images} | {s.Psnr:F2} dB | {s.Ssim:F4} | {s.BicubicPsnr:F2} dB | {s.BicubicSsim:F4} |"));
 }
