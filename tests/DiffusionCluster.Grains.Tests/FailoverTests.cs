@@ -29,14 +29,16 @@ public sealed class FailoverTests
 
         var sr256 = result.Stages.Single(s => s.Stage == CascadeStage.Sr256);
         Assert.NotEqual(killed, sr256.Silo);
-        Assert.Equal(2, sr256.Attempt);
-        // The trace shows the failed attempt as an error and the retry beside it.
+        // Usually the second attempt; while the cluster has not yet declared the killed silo dead, a lookup
+        // through it can fail once more, which costs another (unreachable) attempt, never the request.
+        Assert.True(sr256.Attempt >= 2, $"attempt {sr256.Attempt}");
+        // The trace shows the failed attempt as an error and each retry beside it, the last one completed.
         tracing.ForceFlush();
         var attempts = spans.Where(s => s.OperationName == "stage sr256").OrderBy(s => s.StartTimeUtc).ToList();
-        Assert.Equal([1, 2], attempts.Select(s => (int)s.GetTagItem(CascadeTelemetry.Tags.Attempt)!));
+        Assert.Equal(Enumerable.Range(1, sr256.Attempt), attempts.Select(s => (int)s.GetTagItem(CascadeTelemetry.Tags.Attempt)!));
         Assert.Equal(ActivityStatusCode.Error, attempts[0].Status);
         Assert.Equal(killed, attempts[0].GetTagItem(CascadeTelemetry.Tags.Silo));
-        Assert.Equal("completed", attempts[1].GetTagItem(CascadeTelemetry.Tags.Outcome));
-        Assert.Equal(attempts[0].ParentSpanId, attempts[1].ParentSpanId);
+        Assert.Equal("completed", attempts[^1].GetTagItem(CascadeTelemetry.Tags.Outcome));
+        Assert.All(attempts, a => Assert.Equal(attempts[0].ParentSpanId, a.ParentSpanId));
     }
 }
