@@ -131,11 +131,8 @@ public static class Safetensors
             foreach (var (name, tensor) in destination)
             {
                 var entry = byName[name];
-                var bytes = new byte[entry.End - entry.Begin];
-                stream.Position = dataStart + entry.Begin;
-                stream.ReadExactly(bytes);
                 using var loaded = empty(tensor.shape, FloatTypes.GetValueOrDefault(entry.Dtype, tensor.dtype));
-                loaded.bytes = bytes;
+                loaded.bytes = Payload(stream, dataStart, entry);
                 tensor.copy_(loaded);
             }
     }
@@ -150,14 +147,20 @@ public static class Safetensors
         foreach (var entry in entries)
         {
             if (!reverse.TryGetValue(entry.Dtype, out var dtype)) throw new ModelFormatException(path, $"tensor {entry.Name} has unsupported dtype {entry.Dtype}");
-            var bytes = new byte[entry.End - entry.Begin];
-            stream.Position = dataStart + entry.Begin;
-            stream.ReadExactly(bytes);
             var tensor = empty(entry.Shape, dtype);
-            tensor.bytes = bytes;
+            tensor.bytes = Payload(stream, dataStart, entry);
             tensors[entry.Name] = FloatTypes.ContainsKey(entry.Dtype) && dtype != ScalarType.Float32 ? tensor.to(ScalarType.Float32) : tensor;
         }
         return tensors;
+    }
+
+    /// One tensor's raw bytes, as the header placed them.
+    static byte[] Payload(Stream stream, long dataStart, Entry entry)
+    {
+        var bytes = new byte[entry.End - entry.Begin];
+        stream.Position = dataStart + entry.Begin;
+        stream.ReadExactly(bytes);
+        return bytes;
     }
 
     static long ElementSize(string dtype) => dtype switch
