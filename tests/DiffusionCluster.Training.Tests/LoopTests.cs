@@ -29,8 +29,26 @@ public sealed class LoopTests : IDisposable
         var result = TrainingLoop.Run(resumed, interrupted, TextWriter.Null);
 
         Assert.Equal(6, result.Step);
+        var logged = File.ReadAllLines(Path.Combine(interrupted.CheckpointFolder, TrainingLoop.LossLog)).Skip(1).Select(l => l.Split(',')[0]);
+        Assert.Equal(new[] { "1", "2", "3", "4", "5", "6" }, logged);
         foreach (var (name, value) in straight.Trainable.state_dict())
             Assert.True((value - resumed.Trainable.state_dict()[name]).abs().max().item<float>() == 0, $"{name} differs after resume");
+    }
+
+    [Fact]
+    public void Resuming_drops_the_steps_logged_after_the_last_checkpoint()
+    {
+        var options = _cascade.Options("killed", 4) with { CheckpointEvery = 2 };
+        TrainingLoop.Run(Prior(), options with { Steps = 2 }, TextWriter.Null);
+        // A run killed at step 3, after logging it but before its next checkpoint.
+        var logPath = Path.Combine(options.CheckpointFolder, TrainingLoop.LossLog);
+        File.AppendAllLines(logPath, ["3,9.99,0.001,1,1.0"]);
+
+        TrainingLoop.Run(Prior(), options, TextWriter.Null);
+
+        var rows = File.ReadAllLines(logPath).Skip(1).Select(l => l.Split(',')).ToArray();
+        Assert.Equal(new[] { "1", "2", "3", "4" }, rows.Select(r => r[0]));
+        Assert.NotEqual("9.99", rows[2][1]);
     }
 
     [Fact]

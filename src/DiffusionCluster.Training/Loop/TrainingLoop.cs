@@ -38,7 +38,9 @@ public static class TrainingLoop
         var clock = Stopwatch.StartNew();
         var window = new List<double>();
         double lastLoss = double.NaN;
-        using var log = new StreamWriter(Path.Combine(options.CheckpointFolder, LossLog), append: true);
+        var logPath = Path.Combine(options.CheckpointFolder, LossLog);
+        if (state is not null) TrimLossLog(logPath, state.Step);
+        using var log = new StreamWriter(logPath, append: true);
         if (step == 0) log.WriteLine("step,loss,learning_rate,grad_norm,seconds");
         while (step < options.Steps)
         {
@@ -107,6 +109,19 @@ public static class TrainingLoop
         ema.Load(Path.Combine(options.CheckpointFolder, EmaFile));
         progress.WriteLine($"{stage.Name}: resuming from step {state.Step} ({state.TrainedSeconds / 60:F1} min trained)");
         return state;
+    }
+
+    /// A run killed after its last checkpoint logged steps that the resumed run trains again; keep one row per
+    /// step up to the checkpoint, the latest run's where a step was logged twice, so the log reads as one run.
+    static void TrimLossLog(string path, long checkpointStep)
+    {
+        if (!File.Exists(path)) return;
+        var lines = File.ReadAllLines(path);
+        if (lines.Length == 0) return;
+        var rows = new SortedDictionary<long, string>();
+        foreach (var line in lines.Skip(1))
+            if (long.TryParse(line.Split(',')[0], CultureInfo.InvariantCulture, out var step) && step <= checkpointStep) rows[step] = line;
+        File.WriteAllLines(path, rows.Values.Prepend(lines[0]));
     }
 
     static void Save(ITrainingStage stage, TrainingOptions options, AdamW optimizer, ExponentialMovingAverage ema, CheckpointState state)

@@ -56,13 +56,23 @@ public sealed class StageContext
     public static Tensor DropMask(int batchSize, double probability, Generator generator, Device device) =>
         (rand(new long[] { batchSize }, generator: generator) < probability).to(device);
 
-    /// Min-SNR-gamma weighting (Hang et al.) for v-prediction: min(SNR, gamma) / (SNR + 1) per sample.
+    /// Min-SNR-gamma weighting (Hang et al.) of a v-prediction loss, per sample.
     public static Tensor MinSnrLoss(Tensor prediction, Tensor target, Tensor alphaBar, double gamma)
     {
         using var scope = NewDisposeScope();
-        var snr = alphaBar / (1 - alphaBar).clamp_min(1e-8);
-        var weight = snr.clamp_max(gamma) / (snr + 1);
         var perSample = F.mse_loss(prediction, target, reduction: nn.Reduction.None).mean(new long[] { 1, 2, 3 });
-        return (weight.flatten() * perSample).mean().MoveToOuterDisposeScope();
+        return (MinSnrWeight(alphaBar, gamma).flatten() * perSample).mean().MoveToOuterDisposeScope();
+    }
+
+    /// The v-loss weight min(SNR + 1, gamma) / (SNR + 1): 1 up to SNR = gamma - 1, then falling as gamma / (SNR + 1).
+    /// The v objective already weights the x0 error by SNR + 1, so SNR + 1 takes SNR's place in Hang et al.'s
+    /// min(SNR, gamma) (diffusers does the same). The literal min(SNR, gamma) / (SNR + 1) is 0 at the pure-noise end
+    /// of a zero-terminal-SNR schedule and about SNR over the noisiest fifth of it: the steps where a sample's layout
+    /// is decided got almost no gradient (v1-v6 of the bundled decoder trained that way).
+    public static Tensor MinSnrWeight(Tensor alphaBar, double gamma)
+    {
+        using var scope = NewDisposeScope();
+        var snrPlusOne = 1 / (1 - alphaBar).clamp_min(1e-8);
+        return (snrPlusOne.clamp_max(gamma) / snrPlusOne).MoveToOuterDisposeScope();
     }
 }
