@@ -66,3 +66,16 @@ public sealed record DynamicThresholding : Thresholding
         return (torch.maximum(torch.minimum(x0, s), -s) / s).MoveToOuterDisposeScope();
     }
 }
+
+/// Thresholding for a stage that diffuses a scaled residual over a base image (image = base + x_0 / scale): the
+/// inner rule acts on the image the residual makes, so "static" keeps base + residual in [-1, 1] instead of
+/// clipping the residual itself, which is not an image.
+public sealed record ResidualThresholding(Thresholding Inner, Tensor Base, double Scale) : Thresholding
+{
+    public override Tensor Apply(Tensor x0)
+    {
+        using var scope = NewDisposeScope();
+        var image = Inner.Apply(Base + x0 / Scale);
+        return ((image - Base) * Scale).MoveToOuterDisposeScope();
+    }
+}

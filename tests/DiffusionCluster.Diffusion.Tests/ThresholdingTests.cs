@@ -82,4 +82,16 @@ public class ThresholdingTests
         public bool Equals(float a, float b) => Math.Abs(a - b) <= tolerance;
         public int GetHashCode(float value) => 0;
     }
+
+    [Fact]
+    public void Static_thresholding_of_a_scaled_residual_keeps_the_image_base_plus_residual_in_range()
+    {
+        // image = base + x0 / 4. Base 0.5: residuals up to 0.5 * 4 = 2 keep the image in range, 3.2 (image 1.3) is
+        // cut to 2; base -0.9 with -0.8 (image -1.1) is cut to -0.4; 0.4 on base 0 stays. Plain static thresholding
+        // would have cut the residual 2 itself to 1.
+        using var baseImage = tensor(new[] { 0.5f, 0.5f, -0.9f, 0f }).reshape(1, 1, 1, 4);
+        var result = Apply(new ResidualThresholding(Thresholding.Static, baseImage, 4), 2f, 3.2f, -0.8f, 0.4f);
+
+        Assert.Equal(new[] { 2f, 2f, -0.4f, 0.4f }, result, new FloatComparer(1e-5f));
+    }
 }

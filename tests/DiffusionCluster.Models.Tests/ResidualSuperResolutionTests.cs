@@ -51,6 +51,30 @@ public sealed class ResidualSuperResolutionTests : IDisposable
     }
 
     [Fact]
+    public void A_scaled_residual_is_divided_by_its_scale_after_sampling()
+    {
+        // An x0-predicting network whose output convolution has a bias of 0.8 predicts a residual of 0.8 everywhere;
+        // the stage adds 0.8 / scale to bicubic. Thresholding is off so nothing else moves the values.
+        var config = Residual with { ResidualScale = 4 };
+        var stage = Stage(config, unet => { using (no_grad()) unet.named_parameters().Last(p => p.name.EndsWith("bias")).parameter.fill_(0.8f); });
+        var (text, low) = Inputs();
+        using var _ = text;
+        using var output = stage.Sample(text, null, low, [1, 2], new StageSampling(4, 1.0, "none"));
+        using var expected = (Upsampling.Bicubic(low, 32) + 0.2).clamp(-1, 1);
+        Assert.True(Tiny.MaxAbsDiff(output, expected) < 1e-4, $"max difference {Tiny.MaxAbsDiff(output, expected)}");
+    }
+
+    [Fact]
+    public void A_residual_scale_is_refused_outside_its_range_or_on_a_stage_that_diffuses_the_image()
+    {
+        var tooSmall = Assert.Throws<ArgumentException>(() => (Residual with { ResidualScale = 0 }).Validate());
+        Assert.Contains("residual_scale = 0", tooSmall.Message);
+        Assert.Contains("[0.01, 1000]", tooSmall.Message);
+        var notResidual = Assert.Throws<ArgumentException>(() => (Residual with { PredictsResidual = false, ResidualScale = 8 }).Validate());
+        Assert.Contains("unless predicts_residual", notResidual.Message);
+    }
+
+    [Fact]
     public void The_same_zero_network_without_residual_returns_flat_grey_not_the_input()
     {
         // The control: the same weights diffusing the image itself know nothing of the input.

@@ -49,12 +49,17 @@ public sealed class ImageStage
         int batch = seeds.Count, size = OutputSize;
         var noise = Noise.PerRow(seeds, new long[] { 3, size, size }, Device);
         var conditioning = Conditioning(decode.WithoutText ? null : text, imageEmbedding, lowRes, seeds, sampling);
+        var config = _unet.Config;
+        var bicubic = config.PredictsResidual ? Upsampling.Bicubic(lowRes!.to(Device), size) : null;
+        var thresholding = sampling.ParseThresholding(Name);
+        if (bicubic is not null && thresholding is not NoThresholding)
+            thresholding = new ResidualThresholding(thresholding, bicubic, config.ResidualScale);
         var model = Denoiser(conditioning, sampling.Guidance, batch);
         var scheduler = sampling.Scheduler(_schedule);
         var options = new SamplerOptions
         {
             Prediction = _unet.Config.Diffusion.Prediction,
-            Thresholding = sampling.ParseThresholding(Name),
+            Thresholding = thresholding,
             Progress = progress,
             Gradient = decode.Clip?.Gradient,
             Generator = new Generator(seeds[0] ^ 0x5EED5EEDUL),
@@ -75,7 +80,7 @@ public sealed class ImageStage
                 break;
         }
         var images = Sampler.Sample(model, start, scheduler, options, cancellation);
-        if (_unet.Config.PredictsResidual) images = Upsampling.Bicubic(lowRes!.to(Device), size) + images;
+        if (bicubic is not null) images = bicubic + images / config.ResidualScale;
         return images.clamp(-1, 1).MoveToOuterDisposeScope();
     }
 

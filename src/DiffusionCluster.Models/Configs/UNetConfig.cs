@@ -34,6 +34,11 @@ public sealed record UNetConfig : INetworkConfig
     /// instead of the image (SRDiff, Li et al. 2022). A model that predicts no residual is already bicubic,
     /// so training spends its capacity on the edges bicubic blurs.
     public bool PredictsResidual { get; init; }
+    /// Residual stages only: the residual is multiplied by this before diffusion and divided after sampling. Bicubic
+    /// misses only edges, so the residual's RMS is far below an image's (0.04 for 64 -> 256 in [-1, 1], 0.014 for
+    /// 256 -> 1024, measured on training crops); unscaled, it sits under the noise at nearly every timestep and the
+    /// schedule is wasted, as Stable Diffusion's latent scale factor avoids for its latents.
+    public double ResidualScale { get; init; } = 1;
     public DiffusionConfig Diffusion { get; init; } = new();
 
     public int Levels => ChannelMult.Length;
@@ -62,6 +67,8 @@ public sealed record UNetConfig : INetworkConfig
         Check.Range(nameof(PatchSize), PatchSize, 1, 64);
         if (PredictsResidual && LowResChannels != InChannels)
             throw new ArgumentException($"predicts_residual needs a super-resolution stage whose low_res_channels ({LowResChannels}) equal in_channels ({InChannels})");
+        if (ResidualScale is not (>= 0.01 and <= 1000) || (!PredictsResidual && ResidualScale != 1))
+            throw new ArgumentException($"residual_scale = {ResidualScale} must be in [0.01, 1000] and stay 1 unless predicts_residual is set");
         if (SampleSize % SizeMultiple != 0)
             throw new ArgumentException($"sample_size {SampleSize} is not divisible by patch_size x 2^(levels-1) = {SizeMultiple}");
         for (int l = 0; l < Levels; l++)

@@ -65,7 +65,7 @@ public sealed class SuperResolutionStage : ITrainingStage
         }
         var images = stack(high.ToArray()).to(_context.Device);
         var lowImages = stack(low.ToArray()).to(_context.Device);
-        if (Config.PredictsResidual) images -= Upsampling.Bicubic(lowImages, Crop);
+        if (Config.PredictsResidual) images = (images - Upsampling.Bicubic(lowImages, Crop)) * Config.ResidualScale;
         var (lowNoised, levels) = NoiseAugmentation.Random(lowImages, _schedule, MaxAugmentationLevel, generator);
         var conditioning = new UNetConditioning(text, LowRes: lowNoised, AugmentationLevel: levels);
         return DenoisingLoss.Compute(_unet, _schedule, images, conditioning, ConditionDropout, MinSnrGamma, generator).MoveToOuterDisposeScope();
