@@ -122,14 +122,7 @@ public class BundledCascadeTests
         // v5's sr256 (diffusing the image itself) measured 14.6 dB here, v6's unscaled residual about 30 dB; v7's
         // scaled residual 36.4 dB on 12 dev scenes (`eval --sr-only`), bicubic 36.7 dB. Two scenes, default sampling.
         var pipeline = new CascadePipeline(ModelFolder(), CPU);
-        var prompts = DevPrompts(2);
-        using var text = pipeline.Text.Encode(prompts.Select(p => p.Prompt).ToList());
-        using var low = stack(prompts.Select(p => Renderer.RenderTensor(p.Scene, 64)).ToArray());
-        using var truth = stack(prompts.Select(p => Renderer.RenderTensor(p.Scene, 256)).ToArray());
-
-        using var output = pipeline.Sr256.Sample(text, null, low, [0, 1], StageSampling.Sr256Default);
-
-        double psnr = Evaluation.ImageQuality.Psnr(output, truth);
+        double psnr = SuperResolutionPsnr(pipeline, pipeline.Sr256, StageSampling.Sr256Default, lowSize: 64, scenes: 2);
         Assert.True(psnr > 33, $"sr256 PSNR {psnr:F2} dB against the exact 256 px renders");
     }
 
@@ -139,19 +132,20 @@ public class BundledCascadeTests
         // v1-v6's sr1024 (diffusing the image itself) measured 7.5 dB; v7's scaled residual 42.1 dB on 3 dev scenes,
         // bicubic 43.3 dB. One scene, default sampling.
         var pipeline = new CascadePipeline(ModelFolder(), CPU);
-        var prompts = DevPrompts(1);
-        using var text = pipeline.Text.Encode(prompts.Select(p => p.Prompt).ToList());
-        using var low = stack(prompts.Select(p => Renderer.RenderTensor(p.Scene, 256)).ToArray());
-        using var truth = stack(prompts.Select(p => Renderer.RenderTensor(p.Scene, 1024)).ToArray());
-
-        using var output = pipeline.Sr1024.Sample(text, null, low, [0], StageSampling.Sr1024Default);
-
-        double psnr = Evaluation.ImageQuality.Psnr(output, truth);
+        double psnr = SuperResolutionPsnr(pipeline, pipeline.Sr1024, StageSampling.Sr1024Default, lowSize: 256, scenes: 1);
         Assert.True(psnr > 38, $"sr1024 PSNR {psnr:F2} dB against the exact 1024 px render");
     }
 
-    static List<Evaluation.BenchPrompt> DevPrompts(int count) =>
-        Evaluation.BenchPrompt.Read(Path.Combine(DiffusionCluster.Tests.Shared.RepositoryRoot.Path, "shapebench", "dev.jsonl")).Take(count).ToList();
+    /// PSNR of an SR stage's output from exact renders of the first dev scenes against the exact render at its size.
+    static double SuperResolutionPsnr(CascadePipeline pipeline, ImageStage stage, StageSampling sampling, int lowSize, int scenes)
+    {
+        var prompts = Evaluation.BenchPrompt.Read(Path.Combine(DiffusionCluster.Tests.Shared.RepositoryRoot.Path, "shapebench", "dev.jsonl")).Take(scenes).ToList();
+        using var text = pipeline.Text.Encode(prompts.Select(p => p.Prompt).ToList());
+        using var low = stack(prompts.Select(p => Renderer.RenderTensor(p.Scene, lowSize)).ToArray());
+        using var truth = stack(prompts.Select(p => Renderer.RenderTensor(p.Scene, stage.OutputSize)).ToArray());
+        using var output = stage.Sample(text, null, low, Enumerable.Range(0, scenes).Select(i => (ulong)i).ToList(), sampling);
+        return Evaluation.ImageQuality.Psnr(output, truth);
+    }
 
     static string Json<T>(T config) => System.Text.Json.JsonSerializer.Serialize(config, ConfigJson.Options);
 }
