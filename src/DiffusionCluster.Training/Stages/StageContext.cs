@@ -66,7 +66,7 @@ public sealed class StageContext
 
     /// The v-loss weight min(SNR + 1, gamma) / (SNR + 1): 1 up to SNR = gamma - 1, then falling as gamma / (SNR + 1).
     /// The v objective already weights the x0 error by SNR + 1, so SNR + 1 takes SNR's place in Hang et al.'s
-    /// min(SNR, gamma) (diffusers does the same). The literal min(SNR, gamma) / (SNR + 1) is 0 at the pure-noise end
+    /// min(SNR, gamma). The literal min(SNR, gamma) / (SNR + 1) is 0 at the pure-noise end
     /// of a zero-terminal-SNR schedule and about SNR over the noisiest fifth of it: the steps where a sample's layout
     /// is decided got almost no gradient (v1-v6 of the bundled decoder trained that way).
     public static Tensor MinSnrWeight(Tensor alphaBar, double gamma)
