@@ -96,8 +96,8 @@ public class BundledCascadeTests
 
     /// Issue 3's end-to-end check: the bundled cascade, default sampling, draws an easy prompt that the scene
     /// parser scores fully correct. The cascade is far from its targets (docs/MODEL_CARD.md): of the 80 easy
-    /// prompt/seed pairs in shapebench/easy.jsonl, v6 gets 2 right and v5 got 1, and this pair is the one both
-    /// get right (`eval --prompts shapebench/easy.jsonl --no-sr`). So it guards the cascade and its sampling
+    /// prompt/seed pairs in shapebench/easy.jsonl, v6 (whose decoder v7 keeps) gets 2 right and v5 got 1, and this
+    /// pair is the one both get right (`eval --prompts shapebench/easy.jsonl --no-sr`). So it guards the cascade and its sampling
     /// against regressions; it does not show that easy prompts usually work.
     [Fact]
     public void Generate_draws_an_easy_prompt_the_scene_parser_scores_fully_correct()
@@ -121,8 +121,7 @@ public class BundledCascadeTests
     {
         // v5's sr256 (diffusing the image itself) measured 14.6 dB here, v6's unscaled residual about 30 dB; v7's
         // scaled residual 36.4 dB on 12 dev scenes (`eval --sr-only`), bicubic 36.7 dB. Two scenes, default sampling.
-        var pipeline = new CascadePipeline(ModelFolder(), CPU);
-        double psnr = SuperResolutionPsnr(pipeline, pipeline.Sr256, StageSampling.Sr256Default, lowSize: 64, scenes: 2);
+        double psnr = MeasureBundledSuperResolution(images256: 2, images1024: 0)[0].Psnr;
         Assert.True(psnr > 33, $"sr256 PSNR {psnr:F2} dB against the exact 256 px renders");
     }
 
@@ -131,20 +130,17 @@ public class BundledCascadeTests
     {
         // v1-v6's sr1024 (diffusing the image itself) measured 7.5 dB; v7's scaled residual 42.1 dB on 3 dev scenes,
         // bicubic 43.3 dB. One scene, default sampling.
-        var pipeline = new CascadePipeline(ModelFolder(), CPU);
-        double psnr = SuperResolutionPsnr(pipeline, pipeline.Sr1024, StageSampling.Sr1024Default, lowSize: 256, scenes: 1);
+        double psnr = MeasureBundledSuperResolution(images256: 0, images1024: 1)[1].Psnr;
         Assert.True(psnr > 38, $"sr1024 PSNR {psnr:F2} dB against the exact 1024 px render");
     }
 
-    /// PSNR of an SR stage's output from exact renders of the first dev scenes against the exact render at its size.
-    static double SuperResolutionPsnr(CascadePipeline pipeline, ImageStage stage, StageSampling sampling, int lowSize, int scenes)
+    /// The SR stages on exact renders of the first dev scenes, measured as `eval --sr-only` measures them.
+    static IReadOnlyList<Evaluation.SuperResolutionQuality> MeasureBundledSuperResolution(int images256, int images1024)
     {
-        var prompts = Evaluation.BenchPrompt.Read(Path.Combine(DiffusionCluster.Tests.Shared.RepositoryRoot.Path, "shapebench", "dev.jsonl")).Take(scenes).ToList();
-        using var text = pipeline.Text.Encode(prompts.Select(p => p.Prompt).ToList());
-        using var low = stack(prompts.Select(p => Renderer.RenderTensor(p.Scene, lowSize)).ToArray());
-        using var truth = stack(prompts.Select(p => Renderer.RenderTensor(p.Scene, stage.OutputSize)).ToArray());
-        using var output = stage.Sample(text, null, low, Enumerable.Range(0, scenes).Select(i => (ulong)i).ToList(), sampling);
-        return Evaluation.ImageQuality.Psnr(output, truth);
+        var folder = ModelFolder();
+        var runner = new Evaluation.ShapeBenchRunner(new CascadePipeline(folder, CPU), CascadeFolder.LoadImageEncoder(folder), TextWriter.Null);
+        var prompts = Evaluation.BenchPrompt.Read(Path.Combine(DiffusionCluster.Tests.Shared.RepositoryRoot.Path, "shapebench", "dev.jsonl"));
+        return runner.MeasureSuperResolution(prompts, new GenerationRequest { Prompt = "" }, images256, images1024);
     }
 
     static string Json<T>(T config) => System.Text.Json.JsonSerializer.Serialize(config, ConfigJson.Options);

@@ -58,7 +58,7 @@ public sealed class ImageStage
         var scheduler = sampling.Scheduler(_schedule);
         var options = new SamplerOptions
         {
-            Prediction = _unet.Config.Diffusion.Prediction,
+            Prediction = config.Diffusion.Prediction,
             Thresholding = thresholding,
             Progress = progress,
             Gradient = decode.Clip?.Gradient,

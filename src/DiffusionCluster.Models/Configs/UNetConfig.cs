@@ -36,7 +36,7 @@ public sealed record UNetConfig : INetworkConfig
     public bool PredictsResidual { get; init; }
     /// Residual stages only: the residual is multiplied by this before diffusion and divided after sampling. Bicubic
     /// misses only edges, so the residual's RMS is far below an image's (0.04 for 64 -> 256 in [-1, 1], 0.014 for
-    /// 256 -> 1024, measured on training crops); unscaled, it sits under the noise at nearly every timestep and the
+    /// 256 -> 1024, on training scenes; ResidualScaleTests); unscaled, it sits under the noise at nearly every timestep and the
     /// schedule is wasted, as Stable Diffusion's latent scale factor avoids for its latents.
     public double ResidualScale { get; init; } = 1;
     public DiffusionConfig Diffusion { get; init; } = new();
