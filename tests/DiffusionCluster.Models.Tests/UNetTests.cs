@@ -57,6 +57,38 @@ public class UNetTests
         Assert.False(ya.isnan().any().item<bool>());
     }
 
+    [Theory]
+    [InlineData(16)] // sample_size: the map is added at the coarsest level as it is
+    [InlineData(24)] // another size: the map is resized to the coarsest level's feature map
+    public void A_decoder_with_an_image_map_keeps_the_input_shape_and_is_deterministic_under_a_seed(int size)
+    {
+        var config = Tiny.Decoder with { ImageMapChannels = 4 };
+        var text = Tiny.Seeded(6, () => new TextTransformer(Tiny.Text));
+        var a = Tiny.Seeded(6, () => new UNet(config));
+        var b = Tiny.Seeded(6, () => new UNet(config));
+        Perturb(Tiny.Seeded(7, () => a));
+        Perturb(Tiny.Seeded(7, () => b));
+        using var encoded = Tiny.Encode(text);
+        var conditioning = DecoderConditioning(encoded, 2);
+        using var x = randn(2, 3, size, size);
+        using var t = tensor(new long[] { 3, 700 });
+
+        using var ya = a.forward(x, t, conditioning);
+        using var yb = b.forward(x, t, conditioning);
+
+        Assert.Equal(new long[] { 2, 3, size, size }, ya.shape);
+        Assert.Equal(0, Tiny.MaxAbsDiff(ya, yb));
+        Assert.False(ya.isnan().any().item<bool>());
+    }
+
+    [Fact]
+    public void An_image_map_needs_an_unclip_decoder()
+    {
+        var error = Assert.Throws<ArgumentException>(() => new UNet(Tiny.SuperResolution with { ImageMapChannels = 4 }));
+
+        Assert.Contains("image_map_channels = 4 needs an unCLIP decoder (image_embed_dim > 0)", error.Message);
+    }
+
     [Fact]
     public void Fresh_networks_have_no_uninitialised_norms()
     {

@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 
 namespace DiffusionCluster.Training.Tests;
 
-/// Growing a trained U-Net (coordinate channels) without losing what it learned.
+/// Growing a trained U-Net (coordinate channels, the image map) without losing what it learned.
 public sealed class WarmStartTests : IDisposable
 {
     static readonly UNetConfig Plain = new()
@@ -31,11 +31,11 @@ public sealed class WarmStartTests : IDisposable
         return path;
     }
 
-    static Tensor Run(UNet unet, Tensor x)
+    static Tensor Run(UNet unet, Tensor x, Tensor? imageEmbedding = null)
     {
         using var _ = no_grad();
         using var t = full(new long[] { x.shape[0] }, 300L);
-        return unet.forward(x, t, new UNetConditioning());
+        return unet.forward(x, t, new UNetConditioning(ImageEmbedding: imageEmbedding));
     }
 
     [Fact]
@@ -72,6 +72,30 @@ public sealed class WarmStartTests : IDisposable
         using var after = Run(grown, x);
 
         Assert.True((before - after).abs().max().item<float>() > 1e-3);
+    }
+
+    [Fact]
+    public void A_decoder_grown_by_the_image_map_computes_exactly_what_it_did_until_the_map_is_learned()
+    {
+        var decoder = Plain with { ImageEmbedDim = 6, ImageTokens = 0 };
+        var path = Trained(decoder, out var before);
+        manual_seed(2);
+        var grown = new UNet(decoder with { ImageMapChannels = 4 });
+        WarmStart.Load(grown, path, TextWriter.Null);
+        using var x = randn(2, 3, 16, 16);
+        using var embedding = randn(2, 6);
+
+        using var old = Run(before, x, embedding);
+        using var same = Run(grown, x, embedding);
+        using (no_grad())
+        {
+            var weight = grown.named_parameters().Single(p => p.name == "_mapToFeatures.weight").parameter;
+            weight.copy_(randn_like(weight));
+        }
+        using var learned = Run(grown, x, embedding);
+
+        Assert.True((old - same).abs().max().item<float>() < 1e-6);
+        Assert.True((old - learned).abs().max().item<float>() > 1e-3);
     }
 
     [Fact]

@@ -12,23 +12,25 @@ namespace DiffusionCluster.Cli.Commands;
 public static class StudyCommand
 {
     public const string Help = """
-          study edits|guidance|thresholding|sr-aug|diffae [--prompts FILE.jsonl] [--limit N] [--steps N] [--model DIR]
+          study edits|guidance|thresholding|sr-aug|diffae|layout [--prompts FILE.jsonl] [--limit N] [--steps N] [--model DIR]
                 [--device cpu|cuda[:N]] [--precision fp32|fp16|bf16] [--out DIR]
               edits: reconstruction PSNR, variations, text diffs, inpainting/uncropping, SDEdit and ILVR on held-out
               scenes; guidance: classifier-free vs CLIP guidance; thresholding: none/static/dynamic across guidance
               weights; sr-aug: the SR input's noise-augmentation level; diffae: attribute manipulation along the fitted
-              directions (see `diffae fit`) on held-out single-object scenes
+              directions (see `diffae fit`) on held-out single-object scenes; layout: whether the embeddings and the
+              prior's samples say where an object is (linear probe) and whether the decoder's estimate from pure noise
+              puts objects there (--limit N: decoder scenes, default 128)
         """;
 
     public static int Run(Arguments args, string commandLine)
     {
-        var which = args.Positionals.FirstOrDefault() ?? throw new UsageException("study needs edits, guidance, thresholding or sr-aug");
+        var which = args.Positionals.FirstOrDefault() ?? throw new UsageException("study needs edits, guidance, thresholding, sr-aug, diffae or layout");
         var promptFile = args.Text("prompts", EvalCommand.DevSet);
         var model = args.Text("model", "models/shapes-cascade");
         var device = DeviceOption.Parse(args.Text("device", "cpu"));
         var dtype = PrecisionOption.Parse(args.Text("precision", "fp32"), device);
         var output = args.Text("out", "eval/studies");
-        int limit = args.Int("limit", which == "edits" ? 12 : 20, 2, 10_000);
+        int limit = args.Int("limit", which switch { "edits" => 12, "layout" => 128, _ => 20 }, 2, 10_000);
         int steps = args.Int("steps", 25, 1, 1000);
         args.RejectUnknown();
 
@@ -73,8 +75,11 @@ public static class StudyCommand
                 var singles = all.Where(p => p.Scene.Objects.Count == 1).Take(limit).ToList();
                 report.Add(new DiffAeStudy(operations, Console.Error).Measure(singles, AttributeDirections.Load(model), [0, 0.5, 1.0, 1.5, 2.0], 50));
                 break;
+            case "layout":
+                report = new LayoutStudy(model, device, Console.Error).Run(probeScenes: 2000, heldOutScenes: 500, priorScenes: 100, decoderScenes: limit, commandLine);
+                break;
             default:
-                throw new UsageException($"unknown study \"{which}\"; choose edits, guidance, thresholding, sr-aug or diffae");
+                throw new UsageException($"unknown study \"{which}\"; choose edits, guidance, thresholding, sr-aug, diffae or layout");
         }
         report.Write(output, which);
         Console.WriteLine(report.ToMarkdown());

@@ -24,12 +24,12 @@ public static class CascadeDefaults
 
     /// 64px unCLIP decoder: text tokens and the CLIP image embedding, attention at 16 and 8 px. Space-to-depth
     /// by 2 (the network runs at 32, 16 and 8 px) keeps CPU training affordable without oneDNN; coordinate
-    /// channels let it place objects where the caption says.
+    /// channels and the image map (the embedding projected to an 8x8 map) let it place objects where the embedding says.
     public static UNetConfig Decoder64 { get; } = new()
     {
         SampleSize = 64, BaseChannels = 32, ChannelMult = [1, 2, 4], ResBlocksPerLevel = 1,
         AttentionResolutions = [16, 8], Heads = 4, ContextDim = 128, ImageEmbedDim = 128, ImageTokens = 4, PatchSize = 2,
-        CoordinateChannels = true,
+        CoordinateChannels = true, ImageMapChannels = 16,
     };
 
     /// 64->256: space-to-depth by 2, so the network runs at 128, 64 and 32 px; cross-attention to text at 32;

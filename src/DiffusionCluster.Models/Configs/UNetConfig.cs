@@ -30,6 +30,12 @@ public sealed record UNetConfig : INetworkConfig
     /// and attention without position encodings can tell absolute position only from border effects; a small
     /// base decoder needs it to put an object "at the top left". SR stages get position from their input.
     public bool CoordinateChannels { get; init; }
+    /// unCLIP decoders only: project the image embedding to a map of this many channels at the coarsest level's
+    /// resolution, added there through a zero-initialised 1x1 convolution (0: off). The embedding otherwise enters
+    /// only spatially uniformly (added to the timestep embedding) and as context tokens, so the decoder must learn
+    /// where an object goes through attention; the embedding encodes position linearly (a linear probe reads the
+    /// 3x3 place of held-out single-object renders at 100%), and the map lets a linear layer say where.
+    public int ImageMapChannels { get; init; }
     /// Super-resolution only: diffuse the residual over bicubic upsampling of the clean low-resolution input
     /// instead of the image (SRDiff, Li et al. 2022). A model that predicts no residual is already bicubic,
     /// so training spends its capacity on the edges bicubic blurs.
@@ -45,6 +51,9 @@ public sealed record UNetConfig : INetworkConfig
 
     /// Whether level l (resolution sample_size / patch_size / 2^l) has attention.
     public bool HasAttention(int level) => AttentionResolutions.Contains(SampleSize / PatchSize >> level);
+
+    /// Side of the coarsest level's feature map at sample_size (where the image map is added).
+    public int CoarsestSize => SampleSize / PatchSize >> (Levels - 1);
 
     /// Spatial sizes must divide by this so every downsampling is exact.
     public int SizeMultiple => PatchSize << (Levels - 1);
@@ -63,6 +72,9 @@ public sealed record UNetConfig : INetworkConfig
         Check.Range(nameof(ContextDim), ContextDim, 0, 65536);
         Check.Range(nameof(ImageEmbedDim), ImageEmbedDim, 0, 65536);
         Check.Range(nameof(ImageTokens), ImageTokens, 0, 256);
+        Check.Range(nameof(ImageMapChannels), ImageMapChannels, 0, 1024);
+        if (ImageMapChannels > 0 && ImageEmbedDim == 0)
+            throw new ArgumentException($"image_map_channels = {ImageMapChannels} needs an unCLIP decoder (image_embed_dim > 0)");
         Check.Range(nameof(LowResChannels), LowResChannels, 0, 64);
         Check.Range(nameof(PatchSize), PatchSize, 1, 64);
         if (PredictsResidual && LowResChannels != InChannels)

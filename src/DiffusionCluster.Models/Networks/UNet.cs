@@ -19,6 +19,8 @@ public sealed class UNet : nn.Module
     readonly TimestepEmbedding? _augmentation;
     readonly Linear? _imageToEmbedding;
     readonly Linear? _imageToTokens;
+    readonly Linear? _imageToMap;
+    readonly Conv2d? _mapToFeatures;
     readonly Parameter? _nullImageEmbedding;
     readonly Linear? _textToContext;
     readonly Parameter? _nullContextToken;
@@ -78,6 +80,12 @@ public sealed class UNet : nn.Module
                 skipChannels.Push(channels);
             }
         }
+        if (config.ImageMapChannels > 0)
+        {
+            int side = config.CoarsestSize;
+            _imageToMap = nn.Linear(config.ImageEmbedDim, (long)config.ImageMapChannels * side * side);
+            _mapToFeatures = Init.Zeroed(nn.Conv2d(config.ImageMapChannels, channels, 1));
+        }
         _middle1 = new UNetBlock(channels, channels, embed, config.AttentionResolutions.Length > 0, config.Heads, context);
         _middle2 = new ResBlock(channels, channels, embed);
 
@@ -103,6 +111,11 @@ public sealed class UNet : nn.Module
     }
 
     public UNetConfig Config { get; }
+
+    /// Whether a tensor belongs to a layer whose output is zero until trained (the image map's 1x1 convolution
+    /// is zero-initialised), so a network grown by it from older weights computes what they did.
+    public static bool StartsAsNoOp(string tensorName) =>
+        tensorName.StartsWith("_imageToMap.", StringComparison.Ordinal) || tensorName.StartsWith("_mapToFeatures.", StringComparison.Ordinal);
 
     /// x: [B, in_channels, H, W] noisy image; timesteps: [B] int64. Returns [B, out_channels, H, W].
     /// features, when given, receives the output of every decoder-path block (coarsest first), the pixel
@@ -143,6 +156,7 @@ public sealed class UNet : nn.Module
                 skips.Push(h);
             }
         }
+        if (_imageToMap is not null) h = h + ImageMap(imageEmbedding!, h);
         h = _middle1.forward(h, embedding, context, contextMask);
         h = _middle2.forward(h, embedding);
         block = 0;
@@ -168,6 +182,16 @@ public sealed class UNet : nn.Module
         var xs = linspace(-1, 1, width, dtype: x.dtype, device: x.device).view(1, 1, 1, width).expand(b, 1, height, width);
         var ys = linspace(-1, 1, height, dtype: x.dtype, device: x.device).view(1, 1, height, 1).expand(b, 1, height, width);
         return cat(new[] { xs, ys }, 1);
+    }
+
+    /// The image embedding as a [B, C, s, s] map at the coarsest level (resized when the input is not sample_size).
+    Tensor ImageMap(Tensor imageEmbedding, Tensor h)
+    {
+        int side = Config.CoarsestSize;
+        var map = _imageToMap!.forward(imageEmbedding).view(h.shape[0], Config.ImageMapChannels, side, side);
+        if (h.shape[2] != side || h.shape[3] != side)
+            map = F.interpolate(map, new[] { h.shape[2], h.shape[3] }, mode: InterpolationMode.Bilinear, align_corners: false);
+        return _mapToFeatures!.forward(map);
     }
 
     Tensor? ImageEmbedding(UNetConditioning conditioning)

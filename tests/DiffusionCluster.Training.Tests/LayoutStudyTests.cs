@@ -1,0 +1,38 @@
+using DiffusionCluster.Shapes;
+using DiffusionCluster.Training.Studies;
+using static TorchSharp.torch;
+
+namespace DiffusionCluster.Training.Tests;
+
+/// The two measurements of `study layout`, checked on inputs whose answer is known.
+public class LayoutStudyTests
+{
+    [Fact]
+    public void The_strongest_cell_of_an_exact_render_is_where_its_object_stands()
+    {
+        foreach (var position in Enum.GetValues<Position>())
+        {
+            var scene = new Scene("beige", [new SceneObject(ShapeKind.Star, "blue", SizeClass.Small, position)]);
+            using var render = Renderer.RenderTensor(scene, 64);
+
+            Assert.Equal((int)position, LayoutStudy.StrongestCell(render, scene.Background));
+        }
+    }
+
+    [Fact]
+    public void The_linear_probe_reads_a_place_that_features_encode_and_not_one_they_do_not()
+    {
+        // Features: a one-hot of the place plus noise (readable), or noise alone (chance).
+        manual_seed(3);
+        using var places = randint(0, 9, new long[] { 400 }, dtype: int64);
+        using var encoded = nn.functional.one_hot(places, 9).to(float32) + 0.1f * randn(400, 9);
+        using var noise = randn(400, 9);
+        var truth = places[300..].data<long>().ToArray();
+
+        using var readable = LayoutStudy.FitProbe(encoded[..300], places[..300]);
+        using var blind = LayoutStudy.FitProbe(noise[..300], places[..300]);
+
+        Assert.StartsWith("100.0%", LayoutStudy.Row("encoded", readable, encoded[300..], truth)[1]);
+        Assert.InRange(double.Parse(LayoutStudy.Row("noise", blind, noise[300..], truth)[1].Split('%')[0]), 0, 30);
+    }
+}
