@@ -34,7 +34,7 @@ public sealed record UNetConfig : INetworkConfig
     /// resolution, added there through a zero-initialised 1x1 convolution (0: off). The embedding otherwise enters
     /// only spatially uniformly (added to the timestep embedding) and as context tokens, so the decoder must learn
     /// where an object goes through attention; the embedding encodes position linearly (a linear probe reads the
-    /// 3x3 place of held-out single-object renders at 100%), and the map lets a linear layer say where.
+    /// 3x3 place of held-out single-object renders at 100%, `study layout`), and the map lets a linear layer say where.
     public int ImageMapChannels { get; init; }
     /// Super-resolution only: diffuse the residual over bicubic upsampling of the clean low-resolution input
     /// instead of the image (SRDiff, Li et al. 2022). A model that predicts no residual is already bicubic,
