@@ -7,7 +7,7 @@ namespace DiffusionCluster.Models.Cascade;
 public sealed record StageSampling(int Steps, double Guidance, string Thresholding = "none", double Eta = 0, int AugmentationLevel = 0)
 {
     public static StageSampling PriorDefault { get; } = new(25, 4.0);
-    public static StageSampling DecoderDefault { get; } = new(25, 3.0, "dynamic:0.95:1.5");
+    public static StageSampling DecoderDefault { get; } = new(25, 2.0, "dynamic:0.95:1.5");
     /// 2 steps for both SR stages: the scaled-residual stages (v7) measured best at 2 steps, 1 close behind (sr256 36.42 /
     /// 36.31 dB, sr1024 42.07 dB; `eval --sr-only`, docs/MODEL_CARD.md); few steps stay near the model's mean estimate.
     public static StageSampling Sr256Default { get; } = new(2, 1.0, "static", AugmentationLevel: 100);
