@@ -16,7 +16,6 @@ namespace DiffusionCluster.Training.Studies;
 public sealed class LayoutStudy(string modelFolder, Device device, TextWriter log)
 {
     const int ProbeSeed = 4_000_000, HeldOutSeed = 5_000_000;
-    static readonly int[] Timesteps = [999, 950, 900];
 
     readonly StageContext _context = new(modelFolder, device, needsImageEncoder: true);
 
@@ -60,26 +59,29 @@ public sealed class LayoutStudy(string modelFolder, Device device, TextWriter lo
         decoder.eval();
         var schedule = decoder.Config.Diffusion.BuildSchedule();
         var batch = ShapesBatch.Draw(count, new Generator(77));
-        using var images = batch.Images(64, device);
+        int size = decoder.Config.SampleSize, channels = decoder.Config.InChannels;
+        using var images = batch.Images(size, device);
         using var text = _context.EncodeText(batch.Captions);
-        using var embedding = _context.ImageEmbedding(images);
+        using var embedding = _context.ImageEmbedding(size == 64 ? images : batch.Images(64, device)); // CLIP sees 64 px
         double chance = batch.Scenes.Average(s => s.Objects.Count / 9.0);
         var rows = new List<IReadOnlyList<string>>();
-        foreach (int t in Timesteps)
+        // The pure-noise end of the schedule, then 95% and 90% of the way (999, 950, 900 for 1000 steps).
+        int last = schedule.Length - 1, t95 = schedule.Length * 95 / 100, t90 = schedule.Length * 90 / 100;
+        foreach (int t in new[] { last, t95, t90 })
         {
             using var scope = NewDisposeScope();
             var steps = full(new long[] { count }, t, int64, device);
             var alphaBar = schedule.AlphaBarFor(steps, 4, device);
             var noised = NoiseSchedule.AddNoise(images, randn(images.shape, generator: new Generator(5)).to(device), alphaBar);
             var output = decoder.forward(noised, steps, new UNetConditioning(text, embedding));
-            var (x0, _) = Parameterization.ToX0AndEps(decoder.Config.Diffusion.Prediction, output[.., ..3], noised, alphaBar);
+            var (x0, _) = Parameterization.ToX0AndEps(decoder.Config.Diffusion.Prediction, output[.., ..channels], noised, alphaBar);
             int hits = Enumerable.Range(0, count).Count(i => batch.Scenes[i].Objects.Any(o => (int)o.Position == StrongestCell(x0[i], batch.Scenes[i].Background)));
             rows.Add([$"{t} (SNR {schedule.AlphaBar(t) / (1 - schedule.AlphaBar(t)):G2})", StudyReport.Percent(hits, count), StudyReport.Percent(chance)]);
         }
         return new StudyTable($"The decoder's estimate of x0 given each scene's exact embedding and caption ({count} training scenes)",
             ["timestep", "strongest 3x3 cell holds an object", "chance"], rows,
-            "At timestep 999 the input is pure noise (zero terminal SNR), so only the conditioning can say where objects are; " +
-            "at 950 and 900 the noisy image itself starts to show them.");
+            $"At timestep {last} the input is pure noise (zero terminal SNR), so only the conditioning can say where objects are; " +
+            $"at {t95} and {t90} the noisy image itself starts to show them.");
     }
 
     /// The 3x3 cell whose pixels differ most from the background colour.
