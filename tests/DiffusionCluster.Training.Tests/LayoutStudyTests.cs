@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 
 namespace DiffusionCluster.Training.Tests;
 
-/// The two measurements of `study layout`, checked on inputs whose answer is known.
+/// The measurements of `study layout`, checked on inputs whose answer is known.
 public class LayoutStudyTests
 {
     [Fact]
@@ -17,6 +17,21 @@ public class LayoutStudyTests
 
             Assert.Equal((int)position, LayoutStudy.StrongestCell(render, scene.Background));
         }
+    }
+
+    [Fact]
+    public void Shapes_are_read_from_exact_renders_and_not_from_a_blank_picture()
+    {
+        var scene = new Scene("white", [
+            new SceneObject(ShapeKind.Star, "red", SizeClass.Large, Position.TopLeft),
+            new SceneObject(ShapeKind.Cross, "blue", SizeClass.Medium, Position.BottomRight)]);
+        var wrongShapes = scene with { Objects = [scene.Objects[0] with { Shape = ShapeKind.Circle }, scene.Objects[1]] };
+        using var render = Renderer.RenderTensor(scene, 64);
+        using var blank = Renderer.RenderTensor(scene with { Objects = [] }, 64);
+
+        Assert.Equal(2, LayoutStudy.ShapesReadCorrectly(scene, SceneParser.Parse(render)));
+        Assert.Equal(1, LayoutStudy.ShapesReadCorrectly(wrongShapes, SceneParser.Parse(render)));
+        Assert.Equal(0, LayoutStudy.ShapesReadCorrectly(scene, SceneParser.Parse(blank)));
     }
 
     [Fact]

@@ -19,7 +19,7 @@ public static class StudyCommand
               weights; sr-aug: the SR input's noise-augmentation level; diffae: attribute manipulation along the fitted
               directions (see `diffae fit`) on held-out single-object scenes; layout: whether the embeddings and the
               prior's samples say where an object is (linear probe) and whether the decoder's estimate from pure noise
-              puts objects there (--limit N: decoder scenes, default 128)
+              puts objects there, with the right shapes (--limit N: decoder scenes, default 128)
         """;
 
     public static int Run(Arguments args, string commandLine)
