@@ -17,11 +17,6 @@ public sealed class DecoderStage : ITrainingStage
     const double ConditionDropout = 0.1;
     const double TextOnlyDropout = 0.2;
     const double MinSnrGamma = 5;
-    /// Half the rows train on the noisiest 30% of the schedule. What a sample shows is decided there: from pure
-    /// noise, v8's estimate of x0 was a blob of the right colour and place for every shape, although a caption
-    /// fixes the shape exactly, while from a render noised to t = 800 the shape was already clear. Uniform
-    /// timesteps gave that end 30% of the rows, and 1,700 more steps that way did not improve ShapeBench shape.
-    const double HighNoiseShare = 0.5, HighNoiseFrom = 0.7;
 
     readonly StageContext _context;
     readonly UNet _unet;
@@ -48,8 +43,8 @@ public sealed class DecoderStage : ITrainingStage
         using var text = _context.EncodeText(batch.Captions);
         var images = batch.Images(Config.SampleSize, _context.Device);
         var imageEmbedding = _context.ImageEmbedding(Config.SampleSize == 64 ? images : batch.Images(64, _context.Device));
-        return DenoisingLoss.Compute(_unet, _schedule, images, new UNetConditioning(text, imageEmbedding), ConditionDropout, MinSnrGamma, generator, TextOnlyDropout,
-            HighNoiseShare, HighNoiseFrom).MoveToOuterDisposeScope();
+        return DenoisingLoss.Compute(_unet, _schedule, images, new UNetConditioning(text, imageEmbedding), ConditionDropout, MinSnrGamma, generator, TextOnlyDropout)
+            .MoveToOuterDisposeScope();
     }
 
     public void Export(string modelFolder) => CascadeFolder.Save(modelFolder, CascadeFolder.Decoder64, Config, _unet);
@@ -59,12 +54,12 @@ public sealed class DecoderStage : ITrainingStage
 internal static class DenoisingLoss
 {
     public static Tensor Compute(UNet unet, NoiseSchedule schedule, Tensor images, UNetConditioning conditioning, double dropout, double gamma, Generator generator,
-        double textOnlyDropout = 0, double highNoiseShare = 0, double highNoiseFrom = 0)
+        double textOnlyDropout = 0)
     {
         using var scope = NewDisposeScope();
         int batch = (int)images.shape[0];
         var device = images.device;
-        var t = StageContext.Timesteps(batch, schedule, generator, device, highNoiseShare, highNoiseFrom);
+        var t = StageContext.Timesteps(batch, schedule, generator, device);
         var noise = randn(images.shape, generator: generator).to(device);
         var alphaBar = schedule.AlphaBarFor(t, 4, device);
         var noised = NoiseSchedule.AddNoise(images, noise, alphaBar);

@@ -48,19 +48,9 @@ public sealed class StageContext
         return module;
     }
 
-    /// Training timesteps, uniform over the schedule; or, with highNoiseShare > 0, that share of rows drawn
-    /// uniformly from the noisiest part instead (timesteps from highNoiseFrom x length up). Rows draw no extra
-    /// random numbers when the share is 0, so runs without it keep their exact random stream.
-    public static Tensor Timesteps(int batchSize, Diffusion.NoiseSchedule schedule, Generator generator, Device device,
-        double highNoiseShare = 0, double highNoiseFrom = 0)
-    {
-        using var scope = NewDisposeScope();
-        var uniform = randint(0, schedule.Length, new long[] { batchSize }, dtype: int64, generator: generator);
-        if (highNoiseShare <= 0) return uniform.to(device).MoveToOuterDisposeScope();
-        var high = randint((long)(schedule.Length * highNoiseFrom), schedule.Length, new long[] { batchSize }, dtype: int64, generator: generator);
-        var pick = rand(new long[] { batchSize }, generator: generator) < highNoiseShare;
-        return where(pick, high, uniform).to(device).MoveToOuterDisposeScope();
-    }
+    /// Training timesteps, uniform over the schedule.
+    public static Tensor Timesteps(int batchSize, Diffusion.NoiseSchedule schedule, Generator generator, Device device) =>
+        randint(0, schedule.Length, new long[] { batchSize }, dtype: int64, generator: generator).to(device);
 
     /// Which rows drop their conditioning (classifier-free guidance training).
     public static Tensor DropMask(int batchSize, double probability, Generator generator, Device device) =>
