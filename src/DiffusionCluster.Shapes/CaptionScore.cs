@@ -8,7 +8,7 @@ public sealed record CaptionScore(int Objects, int ColourFound, int ShapeCorrect
     public static CaptionScore Of(Caption caption, ParsedScene parsed)
     {
         var scene = caption.Scene;
-        var matches = scene.Objects.Select(o => parsed.Objects.Where(p => p.Colour == o.Colour).MaxBy(p => p.Area)).ToList();
+        var matches = MatchByColour(scene, parsed);
         int colour = 0, shape = 0, size = 0, position = 0;
         bool relationHolds = caption.Relation is null || RelationHolds(caption.Relation, matches);
         for (int i = 0; i < scene.Objects.Count; i++)
@@ -26,6 +26,10 @@ public sealed record CaptionScore(int Objects, int ColourFound, int ShapeCorrect
         bool full = count && colour == n && shape == n && size == n && position == n;
         return new CaptionScore(n, colour, shape, size, position, count, full);
     }
+
+    /// For each of the scene's objects, the largest parsed object of its colour (a scene's colours are distinct), or null.
+    public static IReadOnlyList<ParsedObject?> MatchByColour(Scene scene, ParsedScene parsed) =>
+        scene.Objects.Select(o => parsed.Objects.Where(p => p.Colour == o.Colour).MaxBy(p => p.Area)).ToList();
 
     static bool RelationHolds(Relation relation, IReadOnlyList<ParsedObject?> matches)
     {

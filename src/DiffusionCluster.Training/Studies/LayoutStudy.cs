@@ -92,7 +92,7 @@ public sealed class LayoutStudy(string modelFolder, Device device, TextWriter lo
 
     /// How many of the scene's objects the parser finds (by colour) with the right shape.
     internal static int ShapesReadCorrectly(Scene scene, ParsedScene parsed) =>
-        scene.Objects.Count(o => parsed.Objects.Where(p => p.Colour == o.Colour).MaxBy(p => p.Area)?.Shape == o.Shape);
+        scene.Objects.Zip(CaptionScore.MatchByColour(scene, parsed)).Count(pair => pair.Second?.Shape == pair.First.Shape);
 
     /// The 3x3 cell whose pixels differ most from the background colour.
     internal static int StrongestCell(Tensor x0, string background)
