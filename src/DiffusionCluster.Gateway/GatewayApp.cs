@@ -15,6 +15,7 @@ public static class GatewayApp
         if (overrides is not null) builder.Configuration.AddInMemoryCollection(overrides);
         builder.Logging.AddFilter("Orleans", LogLevel.Warning);
         var options = builder.Configuration.GetSection(GatewayOptions.Section).Get<GatewayOptions>() ?? new GatewayOptions();
+        options.Validate();
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(Options.Create(options));
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = Math.Max(options.MaxUploadBytes, options.MaxJsonBytes) + 1024 * 1024);

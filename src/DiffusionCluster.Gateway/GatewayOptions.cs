@@ -16,4 +16,13 @@ public sealed class GatewayOptions
     public long MaxUploadPixels { get; set; } = 4096L * 4096;
     /// Finished jobs kept for status and image downloads, oldest dropped first.
     public int MaxJobs { get; set; } = 256;
+    /// How often a job's event stream reads the request grain's progress (it sends only what changed). A stage
+    /// shorter than this may show no step counts on the web page; shorter intervals cost a grain call each.
+    public int ProgressIntervalMs { get; set; } = 200;
+
+    public void Validate()
+    {
+        if (ProgressIntervalMs is < 10 or > 10_000)
+            throw new ArgumentException($"Gateway:ProgressIntervalMs = {ProgressIntervalMs}; allowed 10 to 10000");
+    }
 }

@@ -17,6 +17,14 @@ public sealed class ProtectionTests
     };
 
     [Fact]
+    public void A_progress_interval_out_of_range_is_refused_at_start_with_its_limits()
+    {
+        var error = Assert.Throws<ArgumentException>(() => GatewayApp.Build([], new Dictionary<string, string?> { ["Gateway:ProgressIntervalMs"] = "5" }));
+
+        Assert.Equal("Gateway:ProgressIntervalMs = 5; allowed 10 to 10000", error.Message);
+    }
+
+    [Fact]
     public async Task With_api_keys_configured_v1_needs_a_valid_bearer_key()
     {
         await using var server = GatewayServer.With(new() { ["Gateway:ApiKeys:0"] = "k-123" });

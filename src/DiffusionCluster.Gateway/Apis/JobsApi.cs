@@ -94,7 +94,7 @@ public static class JobsApi
         return new JobStatus(job.Id, progress.State == GenerationState.NotStarted ? "queued" : "running", progress.Stage?.Name(), progress.Step, progress.TotalSteps, stages, null, null, null);
     }
 
-    static async Task Events(Guid id, HttpContext context, JobStore jobs)
+    static async Task Events(Guid id, HttpContext context, JobStore jobs, GatewayOptions options)
     {
         if (jobs.Find(id) is not { } job)
         {
@@ -118,7 +118,7 @@ public static class JobsApi
                 last = json;
             }
             if (done) return;
-            await Task.WhenAny(job.Run, Task.Delay(200, aborted));
+            await Task.WhenAny(job.Run, Task.Delay(options.ProgressIntervalMs, aborted));
         }
     }
 }
