@@ -11,8 +11,9 @@ using static TorchSharp.torch;
 namespace DiffusionCluster.Training.Stages;
 
 /// A super-resolution stage (SR3 / Imagen style): trained on crops of the exact high-resolution render (as
-/// DALL-E 2 trained its largest SR on quarter-size crops), conditioned on the same window of the exact
-/// low-resolution render, noised to a random augmentation level it is told, and on the caption's tokens.
+/// DALL-E 2 trained its largest SR on quarter-size crops), most of them on an object's outline (CropSampler),
+/// conditioned on the same window of the exact low-resolution render, noised to a random augmentation level it is
+/// told, and on the caption's tokens.
 /// With predicts_residual the target is the crop minus bicubic upsampling of its clean low-resolution window.
 public sealed class SuperResolutionStage : ITrainingStage
 {
@@ -54,12 +55,11 @@ public sealed class SuperResolutionStage : ITrainingStage
         var batch = ShapesBatch.Draw(batchSize, generator);
         using var text = _context.EncodeText(batch.Captions);
         int factor = Config.SampleSize / LowSize, lowCrop = Crop / factor;
-        var corners = randint(0, (Config.SampleSize - Crop) / factor + 1, new long[] { batchSize, 2 }, dtype: int64, generator: generator).data<long>().ToArray();
         var high = new List<Tensor>();
         var low = new List<Tensor>();
         for (int i = 0; i < batchSize; i++)
         {
-            int x = (int)corners[2 * i], y = (int)corners[2 * i + 1];
+            var (x, y) = CropSampler.Corner(batch.Scenes[i], Config.SampleSize, Crop, factor, generator);
             high.Add(Renderer.RenderTensor(batch.Scenes[i], Config.SampleSize, x * factor, y * factor, Crop, Crop));
             low.Add(Renderer.RenderTensor(batch.Scenes[i], LowSize, x, y, lowCrop, lowCrop));
         }
