@@ -60,6 +60,9 @@ public static class StudyCommand
                 var (cfgTable, cfgPlot, _) = guidance.ClassifierFreeVsClip(Mixed(all, limit), [1, 2, 3, 5, 8], [10, 30, 100, 300], steps);
                 report = Plotted("Classifier-free vs CLIP guidance", cfgTable, cfgPlot, "guidance.svg",
                     "Colour found against CLIP score, one point per setting (weakest to strongest).");
+                var noisyClip = CascadeFolder.LoadImageEncoder(model, CascadeFolder.NoisyImageEncoder, device);
+                noisyClip.eval();
+                report.Add(guidance.NoisyClipRetrieval(all, noisyClip, [0, 250, 500, 750, 900]));
                 break;
             case "thresholding":
                 var (thresholdTable, saturationPlot, _) = guidance.Thresholding(Mixed(all, limit), [1, 3, 5, 8, 12, 20], steps);

@@ -30,6 +30,7 @@ public sealed class ImageStage
     public Device Device { get; }
     public int OutputSize => _unet.Config.SampleSize;
     public int TrainTimesteps => _schedule.Length;
+    public NoiseSchedule Schedule => _schedule;
     public bool IsSuperResolution => _unet.Config.LowResChannels > 0;
 
     /// imageEmbedding: z_i for the decoder (null for SR); lowRes: the previous stage's images for SR; text may be

@@ -15,12 +15,12 @@ public sealed class GuidanceStudy(ImageOperations operations, ImageEncoder clipI
 {
     /// One setting's figures: parser accuracy, CLIP score with the clean CLIP, and saturation (share of pixels
     /// at the ends of the range, |x| > 0.98), which high guidance without thresholding drives up.
-    public sealed record Point(string Setting, double Weight, double FullyCorrect, double Colour, double ClipScore, double Saturation);
+    public sealed record Point(string Setting, double Weight, double FullyCorrect, double Colour, double Shape, double ClipScore, double Saturation);
 
     public IReadOnlyList<Point> Measure(IReadOnlyList<BenchPrompt> prompts, string setting, double weight, StageSampling decoder, Func<string, ClipGuidance?>? clip = null)
     {
         using var _ = no_grad();
-        int fully = 0, colour = 0, objects = 0;
+        int fully = 0, colour = 0, shape = 0, objects = 0;
         double clipScore = 0, saturation = 0;
         foreach (var p in prompts)
         {
@@ -30,14 +30,15 @@ public sealed class GuidanceStudy(ImageOperations operations, ImageEncoder clipI
             var score = CaptionScore.Of(p.Caption, SceneParser.Parse(image[0]));
             fully += score.FullyCorrect ? 1 : 0;
             colour += score.ColourFound;
+            shape += score.ShapeCorrect;
             objects += score.Objects;
             var text = operations.Cascade.Text.Encode([p.Prompt]);
             clipScore += 100 * ClipSpace.Cosine(clipImage.forward(image), text.Pooled).item<float>();
             saturation += (image.abs() > 0.98).to(float32).mean().item<float>();
         }
         int n = prompts.Count;
-        var point = new Point(setting, weight, (double)fully / n, (double)colour / objects, clipScore / n, saturation / n);
-        log.WriteLine($"study guidance: {setting} {weight}: fully {point.FullyCorrect:P0}, colour {point.Colour:P0}, CLIP {point.ClipScore:F1}, saturated {point.Saturation:P1}");
+        var point = new Point(setting, weight, (double)fully / n, (double)colour / objects, (double)shape / objects, clipScore / n, saturation / n);
+        log.WriteLine($"study guidance: {setting} {weight}: fully {point.FullyCorrect:P0}, colour {point.Colour:P0}, shape {point.Shape:P0}, CLIP {point.ClipScore:F1}, saturated {point.Saturation:P1}");
         return [point];
     }
 
@@ -52,8 +53,8 @@ public sealed class GuidanceStudy(ImageOperations operations, ImageEncoder clipI
         foreach (var s in clipScales)
             points.AddRange(Measure(prompts, "CLIP", s, new StageSampling(steps, 1, "dynamic:0.95:1.5"), p => operations.ClipGuidance(p, s)));
         var table = new StudyTable("Classifier-free guidance vs CLIP guidance (64 px decoder, prior as bundled)",
-            ["guidance", "weight / scale", "fully correct", "colour found", "CLIP score", "saturated pixels"],
-            points.Select(p => (IReadOnlyList<string>)[p.Setting, $"{p.Weight:G}", StudyReport.Percent(p.FullyCorrect), StudyReport.Percent(p.Colour), $"{p.ClipScore:F1}", StudyReport.Percent(p.Saturation)]).ToList(),
+            ["guidance", "weight / scale", "fully correct", "colour found", "shape found", "CLIP score", "saturated pixels"],
+            points.Select(p => (IReadOnlyList<string>)[p.Setting, $"{p.Weight:G}", StudyReport.Percent(p.FullyCorrect), StudyReport.Percent(p.Colour), StudyReport.Percent(p.Shape), $"{p.ClipScore:F1}", StudyReport.Percent(p.Saturation)]).ToList(),
             "CLIP guidance follows the gradient of the noise-aware CLIP image tower toward the caption's CLIP text embedding; the CLIP score is measured with the clean CLIP, which CLIP guidance can partly game (GLIDE's caveat).");
         var cfg = points.Where(p => p.Setting == "classifier-free").ToList();
         var clip = points.Where(p => p.Setting == "CLIP").ToList();
@@ -62,6 +63,43 @@ public sealed class GuidanceStudy(ImageOperations operations, ImageEncoder clipI
             [("classifier-free", cfg.Select(p => p.ClipScore).ToList(), cfg.Select(p => 100 * p.Colour).ToList()),
              ("CLIP guidance", clip.Select(p => p.ClipScore).ToList(), clip.Select(p => 100 * p.Colour).ToList())]);
         return (table, plot, points);
+    }
+
+    /// How well the noise-aware CLIP, whose gradient CLIP guidance follows, still matches captions to their scenes
+    /// as the decoder's noise grows, beside the clean CLIP on the clean renders.
+    public StudyTable NoisyClipRetrieval(IReadOnlyList<BenchPrompt> prompts, ImageEncoder noisyEncoder, IReadOnlyList<int> timesteps)
+    {
+        var schedule = operations.Cascade.Decoder.Schedule;
+        var rows = new List<IReadOnlyList<string>> { (IReadOnlyList<string>)["clean CLIP, clean renders", StudyReport.Percent(RetrievalTop1(prompts, clipImage, null))] };
+        foreach (var t in timesteps)
+        {
+            double top1 = RetrievalTop1(prompts, noisyEncoder, t);
+            rows.Add([$"noise-aware CLIP, t = {t} (SNR {schedule.Snr(t):G3})", StudyReport.Percent(top1)]);
+            log.WriteLine($"study guidance: noise-aware CLIP retrieval at t = {t}: {top1:P1}");
+        }
+        return new StudyTable($"Noise-aware CLIP: caption -> image retrieval top-1 among {prompts.Count} renders noised to step t", ["image tower, input", "top-1"], rows,
+            "CLIP guidance can only steer a sample where this tower still tells the captions apart.");
+    }
+
+    /// Caption -> image retrieval top-1 among the prompts' exact 64 px renders, noised to step t of the decoder's
+    /// schedule (one fixed noise draw) for a time-conditioned tower, clean when t is null.
+    public double RetrievalTop1(IReadOnlyList<BenchPrompt> prompts, ImageEncoder encoder, int? t)
+    {
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var device = operations.Cascade.Device;
+        var renders = stack(prompts.Select(p => Renderer.RenderTensor(p.Scene, 64)).ToArray()).to(device);
+        var text = nn.functional.normalize(operations.Cascade.Text.Encode(prompts.Select(p => p.Prompt).ToList()).Pooled, dim: -1);
+        Tensor embedding;
+        if (t is int step)
+        {
+            var noise = randn(renders.shape, generator: new TorchSharp.torch.Generator(7)).to(device);
+            var noised = operations.Cascade.Decoder.Schedule.AddNoise(renders, noise, step);
+            embedding = encoder.forward(noised, full(new long[] { prompts.Count }, step, int64, device));
+        }
+        else embedding = encoder.forward(renders);
+        var similarity = text.matmul(nn.functional.normalize(embedding, dim: -1).t());
+        return (similarity.argmax(1) == arange(prompts.Count, device: device)).to(float32).mean().item<float>();
     }
 
     /// Imagen's comparison: no, static and dynamic thresholding across classifier-free guidance weights.
@@ -73,8 +111,8 @@ public sealed class GuidanceStudy(ImageOperations operations, ImageEncoder clipI
             foreach (var w in weights)
                 points.AddRange(Measure(prompts, method, w, new StageSampling(steps, w, method)));
         var table = new StudyTable("Thresholding across guidance weights (64 px decoder)",
-            ["thresholding", "guidance weight", "fully correct", "colour found", "CLIP score", "saturated pixels"],
-            points.Select(p => (IReadOnlyList<string>)[p.Setting, $"{p.Weight:G}", StudyReport.Percent(p.FullyCorrect), StudyReport.Percent(p.Colour), $"{p.ClipScore:F1}", StudyReport.Percent(p.Saturation)]).ToList(),
+            ["thresholding", "guidance weight", "fully correct", "colour found", "shape found", "CLIP score", "saturated pixels"],
+            points.Select(p => (IReadOnlyList<string>)[p.Setting, $"{p.Weight:G}", StudyReport.Percent(p.FullyCorrect), StudyReport.Percent(p.Colour), StudyReport.Percent(p.Shape), $"{p.ClipScore:F1}", StudyReport.Percent(p.Saturation)]).ToList(),
             "Saturated pixels: share of pixel values with |x| > 0.98 after the final clamp (renders of these scenes have flat colours inside the range).");
         var plot = SvgPlot.Lines("Saturated pixels vs guidance weight", "guidance weight", "saturated pixels (%)", weights,
             methods.Select(m => (m, (IReadOnlyList<double>)points.Where(p => p.Setting == m).Select(p => 100 * p.Saturation).ToList())).ToList());
