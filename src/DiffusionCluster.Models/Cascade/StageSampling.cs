@@ -8,9 +8,10 @@ public sealed record StageSampling(int Steps, double Guidance, string Thresholdi
 {
     public static StageSampling PriorDefault { get; } = new(25, 4.0);
     public static StageSampling DecoderDefault { get; } = new(25, 2.0, "dynamic:0.95:1.5");
-    /// 2 steps for both SR stages: the scaled-residual stages (v7) measured best at 2 steps, 1 close behind (sr256 36.42 /
-    /// 36.31 dB, sr1024 42.07 dB; `eval --sr-only`, docs/MODEL_CARD.md); few steps stay near the model's mean estimate.
-    public static StageSampling Sr256Default { get; } = new(2, 1.0, "static", AugmentationLevel: 100);
+    /// 2 steps for both SR stages: the scaled-residual stages measured best at 2 steps, 1 close behind (v9's sr256 37.93 /
+    /// 37.73 dB; `eval --sr-only`, docs/MODEL_CARD.md); few steps stay near the model's mean estimate. sr256's input
+    /// is not noised: v9's sr256 measured best without it on exact and on blurred inputs alike (`study sr-aug`).
+    public static StageSampling Sr256Default { get; } = new(2, 1.0, "static", AugmentationLevel: 0);
     public static StageSampling Sr1024Default { get; } = new(2, 1.0, "static", AugmentationLevel: 100);
 
     public const int MaxSteps = 1000;

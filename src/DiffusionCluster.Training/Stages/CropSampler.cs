@@ -4,9 +4,9 @@ using static TorchSharp.torch;
 
 namespace DiffusionCluster.Training.Stages;
 
-/// Where a super-resolution training crop sits. 97% of a 256 px render's pixels lie in flat colour, where the
-/// residual over bicubic is zero, and a uniform 64 px crop misses every object edge about two times in three; an SR
-/// stage learns from edges and textures. So most crops are centred on a random object's outline (a point at
+/// Where a super-resolution training crop sits. Most of a render is flat colour, where the residual over bicubic is
+/// zero, and a uniform crop misses every object edge more than half the time (CropSamplerTests); an SR stage learns
+/// from edges and textures. So most crops are centred on a random object's outline (a point at
 /// 0.5-1.25 of its radius in a random direction) and the rest stay uniform, which keeps plain background in the mix.
 public static class CropSampler
 {
