@@ -40,8 +40,11 @@ public static class Safetensors
         {
             if (!DtypeNames.TryGetValue(tensor.dtype, out var dtype))
                 throw new NotSupportedException($"tensor {name} has dtype {tensor.dtype}, which safetensors writing does not support here");
-            using var cpuCopy = tensor.detach().cpu().contiguous();
-            var bytes = cpuCopy.bytes.ToArray();
+            byte[] bytes;
+            // The chain's temporaries are freed here, on this thread: left to the finalizer thread, they would be
+            // freed while libtorch runs on this one, a known cause of native heap corruption in TorchSharp.
+            using (NewDisposeScope())
+                bytes = tensor.detach().cpu().contiguous().bytes.ToArray();
             payloads.Add(bytes);
             header[name] = new JsonObject
             {

@@ -141,14 +141,13 @@ public static class TrainingLoop
     /// Ship the EMA weights: swap them in, export, swap the training weights back.
     static void ExportEma(ITrainingStage stage, string modelFolder, ExponentialMovingAverage ema)
     {
+        // The scope frees the copies and every temporary on this thread (see Safetensors.Save).
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
         var live = stage.Trainable.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
-        using (no_grad())
-        {
-            foreach (var (name, value) in stage.Trainable.state_dict()) value.copy_(ema.Shadow[name]);
-            stage.Export(modelFolder);
-            foreach (var (name, value) in stage.Trainable.state_dict()) value.copy_(live[name]);
-        }
-        foreach (var t in live.Values) t.Dispose();
+        foreach (var (name, value) in stage.Trainable.state_dict()) value.copy_(ema.Shadow[name]);
+        stage.Export(modelFolder);
+        foreach (var (name, value) in stage.Trainable.state_dict()) value.copy_(live[name]);
     }
 
     static string Bar(long step, long total)

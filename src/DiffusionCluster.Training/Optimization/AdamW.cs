@@ -75,7 +75,8 @@ public sealed class AdamW
 
     public void Save(string path)
     {
-        var state = new Dictionary<string, Tensor> { ["__step__"] = tensor(new[] { Steps }) };
+        using var step = tensor(new[] { Steps });
+        var state = new Dictionary<string, Tensor> { ["__step__"] = step };
         foreach (var (name, _) in _parameters)
         {
             state["m." + name] = _firstMoment[name];
