@@ -41,8 +41,8 @@ public static class Safetensors
             if (!DtypeNames.TryGetValue(tensor.dtype, out var dtype))
                 throw new NotSupportedException($"tensor {name} has dtype {tensor.dtype}, which safetensors writing does not support here");
             byte[] bytes;
-            // The chain's temporaries are freed here, on this thread: left to the finalizer thread, they would be
-            // freed while libtorch runs on this one, a known cause of native heap corruption in TorchSharp.
+            // The chain's temporaries are freed here, on this thread, rather than by the finalizer thread while
+            // libtorch runs on this one (a suspect in rare native crashes while checkpoints were written).
             using (NewDisposeScope())
                 bytes = tensor.detach().cpu().contiguous().bytes.ToArray();
             payloads.Add(bytes);

@@ -141,7 +141,7 @@ public static class TrainingLoop
     /// Ship the EMA weights: swap them in, export, swap the training weights back.
     static void ExportEma(ITrainingStage stage, string modelFolder, ExponentialMovingAverage ema)
     {
-        // The scope frees the copies and every temporary on this thread (see Safetensors.Save).
+        // The scope frees the copies and every temporary on this thread, not on the finalizer's (see Safetensors.Save).
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var live = stage.Trainable.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
