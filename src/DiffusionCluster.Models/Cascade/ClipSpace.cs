@@ -13,6 +13,15 @@ public static class ClipSpace
         return (F.normalize(embedding, dim: -1) * Math.Sqrt(embedding.shape[^1])).MoveToOuterDisposeScope();
     }
 
+    /// Caption -> image retrieval top-1: the share of rows i whose text embedding is closest (by cosine) to image
+    /// embedding i among all the images.
+    public static double RetrievalTop1(Tensor textEmbedding, Tensor imageEmbedding)
+    {
+        using var scope = NewDisposeScope();
+        var similarity = F.normalize(textEmbedding, dim: -1).matmul(F.normalize(imageEmbedding, dim: -1).t());
+        return (similarity.argmax(1) == arange(similarity.shape[0], device: similarity.device)).to(float32).mean().item<float>();
+    }
+
     /// Cosine similarity per row.
     public static Tensor Cosine(Tensor a, Tensor b)
     {

@@ -46,8 +46,7 @@ public sealed class ShapeBenchRunner(CascadePipeline pipeline, ImageEncoder clip
         var renderEmbedding = clipImage.forward(renders);
         var clipGenerated = ClipSpace.Cosine(generatedEmbedding, text.Pooled) * 100;
         var clipRenders = ClipSpace.Cosine(renderEmbedding, text.Pooled) * 100;
-        var similarity = F.normalize(text.Pooled, dim: -1).matmul(F.normalize(renderEmbedding, dim: -1).t());
-        double retrieval = (similarity.argmax(1) == arange(prompts.Count, device: device)).to(float32).mean().item<float>();
+        double retrieval = ClipSpace.RetrievalTop1(text.Pooled, renderEmbedding);
         double frechet = FrechetDistance.Compute(F.normalize(generatedEmbedding, dim: -1).cpu(), F.normalize(renderEmbedding, dim: -1).cpu());
 
         var results = new List<PromptResult>();

@@ -70,36 +70,31 @@ public sealed class GuidanceStudy(ImageOperations operations, ImageEncoder clipI
     public StudyTable NoisyClipRetrieval(IReadOnlyList<BenchPrompt> prompts, ImageEncoder noisyEncoder, IReadOnlyList<int> timesteps)
     {
         var schedule = operations.Cascade.Decoder.Schedule;
-        var rows = new List<IReadOnlyList<string>> { (IReadOnlyList<string>)["clean CLIP, clean renders", StudyReport.Percent(RetrievalTop1(prompts, clipImage, null))] };
-        foreach (var t in timesteps)
+        var noisy = RetrievalTop1(prompts, noisyEncoder, timesteps.Select(t => (int?)t).ToList());
+        var rows = new List<IReadOnlyList<string>> { (IReadOnlyList<string>)["clean CLIP, clean renders", StudyReport.Percent(RetrievalTop1(prompts, clipImage, [null])[0])] };
+        for (int i = 0; i < timesteps.Count; i++)
         {
-            double top1 = RetrievalTop1(prompts, noisyEncoder, t);
-            rows.Add([$"noise-aware CLIP, t = {t} (SNR {schedule.Snr(t):G3})", StudyReport.Percent(top1)]);
-            log.WriteLine($"study guidance: noise-aware CLIP retrieval at t = {t}: {top1:P1}");
+            rows.Add([$"noise-aware CLIP, t = {timesteps[i]} (SNR {schedule.Snr(timesteps[i]):G3})", StudyReport.Percent(noisy[i])]);
+            log.WriteLine($"study guidance: noise-aware CLIP retrieval at t = {timesteps[i]}: {noisy[i]:P1}");
         }
         return new StudyTable($"Noise-aware CLIP: caption -> image retrieval top-1 among {prompts.Count} renders noised to step t", ["image tower, input", "top-1"], rows,
             "CLIP guidance can only steer a sample where this tower still tells the captions apart.");
     }
 
-    /// Caption -> image retrieval top-1 among the prompts' exact 64 px renders, noised to step t of the decoder's
-    /// schedule (one fixed noise draw) for a time-conditioned tower, clean when t is null.
-    public double RetrievalTop1(IReadOnlyList<BenchPrompt> prompts, ImageEncoder encoder, int? t)
+    /// Caption -> image retrieval top-1 among the prompts' exact 64 px renders, per timestep: noised to step t of the
+    /// decoder's schedule (one fixed noise draw) for a time-conditioned tower, clean where t is null.
+    public IReadOnlyList<double> RetrievalTop1(IReadOnlyList<BenchPrompt> prompts, ImageEncoder encoder, IReadOnlyList<int?> timesteps)
     {
         using var _ = no_grad();
         using var scope = NewDisposeScope();
         var device = operations.Cascade.Device;
+        var schedule = operations.Cascade.Decoder.Schedule;
         var renders = stack(prompts.Select(p => Renderer.RenderTensor(p.Scene, 64)).ToArray()).to(device);
-        var text = nn.functional.normalize(operations.Cascade.Text.Encode(prompts.Select(p => p.Prompt).ToList()).Pooled, dim: -1);
-        Tensor embedding;
-        if (t is int step)
-        {
-            var noise = randn(renders.shape, generator: new TorchSharp.torch.Generator(7)).to(device);
-            var noised = operations.Cascade.Decoder.Schedule.AddNoise(renders, noise, step);
-            embedding = encoder.forward(noised, full(new long[] { prompts.Count }, step, int64, device));
-        }
-        else embedding = encoder.forward(renders);
-        var similarity = text.matmul(nn.functional.normalize(embedding, dim: -1).t());
-        return (similarity.argmax(1) == arange(prompts.Count, device: device)).to(float32).mean().item<float>();
+        var noise = randn(renders.shape, generator: new TorchSharp.torch.Generator(7)).to(device);
+        var text = operations.Cascade.Text.Encode(prompts.Select(p => p.Prompt).ToList()).Pooled;
+        return timesteps.Select(t => ClipSpace.RetrievalTop1(text, t is int step
+            ? encoder.forward(schedule.AddNoise(renders, noise, step), full(new long[] { prompts.Count }, step, int64, device))
+            : encoder.forward(renders))).ToList();
     }
 
     /// Imagen's comparison: no, static and dynamic thresholding across classifier-free guidance weights.
