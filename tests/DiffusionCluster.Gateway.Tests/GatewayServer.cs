@@ -11,7 +11,7 @@ public sealed class GatewayServer : IAsyncLifetime, IAsyncDisposable
     readonly Dictionary<string, string?> _settings;
     public WebApplication App { get; private set; } = null!;
     public HttpClient Http { get; private set; } = null!;
-    public string BaseUrl { get; }
+    public string BaseUrl { get; private set; } = "";
 
     public GatewayServer() : this([]) { }
 
@@ -20,31 +20,49 @@ public sealed class GatewayServer : IAsyncLifetime, IAsyncDisposable
 
     GatewayServer(Dictionary<string, string?> settings)
     {
-        BaseUrl = $"http://127.0.0.1:{FreePorts.Next()}";
         _settings = new Dictionary<string, string?>
         {
-            ["Urls"] = BaseUrl,
             ["Silo:ModelFolder"] = TinyCascadeFolder.Path,
             ["Silo:Threads"] = "1",
-            ["Cluster:SiloPort"] = FreePorts.Next().ToString(),
-            ["Cluster:GatewayPort"] = FreePorts.Next().ToString(),
         };
         foreach (var (k, v) in settings) _settings[k] = v;
+        PickPorts();
     }
 
+    void PickPorts()
+    {
+        BaseUrl = $"http://127.0.0.1:{FreePorts.Next()}";
+        _settings["Urls"] = BaseUrl;
+        _settings["Cluster:SiloPort"] = FreePorts.Next().ToString();
+        _settings["Cluster:GatewayPort"] = FreePorts.Next().ToString();
+    }
 
     public async Task InitializeAsync()
     {
-        App = GatewayApp.Build([], _settings);
-        await App.StartAsync();
+        for (var attempt = 1; ; attempt++)
+        {
+            App = GatewayApp.Build([], _settings);
+            try
+            {
+                await App.StartAsync();
+                break;
+            }
+            catch (Exception error) when (attempt < 3 && FreePorts.IsAddressInUse(error))
+            {
+                await App.DisposeAsync();
+                PickPorts();
+            }
+        }
         Http = new HttpClient { BaseAddress = new Uri(BaseUrl), Timeout = TimeSpan.FromMinutes(5) };
     }
 
     public async Task DisposeAsync() => await ((IAsyncDisposable)this).DisposeAsync();
 
+    // Null-safe: when InitializeAsync failed, disposal must not hide its exception behind a NullReferenceException.
     async ValueTask IAsyncDisposable.DisposeAsync()
     {
-        Http.Dispose();
+        Http?.Dispose();
+        if (App is null) return;
         await App.StopAsync();
         await App.DisposeAsync();
     }
