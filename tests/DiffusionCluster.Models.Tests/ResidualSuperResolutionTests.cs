@@ -116,4 +116,28 @@ public sealed class ResidualSuperResolutionTests : IDisposable
         Assert.Contains("predicts_residual", error.Message);
         Assert.Contains("low_res_channels (0)", error.Message);
     }
+
+    [Fact]
+    public void The_one_step_estimate_of_an_untrained_residual_stage_is_bicubic_at_pure_noise_and_the_image_near_t_0()
+    {
+        // Closed forms: a fresh x0-network predicts a zero residual at every t, so its estimate is bicubic; a fresh
+        // v-network predicts v = 0, which at abar = 0 (t = 999, zero terminal SNR) is x0 = 0 (bicubic again) and at
+        // t = 0 is x0 = sqrt(abar) x_t, within sqrt(1 - abar) of the noised residual, so the estimate is about the image.
+        var (text, low) = Inputs();
+        using var _ = text;
+        manual_seed(12);
+        using var images = (rand(2, 3, 32, 32) * 2 - 1).clamp(-1, 1);
+        using var bicubic = Upsampling.Bicubic(low, 32);
+        var sample = Stage(Residual);
+        foreach (var t in new[] { 999, 500, 0 })
+        {
+            using var estimate = sample.EstimateClean(text, null, low, images, t, [1, 2]);
+            Assert.True(Tiny.MaxAbsDiff(estimate, bicubic.clamp(-1, 1)) < 1e-5, $"x0-network at t = {t}: {Tiny.MaxAbsDiff(estimate, bicubic)}");
+        }
+        var velocity = Stage(Residual with { Diffusion = new DiffusionConfig { Prediction = PredictionType.Velocity } });
+        using (var atNoise = velocity.EstimateClean(text, null, low, images, 999, [1, 2]))
+            Assert.True(Tiny.MaxAbsDiff(atNoise, bicubic.clamp(-1, 1)) < 1e-5, $"v-network at t = 999: {Tiny.MaxAbsDiff(atNoise, bicubic)}");
+        using (var nearClean = velocity.EstimateClean(text, null, low, images, 0, [1, 2]))
+            Assert.True(Tiny.MaxAbsDiff(nearClean, images) < 0.05, $"v-network at t = 0: {Tiny.MaxAbsDiff(nearClean, images)}");
+    }
 }

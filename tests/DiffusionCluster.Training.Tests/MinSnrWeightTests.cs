@@ -1,3 +1,4 @@
+using DiffusionCluster.Diffusion;
 using DiffusionCluster.Training.Stages;
 using static TorchSharp.torch;
 
@@ -26,5 +27,34 @@ public class MinSnrWeightTests
         using var alphaBar = tensor(new[] { 0f, 0.9f }).reshape(2, 1, 1, 1);
         using var loss = StageContext.MinSnrLoss(prediction, target, alphaBar, gamma: 5);
         Assert.Equal(1.5, loss.item<float>(), 4);
+    }
+
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(0.3)]
+    [InlineData(0.9)]
+    [InlineData(0.999)]
+    public void The_same_x0_error_costs_the_same_in_every_parameterization(double alphaBar)
+    {
+        // An x0 estimate off by delta implies v and eps estimates for the same x_t; the weighted losses must agree,
+        // so switching a stage to x0-prediction changes what its network outputs, not what training optimises.
+        manual_seed(3);
+        using var x0 = randn(2, 3, 4, 4);
+        using var eps = randn(2, 3, 4, 4);
+        using var delta = 0.1f * randn(2, 3, 4, 4);
+        using var a = full(new long[] { 2, 1, 1, 1 }, (float)alphaBar);
+        using var xt = NoiseSchedule.AddNoise(x0, eps, a);
+        using var x0Hat = x0 + delta;
+        using var vHat = (a.sqrt() * xt - x0Hat) / (1 - a).sqrt();
+        using var epsHat = Parameterization.EpsFromX0(xt, x0Hat, a);
+
+        using var sampleLoss = StageContext.MinSnrLoss(x0Hat, x0, a, 5, PredictionType.Sample);
+        using var velocityLoss = StageContext.MinSnrLoss(vHat, Parameterization.Target(PredictionType.Velocity, x0, eps, a), a, 5, PredictionType.Velocity);
+        Assert.Equal(sampleLoss.item<float>(), velocityLoss.item<float>(), 3);
+        if (alphaBar > 0)
+        {
+            using var epsilonLoss = StageContext.MinSnrLoss(epsHat, eps, a, 5, PredictionType.Epsilon);
+            Assert.Equal(sampleLoss.item<float>(), epsilonLoss.item<float>(), 3);
+        }
     }
 }

@@ -13,6 +13,9 @@ public static class EvalCommand
 {
     public const string DevSet = "shapebench/dev.jsonl";
 
+    /// Where --sr-only measures each SR stage's one-step denoising: pure noise, the middle, and near the end.
+    static readonly int[] DenoisingTimesteps = [999, 750, 500, 250, 100];
+
     public static int Run(Arguments args)
     {
         if (args.Positionals.FirstOrDefault() == "write-dev")
@@ -46,9 +49,12 @@ public static class EvalCommand
         if (srOnly)
         {
             var quality = runner.MeasureSuperResolution(prompts, sampling, options.SrImages256, options.SrImages1024);
-            var table = string.Join("\n", ShapeBenchReport.SuperResolutionRows(quality)) + "\n";
+            var denoising = runner.MeasureDenoising(prompts, DenoisingTimesteps, options.SrImages256, options.SrImages1024);
+            var table = string.Join("\n", ShapeBenchReport.SuperResolutionRows(quality)) + "\n\n"
+                + "One-step clean estimate from the exact render noised to t (PSNR against it):\n\n"
+                + string.Join("\n", ShapeBenchReport.DenoisingRows(denoising)) + "\n";
             Directory.CreateDirectory(output);
-            File.WriteAllText(Path.Combine(output, "super-resolution.json"), JsonSerializer.Serialize(quality, new JsonSerializerOptions { WriteIndented = true }) + "\n");
+            File.WriteAllText(Path.Combine(output, "super-resolution.json"), JsonSerializer.Serialize(new { quality, denoising }, new JsonSerializerOptions { WriteIndented = true }) + "\n");
             File.WriteAllText(Path.Combine(output, "super-resolution.md"), table);
             Console.WriteLine(table);
             return 0;

@@ -85,6 +85,26 @@ public sealed class ImageStage
         return images.clamp(-1, 1).MoveToOuterDisposeScope();
     }
 
+    /// The network's one-step estimate of clean images [B, 3, size, size] from the same images noised to timestep t
+    /// (noise from each row's seed), conditional, guidance 1, clean SR input: what a sampling step at t starts from.
+    /// Residual stages noise and estimate the scaled residual over bicubic; the result is in image space either way.
+    public Tensor EstimateClean(TextEncoding? text, Tensor? imageEmbedding, Tensor? lowRes, Tensor images, int t, IReadOnlyList<ulong> seeds)
+    {
+        if (t < 0 || t >= _schedule.Length) throw new ArgumentException($"timestep {t}; allowed 0 to {_schedule.Length - 1}");
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var config = _unet.Config;
+        images = images.to(Device);
+        var bicubic = config.PredictsResidual ? Upsampling.Bicubic(lowRes!.to(Device), OutputSize) : null;
+        var clean = bicubic is null ? images : (images - bicubic) * config.ResidualScale;
+        var noisy = _schedule.AddNoise(clean, Noise.PerRow(seeds, clean.shape[1..], Device), t);
+        var conditioning = Conditioning(text, imageEmbedding, lowRes?.to(Device), seeds, new StageSampling(1, 1));
+        var prediction = Denoiser(conditioning, 1, seeds.Count)(noisy, t);
+        var (estimate, _) = Parameterization.ToX0AndEps(config.Diffusion.Prediction, prediction, noisy, Parameterization.Level(_schedule.AlphaBar(t)));
+        if (bicubic is not null) estimate = bicubic + estimate / config.ResidualScale;
+        return estimate.clamp(-1, 1).MoveToOuterDisposeScope();
+    }
+
     /// DDIM inversion of images [B, 3, size, size] under the conditional model (guidance 1, as unCLIP inverts):
     /// the x_T that DDIM sampling with the same conditioning and step count decodes back to the images.
     public Tensor Invert(TextEncoding? text, Tensor? imageEmbedding, Tensor images, int steps, CancellationToken cancellation = default)

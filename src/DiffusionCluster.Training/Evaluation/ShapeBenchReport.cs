@@ -7,6 +7,11 @@ public sealed record Accuracy(int Prompts, double FullyCorrect, double Colour, d
 
 public sealed record SuperResolutionQuality(string Stage, int Images, double Psnr, double Ssim, double BicubicPsnr, double BicubicSsim);
 
+public sealed record TimestepPsnr(int Timestep, double Psnr);
+
+/// An SR stage's one-step clean estimate from the exact render noised to each timestep (ShapeBenchRunner.MeasureDenoising).
+public sealed record SuperResolutionDenoising(string Stage, int Images, IReadOnlyList<TimestepPsnr> Estimates, double BicubicPsnr);
+
 public sealed record ShapeBenchReport(
     string PromptFile,
     string ImageEmbeddingSource,
@@ -74,6 +79,16 @@ public sealed record ShapeBenchReport(
         lines.Add("|---:|---|---|");
         lines.AddRange(Results.Take(12).Select(r => $"| {r.Id} | {r.Prompt} | {(r.FullyCorrect ? "yes" : "no")} |"));
         return string.Join("\n", lines) + "\n";
+    }
+
+    /// The denoising table: one row per SR stage, PSNR of its one-step estimate at each timestep, then bicubic's.
+    public static IEnumerable<string> DenoisingRows(IReadOnlyList<SuperResolutionDenoising> stages)
+    {
+        var timesteps = stages.SelectMany(s => s.Estimates.Select(e => e.Timestep)).Distinct().ToList();
+        yield return "| SR stage | images | " + string.Join(" | ", timesteps.Select(t => $"t = {t}")) + " | bicubic |";
+        yield return "|---|---:|" + string.Concat(timesteps.Select(_ => "---:|")) + "---:|";
+        foreach (var s in stages)
+            yield return $"| {s.Stage} | {s.Images} | " + string.Join(" | ", s.Estimates.Select(e => $"{e.Psnr:F2} dB")) + $" | {s.BicubicPsnr:F2} dB |";
     }
 
     /// The SR table: each stage against bicubic upsampling of the same exact low-resolution render.

@@ -113,6 +113,33 @@ public sealed class ShapeBenchRunner(CascadePipeline pipeline, ImageEncoder clip
         return results;
     }
 
+    /// Each SR stage's one-step clean estimate from the exact high-resolution render noised to each timestep, as
+    /// PSNR against that render: a stage that denoises worse than bicubic at some t ruins any sampler that steps there.
+    public IReadOnlyList<SuperResolutionDenoising> MeasureDenoising(IReadOnlyList<BenchPrompt> prompts, IReadOnlyList<int> timesteps, int images256, int images1024)
+    {
+        var results = new List<SuperResolutionDenoising> { MeasureDenoising(pipeline.Sr256, prompts.Take(images256).ToList(), 64, 256, timesteps) };
+        if (images1024 > 0) results.Add(MeasureDenoising(pipeline.Sr1024, prompts.Take(images1024).ToList(), 256, 1024, timesteps));
+        return results;
+    }
+
+    SuperResolutionDenoising MeasureDenoising(ImageStage stage, IReadOnlyList<BenchPrompt> prompts, int lowSize, int highSize, IReadOnlyList<int> timesteps)
+    {
+        var psnr = new double[timesteps.Count];
+        double bicubicPsnr = 0;
+        foreach (var p in prompts)
+        {
+            using var scope = NewDisposeScope();
+            using var text = pipeline.Text.Encode([p.Prompt]);
+            var low = Renderer.RenderTensor(p.Scene, lowSize).unsqueeze(0).to(pipeline.Device);
+            var truth = Renderer.RenderTensor(p.Scene, highSize).unsqueeze(0).to(pipeline.Device);
+            for (int i = 0; i < timesteps.Count; i++)
+                psnr[i] += ImageQuality.Psnr(stage.EstimateClean(text, null, low, truth, timesteps[i], [(ulong)p.Id]), truth);
+            bicubicPsnr += ImageQuality.Psnr(Upsampling.Bicubic(low, highSize), truth);
+        }
+        int n = Math.Max(1, prompts.Count);
+        return new SuperResolutionDenoising(stage.Name, prompts.Count, timesteps.Zip(psnr, (t, v) => new TimestepPsnr(t, v / n)).ToList(), bicubicPsnr / n);
+    }
+
     SuperResolutionQuality MeasureSr(ImageStage stage, IReadOnlyList<BenchPrompt> prompts, int lowSize, int highSize, StageSampling sampling)
     {
         using var scope = NewDisposeScope();

@@ -67,6 +67,6 @@ internal static class DenoisingLoss
         var dropText = textOnlyDropout > 0 ? StageContext.DropMask(batch, textOnlyDropout, generator, device) : null;
         var prediction = unet.forward(noised, t, conditioning with { DropConditioning = drop, DropText = dropText });
         var target = Parameterization.Target(unet.Config.Diffusion.Prediction, images, noise, alphaBar);
-        return StageContext.MinSnrLoss(prediction[.., ..(int)images.shape[1]], target, alphaBar, gamma).MoveToOuterDisposeScope();
+        return StageContext.MinSnrLoss(prediction[.., ..(int)images.shape[1]], target, alphaBar, gamma, unet.Config.Diffusion.Prediction).MoveToOuterDisposeScope();
     }
 }

@@ -1,3 +1,4 @@
+using DiffusionCluster.Diffusion;
 using DiffusionCluster.Models.Cascade;
 using DiffusionCluster.Models.Networks;
 using DiffusionCluster.Models.Text;
@@ -56,23 +57,31 @@ public sealed class StageContext
     public static Tensor DropMask(int batchSize, double probability, Generator generator, Device device) =>
         (rand(new long[] { batchSize }, generator: generator) < probability).to(device);
 
-    /// Min-SNR-gamma weighting (Hang et al.) of a v-prediction loss, per sample.
-    public static Tensor MinSnrLoss(Tensor prediction, Tensor target, Tensor alphaBar, double gamma)
+    /// Min-SNR-gamma weighting (Hang et al.) of a denoising loss in the model's own parameterization, per sample.
+    public static Tensor MinSnrLoss(Tensor prediction, Tensor target, Tensor alphaBar, double gamma, PredictionType type = PredictionType.Velocity)
     {
         using var scope = NewDisposeScope();
         var perSample = F.mse_loss(prediction, target, reduction: nn.Reduction.None).mean(new long[] { 1, 2, 3 });
-        return (MinSnrWeight(alphaBar, gamma).flatten() * perSample).mean().MoveToOuterDisposeScope();
+        return (MinSnrWeight(alphaBar, gamma, type).flatten() * perSample).mean().MoveToOuterDisposeScope();
     }
 
-    /// The v-loss weight min(SNR + 1, gamma) / (SNR + 1): 1 up to SNR = gamma - 1, then falling as gamma / (SNR + 1).
-    /// The v objective already weights the x0 error by SNR + 1, so SNR + 1 takes SNR's place in Hang et al.'s
-    /// min(SNR, gamma). The literal min(SNR, gamma) / (SNR + 1) is 0 at the pure-noise end
-    /// of a zero-terminal-SNR schedule and about SNR over the noisiest fifth of it: the steps where a sample's layout
-    /// is decided got almost no gradient (v1-v6 of the bundled decoder trained that way).
-    public static Tensor MinSnrWeight(Tensor alphaBar, double gamma)
+    /// Every parameterization is weighted so that its loss is min(SNR + 1, gamma) times the x0 error: for v that is
+    /// min(SNR + 1, gamma) / (SNR + 1) (the v error is SNR + 1 times the x0 error), for x0 min(SNR + 1, gamma), for
+    /// eps min(SNR + 1, gamma) / SNR. SNR + 1 takes SNR's place in Hang et al.'s min(SNR, gamma): the literal form is
+    /// 0 at the pure-noise end of a zero-terminal-SNR schedule and about SNR over the noisiest fifth of it, the steps
+    /// where a sample's layout is decided (v1-v6 of the bundled decoder trained that way and got almost no gradient there).
+    public static Tensor MinSnrWeight(Tensor alphaBar, double gamma, PredictionType type = PredictionType.Velocity)
     {
         using var scope = NewDisposeScope();
         var snrPlusOne = 1 / (1 - alphaBar).clamp_min(1e-8);
-        return (snrPlusOne.clamp_max(gamma) / snrPlusOne).MoveToOuterDisposeScope();
+        var x0Weight = snrPlusOne.clamp_max(gamma);
+        var weight = type switch
+        {
+            PredictionType.Velocity => x0Weight / snrPlusOne,
+            PredictionType.Sample => x0Weight,
+            PredictionType.Epsilon => x0Weight / (snrPlusOne - 1).clamp_min(1e-8),
+            _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
+        };
+        return weight.MoveToOuterDisposeScope();
     }
 }
