@@ -18,7 +18,7 @@ public sealed record SamplingSpec(
     public static SamplingSpec PriorDefault { get; } = new(25, 4.0);
     public static SamplingSpec DecoderDefault { get; } = new(25, 2.0, "dynamic:0.95:1.5");
     public static SamplingSpec Sr256Default { get; } = new(2, 1.0, "static", AugmentationLevel: 0);
-    public static SamplingSpec Sr1024Default { get; } = new(2, 1.0, "static", AugmentationLevel: 100);
+    public static SamplingSpec Sr1024Default { get; } = new(2, 1.0, "static", AugmentationLevel: 0);
 
     /// Range checks that need no model; the stage checks its own schedule length and the thresholding text again.
     public void Validate(string stage)
