@@ -140,4 +140,16 @@ public sealed class ResidualSuperResolutionTests : IDisposable
         using (var nearClean = velocity.EstimateClean(text, null, low, images, 0, [1, 2]))
             Assert.True(Tiny.MaxAbsDiff(nearClean, images) < 0.05, $"v-network at t = 0: {Tiny.MaxAbsDiff(nearClean, images)}");
     }
+
+    [Fact]
+    public void A_residual_stage_without_its_input_names_what_is_missing()
+    {
+        var stage = Stage(Residual);
+        var (text, _) = Inputs();
+        using var __ = text;
+        using var images = zeros(1, 3, 32, 32);
+        var error = Assert.Throws<ArgumentException>(() => stage.EstimateClean(text, null, null, images, 500, [1]));
+        Assert.Equal("sr needs the low-resolution image it upsamples", error.Message);
+        Assert.Throws<ArgumentException>(() => stage.Sample(text, null, null, [1], new StageSampling(2, 1.0)));
+    }
 }

@@ -51,7 +51,7 @@ public sealed class ImageStage
         var noise = Noise.PerRow(seeds, new long[] { 3, size, size }, Device);
         var conditioning = Conditioning(decode.WithoutText ? null : text, imageEmbedding, lowRes, seeds, sampling);
         var config = _unet.Config;
-        var bicubic = config.PredictsResidual ? Upsampling.Bicubic(lowRes!.to(Device), size) : null;
+        var bicubic = ResidualBase(lowRes);
         var thresholding = sampling.ParseThresholding(Name);
         if (bicubic is not null && thresholding is not NoThresholding)
             thresholding = new ResidualThresholding(thresholding, bicubic, config.ResidualScale);
@@ -95,7 +95,7 @@ public sealed class ImageStage
         using var scope = NewDisposeScope();
         var config = _unet.Config;
         images = images.to(Device);
-        var bicubic = config.PredictsResidual ? Upsampling.Bicubic(lowRes!.to(Device), OutputSize) : null;
+        var bicubic = ResidualBase(lowRes);
         var clean = bicubic is null ? images : (images - bicubic) * config.ResidualScale;
         var noisy = _schedule.AddNoise(clean, Noise.PerRow(seeds, clean.shape[1..], Device), t);
         var conditioning = Conditioning(text, imageEmbedding, lowRes?.to(Device), seeds, new StageSampling(1, 1));
@@ -147,6 +147,14 @@ public sealed class ImageStage
             }
         }
         return cat(parts.ToArray(), 1).MoveToOuterDisposeScope();
+    }
+
+    /// Bicubic upsampling of the input, which a residual stage diffuses the residual over; null for other stages.
+    Tensor? ResidualBase(Tensor? lowRes)
+    {
+        if (!_unet.Config.PredictsResidual) return null;
+        if (lowRes is null) throw new ArgumentException($"{Name} needs the low-resolution image it upsamples");
+        return Upsampling.Bicubic(lowRes.to(Device), OutputSize);
     }
 
     UNetConditioning Conditioning(TextEncoding? text, Tensor? imageEmbedding, Tensor? lowRes, IReadOnlyList<ulong> seeds, StageSampling sampling)

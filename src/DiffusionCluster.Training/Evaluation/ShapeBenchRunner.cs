@@ -129,9 +129,8 @@ public sealed class ShapeBenchRunner(CascadePipeline pipeline, ImageEncoder clip
         foreach (var p in prompts)
         {
             using var scope = NewDisposeScope();
-            using var text = pipeline.Text.Encode([p.Prompt]);
-            var low = Renderer.RenderTensor(p.Scene, lowSize).unsqueeze(0).to(pipeline.Device);
-            var truth = Renderer.RenderTensor(p.Scene, highSize).unsqueeze(0).to(pipeline.Device);
+            var (text, low, truth) = SrInputs(p, lowSize, highSize);
+            using var _ = text;
             for (int i = 0; i < timesteps.Count; i++)
                 psnr[i] += ImageQuality.Psnr(stage.EstimateClean(text, null, low, truth, timesteps[i], [(ulong)p.Id]), truth);
             bicubicPsnr += ImageQuality.Psnr(Upsampling.Bicubic(low, highSize), truth);
@@ -140,15 +139,19 @@ public sealed class ShapeBenchRunner(CascadePipeline pipeline, ImageEncoder clip
         return new SuperResolutionDenoising(stage.Name, prompts.Count, timesteps.Zip(psnr, (t, v) => new TimestepPsnr(t, v / n)).ToList(), bicubicPsnr / n);
     }
 
+    /// A scene's caption features and its exact renders at the SR stage's input and output sizes, as 1-row batches.
+    (TextEncoding Text, Tensor Low, Tensor Truth) SrInputs(BenchPrompt p, int lowSize, int highSize) =>
+        (pipeline.Text.Encode([p.Prompt]), Renderer.RenderTensor(p.Scene, lowSize).unsqueeze(0).to(pipeline.Device),
+            Renderer.RenderTensor(p.Scene, highSize).unsqueeze(0).to(pipeline.Device));
+
     SuperResolutionQuality MeasureSr(ImageStage stage, IReadOnlyList<BenchPrompt> prompts, int lowSize, int highSize, StageSampling sampling)
     {
         using var scope = NewDisposeScope();
         double psnr = 0, ssim = 0, bicubicPsnr = 0, bicubicSsim = 0;
         foreach (var p in prompts)
         {
-            using var text = pipeline.Text.Encode([p.Prompt]);
-            var low = Renderer.RenderTensor(p.Scene, lowSize).unsqueeze(0).to(pipeline.Device);
-            var truth = Renderer.RenderTensor(p.Scene, highSize).unsqueeze(0).to(pipeline.Device);
+            var (text, low, truth) = SrInputs(p, lowSize, highSize);
+            using var _ = text;
             var output = stage.Sample(text, null, low, [(ulong)p.Id], sampling);
             var bicubic = Upsampling.Bicubic(low, highSize);
             psnr += ImageQuality.Psnr(output, truth);

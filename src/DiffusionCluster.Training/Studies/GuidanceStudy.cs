@@ -53,8 +53,7 @@ public sealed class GuidanceStudy(ImageOperations operations, ImageEncoder clipI
         foreach (var s in clipScales)
             points.AddRange(Measure(prompts, "CLIP", s, new StageSampling(steps, 1, "dynamic:0.95:1.5"), p => operations.ClipGuidance(p, s)));
         var table = new StudyTable("Classifier-free guidance vs CLIP guidance (64 px decoder, prior as bundled)",
-            ["guidance", "weight / scale", "fully correct", "colour found", "shape found", "CLIP score", "saturated pixels"],
-            points.Select(p => (IReadOnlyList<string>)[p.Setting, $"{p.Weight:G}", StudyReport.Percent(p.FullyCorrect), StudyReport.Percent(p.Colour), StudyReport.Percent(p.Shape), $"{p.ClipScore:F1}", StudyReport.Percent(p.Saturation)]).ToList(),
+            ["guidance", "weight / scale", .. PointColumns], PointRows(points),
             "CLIP guidance follows the gradient of the noise-aware CLIP image tower toward the caption's CLIP text embedding; the CLIP score is measured with the clean CLIP, which CLIP guidance can partly game (GLIDE's caveat).");
         var cfg = points.Where(p => p.Setting == "classifier-free").ToList();
         var clip = points.Where(p => p.Setting == "CLIP").ToList();
@@ -65,17 +64,24 @@ public sealed class GuidanceStudy(ImageOperations operations, ImageEncoder clipI
         return (table, plot, points);
     }
 
+    static readonly string[] PointColumns = ["fully correct", "colour found", "shape found", "CLIP score", "saturated pixels"];
+
+    static List<IReadOnlyList<string>> PointRows(IEnumerable<Point> points) =>
+        points.Select(p => (IReadOnlyList<string>)[p.Setting, $"{p.Weight:G}", StudyReport.Percent(p.FullyCorrect), StudyReport.Percent(p.Colour),
+            StudyReport.Percent(p.Shape), $"{p.ClipScore:F1}", StudyReport.Percent(p.Saturation)]).ToList();
+
     /// How well the noise-aware CLIP, whose gradient CLIP guidance follows, still matches captions to their scenes
     /// as the decoder's noise grows, beside the clean CLIP on the clean renders.
     public StudyTable NoisyClipRetrieval(IReadOnlyList<BenchPrompt> prompts, ImageEncoder noisyEncoder, IReadOnlyList<int> timesteps)
     {
         var schedule = operations.Cascade.Decoder.Schedule;
-        var noisy = RetrievalTop1(prompts, noisyEncoder, timesteps.Select(t => (int?)t).ToList());
-        var rows = new List<IReadOnlyList<string>> { (IReadOnlyList<string>)["clean CLIP, clean renders", StudyReport.Percent(RetrievalTop1(prompts, clipImage, [null])[0])] };
+        // The clean tower on clean renders first, then the noise-aware one at each timestep, in one pass.
+        var top1 = RetrievalTop1(prompts, [(clipImage, null), .. timesteps.Select(t => (noisyEncoder, (int?)t))]);
+        var rows = new List<IReadOnlyList<string>> { (IReadOnlyList<string>)["clean CLIP, clean renders", StudyReport.Percent(top1[0])] };
         for (int i = 0; i < timesteps.Count; i++)
         {
-            rows.Add([$"noise-aware CLIP, t = {timesteps[i]} (SNR {schedule.Snr(timesteps[i]):G3})", StudyReport.Percent(noisy[i])]);
-            log.WriteLine($"study guidance: noise-aware CLIP retrieval at t = {timesteps[i]}: {noisy[i]:P1}");
+            rows.Add([$"noise-aware CLIP, t = {timesteps[i]} (SNR {schedule.Snr(timesteps[i]):G3})", StudyReport.Percent(top1[i + 1])]);
+            log.WriteLine($"study guidance: noise-aware CLIP retrieval at t = {timesteps[i]}: {top1[i + 1]:P1}");
         }
         return new StudyTable($"Noise-aware CLIP: caption -> image retrieval top-1 among {prompts.Count} renders noised to step t", ["image tower, input", "top-1"], rows,
             "CLIP guidance can only steer a sample where this tower still tells the captions apart.");
@@ -83,7 +89,11 @@ public sealed class GuidanceStudy(ImageOperations operations, ImageEncoder clipI
 
     /// Caption -> image retrieval top-1 among the prompts' exact 64 px renders, per timestep: noised to step t of the
     /// decoder's schedule (one fixed noise draw) for a time-conditioned tower, clean where t is null.
-    public IReadOnlyList<double> RetrievalTop1(IReadOnlyList<BenchPrompt> prompts, ImageEncoder encoder, IReadOnlyList<int?> timesteps)
+    public IReadOnlyList<double> RetrievalTop1(IReadOnlyList<BenchPrompt> prompts, ImageEncoder encoder, IReadOnlyList<int?> timesteps) =>
+        RetrievalTop1(prompts, timesteps.Select(t => (encoder, t)).ToList());
+
+    /// The same for several (image tower, timestep) pairs, rendering and encoding the prompts once for all of them.
+    public IReadOnlyList<double> RetrievalTop1(IReadOnlyList<BenchPrompt> prompts, IReadOnlyList<(ImageEncoder Encoder, int? Step)> towers)
     {
         using var _ = no_grad();
         using var scope = NewDisposeScope();
@@ -92,9 +102,9 @@ public sealed class GuidanceStudy(ImageOperations operations, ImageEncoder clipI
         var renders = stack(prompts.Select(p => Renderer.RenderTensor(p.Scene, 64)).ToArray()).to(device);
         var noise = randn(renders.shape, generator: new TorchSharp.torch.Generator(7)).to(device);
         var text = operations.Cascade.Text.Encode(prompts.Select(p => p.Prompt).ToList()).Pooled;
-        return timesteps.Select(t => ClipSpace.RetrievalTop1(text, t is int step
-            ? encoder.forward(schedule.AddNoise(renders, noise, step), full(new long[] { prompts.Count }, step, int64, device))
-            : encoder.forward(renders))).ToList();
+        return towers.Select(tower => ClipSpace.RetrievalTop1(text, tower.Step is int step
+            ? tower.Encoder.forward(schedule.AddNoise(renders, noise, step), full(new long[] { prompts.Count }, step, int64, device))
+            : tower.Encoder.forward(renders))).ToList();
     }
 
     /// Imagen's comparison: no, static and dynamic thresholding across classifier-free guidance weights.
@@ -106,8 +116,7 @@ public sealed class GuidanceStudy(ImageOperations operations, ImageEncoder clipI
             foreach (var w in weights)
                 points.AddRange(Measure(prompts, method, w, new StageSampling(steps, w, method)));
         var table = new StudyTable("Thresholding across guidance weights (64 px decoder)",
-            ["thresholding", "guidance weight", "fully correct", "colour found", "shape found", "CLIP score", "saturated pixels"],
-            points.Select(p => (IReadOnlyList<string>)[p.Setting, $"{p.Weight:G}", StudyReport.Percent(p.FullyCorrect), StudyReport.Percent(p.Colour), StudyReport.Percent(p.Shape), $"{p.ClipScore:F1}", StudyReport.Percent(p.Saturation)]).ToList(),
+            ["thresholding", "guidance weight", .. PointColumns], PointRows(points),
             "Saturated pixels: share of pixel values with |x| > 0.98 after the final clamp (renders of these scenes have flat colours inside the range).");
         var plot = SvgPlot.Lines("Saturated pixels vs guidance weight", "guidance weight", "saturated pixels (%)", weights,
             methods.Select(m => (m, (IReadOnlyList<double>)points.Where(p => p.Setting == m).Select(p => 100 * p.Saturation).ToList())).ToList());
