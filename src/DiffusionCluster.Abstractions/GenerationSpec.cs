@@ -7,6 +7,9 @@ public sealed record GenerationSpec
     public static readonly int[] Sizes = [64, 256, 1024];
     public const int MaxPromptCharacters = 1000;
     public const double MaxDeadlineSeconds = 3600;
+    /// libtorch's CPU generator (a Mersenne Twister) keeps only the low 32 bits of a seed, so a larger seed would
+    /// silently draw the same noise, and give the same image, as a smaller one.
+    public const ulong MaxSeed = uint.MaxValue;
 
     [Id(0)] public required string Prompt { get; init; }
     [Id(1)] public int Size { get; init; } = 64;
@@ -46,6 +49,8 @@ public sealed record GenerationSpec
         if (Prompt.Length > MaxPromptCharacters)
             throw new ArgumentException($"prompt is {Prompt.Length} characters; the limit is {MaxPromptCharacters}; shorten it");
         if (!Sizes.Contains(Size)) throw new ArgumentException($"size {Size} is not supported; choose {string.Join(", ", Sizes)}");
+        if (Seed > MaxSeed)
+            throw new ArgumentException($"seed {Seed} is above {MaxSeed}: the noise generator keeps 32 bits of a seed, so it would repeat seed {Seed & MaxSeed}");
         if (!(DeadlineSeconds > 0 && DeadlineSeconds <= MaxDeadlineSeconds))
             throw new ArgumentException($"deadline = {DeadlineSeconds} s; allowed above 0 up to {MaxDeadlineSeconds} s");
         Edit?.Validate(Size);

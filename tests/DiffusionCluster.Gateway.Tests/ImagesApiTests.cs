@@ -68,6 +68,8 @@ public sealed class ImagesApiTests(GatewayServer server) : IClassFixture<Gateway
     [InlineData("""{"prompt":"a red star","decoder_guidance":99}""", "decoder_guidance", "decoder_guidance must be a number from 0 to 50")]
     [InlineData("""{"prompt":"a red star","colour":"red"}""", "colour", "unknown field \"colour\"")]
     [InlineData("""{"prompt":"   "}""", "prompt", "prompt is empty")]
+    [InlineData("""{"prompt":"a red star","seed":4294967296}""", "seed", "seed must be a whole number from 0 to 4294967295")]
+    [InlineData("""{"prompt":"a red star","seed":4294967295,"n":2}""", "seed", "seed 4294967295 with n = 2 needs seeds up to 4294967296; the largest seed is 4294967295")]
     public async Task Bad_fields_get_a_400_naming_the_field_and_the_allowed_values(string json, string param, string message)
     {
         var response = await server.Http.PostAsync("/v1/images/generations", new StringContent(json, Encoding.UTF8, "application/json"));

@@ -37,7 +37,7 @@ public sealed record ImageRequest(GenerationSpec Spec, int N, string ResponseFor
         {
             Prompt = prompt,
             Size = int.Parse(size[..size.IndexOf('x')]),
-            Seed = (ulong)Long(body, "seed", 0, 0, uint.MaxValue),
+            Seed = (ulong)Long(body, "seed", 0, 0, (long)GenerationSpec.MaxSeed),
             DeadlineSeconds = Double(body, "deadline_seconds", 600, 1, GenerationSpec.MaxDeadlineSeconds),
             Prior = Sampling(body, "prior", SamplingSpec.PriorDefault),
             Decoder = Sampling(body, "decoder", SamplingSpec.DecoderDefault),
@@ -45,6 +45,9 @@ public sealed record ImageRequest(GenerationSpec Spec, int N, string ResponseFor
             Sr1024 = Sampling(body, "sr1024", SamplingSpec.Sr1024Default),
             Edit = edit,
         };
+        // n images take consecutive seeds (ImagesApi.Run), and the last must still be a seed of its own.
+        if (spec.Seed + (ulong)(n - 1) > GenerationSpec.MaxSeed)
+            throw new BadRequestException($"seed {spec.Seed} with n = {n} needs seeds up to {spec.Seed + (ulong)(n - 1)}; the largest seed is {GenerationSpec.MaxSeed}", "seed");
         try
         {
             spec.Validate();
