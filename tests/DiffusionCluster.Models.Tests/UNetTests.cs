@@ -115,6 +115,32 @@ public class UNetTests
         Assert.True(Tiny.MaxAbsDiff(a, c) > 1e-5);
     }
 
+    [Fact]
+    public void A_noise_input_gate_starts_open_and_once_closed_at_a_timestep_leaves_the_output_independent_of_x_t()
+    {
+        var gated = Tiny.Seeded(9, () => new UNet(Tiny.SuperResolution with { NoiseInputGate = true }));
+        Perturb(Tiny.Seeded(10, () => gated));
+        var plain = new UNet(Tiny.SuperResolution);
+        plain.load_state_dict(gated.state_dict().Where(p => !p.Key.StartsWith("_inputGate.")).ToDictionary(), strict: false);
+        var text = new TextTransformer(Tiny.Text);
+        using var encoded = Tiny.Encode(text, 1);
+        var conditioning = new UNetConditioning(encoded, LowRes: rand(1, 3, 8, 8), AugmentationLevel: tensor(new long[] { 0 }));
+        using var t = tensor(new long[] { 999 });
+        using var x = randn(1, 3, 32, 32);
+        using var other = randn(1, 3, 32, 32);
+
+        using var open = plain.forward(x, t, conditioning);
+        using (no_grad()) foreach (var (name, p) in gated.named_parameters()) if (name.StartsWith("_inputGate.")) p.zero_(); // as initialised: factors 1
+        using var opened = gated.forward(x, t, conditioning);
+        using (no_grad()) gated.named_parameters().Single(p => p.name == "_inputGate.bias").parameter.fill_(-1); // every factor 0
+        using var closed = gated.forward(x, t, conditioning);
+        using var closedOther = gated.forward(other, t, conditioning);
+
+        Assert.Equal(0, Tiny.MaxAbsDiff(open, opened));
+        Assert.True(Tiny.MaxAbsDiff(opened, closed) > 1e-5);
+        Assert.Equal(0, Tiny.MaxAbsDiff(closed, closedOther));
+    }
+
     [Theory]
     [InlineData(16)]
     [InlineData(64)]

@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 
 namespace DiffusionCluster.Training.Tests;
 
-/// Growing a trained U-Net (coordinate channels, the image map) without losing what it learned.
+/// Growing a trained U-Net (coordinate channels, the image map, the noise input gate) without losing what it learned.
 public sealed class WarmStartTests : IDisposable
 {
     static readonly UNetConfig Plain = new()
@@ -93,6 +93,28 @@ public sealed class WarmStartTests : IDisposable
             weight.copy_(randn_like(weight));
         }
         using var learned = Run(grown, x, embedding);
+
+        Assert.True((old - same).abs().max().item<float>() < 1e-6);
+        Assert.True((old - learned).abs().max().item<float>() > 1e-3);
+    }
+
+    [Fact]
+    public void A_network_grown_by_the_noise_input_gate_computes_exactly_what_it_did_until_the_gate_is_learned()
+    {
+        var path = Trained(Plain, out var before);
+        manual_seed(2);
+        var grown = new UNet(Plain with { NoiseInputGate = true });
+        WarmStart.Load(grown, path, TextWriter.Null);
+        using var x = randn(2, 3, 16, 16);
+
+        using var old = Run(before, x);
+        using var same = Run(grown, x);
+        using (no_grad())
+        {
+            var weight = grown.named_parameters().Single(p => p.name == "_inputGate.weight").parameter;
+            weight.copy_(randn_like(weight));
+        }
+        using var learned = Run(grown, x);
 
         Assert.True((old - same).abs().max().item<float>() < 1e-6);
         Assert.True((old - learned).abs().max().item<float>() > 1e-3);

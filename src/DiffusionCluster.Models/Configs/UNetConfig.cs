@@ -45,6 +45,12 @@ public sealed record UNetConfig : INetworkConfig
     /// 256 -> 1024, on training scenes; ResidualScaleTests); unscaled, it sits under the noise at nearly every timestep and the
     /// schedule is wasted, as Stable Diffusion's latent scale factor avoids for its latents.
     public double ResidualScale { get; init; } = 1;
+    /// Scale each channel of the noisy input x_t by a factor learned from the timestep embedding (1 + a zero-initialised
+    /// linear layer, so a network grown by it computes what it did). The input convolution is the same at every t, so
+    /// without the gate a narrow first level carries x_t even where x_t is pure noise (t = T on a zero-terminal-SNR
+    /// schedule), and the noise leaks into the estimate that a few-step sample starts from (`eval --sr-only` compares
+    /// that estimate with the mean of several draws' estimates). The gate lets a stage shut the noise out where it carries nothing.
+    public bool NoiseInputGate { get; init; }
     public DiffusionConfig Diffusion { get; init; } = new();
 
     public int Levels => ChannelMult.Length;

@@ -17,6 +17,7 @@ public sealed class UNet : nn.Module
 {
     readonly TimestepEmbedding _time;
     readonly TimestepEmbedding? _augmentation;
+    readonly Linear? _inputGate;
     readonly Linear? _imageToEmbedding;
     readonly Linear? _imageToTokens;
     readonly Linear? _imageToMap;
@@ -44,6 +45,7 @@ public sealed class UNet : nn.Module
 
         _time = new TimestepEmbedding(config.BaseChannels, embed);
         if (config.LowResChannels > 0) _augmentation = new TimestepEmbedding(config.BaseChannels, embed);
+        if (config.NoiseInputGate) _inputGate = Init.Zeroed(nn.Linear(embed, config.InChannels));
         if (config.ImageEmbedDim > 0)
         {
             _imageToEmbedding = nn.Linear(config.ImageEmbedDim, embed);
@@ -112,10 +114,11 @@ public sealed class UNet : nn.Module
 
     public UNetConfig Config { get; }
 
-    /// Whether a tensor belongs to a layer whose output is zero until trained (the image map's 1x1 convolution
-    /// is zero-initialised), so a network grown by it from older weights computes what they did.
+    /// Whether a tensor belongs to a layer that changes nothing until trained (the image map's 1x1 convolution
+    /// and the noise input gate are zero-initialised), so a network grown by it from older weights computes what they did.
     public static bool StartsAsNoOp(string tensorName) =>
-        tensorName.StartsWith("_imageToMap.", StringComparison.Ordinal) || tensorName.StartsWith("_mapToFeatures.", StringComparison.Ordinal);
+        tensorName.StartsWith("_imageToMap.", StringComparison.Ordinal) || tensorName.StartsWith("_mapToFeatures.", StringComparison.Ordinal)
+        || tensorName.StartsWith("_inputGate.", StringComparison.Ordinal);
 
     /// x: [B, in_channels, H, W] noisy image; timesteps: [B] int64. Returns [B, out_channels, H, W].
     /// features, when given, receives the output of every decoder-path block (coarsest first), the pixel
@@ -124,13 +127,14 @@ public sealed class UNet : nn.Module
     {
         CheckInputs(x, conditioning);
         using var scope = NewDisposeScope();
-        var embedding = _time.forward(timesteps);
+        var timeEmbedding = _time.forward(timesteps);
+        var embedding = timeEmbedding;
         if (_augmentation is not null) embedding = embedding + _augmentation.forward(conditioning.AugmentationLevel!);
         var imageEmbedding = ImageEmbedding(conditioning);
         if (imageEmbedding is not null) embedding = embedding + _imageToEmbedding!.forward(imageEmbedding);
         var (context, contextMask) = Context(conditioning, imageEmbedding, x.shape[0]);
 
-        var h = x;
+        var h = _inputGate is null ? x : x * (1 + _inputGate.forward(timeEmbedding)).view(x.shape[0], Config.InChannels, 1, 1);
         if (conditioning.LowRes is not null)
         {
             var upsampled = F.interpolate(conditioning.LowRes, new[] { x.shape[2], x.shape[3] }, mode: InterpolationMode.Bilinear, align_corners: false);
