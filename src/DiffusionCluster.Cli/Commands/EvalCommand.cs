@@ -34,7 +34,7 @@ public static class EvalCommand
         var output = args.Text("out", "eval/shapebench");
         int limit = args.Int("limit", int.MaxValue, 1, int.MaxValue);
         var options = new ShapeBenchRunner.Options(BatchSize: args.Int("batch", 10, 1, 256), RunSuperResolution: !args.Flag("no-sr"), OraclePrior: args.Flag("oracle-prior"),
-            SrImages1024: args.Int("sr1024-images", 3, 0, 1000));
+            SrImages256: args.Int("sr256-images", 12, 0, 1000), SrImages1024: args.Int("sr1024-images", 3, 0, 1000));
         var sampling = StageOptions.Request(args, "-");
         bool srOnly = args.Flag("sr-only");
         args.RejectUnknown();

@@ -33,20 +33,22 @@ public static class CascadeDefaults
     };
 
     /// 64->256: space-to-depth by 2, so the network runs at 128, 64 and 32 px; cross-attention to text at 32;
-    /// diffuses the residual over bicubic upsampling (SRDiff), scaled by 8 (RMS 0.04 -> 0.32, about an image's spread).
+    /// diffuses the residual over bicubic upsampling (SRDiff), scaled by 8 (RMS 0.04 -> 0.32, about an image's spread);
+    /// gates its noisy input by timestep (see Sr1024).
     public static UNetConfig Sr256 { get; } = new()
     {
         SampleSize = 256, BaseChannels = 32, ChannelMult = [1, 2, 4], ResBlocksPerLevel = 1,
         AttentionResolutions = [32], Heads = 4, ContextDim = 128, LowResChannels = 3, PatchSize = 2, PredictsResidual = true,
-        ResidualScale = 8,
+        ResidualScale = 8, NoiseInputGate = true,
     };
 
     /// 256->1024: space-to-depth by 8, so no layer runs above 128 px; cross-attention to text at 32; diffuses the
-    /// residual over bicubic upsampling, scaled by 16 (RMS 0.014 -> 0.22).
+    /// residual over bicubic upsampling, scaled by 16 (RMS 0.014 -> 0.22); gates its noisy input by timestep, because
+    /// its 32-channel first level cannot shut pure noise out otherwise.
     public static UNetConfig Sr1024 { get; } = new()
     {
         SampleSize = 1024, BaseChannels = 32, ChannelMult = [1, 2, 4], ResBlocksPerLevel = 1,
         AttentionResolutions = [32], Heads = 4, ContextDim = 128, LowResChannels = 3, PatchSize = 8, PredictsResidual = true,
-        ResidualScale = 16,
+        ResidualScale = 16, NoiseInputGate = true,
     };
 }
