@@ -14,7 +14,7 @@ public class MinSnrWeightTests
     [InlineData(0.99, 0.05)]  // SNR + 1 = 100: gamma / 100
     public void Weight_is_min_of_snr_plus_one_and_gamma_over_snr_plus_one(double alphaBar, double expected)
     {
-        using var weight = StageContext.MinSnrWeight(tensor(new[] { (float)alphaBar }), gamma: 5);
+        using var weight = StageContext.MinSnrWeight(tensor(new[] { (float)alphaBar }), gamma: 5, PredictionType.Velocity);
         Assert.Equal(expected, weight.item<float>(), 4);
     }
 
@@ -25,7 +25,7 @@ public class MinSnrWeightTests
         using var prediction = zeros(2, 1, 2, 2);
         using var target = cat(new[] { ones(1, 1, 2, 2), full(new long[] { 1, 1, 2, 2 }, 2f) });
         using var alphaBar = tensor(new[] { 0f, 0.9f }).reshape(2, 1, 1, 1);
-        using var loss = StageContext.MinSnrLoss(prediction, target, alphaBar, gamma: 5);
+        using var loss = StageContext.MinSnrLoss(prediction, target, alphaBar, gamma: 5, PredictionType.Velocity);
         Assert.Equal(1.5, loss.item<float>(), 4);
     }
 

@@ -132,13 +132,14 @@ public sealed class ShapeBenchRunner(CascadePipeline pipeline, ImageEncoder clip
             using var scope = NewDisposeScope();
             var (text, low, truth) = SrInputs(p, lowSize, highSize);
             using var _ = text;
-            for (int i = 0; i < timesteps.Count; i++)
-                psnr[i] += ImageQuality.Psnr(stage.EstimateClean(text, null, low, truth, timesteps[i], [(ulong)p.Id]), truth);
             // From pure noise x_t carries nothing, so the estimate should not depend on the draw; how much the mean of
             // several draws' estimates beats one says how much of the error is noise leaking through. (Seeds differ in
-            // their low 32 bits: libtorch's CPU generator ignores the rest.)
+            // their low 32 bits: libtorch's CPU generator ignores the rest.) Draw 0 uses the scene's seed, as every
+            // timestep's estimate does, so it is also the t = pureNoise column's estimate.
             var draws = Enumerable.Range(0, SuperResolutionDenoising.NoiseDraws)
                 .Select(d => stage.EstimateClean(text, null, low, truth, pureNoise, [(ulong)p.Id + (ulong)d * 1_000_003])).ToArray();
+            for (int i = 0; i < timesteps.Count; i++)
+                psnr[i] += ImageQuality.Psnr(timesteps[i] == pureNoise ? draws[0] : stage.EstimateClean(text, null, low, truth, timesteps[i], [(ulong)p.Id]), truth);
             meanOfDrawsPsnr += ImageQuality.Psnr(stack(draws).mean([0]), truth);
             bicubicPsnr += ImageQuality.Psnr(Upsampling.Bicubic(low, highSize), truth);
         }

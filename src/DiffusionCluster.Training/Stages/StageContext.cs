@@ -58,7 +58,7 @@ public sealed class StageContext
         (rand(new long[] { batchSize }, generator: generator) < probability).to(device);
 
     /// Min-SNR-gamma weighting (Hang et al.) of a denoising loss in the model's own parameterization, per sample.
-    public static Tensor MinSnrLoss(Tensor prediction, Tensor target, Tensor alphaBar, double gamma, PredictionType type = PredictionType.Velocity)
+    public static Tensor MinSnrLoss(Tensor prediction, Tensor target, Tensor alphaBar, double gamma, PredictionType type)
     {
         using var scope = NewDisposeScope();
         var perSample = F.mse_loss(prediction, target, reduction: nn.Reduction.None).mean(new long[] { 1, 2, 3 });
@@ -70,7 +70,7 @@ public sealed class StageContext
     /// eps min(SNR + 1, gamma) / SNR. SNR + 1 takes SNR's place in Hang et al.'s min(SNR, gamma): the literal form is
     /// 0 at the pure-noise end of a zero-terminal-SNR schedule and about SNR over the noisiest fifth of it, the steps
     /// where a sample's layout is decided (v1-v6 of the bundled decoder trained that way and got almost no gradient there).
-    public static Tensor MinSnrWeight(Tensor alphaBar, double gamma, PredictionType type = PredictionType.Velocity)
+    public static Tensor MinSnrWeight(Tensor alphaBar, double gamma, PredictionType type)
     {
         using var scope = NewDisposeScope();
         var snrPlusOne = 1 / (1 - alphaBar).clamp_min(1e-8);
