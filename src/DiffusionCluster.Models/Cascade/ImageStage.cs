@@ -173,7 +173,10 @@ public sealed class ImageStage
     Denoiser Denoiser(UNetConditioning conditioning, double guidance, int batch)
     {
         Tensor Steps(Tensor x, int t) => full(new long[] { x.shape[0] }, t, int64, Device);
-        Tensor Forward(Tensor x, int t, UNetConditioning c) => _unet.forward(x.to(_dtype), Steps(x, t), c).to(ScalarType.Float32);
+        Tensor Network(Tensor x, int t, UNetConditioning c) => _unet.forward(x.to(_dtype), Steps(x, t), c).to(ScalarType.Float32);
+        Tensor Forward(Tensor x, int t, UNetConditioning c) => _unet.Config.SampleWindow == 0
+            ? Network(x, t, c)
+            : SampleWindows.Forward((window, part) => Network(window, t, part), x, c, _unet.Config.SampleWindow, _unet.Config.SizeMultiple);
         if (guidance == 1) return (x, t) => Forward(x, t, conditioning);
         Tensor? Twice(Tensor? t) => t is null ? null : cat(new[] { t, t });
         var doubled = new UNetConditioning(

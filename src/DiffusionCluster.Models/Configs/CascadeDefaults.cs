@@ -39,7 +39,7 @@ public static class CascadeDefaults
     {
         SampleSize = 256, BaseChannels = 32, ChannelMult = [1, 2, 4], ResBlocksPerLevel = 1,
         AttentionResolutions = [32], Heads = 4, ContextDim = 128, LowResChannels = 3, PatchSize = 2, PredictsResidual = true,
-        ResidualScale = 8, NoiseInputGate = true,
+        ResidualScale = 8, NoiseInputGate = true, SampleWindow = 64,
     };
 
     /// 256->1024: space-to-depth by 8, so no layer runs above 128 px; cross-attention to text at 32; diffuses the
@@ -49,6 +49,6 @@ public static class CascadeDefaults
     {
         SampleSize = 1024, BaseChannels = 32, ChannelMult = [1, 2, 4], ResBlocksPerLevel = 1,
         AttentionResolutions = [32], Heads = 4, ContextDim = 128, LowResChannels = 3, PatchSize = 8, PredictsResidual = true,
-        ResidualScale = 16, NoiseInputGate = true,
+        ResidualScale = 16, NoiseInputGate = true, SampleWindow = 128,
     };
 }

@@ -51,6 +51,11 @@ public sealed record UNetConfig : INetworkConfig
     /// schedule), and the noise leaks into the estimate that a few-step sample starts from (`eval --sr-only` compares
     /// that estimate with the mean of several draws' estimates). The gate lets a stage shut the noise out where it carries nothing.
     public bool NoiseInputGate { get; init; }
+    /// Super-resolution stages trained on crops: sample in overlapping windows of this many output pixels, the training
+    /// crop, blended where they overlap (0: the whole image at once). Group norms and self-attention see a crop's
+    /// statistics and token count in training; over a whole image they see others (a 1024 px image is 64 training
+    /// crops), and the estimate a 2-step sample starts from is then worse than in windows (SampleWindowsTests, docs/MODEL_CARD.md).
+    public int SampleWindow { get; init; }
     public DiffusionConfig Diffusion { get; init; } = new();
 
     public int Levels => ChannelMult.Length;
@@ -95,6 +100,8 @@ public sealed record UNetConfig : INetworkConfig
         foreach (var r in AttentionResolutions)
             if (!Enumerable.Range(0, Levels).Any(l => SampleSize / PatchSize >> l == r))
                 throw new ArgumentException($"attention_resolutions has {r}, which is not the size of any level ({string.Join(", ", Enumerable.Range(0, Levels).Select(l => SampleSize / PatchSize >> l))})");
+        if (SampleWindow != 0 && (LowResChannels == 0 || SampleWindow % SizeMultiple != 0 || SampleWindow > SampleSize))
+            throw new ArgumentException($"sample_window = {SampleWindow} must be 0 or, for a super-resolution stage, a multiple of {SizeMultiple} (patch_size x 2^(levels-1)) up to sample_size {SampleSize}");
         Diffusion.Validate();
     }
 }

@@ -54,12 +54,12 @@ public sealed class DecoderStage : ITrainingStage
 internal static class DenoisingLoss
 {
     public static Tensor Compute(UNet unet, NoiseSchedule schedule, Tensor images, UNetConditioning conditioning, double dropout, double gamma, Generator generator,
-        double textOnlyDropout = 0)
+        double textOnlyDropout = 0, double terminalFraction = 0)
     {
         using var scope = NewDisposeScope();
         int batch = (int)images.shape[0];
         var device = images.device;
-        var t = StageContext.Timesteps(batch, schedule, generator, device);
+        var t = StageContext.Timesteps(batch, schedule, generator, device, terminalFraction);
         var noise = randn(images.shape, generator: generator).to(device);
         var alphaBar = schedule.AlphaBarFor(t, 4, device);
         var noised = NoiseSchedule.AddNoise(images, noise, alphaBar);

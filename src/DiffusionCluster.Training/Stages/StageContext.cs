@@ -49,9 +49,19 @@ public sealed class StageContext
         return module;
     }
 
-    /// Training timesteps, uniform over the schedule.
-    public static Tensor Timesteps(int batchSize, Diffusion.NoiseSchedule schedule, Generator generator, Device device) =>
-        randint(0, schedule.Length, new long[] { batchSize }, dtype: int64, generator: generator).to(device);
+    /// Training timesteps, uniform over the schedule; with terminalFraction > 0 that share of rows (in expectation) is
+    /// drawn at the last timestep instead, where a few-step sample takes its first and largest step.
+    public static Tensor Timesteps(int batchSize, Diffusion.NoiseSchedule schedule, Generator generator, Device device, double terminalFraction = 0)
+    {
+        if (terminalFraction is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(terminalFraction), terminalFraction, "allowed 0 to 1");
+        var t = randint(0, schedule.Length, new long[] { batchSize }, dtype: int64, generator: generator);
+        if (terminalFraction > 0)
+        {
+            using var terminal = rand(new long[] { batchSize }, generator: generator) < terminalFraction;
+            t = t.masked_fill_(terminal, schedule.Length - 1);
+        }
+        return t.to(device);
+    }
 
     /// Which rows drop their conditioning (classifier-free guidance training).
     public static Tensor DropMask(int batchSize, double probability, Generator generator, Device device) =>

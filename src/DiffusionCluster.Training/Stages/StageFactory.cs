@@ -16,8 +16,8 @@ public static class StageFactory
         "noisy-clip" => new NoisyClipStage(CascadeDefaults.NoisyImageEncoder, new StageContext(modelFolder, device, needsImageEncoder: false)),
         "prior" => new PriorStage(CascadeDefaults.Prior, new StageContext(modelFolder, device, needsImageEncoder: true)),
         "decoder64" => new DecoderStage(CascadeDefaults.Decoder64, new StageContext(modelFolder, device, needsImageEncoder: true)),
-        "sr256" => new SuperResolutionStage("sr256", CascadeDefaults.Sr256, lowSize: 64, crop: 64, maxAugmentationLevel: 500, new StageContext(modelFolder, device, needsImageEncoder: false)),
-        "sr1024" => new SuperResolutionStage("sr1024", CascadeDefaults.Sr1024, lowSize: 256, crop: 128, maxAugmentationLevel: 500, new StageContext(modelFolder, device, needsImageEncoder: false)),
+        "sr256" => new SuperResolutionStage("sr256", CascadeDefaults.Sr256, lowSize: 64, crop: CascadeDefaults.Sr256.SampleWindow, maxAugmentationLevel: 500, new StageContext(modelFolder, device, needsImageEncoder: false)),
+        "sr1024" => new SuperResolutionStage("sr1024", CascadeDefaults.Sr1024, lowSize: 256, crop: CascadeDefaults.Sr1024.SampleWindow, maxAugmentationLevel: 500, new StageContext(modelFolder, device, needsImageEncoder: false)),
         _ => throw new ArgumentException($"unknown stage \"{name}\"; known: {string.Join(", ", Names)}"),
     };
 }

@@ -19,6 +19,9 @@ public sealed class SuperResolutionStage : ITrainingStage
 {
     const double ConditionDropout = 0.1;
     const double MinSnrGamma = 5;
+    /// A quarter of the rows train the estimate from pure noise (t = T), which a 2-step sample mostly is (its second
+    /// step is t = 0); uniform timesteps give it one row in a thousand.
+    const double TerminalFraction = 0.25;
 
     readonly StageContext _context;
     readonly UNet _unet;
@@ -68,7 +71,8 @@ public sealed class SuperResolutionStage : ITrainingStage
         if (Config.PredictsResidual) images = (images - Upsampling.Bicubic(lowImages, Crop)) * Config.ResidualScale;
         var (lowNoised, levels) = NoiseAugmentation.Random(lowImages, _schedule, MaxAugmentationLevel, generator);
         var conditioning = new UNetConditioning(text, LowRes: lowNoised, AugmentationLevel: levels);
-        return DenoisingLoss.Compute(_unet, _schedule, images, conditioning, ConditionDropout, MinSnrGamma, generator).MoveToOuterDisposeScope();
+        return DenoisingLoss.Compute(_unet, _schedule, images, conditioning, ConditionDropout, MinSnrGamma, generator, terminalFraction: TerminalFraction)
+            .MoveToOuterDisposeScope();
     }
 
     public void Export(string modelFolder) => CascadeFolder.Save(modelFolder, Name, Config, _unet);
