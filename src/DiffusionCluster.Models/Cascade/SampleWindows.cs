@@ -30,7 +30,7 @@ public static class SampleWindows
     public static Tensor Forward(Func<Tensor, UNetConditioning, Tensor> network, Tensor x, UNetConditioning conditioning, int window, int step)
     {
         long height = x.shape[2], width = x.shape[3];
-        if (window >= height && window >= width) return network(x, conditioning);
+        if (window >= height || window >= width) return network(x, conditioning); // square windows need room on both sides
         var lowRes = conditioning.LowRes ?? throw new ArgumentException("windowed sampling needs the low-resolution image");
         int factor = (int)(height / lowRes.shape[2]);
         var ys = Starts((int)height, window, step);
