@@ -178,14 +178,8 @@ public sealed class ImageStage
             ? Network(x, t, c)
             : SampleWindows.Forward((window, part) => Network(window, t, part), x, c, _unet.Config.SampleWindow, _unet.Config.SizeMultiple);
         if (guidance == 1) return (x, t) => Forward(x, t, conditioning);
-        Tensor? Twice(Tensor? t) => t is null ? null : cat(new[] { t, t });
-        var doubled = new UNetConditioning(
-            // [conditional rows; rows to be dropped], for one guided forward pass.
-            conditioning.Text?.Repeat(2),
-            Twice(conditioning.ImageEmbedding),
-            Twice(conditioning.LowRes),
-            Twice(conditioning.AugmentationLevel),
-            cat(new[] { zeros(batch, dtype: @bool), ones(batch, dtype: @bool) }).to(Device));
+        // [conditional rows; rows to be dropped], for one guided forward pass.
+        var doubled = conditioning.Repeat(2) with { DropConditioning = cat(new[] { zeros(batch, dtype: @bool), ones(batch, dtype: @bool) }).to(Device) };
         return ClassifierFreeGuidance.Guide((x, t) => Forward(x, t, doubled), guidance, 3);
     }
 }

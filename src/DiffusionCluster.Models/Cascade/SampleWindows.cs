@@ -52,7 +52,7 @@ public static class SampleWindows
             // Windows go into the batch dimension, window-major, so the conditioning is the batch's repeated.
             var windows = cat(chunk.Select(c => x[.., .., Rows(c.Top, window), Rows(c.Left, window)]).ToArray());
             var lowWindows = cat(chunk.Select(c => lowRes[.., .., Rows(c.Top / factor, window / factor), Rows(c.Left / factor, window / factor)]).ToArray());
-            var output = network(windows, Repeat(conditioning, chunk.Length) with { LowRes = lowWindows });
+            var output = network(windows, (conditioning with { LowRes = null }).Repeat(chunk.Length) with { LowRes = lowWindows });
             sum ??= zeros(new long[] { batch, output.shape[1], height, width }, dtype: output.dtype, device: output.device).MoveToOuterDisposeScope();
             for (int i = 0; i < chunk.Length; i++)
             {
@@ -68,12 +68,6 @@ public static class SampleWindows
     const int WindowsPerCall = 16;
 
     static TensorIndex Rows(int start, int length) => TensorIndex.Slice(start, start + length);
-
-    static UNetConditioning Repeat(UNetConditioning c, int times)
-    {
-        Tensor? Repeated(Tensor? t) => t is null || times == 1 ? t : cat(Enumerable.Repeat(t, times).ToArray());
-        return new UNetConditioning(c.Text?.Repeat(times), Repeated(c.ImageEmbedding), c.LowRes, Repeated(c.AugmentationLevel), Repeated(c.DropConditioning), Repeated(c.DropText));
-    }
 
     /// 1 in the middle, falling linearly to 1 / (overlap + 1) at either end over overlap pixels; never 0, so the
     /// image's own edges, which only one window covers, keep their weight.

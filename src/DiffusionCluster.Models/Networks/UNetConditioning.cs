@@ -13,4 +13,14 @@ public sealed record UNetConditioning(
     Tensor? LowRes = null,
     Tensor? AugmentationLevel = null,
     Tensor? DropConditioning = null,
-    Tensor? DropText = null);
+    Tensor? DropText = null)
+{
+    /// Every row's conditioning `times` over, as [all rows; all rows; ...]: for a batch of x built the same way
+    /// (guided and unguided rows in one pass, or several windows of each image).
+    public UNetConditioning Repeat(int times)
+    {
+        Tensor? Repeated(Tensor? t) => t is null || times == 1 ? t : cat(Enumerable.Repeat(t, times).ToArray());
+        return new UNetConditioning(Text?.Repeat(times), Repeated(ImageEmbedding), Repeated(LowRes), Repeated(AugmentationLevel),
+            Repeated(DropConditioning), Repeated(DropText));
+    }
+}
