@@ -28,6 +28,45 @@ public class UNetTests
     public void A_decoder_with_an_image_map_keeps_the_input_shape_and_is_deterministic_under_a_seed(int size) =>
         AssertShapeAndDeterminism(Tiny.Decoder with { ImageMapChannels = 4 }, size);
 
+    [Theory]
+    [InlineData(16, 16)] // at the finest level, as it is
+    [InlineData(8, 16)] // at the coarsest level
+    [InlineData(16, 24)] // another input size: the map is resized to the level's feature map
+    public void A_decoder_with_a_layout_map_keeps_the_input_shape_and_is_deterministic_under_a_seed(int mapSize, int size) =>
+        AssertShapeAndDeterminism(Tiny.Decoder with { LayoutMapChannels = 4, LayoutMapSize = mapSize }, size);
+
+    [Fact]
+    public void A_layout_map_ignores_the_tokens_of_a_dropped_caption()
+    {
+        var unet = Tiny.Seeded(3, () => new UNet(Tiny.Decoder with { LayoutMapChannels = 4, LayoutMapSize = 16 }));
+        Perturb(unet);
+        var text = Tiny.Seeded(4, () => new TextTransformer(Tiny.Text));
+        using var first = Tiny.Encode(text, 2);
+        using var second = new TextEncoding(randn_like(first.Tokens), first.Mask.clone(), first.Pooled.clone());
+        using var x = randn(2, 3, 16, 16);
+        using var t = tensor(new long[] { 100, 900 });
+        using var image = randn(2, 12);
+        using var dropped = ones(2, dtype: @bool);
+        using var _ = no_grad();
+
+        using var a = unet.forward(x, t, new UNetConditioning(first, image) { DropText = dropped });
+        using var b = unet.forward(x, t, new UNetConditioning(second, image) { DropText = dropped });
+        using var kept = unet.forward(x, t, new UNetConditioning(second, image));
+
+        Assert.True(Tiny.MaxAbsDiff(a, b) < 1e-6);
+        Assert.True(Tiny.MaxAbsDiff(a, kept) > 1e-4);
+    }
+
+    [Fact]
+    public void A_layout_map_must_sit_at_a_level_of_an_unclip_decoder()
+    {
+        var notALevel = Assert.Throws<ArgumentException>(() => new UNet(Tiny.Decoder with { LayoutMapChannels = 4, LayoutMapSize = 12 }));
+        var notADecoder = Assert.Throws<ArgumentException>(() => new UNet(Tiny.SuperResolution with { LayoutMapChannels = 4, LayoutMapSize = 16 }));
+
+        Assert.Contains("layout_map_size = 12 is not the size of any level (16, 8)", notALevel.Message);
+        Assert.Contains("layout_map_channels = 4 needs an unCLIP decoder (image_embed_dim > 0)", notADecoder.Message);
+    }
+
     static void AssertShapeAndDeterminism(UNetConfig config, int size)
     {
         var text = Tiny.Seeded(6, () => new TextTransformer(Tiny.Text));

@@ -36,6 +36,15 @@ public sealed record UNetConfig : INetworkConfig
     /// where an object goes through attention; the embedding encodes position linearly (a linear probe reads the
     /// 3x3 place of held-out single-object renders at 100%, `study layout`), and the map lets a linear layer say where.
     public int ImageMapChannels { get; init; }
+    /// unCLIP decoders only: a layout map of this many channels (0: off), painted at layout_map_size by a two-layer MLP
+    /// from the image embedding and the mean of the caption's token features, and added at the start of that level's
+    /// decoder path through a zero-initialised 1x1 convolution. The image map above is linear in z_i, which places
+    /// objects but cannot say what shape sits where: our CLIP's z_i barely encodes shape (linear probes on held-out
+    /// renders, docs/diffae/directions.md: 35-68% balanced accuracy, against 86-100% for colour), the caption names it,
+    /// and "this shape at that place" is a conjunction a hidden layer can form and a linear map cannot.
+    public int LayoutMapChannels { get; init; }
+    /// Side of the layout map in network pixels at sample_size: the size of one of the levels (e.g. 16 for the decoder).
+    public int LayoutMapSize { get; init; }
     /// Super-resolution only: diffuse the residual over bicubic upsampling of the clean low-resolution input
     /// instead of the image (SRDiff, Li et al. 2022). A model that predicts no residual is already bicubic,
     /// so training spends its capacity on the edges bicubic blurs.
@@ -66,6 +75,9 @@ public sealed record UNetConfig : INetworkConfig
     /// Side of the coarsest level's feature map at sample_size (where the image map is added).
     public int CoarsestSize => SampleSize / PatchSize >> (Levels - 1);
 
+    /// The level whose size is layout_map_size (-1: none).
+    public int LayoutLevel => Enumerable.Range(0, Levels).FirstOrDefault(l => SampleSize / PatchSize >> l == LayoutMapSize, -1);
+
     /// Spatial sizes must divide by this so every downsampling is exact.
     public int SizeMultiple => PatchSize << (Levels - 1);
 
@@ -86,6 +98,11 @@ public sealed record UNetConfig : INetworkConfig
         Check.Range(nameof(ImageMapChannels), ImageMapChannels, 0, 1024);
         if (ImageMapChannels > 0 && ImageEmbedDim == 0)
             throw new ArgumentException($"image_map_channels = {ImageMapChannels} needs an unCLIP decoder (image_embed_dim > 0)");
+        Check.Range(nameof(LayoutMapChannels), LayoutMapChannels, 0, 1024);
+        if (LayoutMapChannels > 0 && ImageEmbedDim == 0)
+            throw new ArgumentException($"layout_map_channels = {LayoutMapChannels} needs an unCLIP decoder (image_embed_dim > 0)");
+        if (LayoutMapChannels > 0 && LayoutLevel < 0)
+            throw new ArgumentException($"layout_map_size = {LayoutMapSize} is not the size of any level ({string.Join(", ", Enumerable.Range(0, Levels).Select(l => SampleSize / PatchSize >> l))})");
         Check.Range(nameof(LowResChannels), LowResChannels, 0, 64);
         Check.Range(nameof(PatchSize), PatchSize, 1, 64);
         if (PredictsResidual && LowResChannels != InChannels)

@@ -22,6 +22,8 @@ public sealed class UNet : nn.Module
     readonly Linear? _imageToTokens;
     readonly Linear? _imageToMap;
     readonly Conv2d? _mapToFeatures;
+    readonly Sequential? _layoutToMap;
+    readonly Conv2d? _layoutMapToFeatures;
     readonly Parameter? _nullImageEmbedding;
     readonly Linear? _textToContext;
     readonly Parameter? _nullContextToken;
@@ -88,6 +90,15 @@ public sealed class UNet : nn.Module
             _imageToMap = nn.Linear(config.ImageEmbedDim, (long)config.ImageMapChannels * side * side);
             _mapToFeatures = Init.Zeroed(nn.Conv2d(config.ImageMapChannels, channels, 1));
         }
+        if (config.LayoutMapChannels > 0)
+        {
+            long side = config.LayoutMapSize, hidden = 4L * config.ImageEmbedDim;
+            _layoutToMap = nn.Sequential(
+                nn.Linear(config.ImageEmbedDim + context, hidden), nn.SiLU(), nn.Linear(hidden, config.LayoutMapChannels * side * side));
+            // The decoder path enters a level at the width of the level below it (the middle's, at the coarsest).
+            int below = Math.Min(config.LayoutLevel + 1, config.Levels - 1);
+            _layoutMapToFeatures = Init.Zeroed(nn.Conv2d(config.LayoutMapChannels, config.BaseChannels * (long)config.ChannelMult[below], 1));
+        }
         _middle1 = new UNetBlock(channels, channels, embed, config.AttentionResolutions.Length > 0, config.Heads, context);
         _middle2 = new ResBlock(channels, channels, embed);
 
@@ -114,10 +125,11 @@ public sealed class UNet : nn.Module
 
     public UNetConfig Config { get; }
 
-    /// Whether a tensor belongs to a layer that changes nothing until trained (the image map's 1x1 convolution
+    /// Whether a tensor belongs to a layer that changes nothing until trained (the image and layout maps' 1x1 convolutions
     /// and the noise input gate are zero-initialised), so a network grown by it from older weights computes what they did.
     public static bool StartsAsNoOp(string tensorName) =>
         tensorName.StartsWith("_imageToMap.", StringComparison.Ordinal) || tensorName.StartsWith("_mapToFeatures.", StringComparison.Ordinal)
+        || tensorName.StartsWith("_layoutToMap.", StringComparison.Ordinal) || tensorName.StartsWith("_layoutMapToFeatures.", StringComparison.Ordinal)
         || tensorName.StartsWith("_inputGate.", StringComparison.Ordinal);
 
     /// x: [B, in_channels, H, W] noisy image; timesteps: [B] int64. Returns [B, out_channels, H, W].
@@ -166,6 +178,7 @@ public sealed class UNet : nn.Module
         block = 0;
         for (int level = Config.Levels - 1, u = 0; level >= 0; level--)
         {
+            if (_layoutToMap is not null && level == Config.LayoutLevel) h = h + LayoutMap(imageEmbedding!, conditioning, h);
             for (int r = 0; r <= Config.ResBlocksPerLevel; r++)
             {
                 h = _up[block++].forward(cat(new[] { h, skips.Pop() }, 1), embedding, context, contextMask);
@@ -198,6 +211,43 @@ public sealed class UNet : nn.Module
         return _mapToFeatures!.forward(map);
     }
 
+    /// The layout map: an MLP of [z_i; mean caption token] painted as a [B, C, s, s] map, resized to h and projected to its width.
+    Tensor LayoutMap(Tensor imageEmbedding, UNetConditioning conditioning, Tensor h)
+    {
+        long batch = h.shape[0], side = Config.LayoutMapSize;
+        var input = imageEmbedding;
+        if (Config.ContextDim > 0)
+        {
+            var textMean = conditioning.Text is { } text
+                ? MaskedMean(text.Tokens, TextMask(conditioning, batch)!)
+                : zeros(batch, Config.ContextDim, dtype: h.dtype, device: h.device);
+            input = cat(new[] { imageEmbedding, textMean }, 1);
+        }
+        var map = _layoutToMap!.forward(input).view(batch, Config.LayoutMapChannels, side, side);
+        if (h.shape[2] != side || h.shape[3] != side)
+            map = F.interpolate(map, new[] { h.shape[2], h.shape[3] }, mode: InterpolationMode.Bilinear, align_corners: false);
+        return _layoutMapToFeatures!.forward(map);
+    }
+
+    /// Mean over the tokens the mask keeps; zero for a row with none (a dropped caption).
+    static Tensor MaskedMean(Tensor tokens, Tensor mask)
+    {
+        var weights = mask.to(tokens.dtype).unsqueeze(-1);
+        return (tokens * weights).sum(1) / weights.sum(1).clamp_min(1);
+    }
+
+    /// The caption tokens attention may read: the tokenizer's mask, less rows whose caption is dropped.
+    static Tensor? TextMask(UNetConditioning conditioning, long batch)
+    {
+        if (conditioning.Text is not { } text) return null;
+        var mask = text.Mask;
+        if (conditioning.DropConditioning is not null)
+            mask = mask.logical_and(conditioning.DropConditioning.view(batch, 1).logical_not());
+        if (conditioning.DropText is not null)
+            mask = mask.logical_and(conditioning.DropText.view(batch, 1).logical_not());
+        return mask;
+    }
+
     Tensor? ImageEmbedding(UNetConditioning conditioning)
     {
         if (_nullImageEmbedding is null) return null;
@@ -217,12 +267,7 @@ public sealed class UNet : nn.Module
         if (conditioning.Text is { } text)
         {
             parts.Add(_textToContext!.forward(text.Tokens));
-            var mask = text.Mask;
-            if (conditioning.DropConditioning is not null)
-                mask = mask.logical_and(conditioning.DropConditioning.view(batch, 1).logical_not());
-            if (conditioning.DropText is not null)
-                mask = mask.logical_and(conditioning.DropText.view(batch, 1).logical_not());
-            masks.Add(mask);
+            masks.Add(TextMask(conditioning, batch)!);
         }
         if (_imageToTokens is not null && imageEmbedding is not null)
         {

@@ -9,7 +9,8 @@ namespace DiffusionCluster.Training.Studies;
 
 /// Where layout and shape are lost between a caption and a 64 px image. (1) Does the conditioning say where the
 /// object is? A linear probe (least squares on the one-hot 3x3 place) reads the place of single-object scenes from
-/// CLIP image embeddings of renders, from CLIP text embeddings of captions, and from the prior's samples. (2) Does
+/// CLIP image embeddings of renders, from CLIP text embeddings of captions, and from the prior's samples, and
+/// another reads the shape from both embeddings and from the mean of the caption's token features. (2) Does
 /// the decoder use it? Its estimate of x0 from (almost) pure noise, given a scene's exact embedding and caption,
 /// should already show the objects where they are: the strongest of the 3x3 cells (colour away from the
 /// background) should hold an object far more often than chance. A caption fixes each object's shape too (objects
@@ -25,18 +26,18 @@ public sealed class LayoutStudy(string modelFolder, Device device, TextWriter lo
     {
         using var _ = no_grad();
         var report = new StudyReport("Where layout and shape are lost", command);
-        report.Add(Probe(probeScenes, heldOutScenes, priorScenes));
+        foreach (var table in Probe(probeScenes, heldOutScenes, priorScenes)) report.Add(table);
         report.Add(DecoderLayout(decoderScenes));
         return report;
     }
 
-    StudyTable Probe(int trainCount, int heldOutCount, int priorCount)
+    IEnumerable<StudyTable> Probe(int trainCount, int heldOutCount, int priorCount)
     {
         var train = Scenes(ProbeSeed, trainCount, Split.Train);
         var heldOut = Scenes(HeldOutSeed, heldOutCount, Split.HeldOut);
         log.WriteLine($"layout: embedding {trainCount} + {heldOutCount} single-object scenes");
-        var (trainImages, trainText) = Embed(train);
-        var (heldOutImages, heldOutText) = Embed(heldOut);
+        var (trainImages, trainText, trainTokens) = Embed(train);
+        var (heldOutImages, heldOutText, heldOutTokens) = Embed(heldOut);
         using var places = tensor(train.Select(s => (long)s.Scene.Objects[0].Position).ToArray());
         var truth = heldOut.Select(s => (long)s.Scene.Objects[0].Position).ToArray();
         using var imageProbe = FitProbe(trainImages, places);
@@ -51,8 +52,24 @@ public sealed class LayoutStudy(string modelFolder, Device device, TextWriter lo
             Row("CLIP text embedding of the caption", textProbe, heldOutText, truth),
             Row("the prior's sample for the caption (default sampling; image-embedding probe)", imageProbe, prior, truth[..priorCount]),
         };
-        return new StudyTable($"Linear probe for the 3x3 place ({trainCount} training renders, {heldOutCount} held-out, the prior on the first {priorCount})",
+        yield return new StudyTable($"Linear probe for the 3x3 place ({trainCount} training renders, {heldOutCount} held-out, the prior on the first {priorCount})",
             ["embedding", "place read correctly"], rows, "Chance is 11.1% (9 places).");
+
+        // The decoder's layout map reads z_i and the mean caption token; which of them says what shape to draw?
+        int kinds = Enum.GetValues<ShapeKind>().Length;
+        using var shapes = tensor(train.Select(s => (long)s.Scene.Objects[0].Shape).ToArray());
+        var shapeTruth = heldOut.Select(s => (long)s.Scene.Objects[0].Shape).ToArray();
+        using var imageShape = FitProbe(trainImages, shapes, kinds);
+        using var textShape = FitProbe(trainText, shapes, kinds);
+        using var tokenShape = FitProbe(trainTokens, shapes, kinds);
+        yield return new StudyTable($"Linear probe for the shape ({trainCount} training renders, {heldOutCount} held-out)",
+            ["embedding", "shape read correctly"],
+            [
+                Row("CLIP image embedding of the render", imageShape, heldOutImages, shapeTruth),
+                Row("CLIP text embedding of the caption", textShape, heldOutText, shapeTruth),
+                Row("mean of the caption's token features (the text encoder's last layer)", tokenShape, heldOutTokens, shapeTruth),
+            ],
+            $"Chance is {100.0 / kinds:F1}% ({kinds} shapes).");
     }
 
     StudyTable DecoderLayout(int count)
@@ -116,26 +133,29 @@ public sealed class LayoutStudy(string modelFolder, Device device, TextWriter lo
             return (scene, Captioner.Describe(scene, new Random(s)).Text);
         }).ToList();
 
-    (Tensor Images, Tensor Text) Embed(List<(Scene Scene, string Caption)> scenes)
+    (Tensor Images, Tensor Text, Tensor TokenMean) Embed(List<(Scene Scene, string Caption)> scenes)
     {
         var images = new List<Tensor>();
         var text = new List<Tensor>();
+        var tokens = new List<Tensor>();
         foreach (var chunk in scenes.Chunk(100))
         {
             using var renders = stack(chunk.Select(s => Renderer.RenderTensor(s.Scene, 64)).ToArray()).to(device);
             images.Add(_context.ImageEmbedding(renders));
             using var encoded = _context.EncodeText(chunk.Select(s => s.Caption).ToList());
             text.Add(encoded.Pooled.clone());
+            var mask = encoded.Mask.to(encoded.Tokens.dtype).unsqueeze(-1);
+            tokens.Add((encoded.Tokens * mask).sum(1) / mask.sum(1));
         }
-        return (cat(images.ToArray()), cat(text.ToArray()));
+        return (cat(images.ToArray()), cat(text.ToArray()), cat(tokens.ToArray()));
     }
 
-    /// Least squares (slightly ridged) from [embedding, 1] to the one-hot place.
-    internal static Tensor FitProbe(Tensor features, Tensor places)
+    /// Least squares (slightly ridged) from [embedding, 1] to the one-hot class (by default the 3x3 place).
+    internal static Tensor FitProbe(Tensor features, Tensor labels, int classes = 9)
     {
         using var scope = NewDisposeScope();
         var a = WithBias(features);
-        var targets = nn.functional.one_hot(places, 9).to(float64).to(a.device);
+        var targets = nn.functional.one_hot(labels, classes).to(float64).to(a.device);
         var gram = a.T.matmul(a) + 1e-3 * eye(a.shape[1], dtype: float64, device: a.device);
         return linalg.solve(gram, a.T.matmul(targets)).MoveToOuterDisposeScope();
     }
