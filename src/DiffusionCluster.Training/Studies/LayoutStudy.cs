@@ -100,11 +100,31 @@ public sealed class LayoutStudy(string modelFolder, Device device, TextWriter lo
             rows.Add([$"{t} (SNR {schedule.AlphaBar(t) / (1 - schedule.AlphaBar(t)):G2})", StudyReport.Percent(hits, count), StudyReport.Percent(chance),
                 StudyReport.Percent(shapes, objects)]);
         }
+        rows.Add(CaptionShapeRow(decoder, batch, embedding, last));
         return new StudyTable($"The decoder's estimate of x0 given each scene's exact embedding and caption ({count} training scenes)",
             ["timestep", "strongest 3x3 cell holds an object", "chance", $"shape read correctly ({objects} objects)"], rows,
             $"At timestep {last} the input is pure noise (zero terminal SNR), so only the conditioning can say where objects are " +
             $"and what shape they have; from {t95} down the noisy image itself starts to show them. Shapes are matched to the " +
-            "scene's objects by colour, as ShapeBench does; chance for shape is 12.5% (8 shapes) of the objects the parser finds.");
+            "scene's objects by colour, as ShapeBench does; chance for shape is 12.5% (8 shapes) of the objects the parser finds. " +
+            "The last row gives the decoder the same z_i with a caption of the scene with every shape moved to the next kind: " +
+            "the shapes it draws then follow the caption as far as it reads shape from text rather than from z_i.");
+    }
+
+    /// The estimate from pure noise, z_i of the render kept, captioned as the scene with every shape changed: how many
+    /// objects take the caption's shape.
+    IReadOnlyList<string> CaptionShapeRow(UNet decoder, ShapesBatch batch, Tensor embedding, int t)
+    {
+        using var scope = NewDisposeScope();
+        int kinds = Enum.GetValues<ShapeKind>().Length, count = batch.Scenes.Count, channels = decoder.Config.InChannels, size = decoder.Config.SampleSize;
+        var changed = batch.Scenes.Select(s => s with { Objects = s.Objects.Select(o => o with { Shape = (ShapeKind)(((int)o.Shape + 1) % kinds) }).ToList() }).ToList();
+        using var text = _context.EncodeText(changed.Select((s, i) => Captioner.Describe(s, new Random(i)).Text).ToList());
+        var steps = full(new long[] { count }, t, int64, device);
+        var alphaBar = decoder.Config.Diffusion.BuildSchedule().AlphaBarFor(steps, 4, device);
+        var noised = randn(new long[] { count, channels, size, size }, generator: new Generator(5)).to(device);
+        var output = decoder.forward(noised, steps, new UNetConditioning(text, embedding));
+        var (x0, _) = Parameterization.ToX0AndEps(decoder.Config.Diffusion.Prediction, output[.., ..channels], noised, alphaBar);
+        int shapes = Enumerable.Range(0, count).Sum(i => ShapesReadCorrectly(changed[i], SceneParser.Parse(x0[i])));
+        return [$"{t}, caption names the next shape kind, z_i of the render", "", "", StudyReport.Percent(shapes, batch.Scenes.Sum(s => s.Objects.Count))];
     }
 
     /// How many of the scene's objects the parser finds (by colour) with the right shape.
