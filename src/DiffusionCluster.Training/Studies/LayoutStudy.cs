@@ -120,6 +120,7 @@ public sealed class LayoutStudy(string modelFolder, Device device, TextWriter lo
         using var text = _context.EncodeText(changed.Select((s, i) => Captioner.Describe(s, new Random(i)).Text).ToList());
         var steps = full(new long[] { count }, t, int64, device);
         var alphaBar = decoder.Config.Diffusion.BuildSchedule().AlphaBarFor(steps, 4, device);
+        // Pure noise from the same generator as the t = T row above, so only the caption differs from it.
         var noised = randn(new long[] { count, channels, size, size }, generator: new Generator(5)).to(device);
         var output = decoder.forward(noised, steps, new UNetConditioning(text, embedding));
         var (x0, _) = Parameterization.ToX0AndEps(decoder.Config.Diffusion.Prediction, output[.., ..channels], noised, alphaBar);
