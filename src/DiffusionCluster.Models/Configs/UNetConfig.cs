@@ -70,13 +70,20 @@ public sealed record UNetConfig : INetworkConfig
     public int Levels => ChannelMult.Length;
 
     /// Whether level l (resolution sample_size / patch_size / 2^l) has attention.
-    public bool HasAttention(int level) => AttentionResolutions.Contains(SampleSize / PatchSize >> level);
+    public bool HasAttention(int level) => AttentionResolutions.Contains(LevelSize(level));
+
+    /// Side of level l's feature map at sample_size: sample_size / patch_size / 2^l.
+    public int LevelSize(int level) => SampleSize / PatchSize >> level;
+
+    /// Every level's side, finest first, as an error message lists them.
+    string LevelSizes => string.Join(", ", Enumerable.Range(0, Levels).Select(LevelSize));
 
     /// Side of the coarsest level's feature map at sample_size (where the image map is added).
-    public int CoarsestSize => SampleSize / PatchSize >> (Levels - 1);
+    public int CoarsestSize => LevelSize(Levels - 1);
 
-    /// The level whose size is layout_map_size (-1: none).
-    public int LayoutLevel => Enumerable.Range(0, Levels).FirstOrDefault(l => SampleSize / PatchSize >> l == LayoutMapSize, -1);
+    /// The level whose size is layout_map_size (-1: none). Not written to config.json: it restates layout_map_size.
+    [System.Text.Json.Serialization.JsonIgnore]
+    public int LayoutLevel => Enumerable.Range(0, Levels).FirstOrDefault(l => LevelSize(l) == LayoutMapSize, -1);
 
     /// Spatial sizes must divide by this so every downsampling is exact.
     public int SizeMultiple => PatchSize << (Levels - 1);
@@ -102,7 +109,7 @@ public sealed record UNetConfig : INetworkConfig
         if (LayoutMapChannels > 0 && ImageEmbedDim == 0)
             throw new ArgumentException($"layout_map_channels = {LayoutMapChannels} needs an unCLIP decoder (image_embed_dim > 0)");
         if (LayoutMapChannels > 0 && LayoutLevel < 0)
-            throw new ArgumentException($"layout_map_size = {LayoutMapSize} is not the size of any level ({string.Join(", ", Enumerable.Range(0, Levels).Select(l => SampleSize / PatchSize >> l))})");
+            throw new ArgumentException($"layout_map_size = {LayoutMapSize} is not the size of any level ({LevelSizes})");
         Check.Range(nameof(LowResChannels), LowResChannels, 0, 64);
         Check.Range(nameof(PatchSize), PatchSize, 1, 64);
         if (PredictsResidual && LowResChannels != InChannels)
@@ -115,8 +122,8 @@ public sealed record UNetConfig : INetworkConfig
             if (HasAttention(l) && BaseChannels * ChannelMult[l] % Heads != 0)
                 throw new ArgumentException($"level {l} width {BaseChannels * ChannelMult[l]} is not divisible by heads = {Heads}");
         foreach (var r in AttentionResolutions)
-            if (!Enumerable.Range(0, Levels).Any(l => SampleSize / PatchSize >> l == r))
-                throw new ArgumentException($"attention_resolutions has {r}, which is not the size of any level ({string.Join(", ", Enumerable.Range(0, Levels).Select(l => SampleSize / PatchSize >> l))})");
+            if (!Enumerable.Range(0, Levels).Any(l => LevelSize(l) == r))
+                throw new ArgumentException($"attention_resolutions has {r}, which is not the size of any level ({LevelSizes})");
         if (SampleWindow != 0 && (LowResChannels == 0 || SampleWindow % SizeMultiple != 0 || SampleWindow > SampleSize))
             throw new ArgumentException($"sample_window = {SampleWindow} must be 0 or, for a super-resolution stage, a multiple of {SizeMultiple} (patch_size x 2^(levels-1)) up to sample_size {SampleSize}");
         Diffusion.Validate();

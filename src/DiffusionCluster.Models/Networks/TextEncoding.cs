@@ -15,6 +15,14 @@ public sealed record TextEncoding(Tensor Tokens, Tensor Mask, Tensor Pooled) : I
     /// The features in a network's dtype (the mask stays boolean).
     public TextEncoding To(ScalarType dtype) => new(Tokens.to(dtype), Mask, Pooled.to(dtype));
 
+    /// The mean token feature [B, W] over the tokens a mask keeps (by default the real tokens); zero for a row with none.
+    public Tensor MeanToken(Tensor? mask = null)
+    {
+        using var scope = NewDisposeScope();
+        var weights = (mask ?? Mask).to(Tokens.dtype).unsqueeze(-1);
+        return ((Tokens * weights).sum(1) / weights.sum(1).clamp_min(1)).MoveToOuterDisposeScope();
+    }
+
     public void Dispose()
     {
         Tokens.Dispose();

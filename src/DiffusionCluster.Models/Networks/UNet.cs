@@ -219,7 +219,7 @@ public sealed class UNet : nn.Module
         if (Config.ContextDim > 0)
         {
             var textMean = conditioning.Text is { } text
-                ? MaskedMean(text.Tokens, TextMask(conditioning, batch)!)
+                ? text.MeanToken(TextMask(conditioning, batch))
                 : zeros(batch, Config.ContextDim, dtype: h.dtype, device: h.device);
             input = cat(new[] { imageEmbedding, textMean }, 1);
         }
@@ -227,13 +227,6 @@ public sealed class UNet : nn.Module
         if (h.shape[2] != side || h.shape[3] != side)
             map = F.interpolate(map, new[] { h.shape[2], h.shape[3] }, mode: InterpolationMode.Bilinear, align_corners: false);
         return _layoutMapToFeatures!.forward(map);
-    }
-
-    /// Mean over the tokens the mask keeps; zero for a row with none (a dropped caption).
-    static Tensor MaskedMean(Tensor tokens, Tensor mask)
-    {
-        var weights = mask.to(tokens.dtype).unsqueeze(-1);
-        return (tokens * weights).sum(1) / weights.sum(1).clamp_min(1);
     }
 
     /// The caption tokens attention may read: the tokenizer's mask, less rows whose caption is dropped.

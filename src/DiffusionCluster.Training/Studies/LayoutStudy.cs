@@ -100,7 +100,7 @@ public sealed class LayoutStudy(string modelFolder, Device device, TextWriter lo
             rows.Add([$"{t} (SNR {schedule.AlphaBar(t) / (1 - schedule.AlphaBar(t)):G2})", StudyReport.Percent(hits, count), StudyReport.Percent(chance),
                 StudyReport.Percent(shapes, objects)]);
         }
-        rows.Add(CaptionShapeRow(decoder, batch, embedding, last));
+        rows.Add(CaptionShapeRow(decoder, schedule, batch, embedding, last));
         return new StudyTable($"The decoder's estimate of x0 given each scene's exact embedding and caption ({count} training scenes)",
             ["timestep", "strongest 3x3 cell holds an object", "chance", $"shape read correctly ({objects} objects)"], rows,
             $"At timestep {last} the input is pure noise (zero terminal SNR), so only the conditioning can say where objects are " +
@@ -112,14 +112,14 @@ public sealed class LayoutStudy(string modelFolder, Device device, TextWriter lo
 
     /// The estimate from pure noise, z_i of the render kept, captioned as the scene with every shape changed: how many
     /// objects take the caption's shape.
-    IReadOnlyList<string> CaptionShapeRow(UNet decoder, ShapesBatch batch, Tensor embedding, int t)
+    IReadOnlyList<string> CaptionShapeRow(UNet decoder, NoiseSchedule schedule, ShapesBatch batch, Tensor embedding, int t)
     {
         using var scope = NewDisposeScope();
         int kinds = Enum.GetValues<ShapeKind>().Length, count = batch.Scenes.Count, channels = decoder.Config.InChannels, size = decoder.Config.SampleSize;
         var changed = batch.Scenes.Select(s => s with { Objects = s.Objects.Select(o => o with { Shape = (ShapeKind)(((int)o.Shape + 1) % kinds) }).ToList() }).ToList();
         using var text = _context.EncodeText(changed.Select((s, i) => Captioner.Describe(s, new Random(i)).Text).ToList());
         var steps = full(new long[] { count }, t, int64, device);
-        var alphaBar = decoder.Config.Diffusion.BuildSchedule().AlphaBarFor(steps, 4, device);
+        var alphaBar = schedule.AlphaBarFor(steps, 4, device);
         // Pure noise from the same generator as the t = T row above, so only the caption differs from it.
         var noised = randn(new long[] { count, channels, size, size }, generator: new Generator(5)).to(device);
         var output = decoder.forward(noised, steps, new UNetConditioning(text, embedding));
@@ -165,8 +165,7 @@ public sealed class LayoutStudy(string modelFolder, Device device, TextWriter lo
             images.Add(_context.ImageEmbedding(renders));
             using var encoded = _context.EncodeText(chunk.Select(s => s.Caption).ToList());
             text.Add(encoded.Pooled.clone());
-            var mask = encoded.Mask.to(encoded.Tokens.dtype).unsqueeze(-1);
-            tokens.Add((encoded.Tokens * mask).sum(1) / mask.sum(1));
+            tokens.Add(encoded.MeanToken());
         }
         return (cat(images.ToArray()), cat(text.ToArray()), cat(tokens.ToArray()));
     }
