@@ -10,7 +10,7 @@ public sealed class StageTests : IDisposable
 
     public void Dispose() => _cascade.Dispose();
 
-    public static TheoryData<string> Stages => new() { "clip", "noisy-clip", "prior", "decoder64", "sr256" };
+    public static TheoryData<string> Stages => new() { "clip", "clip-image", "noisy-clip", "prior", "decoder64", "sr256" };
 
     ITrainingStage Create(string name)
     {
@@ -18,6 +18,7 @@ public sealed class StageTests : IDisposable
         return name switch
         {
             "clip" => new ClipStage(TinyCascade.Text, TinyCascade.Image, Path.Combine(_cascade.Root, "vocab"), CPU),
+            "clip-image" => new ClipImageStage(_cascade.Context(false)),
             "noisy-clip" => new NoisyClipStage(TinyCascade.Image with { TimeConditioned = true }, _cascade.Context(false)),
             "prior" => new PriorStage(TinyCascade.Prior, _cascade.Context(true)),
             "decoder64" => new DecoderStage(TinyCascade.Decoder, _cascade.Context(true)),

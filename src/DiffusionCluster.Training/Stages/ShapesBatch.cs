@@ -21,6 +21,39 @@ public sealed record ShapesBatch(IReadOnlyList<Scene> Scenes, IReadOnlyList<stri
         return new ShapesBatch(scenes, captions);
     }
 
+    /// batchSize / groupSize groups of training scenes that differ only in their objects' shapes: each group is a
+    /// drawn scene and groupSize - 1 copies with every object's shape changed (all in the train split, no two alike),
+    /// each captioned with the same random choices of wording. In a contrastive batch the copies are hard negatives:
+    /// colour, size, place and background no longer tell the captions apart, only shape does.
+    public static ShapesBatch DrawShapeVariants(int batchSize, int groupSize, Generator generator)
+    {
+        if (groupSize < 2 || batchSize % groupSize != 0)
+            throw new ArgumentException($"the batch ({batchSize}) must be a whole number of groups of at least 2 (group size {groupSize})");
+        using var seeds = randint(0, int.MaxValue, new long[] { batchSize / groupSize }, dtype: int64, generator: generator);
+        var scenes = new List<Scene>();
+        var captions = new List<string>();
+        int kinds = Enum.GetValues<ShapeKind>().Length;
+        foreach (long seed in seeds.data<long>().ToArray())
+        {
+            var random = new Random((int)seed);
+            var group = new List<Scene> { SceneGenerator.Sample((int)seed, Split.Train) };
+            while (group.Count < groupSize)
+            {
+                var variant = group[0] with { Objects = group[0].Objects.Select(o => o with { Shape = (ShapeKind)random.Next(kinds) }).ToList() };
+                bool usable = !variant.Objects.Any(SceneGenerator.IsHeldOut)
+                    && group.All(g => !g.Objects.Select(o => o.Shape).SequenceEqual(variant.Objects.Select(o => o.Shape)));
+                if (usable) group.Add(variant);
+            }
+            int wording = random.Next();
+            foreach (var scene in group)
+            {
+                scenes.Add(scene);
+                captions.Add(Captioner.Describe(scene, new Random(wording)).Text);
+            }
+        }
+        return new ShapesBatch(scenes, captions);
+    }
+
     /// [B, 3, size, size] renders in [-1, 1].
     public Tensor Images(int size, Device device)
     {

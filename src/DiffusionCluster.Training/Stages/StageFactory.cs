@@ -8,11 +8,12 @@ namespace DiffusionCluster.Training.Stages;
 /// Builds a stage by name with the cascade's default sizes. Stages after CLIP read CLIP from the model folder.
 public static class StageFactory
 {
-    public static readonly string[] Names = ["clip", "noisy-clip", "prior", "decoder64", "sr256", "sr1024"];
+    public static readonly string[] Names = ["clip", "clip-image", "noisy-clip", "prior", "decoder64", "sr256", "sr1024"];
 
     public static ITrainingStage Create(string name, string modelFolder, Device device) => name switch
     {
         "clip" => new ClipStage(CascadeDefaults.TextEncoder, CascadeDefaults.ImageEncoder, CascadeFolder.Path(modelFolder, CascadeFolder.TextEncoder), device),
+        "clip-image" => new ClipImageStage(new StageContext(modelFolder, device, needsImageEncoder: false)),
         "noisy-clip" => new NoisyClipStage(CascadeDefaults.NoisyImageEncoder, new StageContext(modelFolder, device, needsImageEncoder: false)),
         "prior" => new PriorStage(CascadeDefaults.Prior, new StageContext(modelFolder, device, needsImageEncoder: true)),
         "decoder64" => new DecoderStage(CascadeDefaults.Decoder64, new StageContext(modelFolder, device, needsImageEncoder: true)),

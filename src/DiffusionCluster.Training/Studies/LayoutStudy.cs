@@ -62,12 +62,13 @@ public sealed class LayoutStudy(string modelFolder, Device device, TextWriter lo
         using var imageShape = FitProbe(trainImages, shapes, kinds);
         using var textShape = FitProbe(trainText, shapes, kinds);
         using var tokenShape = FitProbe(trainTokens, shapes, kinds);
-        yield return new StudyTable($"Linear probe for the shape ({trainCount} training renders, {heldOutCount} held-out)",
+        yield return new StudyTable($"Linear probe for the shape ({trainCount} training renders, {heldOutCount} held-out, the prior on the first {priorCount})",
             ["embedding", "shape read correctly"],
             [
                 Row("CLIP image embedding of the render", imageShape, heldOutImages, shapeTruth),
                 Row("CLIP text embedding of the caption", textShape, heldOutText, shapeTruth),
                 Row("mean of the caption's token features (the text encoder's last layer)", tokenShape, heldOutTokens, shapeTruth),
+                Row("the prior's sample for the caption (default sampling; image-embedding probe)", imageShape, prior, shapeTruth[..priorCount]),
             ],
             $"Chance is {100.0 / kinds:F1}% ({kinds} shapes).");
     }
