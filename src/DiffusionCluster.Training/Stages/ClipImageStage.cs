@@ -3,7 +3,6 @@ using DiffusionCluster.Models.Configs;
 using DiffusionCluster.Models.Networks;
 using DiffusionCluster.Training.Loop;
 using TorchSharp;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace DiffusionCluster.Training.Stages;
@@ -20,14 +19,14 @@ public sealed class ClipImageStage : ITrainingStage
     public const int GroupSize = 4;
 
     readonly StageContext _context;
-    readonly ImageTower _tower;
+    readonly ContrastiveImageTower _tower;
 
     public ClipImageStage(StageContext context)
     {
         _context = context;
         var encoder = CascadeFolder.LoadImageEncoder(context.ModelFolder, device: context.Device);
         Config = encoder.Config;
-        _tower = new ImageTower(encoder);
+        _tower = new ContrastiveImageTower(encoder, InitialScale);
         _tower.to(context.Device);
     }
 
@@ -47,28 +46,7 @@ public sealed class ClipImageStage : ITrainingStage
     public void Export(string modelFolder) => CascadeFolder.Save(modelFolder, CascadeFolder.ImageEncoder, Config, _tower.Encoder);
 
     /// CLIP starts its learned scale at 1 / 0.07 and lets it grow; the captions of a group differ in one word each, so
-    /// their text embeddings lie close together and only a large scale makes their small differences count. At a
-    /// fine-tuning learning rate the log scale moves about 1e-4 a step, too slowly to get there from 1 / 0.07.
+    /// their text embeddings lie close together and only a large scale makes their small differences count. Adam moves
+    /// the log scale by about the learning rate a step (2e-4 when fine-tuning), too slowly to get there from 1 / 0.07.
     const double InitialScale = 50;
-
-    sealed class ImageTower : nn.Module
-    {
-        readonly ImageEncoder _encoder;
-        readonly Parameter _logitScale;
-
-        public ImageTower(ImageEncoder encoder) : base(nameof(ImageTower))
-        {
-            _encoder = encoder;
-            _logitScale = nn.Parameter(tensor((float)Math.Log(InitialScale)));
-            RegisterComponents();
-        }
-
-        public ImageEncoder Encoder => _encoder;
-
-        public Tensor ContrastiveLoss(Tensor images, Tensor textEmbedding)
-        {
-            using var imageEmbedding = _encoder.forward(images);
-            return Contrastive.Loss(imageEmbedding, textEmbedding, _logitScale);
-        }
-    }
 }

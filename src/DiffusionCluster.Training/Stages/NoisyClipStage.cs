@@ -4,7 +4,6 @@ using DiffusionCluster.Models.Configs;
 using DiffusionCluster.Models.Networks;
 using DiffusionCluster.Training.Loop;
 using TorchSharp;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace DiffusionCluster.Training.Stages;
@@ -15,7 +14,7 @@ namespace DiffusionCluster.Training.Stages;
 public sealed class NoisyClipStage : ITrainingStage
 {
     readonly StageContext _context;
-    readonly NoisyTower _tower;
+    readonly ContrastiveImageTower _tower;
     readonly NoiseSchedule _schedule;
 
     public NoisyClipStage(ImageEncoderConfig config, StageContext context)
@@ -24,7 +23,7 @@ public sealed class NoisyClipStage : ITrainingStage
         Config = config;
         _context = context;
         _schedule = CascadeDefaults.Decoder64.Diffusion.BuildSchedule();
-        _tower = new NoisyTower(new ImageEncoder(config));
+        _tower = new ContrastiveImageTower(new ImageEncoder(config), initialScale: 1 / 0.07);
         _tower.to(context.Device);
     }
 
@@ -41,29 +40,8 @@ public sealed class NoisyClipStage : ITrainingStage
         var t = StageContext.Timesteps(batchSize, _schedule, generator, _context.Device);
         var noise = randn(images.shape, generator: generator).to(_context.Device);
         var noised = NoiseSchedule.AddNoise(images, noise, _schedule.AlphaBarFor(t, 4, _context.Device));
-        return _tower.ContrastiveLoss(noised, t, text.Pooled).MoveToOuterDisposeScope();
+        return _tower.ContrastiveLoss(noised, text.Pooled, t).MoveToOuterDisposeScope();
     }
 
     public void Export(string modelFolder) => CascadeFolder.Save(modelFolder, CascadeFolder.NoisyImageEncoder, Config, _tower.Encoder);
-
-    sealed class NoisyTower : nn.Module
-    {
-        readonly ImageEncoder _encoder;
-        readonly Parameter _logitScale;
-
-        public NoisyTower(ImageEncoder encoder) : base(nameof(NoisyTower))
-        {
-            _encoder = encoder;
-            _logitScale = nn.Parameter(tensor((float)Math.Log(1 / 0.07)));
-            RegisterComponents();
-        }
-
-        public ImageEncoder Encoder => _encoder;
-
-        public Tensor ContrastiveLoss(Tensor noised, Tensor t, Tensor textEmbedding)
-        {
-            using var imageEmbedding = _encoder.forward(noised, t);
-            return Contrastive.Loss(imageEmbedding, textEmbedding, _logitScale);
-        }
-    }
 }
