@@ -50,6 +50,7 @@ public sealed class ShapeVariantsTests
     [Theory]
     [InlineData(10, 4)]
     [InlineData(8, 1)]
+    [InlineData(16, 8)]
     public void A_batch_that_is_not_whole_groups_is_refused(int batch, int group)
     {
         using var generator = new Generator(1);

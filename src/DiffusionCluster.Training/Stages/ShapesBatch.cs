@@ -27,8 +27,9 @@ public sealed record ShapesBatch(IReadOnlyList<Scene> Scenes, IReadOnlyList<stri
     /// colour, size, place and background no longer tell the captions apart, only shape does.
     public static ShapesBatch DrawShapeVariants(int batchSize, int groupSize, Generator generator)
     {
-        if (groupSize < 2 || batchSize % groupSize != 0)
-            throw new ArgumentException($"the batch ({batchSize}) must be a whole number of groups of at least 2 (group size {groupSize})");
+        // A one-object scene has at least 7 train-split shapes (the held-out rule removes at most one per colour and place).
+        if (groupSize is < 2 or > 7 || batchSize % groupSize != 0)
+            throw new ArgumentException($"the batch ({batchSize}) must be a whole number of groups of 2 to 7 scenes (group size {groupSize})");
         using var seeds = randint(0, int.MaxValue, new long[] { batchSize / groupSize }, dtype: int64, generator: generator);
         var scenes = new List<Scene>();
         var captions = new List<string>();
