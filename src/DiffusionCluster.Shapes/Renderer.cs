@@ -56,6 +56,23 @@ public static class Renderer
         return labels;
     }
 
+    /// 1 for every pixel of a size x size image inside an object's bounding box (plus the pixel its edge ramp may
+    /// reach), else 0: where the objects' shapes differ from one another, whatever the shape.
+    public static float[] ObjectBoxes(Scene scene, int size)
+    {
+        var mask = new float[size * size];
+        foreach (var o in scene.Objects)
+        {
+            var (cx, cy) = Geometry.Centre(o.Position);
+            double radius = Geometry.Radius(o.Size) * size, centreX = cx * size, centreY = cy * size;
+            int x0 = Math.Max(0, (int)Math.Floor(centreX - radius - 1)), x1 = Math.Min(size, (int)Math.Ceiling(centreX + radius + 1));
+            int y0 = Math.Max(0, (int)Math.Floor(centreY - radius - 1)), y1 = Math.Min(size, (int)Math.Ceiling(centreY + radius + 1));
+            for (int y = y0; y < y1; y++)
+                Array.Fill(mask, 1f, y * size + x0, x1 - x0);
+        }
+        return mask;
+    }
+
     static void Draw(SceneObject o, int size, int left, int top, int width, int height, float[] pixels)
     {
         var (cx, cy) = Geometry.Centre(o.Position);

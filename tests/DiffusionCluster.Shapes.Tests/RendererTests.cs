@@ -57,6 +57,27 @@ public class RendererTests
     }
 
     [Fact]
+    public void Object_boxes_hold_every_drawn_pixel_and_little_else()
+    {
+        for (int seed = 0; seed < 20; seed++)
+        {
+            var scene = SceneGenerator.Sample(seed, Split.Train);
+            var pixels = Renderer.Render(scene, 64);
+            var boxes = Renderer.ObjectBoxes(scene, 64);
+            var empty = Renderer.Render(scene with { Objects = [] }, 64);
+            int plane = 64 * 64;
+            for (int i = 0; i < plane; i++)
+            {
+                bool drawn = pixels[i] != empty[i] || pixels[plane + i] != empty[plane + i] || pixels[2 * plane + i] != empty[2 * plane + i];
+                if (drawn) Assert.Equal(1f, boxes[i]);
+            }
+            // Each box is the object's extent, 2 x radius, plus at most two pixels a side for the edge ramp and rounding.
+            double most = scene.Objects.Sum(o => Math.Pow(2 * Geometry.Radius(o.Size) * 64 + 4, 2));
+            Assert.InRange(boxes.Sum(), 1, most);
+        }
+    }
+
+    [Fact]
     public void Objects_are_anti_aliased_not_binary()
     {
         var scene = new Scene("white", [new SceneObject(ShapeKind.Circle, "blue", SizeClass.Large, Position.Center)]);

@@ -29,6 +29,23 @@ public class MinSnrWeightTests
         Assert.Equal(1.5, loss.item<float>(), 4);
     }
 
+    [Fact]
+    public void Pixel_weights_make_each_sample_a_weighted_mean_of_its_errors()
+    {
+        // One sample at alpha-bar 0 (weight 1): squared error 4 on one pixel of four, weighted 10 against 1 for the others.
+        using var prediction = zeros(1, 3, 2, 2);
+        using var target = zeros(1, 3, 2, 2);
+        target[0, .., 0, 0] = tensor(2f);
+        using var weights = ones(1, 1, 2, 2);
+        weights[0, 0, 0, 0] = tensor(10f);
+        using var alphaBar = zeros(1, 1, 1, 1);
+        using var weighted = StageContext.MinSnrLoss(prediction, target, alphaBar, gamma: 5, PredictionType.Velocity, weights);
+        Assert.Equal(4.0 * 10 / 13, weighted.item<float>(), 4);
+        using var uniform = StageContext.MinSnrLoss(prediction, target, alphaBar, gamma: 5, PredictionType.Velocity, ones(1, 1, 2, 2));
+        using var unweighted = StageContext.MinSnrLoss(prediction, target, alphaBar, gamma: 5, PredictionType.Velocity);
+        Assert.Equal(unweighted.item<float>(), uniform.item<float>(), 6);
+    }
+
     [Theory]
     [InlineData(0.0)]
     [InlineData(0.3)]

@@ -10,7 +10,7 @@ public sealed class StageTests : IDisposable
 
     public void Dispose() => _cascade.Dispose();
 
-    public static TheoryData<string> Stages => new() { "clip", "clip-image", "noisy-clip", "prior", "decoder64", "sr256" };
+    public static TheoryData<string> Stages => new() { "clip", "clip-image", "noisy-clip", "prior", "decoder64", "decoder64 object-weighted", "sr256" };
 
     ITrainingStage Create(string name)
     {
@@ -22,6 +22,7 @@ public sealed class StageTests : IDisposable
             "noisy-clip" => new NoisyClipStage(TinyCascade.Image with { TimeConditioned = true }, _cascade.Context(false)),
             "prior" => new PriorStage(TinyCascade.Prior, _cascade.Context(true)),
             "decoder64" => new DecoderStage(TinyCascade.Decoder, _cascade.Context(true)),
+            "decoder64 object-weighted" => new DecoderStage(TinyCascade.Decoder, _cascade.Context(true), objectWeight: 10),
             _ => new SuperResolutionStage("sr256", TinyCascade.Sr, lowSize: 64, crop: 64, maxAugmentationLevel: 500, _cascade.Context(false)),
         };
     }
@@ -53,5 +54,21 @@ public sealed class StageTests : IDisposable
 
         Assert.True(double.IsFinite(last), $"{name}: loss {last}");
         Assert.True(last < first, $"{name}: loss went from {first} to {last}");
+    }
+
+    [Fact]
+    public void The_object_weight_changes_the_loss_and_is_refused_below_one()
+    {
+        double Loss(double objectWeight)
+        {
+            manual_seed(1);
+            var stage = new DecoderStage(TinyCascade.Decoder, _cascade.Context(true), objectWeight);
+            using var generator = new Generator(5);
+            using var loss = stage.Loss(0, 4, generator);
+            return loss.item<float>();
+        }
+        Assert.NotEqual(Loss(1), Loss(10), 4);
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => new DecoderStage(TinyCascade.Decoder, _cascade.Context(true), objectWeight: 0.5));
+        Assert.Contains("at least 1", error.Message);
     }
 }

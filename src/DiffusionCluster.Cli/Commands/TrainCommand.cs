@@ -34,9 +34,12 @@ public static class TrainCommand
             InitFrom = args.Text("init-from"),
         };
         bool exportOnly = args.Flag("export-only");
+        double objectWeight = args.Double("object-weight", 1, 1, 1000);
         args.RejectUnknown();
+        if (objectWeight != 1 && stageName != "decoder64")
+            throw new UsageException($"--object-weight applies to decoder64 only, not {stageName}");
 
-        var stage = StageFactory.Create(stageName, model, device);
+        var stage = StageFactory.Create(stageName, model, device, objectWeight);
         if (exportOnly)
         {
             TrainingLoop.Export(stage, options, Console.Out);

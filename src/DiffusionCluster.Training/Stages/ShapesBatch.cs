@@ -55,6 +55,14 @@ public sealed record ShapesBatch(IReadOnlyList<Scene> Scenes, IReadOnlyList<stri
         return new ShapesBatch(scenes, captions);
     }
 
+    /// [B, 1, size, size] loss weights: `objectWeight` inside the objects' bounding boxes, 1 elsewhere.
+    public Tensor ObjectWeights(int size, double objectWeight, Device device)
+    {
+        using var scope = NewDisposeScope();
+        var boxes = stack(Scenes.Select(s => tensor(Renderer.ObjectBoxes(s, size)).view(1, size, size)).ToArray());
+        return (1 + (objectWeight - 1) * boxes).to(device).MoveToOuterDisposeScope();
+    }
+
     /// [B, 3, size, size] renders in [-1, 1].
     public Tensor Images(int size, Device device)
     {

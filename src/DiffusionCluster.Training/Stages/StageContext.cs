@@ -68,10 +68,15 @@ public sealed class StageContext
         (rand(new long[] { batchSize }, generator: generator) < probability).to(device);
 
     /// Min-SNR-gamma weighting (Hang et al.) of a denoising loss in the model's own parameterization, per sample.
-    public static Tensor MinSnrLoss(Tensor prediction, Tensor target, Tensor alphaBar, double gamma, PredictionType type)
+    /// pixelWeights [B, 1, H, W], when given, makes each sample's error a weighted mean over its pixels.
+    public static Tensor MinSnrLoss(Tensor prediction, Tensor target, Tensor alphaBar, double gamma, PredictionType type, Tensor? pixelWeights = null)
     {
         using var scope = NewDisposeScope();
-        var perSample = F.mse_loss(prediction, target, reduction: nn.Reduction.None).mean(new long[] { 1, 2, 3 });
+        var squared = F.mse_loss(prediction, target, reduction: nn.Reduction.None);
+        var dims = new long[] { 1, 2, 3 };
+        var perSample = pixelWeights is null
+            ? squared.mean(dims)
+            : (squared * pixelWeights).sum(dims) / (pixelWeights.expand_as(squared).sum(dims));
         return (MinSnrWeight(alphaBar, gamma, type).flatten() * perSample).mean().MoveToOuterDisposeScope();
     }
 

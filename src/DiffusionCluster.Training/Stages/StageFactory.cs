@@ -10,13 +10,14 @@ public static class StageFactory
 {
     public static readonly string[] Names = ["clip", "clip-image", "noisy-clip", "prior", "decoder64", "sr256", "sr1024"];
 
-    public static ITrainingStage Create(string name, string modelFolder, Device device) => name switch
+    /// decoderObjectWeight: DecoderStage's loss weight inside object boxes (1: off); only the decoder takes it.
+    public static ITrainingStage Create(string name, string modelFolder, Device device, double decoderObjectWeight = 1) => name switch
     {
         "clip" => new ClipStage(CascadeDefaults.TextEncoder, CascadeDefaults.ImageEncoder, CascadeFolder.Path(modelFolder, CascadeFolder.TextEncoder), device),
         "clip-image" => new ClipImageStage(new StageContext(modelFolder, device, needsImageEncoder: false)),
         "noisy-clip" => new NoisyClipStage(CascadeDefaults.NoisyImageEncoder, new StageContext(modelFolder, device, needsImageEncoder: false)),
         "prior" => new PriorStage(CascadeDefaults.Prior, new StageContext(modelFolder, device, needsImageEncoder: true)),
-        "decoder64" => new DecoderStage(CascadeDefaults.Decoder64, new StageContext(modelFolder, device, needsImageEncoder: true)),
+        "decoder64" => new DecoderStage(CascadeDefaults.Decoder64, new StageContext(modelFolder, device, needsImageEncoder: true), decoderObjectWeight),
         "sr256" => new SuperResolutionStage("sr256", CascadeDefaults.Sr256, lowSize: 64, crop: CascadeDefaults.Sr256.SampleWindow, maxAugmentationLevel: 500, new StageContext(modelFolder, device, needsImageEncoder: false)),
         "sr1024" => new SuperResolutionStage("sr1024", CascadeDefaults.Sr1024, lowSize: 256, crop: CascadeDefaults.Sr1024.SampleWindow, maxAugmentationLevel: 500, new StageContext(modelFolder, device, needsImageEncoder: false)),
         _ => throw new ArgumentException($"unknown stage \"{name}\"; known: {string.Join(", ", Names)}"),
