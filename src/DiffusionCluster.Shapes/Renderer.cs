@@ -63,14 +63,21 @@ public static class Renderer
         var mask = new float[size * size];
         foreach (var o in scene.Objects)
         {
-            var (cx, cy) = Geometry.Centre(o.Position);
-            double radius = Geometry.Radius(o.Size) * size, centreX = cx * size, centreY = cy * size;
-            int x0 = Math.Max(0, (int)Math.Floor(centreX - radius - 1)), x1 = Math.Min(size, (int)Math.Ceiling(centreX + radius + 1));
-            int y0 = Math.Max(0, (int)Math.Floor(centreY - radius - 1)), y1 = Math.Min(size, (int)Math.Ceiling(centreY + radius + 1));
+            var (x0, x1, y0, y1) = Box(o, size, 0, 0, size, size);
             for (int y = y0; y < y1; y++)
                 Array.Fill(mask, 1f, y * size + x0, x1 - x0);
         }
         return mask;
+    }
+
+    /// The pixels [x0, x1) x [y0, y1) of a size x size image an object can cover (its bounding box plus a pixel for the
+    /// edge ramp), clipped to the window (left, top, width, height).
+    static (int X0, int X1, int Y0, int Y1) Box(SceneObject o, int size, int left, int top, int width, int height)
+    {
+        var (cx, cy) = Geometry.Centre(o.Position);
+        double radius = Geometry.Radius(o.Size) * size, centreX = cx * size, centreY = cy * size;
+        return (Math.Max(left, (int)Math.Floor(centreX - radius - 1)), Math.Min(left + width, (int)Math.Ceiling(centreX + radius + 1)),
+            Math.Max(top, (int)Math.Floor(centreY - radius - 1)), Math.Min(top + height, (int)Math.Ceiling(centreY + radius + 1)));
     }
 
     static void Draw(SceneObject o, int size, int left, int top, int width, int height, float[] pixels)
@@ -83,9 +90,7 @@ public static class Renderer
         var (sr, sg, sb) = colour.Shade;
         double period = TexturePeriod * size;
         int plane = width * height;
-        // Only the object's bounding box (plus a pixel for the ramp) can be covered.
-        int x0 = Math.Max(left, (int)Math.Floor(centreX - radius - 1)), x1 = Math.Min(left + width, (int)Math.Ceiling(centreX + radius + 1));
-        int y0 = Math.Max(top, (int)Math.Floor(centreY - radius - 1)), y1 = Math.Min(top + height, (int)Math.Ceiling(centreY + radius + 1));
+        var (x0, x1, y0, y1) = Box(o, size, left, top, width, height);
         for (int y = y0; y < y1; y++)
         for (int x = x0; x < x1; x++)
         {

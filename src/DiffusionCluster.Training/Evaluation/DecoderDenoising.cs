@@ -24,7 +24,8 @@ public sealed class DecoderDenoising(CascadePipeline pipeline, ImageEncoder clip
         {
             using var scope = NewDisposeScope();
             var render = Renderer.RenderTensor(p.Scene, 64).unsqueeze(0).to(pipeline.Device);
-            var boxes = tensor(Renderer.ObjectBoxes(p.Scene, 64)).view(1, 1, 64, 64).to(pipeline.Device) > 0.5f;
+            var inBoxes = (tensor(Renderer.ObjectBoxes(p.Scene, 64)).view(1, 1, 64, 64).to(pipeline.Device) > 0.5f).expand_as(render);
+            var renderInBoxes = render.masked_select(inBoxes);
             using var text = pipeline.Text.Encode([p.Prompt]);
             var embedding = ClipSpace.Normalise(clipImage.forward(render));
             objects += p.Scene.Objects.Count;
@@ -32,8 +33,7 @@ public sealed class DecoderDenoising(CascadePipeline pipeline, ImageEncoder clip
             {
                 var estimate = pipeline.Decoder.EstimateClean(text, embedding, null, render, timesteps[i], [(ulong)p.Id]);
                 sums[i][0] += ImageQuality.Psnr(estimate, render);
-                var inBoxes = boxes.expand_as(render);
-                sums[i][1] += ImageQuality.Psnr(estimate.masked_select(inBoxes), render.masked_select(inBoxes));
+                sums[i][1] += ImageQuality.Psnr(estimate.masked_select(inBoxes), renderInBoxes);
                 sums[i][2] += CaptionScore.Of(p.Caption, SceneParser.Parse(estimate[0])).ShapeCorrect;
             }
         }
