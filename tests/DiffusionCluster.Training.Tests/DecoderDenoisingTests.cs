@@ -20,6 +20,7 @@ public class DecoderDenoisingTests
 
         Assert.Equal([999, 500, 10], rows.Select(r => r.Timestep));
         Assert.Equal(1.0, rows[2].ShapeFound);
+        Assert.Equal(1.0, rows[2].PositionFound);
         Assert.True(rows[2].Psnr > 35, $"t = 10: {rows[2].Psnr:F2} dB");
         Assert.True(rows[0].Psnr < rows[1].Psnr && rows[1].Psnr < rows[2].Psnr, string.Join(", ", rows.Select(r => $"{r.Psnr:F2}")));
         Assert.True(rows[0].ObjectPsnr < rows[2].ObjectPsnr);

@@ -6,9 +6,9 @@ using static TorchSharp.torch;
 namespace DiffusionCluster.Training.Evaluation;
 
 /// The 64 px decoder's one-step clean estimate at one timestep, over a set of prompts: PSNR against the exact render,
-/// PSNR inside the objects' bounding boxes alone (where shapes differ), and the share of objects whose shape the scene
-/// parser reads from the estimate.
-public sealed record DecoderTimestepQuality(int Timestep, double Psnr, double ObjectPsnr, double ShapeFound);
+/// PSNR inside the objects' bounding boxes alone (where shapes differ), and the shares of objects whose shape and whose
+/// place the scene parser reads from the estimate (place matters with two or three objects).
+public sealed record DecoderTimestepQuality(int Timestep, double Psnr, double ObjectPsnr, double ShapeFound, double PositionFound);
 
 /// Measures how well the decoder denoises the exact render of each prompt, conditioned as in training on CLIP's
 /// embedding of that render and the prompt (guidance 1). A decoder that loses a shape at a middle timestep, where the
@@ -18,7 +18,7 @@ public sealed class DecoderDenoising(CascadePipeline pipeline, ImageEncoder clip
     public IReadOnlyList<DecoderTimestepQuality> Measure(IReadOnlyList<BenchPrompt> prompts, IReadOnlyList<int> timesteps)
     {
         using var _ = no_grad();
-        var sums = timesteps.Select(_ => new double[3]).ToArray();
+        var sums = timesteps.Select(_ => new double[4]).ToArray();
         int objects = 0;
         foreach (var p in prompts)
         {
@@ -34,14 +34,16 @@ public sealed class DecoderDenoising(CascadePipeline pipeline, ImageEncoder clip
                 var estimate = pipeline.Decoder.EstimateClean(text, embedding, null, render, timesteps[i], [(ulong)p.Id]);
                 sums[i][0] += ImageQuality.Psnr(estimate, render);
                 sums[i][1] += ImageQuality.Psnr(estimate.masked_select(inBoxes), renderInBoxes);
-                sums[i][2] += CaptionScore.Of(p.Caption, SceneParser.Parse(estimate[0])).ShapeCorrect;
+                var score = CaptionScore.Of(p.Caption, SceneParser.Parse(estimate[0]));
+                sums[i][2] += score.ShapeCorrect;
+                sums[i][3] += score.PositionCorrect;
             }
         }
         int n = Math.Max(1, prompts.Count);
-        return timesteps.Select((t, i) => new DecoderTimestepQuality(t, sums[i][0] / n, sums[i][1] / n, sums[i][2] / Math.Max(1, objects))).ToList();
+        return timesteps.Select((t, i) => new DecoderTimestepQuality(t, sums[i][0] / n, sums[i][1] / n, sums[i][2] / Math.Max(1, objects), sums[i][3] / Math.Max(1, objects))).ToList();
     }
 
     public static IEnumerable<string> Rows(IReadOnlyList<DecoderTimestepQuality> rows) =>
-        new[] { "| t | PSNR | PSNR inside object boxes | shape found |", "|---:|---:|---:|---:|" }
-            .Concat(rows.Select(r => $"| {r.Timestep} | {r.Psnr:F2} dB | {r.ObjectPsnr:F2} dB | {100 * r.ShapeFound:F1}% |"));
+        new[] { "| t | PSNR | PSNR inside object boxes | shape found | position found |", "|---:|---:|---:|---:|---:|" }
+            .Concat(rows.Select(r => $"| {r.Timestep} | {r.Psnr:F2} dB | {r.ObjectPsnr:F2} dB | {100 * r.ShapeFound:F1}% | {100 * r.PositionFound:F1}% |"));
 }
