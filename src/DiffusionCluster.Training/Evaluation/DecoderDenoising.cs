@@ -39,8 +39,8 @@ public sealed class DecoderDenoising(CascadePipeline pipeline, ImageEncoder clip
                 sums[i][3] += score.PositionCorrect;
             }
         }
-        int n = Math.Max(1, prompts.Count);
-        return timesteps.Select((t, i) => new DecoderTimestepQuality(t, sums[i][0] / n, sums[i][1] / n, sums[i][2] / Math.Max(1, objects), sums[i][3] / Math.Max(1, objects))).ToList();
+        double n = Math.Max(1, prompts.Count), objectCount = Math.Max(1, objects);
+        return timesteps.Select((t, i) => new DecoderTimestepQuality(t, sums[i][0] / n, sums[i][1] / n, sums[i][2] / objectCount, sums[i][3] / objectCount)).ToList();
     }
 
     public static IEnumerable<string> Rows(IReadOnlyList<DecoderTimestepQuality> rows) =>
