@@ -18,7 +18,9 @@ public sealed class DecoderDenoising(CascadePipeline pipeline, ImageEncoder clip
     public IReadOnlyList<DecoderTimestepQuality> Measure(IReadOnlyList<BenchPrompt> prompts, IReadOnlyList<int> timesteps)
     {
         using var _ = no_grad();
-        var sums = timesteps.Select(_ => new double[4]).ToArray();
+        // Sums over prompts (PSNRs) and over objects (shapes and places found), one entry per timestep.
+        double[] psnr = new double[timesteps.Count], objectPsnr = new double[timesteps.Count];
+        double[] shapes = new double[timesteps.Count], places = new double[timesteps.Count];
         int objects = 0;
         foreach (var p in prompts)
         {
@@ -32,15 +34,15 @@ public sealed class DecoderDenoising(CascadePipeline pipeline, ImageEncoder clip
             for (int i = 0; i < timesteps.Count; i++)
             {
                 var estimate = pipeline.Decoder.EstimateClean(text, embedding, null, render, timesteps[i], [(ulong)p.Id]);
-                sums[i][0] += ImageQuality.Psnr(estimate, render);
-                sums[i][1] += ImageQuality.Psnr(estimate.masked_select(inBoxes), renderInBoxes);
+                psnr[i] += ImageQuality.Psnr(estimate, render);
+                objectPsnr[i] += ImageQuality.Psnr(estimate.masked_select(inBoxes), renderInBoxes);
                 var score = CaptionScore.Of(p.Caption, SceneParser.Parse(estimate[0]));
-                sums[i][2] += score.ShapeCorrect;
-                sums[i][3] += score.PositionCorrect;
+                shapes[i] += score.ShapeCorrect;
+                places[i] += score.PositionCorrect;
             }
         }
         double n = Math.Max(1, prompts.Count), objectCount = Math.Max(1, objects);
-        return timesteps.Select((t, i) => new DecoderTimestepQuality(t, sums[i][0] / n, sums[i][1] / n, sums[i][2] / objectCount, sums[i][3] / objectCount)).ToList();
+        return timesteps.Select((t, i) => new DecoderTimestepQuality(t, psnr[i] / n, objectPsnr[i] / n, shapes[i] / objectCount, places[i] / objectCount)).ToList();
     }
 
     public static IEnumerable<string> Rows(IReadOnlyList<DecoderTimestepQuality> rows) =>
