@@ -22,8 +22,8 @@ public sealed class WebPageTests
     [Fact]
     public async Task Submitting_a_prompt_shows_stage_progress_the_image_and_its_timeline()
     {
-        // The tiny test cascade runs a stage in well under the default 200 ms between progress reads, so the
-        // event stream reads it every 20 ms here, or the page would often show no step counts at all.
+        // The page asks for 1000 base steps (page.test.mjs) so one stage runs for seconds on the tiny cascade;
+        // reading progress every 20 ms instead of 200 ms gives the browser many step counts to see within them.
         await using var server = GatewayServer.With(new() { ["Gateway:ProgressIntervalMs"] = "20" });
         await server.InitializeAsync();
         var web = WebTests();

@@ -13,6 +13,9 @@ try {
   await page.fill("#prompt", "a small blue circle on a white background");
   await page.selectOption("#size", "256x256");
   await page.fill("#seed", "3");
+  // The tiny test cascade runs 25 steps in milliseconds; 1000 base steps keep one stage running for seconds,
+  // so the page must show its step counts however fast or slow the machine is.
+  await page.fill("#steps", "1000");
   await page.click("#submit");
   // Progress: every stage row appears, and stages show step counts while they run.
   await page.waitForSelector('#progress [data-stage="sr256"]', { timeout: 60000 });
