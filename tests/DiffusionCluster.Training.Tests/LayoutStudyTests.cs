@@ -50,4 +50,24 @@ public class LayoutStudyTests
         Assert.StartsWith("100.0%", LayoutStudy.Row("encoded", readable, encoded[300..], truth)[1]);
         Assert.InRange(double.Parse(LayoutStudy.Row("noise", blind, noise[300..], truth)[1].Split('%')[0]), 0, 30);
     }
+
+    [Fact]
+    public void The_two_object_probe_reads_places_and_colours_that_features_encode_and_not_from_noise()
+    {
+        // Features: the scene's own colour-by-place grid plus noise (readable), or noise alone (chance).
+        manual_seed(4);
+        var scenes = Enumerable.Range(0, 400).Select(s => SceneGenerator.Sample(s, Split.Train, 2)).ToList();
+        using var targets = TwoObjectPlaceProbe.Targets(scenes);
+        using var encoded = targets.to(float32) + 0.05f * randn(400, targets.shape[1]);
+        using var noise = randn(400, targets.shape[1]);
+        var heldOut = scenes[300..];
+
+        using var readable = LayoutStudy.FitTargets(encoded[..300], targets[..300]);
+        using var blind = LayoutStudy.FitTargets(noise[..300], targets[..300]);
+
+        Assert.Equal((100, 200), TwoObjectPlaceProbe.Score(readable, encoded[300..], heldOut));
+        var (both, placed) = TwoObjectPlaceProbe.Score(blind, noise[300..], heldOut);
+        Assert.InRange(both, 0, 15);
+        Assert.InRange(placed, 0, 50);
+    }
 }
