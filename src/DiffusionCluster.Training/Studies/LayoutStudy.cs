@@ -45,8 +45,7 @@ public sealed class LayoutStudy(string modelFolder, Device device, TextWriter lo
         using var textProbe = FitProbe(trainText, places);
         // The prior is the slow part (25 guided steps over 48 text tokens per sample), so it gets the first few.
         log.WriteLine($"layout: sampling the prior for {priorCount} held-out captions");
-        using var captions = _context.EncodeText(heldOut.Take(priorCount).Select(s => s.Caption).ToList());
-        using var prior = new Models.Cascade.PriorStage(modelFolder, device).Sample(captions, Enumerable.Range(0, priorCount).Select(i => (ulong)i).ToList(), StageSampling.PriorDefault);
+        using var prior = SamplePrior(heldOut.Take(priorCount).Select(s => s.Caption).ToList());
         var rows = new List<IReadOnlyList<string>>
         {
             Row("CLIP image embedding of the render", imageProbe, heldOutImages, truth),
@@ -72,11 +71,12 @@ public sealed class LayoutStudy(string modelFolder, Device device, TextWriter lo
                 Row("the prior's sample for the caption (default sampling; image-embedding probe)", imageShape, prior, shapeTruth[..priorCount]),
             ],
             $"Chance is {100.0 / kinds:F1}% ({kinds} shapes).");
-        yield return TwoObjectPlaces(trainCount, heldOutCount);
+        yield return TwoObjectPlaces(trainCount, heldOutCount, priorCount);
     }
 
-    /// The decoder draws two-object layouts far worse than single ones (ShapeBench): do the embeddings it reads carry both places?
-    StudyTable TwoObjectPlaces(int trainCount, int heldOutCount)
+    /// The decoder draws two-object layouts far worse than single ones (ShapeBench): do the embeddings it reads carry
+    /// both places, and do the prior's samples?
+    StudyTable TwoObjectPlaces(int trainCount, int heldOutCount, int priorCount)
     {
         using var scope = NewDisposeScope();
         var train = Scenes(ProbeSeed, trainCount, Split.Train, objects: 2);
@@ -84,24 +84,34 @@ public sealed class LayoutStudy(string modelFolder, Device device, TextWriter lo
         log.WriteLine($"layout: embedding {trainCount} + {heldOutCount} two-object scenes");
         var (trainImages, trainText, trainTokens) = Embed(train);
         var (heldOutImages, heldOutText, heldOutTokens) = Embed(heldOut);
-        using var targets = TwoObjectPlaceProbe.Targets(train.Select(s => s.Scene).ToList());
+        var targets = TwoObjectPlaceProbe.Targets(train.Select(s => s.Scene).ToList());
         var scenes = heldOut.Select(s => s.Scene).ToList();
-        IReadOnlyList<string> Row(string name, Tensor trainFeatures, Tensor heldOutFeatures)
+        var imageProbe = FitTargets(trainImages, targets);
+        log.WriteLine($"layout: sampling the prior for {priorCount} held-out two-object captions");
+        var prior = SamplePrior(heldOut.Take(priorCount).Select(s => s.Caption).ToList());
+        IReadOnlyList<string> Row(string name, Tensor probe, Tensor features, List<Scene> truth)
         {
-            using var probe = FitTargets(trainFeatures, targets);
-            var (both, placed) = TwoObjectPlaceProbe.Score(probe, heldOutFeatures, scenes);
-            return [name, StudyReport.Percent(both, scenes.Count), StudyReport.Percent(placed, 2 * scenes.Count)];
+            var (both, placed) = TwoObjectPlaceProbe.Score(probe, features, truth);
+            return [name, StudyReport.Percent(both, truth.Count), StudyReport.Percent(placed, 2 * truth.Count)];
         }
-        return new StudyTable($"Linear probe for the places of two-object scenes ({trainCount} training renders, {heldOutCount} held-out)",
+        return new StudyTable($"Linear probe for the places of two-object scenes ({trainCount} training renders, {heldOutCount} held-out, the prior on the first {priorCount})",
             ["embedding", "both places read", "each object's place read from its colour"],
             [
-                Row("CLIP image embedding of the render", trainImages, heldOutImages),
-                Row("CLIP text embedding of the caption", trainText, heldOutText),
-                Row("mean of the caption's token features (the text encoder's last layer)", trainTokens, heldOutTokens),
+                Row("CLIP image embedding of the render", imageProbe, heldOutImages, scenes),
+                Row("CLIP text embedding of the caption", FitTargets(trainText, targets), heldOutText, scenes),
+                Row("mean of the caption's token features (the text encoder's last layer)", FitTargets(trainTokens, targets), heldOutTokens, scenes),
+                Row("the prior's sample for the caption (default sampling; image-embedding probe)", imageProbe, prior, scenes[..priorCount]),
             ],
             "Chance is 2.8% for both places (36 pairs of places) and 11.1% for one object's place. The probe maps the embedding " +
             "to the 8 colours x 9 places grid of the scene; the two strongest places summed over colours must be the scene's two " +
             "places, and the strongest place in an object's colour row must be its place.");
+    }
+
+    /// The prior's samples (default sampling, seeds 0..n-1) for captions: the slow part, 25 guided steps per sample.
+    Tensor SamplePrior(List<string> captions)
+    {
+        using var text = _context.EncodeText(captions);
+        return new Models.Cascade.PriorStage(modelFolder, device).Sample(text, Enumerable.Range(0, captions.Count).Select(i => (ulong)i).ToList(), StageSampling.PriorDefault);
     }
 
     StudyTable DecoderLayout(int count)
