@@ -89,7 +89,7 @@ public sealed class LayoutStudy(string modelFolder, Device device, TextWriter lo
         var imageProbe = FitTargets(trainImages, targets);
         log.WriteLine($"layout: sampling the prior for {priorCount} held-out two-object captions");
         var prior = SamplePrior(heldOut.Take(priorCount).Select(s => s.Caption).ToList());
-        IReadOnlyList<string> Row(string name, Tensor probe, Tensor features, List<Scene> truth)
+        IReadOnlyList<string> TwoObjectRow(string name, Tensor probe, Tensor features, List<Scene> truth)
         {
             var (both, placed) = TwoObjectPlaceProbe.Score(probe, features, truth);
             return [name, StudyReport.Percent(both, truth.Count), StudyReport.Percent(placed, 2 * truth.Count)];
@@ -97,10 +97,10 @@ public sealed class LayoutStudy(string modelFolder, Device device, TextWriter lo
         return new StudyTable($"Linear probe for the places of two-object scenes ({trainCount} training renders, {heldOutCount} held-out, the prior on the first {priorCount})",
             ["embedding", "both places read", "each object's place read from its colour"],
             [
-                Row("CLIP image embedding of the render", imageProbe, heldOutImages, scenes),
-                Row("CLIP text embedding of the caption", FitTargets(trainText, targets), heldOutText, scenes),
-                Row("mean of the caption's token features (the text encoder's last layer)", FitTargets(trainTokens, targets), heldOutTokens, scenes),
-                Row("the prior's sample for the caption (default sampling; image-embedding probe)", imageProbe, prior, scenes[..priorCount]),
+                TwoObjectRow("CLIP image embedding of the render", imageProbe, heldOutImages, scenes),
+                TwoObjectRow("CLIP text embedding of the caption", FitTargets(trainText, targets), heldOutText, scenes),
+                TwoObjectRow("mean of the caption's token features (the text encoder's last layer)", FitTargets(trainTokens, targets), heldOutTokens, scenes),
+                TwoObjectRow("the prior's sample for the caption (default sampling; image-embedding probe)", imageProbe, prior, scenes[..priorCount]),
             ],
             "Chance is 2.8% for both places (36 pairs of places) and 11.1% for one object's place. The probe maps the embedding " +
             "to the 8 colours x 9 places grid of the scene; the two strongest places summed over colours must be the scene's two " +

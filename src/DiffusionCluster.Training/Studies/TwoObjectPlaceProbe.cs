@@ -13,6 +13,7 @@ internal static class TwoObjectPlaceProbe
     const int Places = 9;
     static readonly int Colours = Palette.Objects.Length;
 
+    /// Each scene's colour-by-place grid as one row of 72 zeros and ones: [scenes, colours x places].
     public static Tensor Targets(IReadOnlyList<Scene> scenes)
     {
         var grid = new double[scenes.Count * Colours * Places];
