@@ -46,5 +46,6 @@ internal static class TwoObjectPlaceProbe
         return (both, placed);
     }
 
-    static int ColourIndex(string name) => Array.FindIndex(Palette.Objects, c => c.Name == name);
+    // Palette.Object throws, naming the known colours, where a bare search would index the grid with -1.
+    static int ColourIndex(string name) => Array.IndexOf(Palette.Objects, Palette.Object(name));
 }
