@@ -63,10 +63,15 @@ public sealed record ShapesBatch(IReadOnlyList<Scene> Scenes, IReadOnlyList<stri
         return (1 + (objectWeight - 1) * boxes).to(device).MoveToOuterDisposeScope();
     }
 
-    /// [B, 3, size, size] renders in [-1, 1].
+    /// [B, 3, size, size] renders in [-1, 1]. The scenes render in parallel into one buffer (rendering is pure, so
+    /// the batch is the same on any number of cores): on a GPU a single-threaded renderer would be the step's bottleneck.
     public Tensor Images(int size, Device device)
     {
         using var scope = NewDisposeScope();
-        return stack(Scenes.Select(s => Renderer.RenderTensor(s, size)).ToArray()).to(device).MoveToOuterDisposeScope();
+        int imageLength = 3 * size * size;
+        var pixels = new float[Scenes.Count * imageLength];
+        Parallel.For(0, Scenes.Count, i => Renderer.Render(Scenes[i], size).CopyTo(pixels, i * imageLength));
+        using var unit = tensor(pixels, new long[] { Scenes.Count, 3, size, size });
+        return (unit * 2 - 1).to(device).MoveToOuterDisposeScope();
     }
 }
