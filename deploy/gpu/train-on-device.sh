@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# On a lent GPU machine, after deploy/gpu/prepare-device-run.sh: trains decoder64 and the prior side by side on the
+# one GPU for MINUTES, starting from the bundled weights (or resuming the checkpoints an earlier call left on a
+# still-warm machine), and leaves in $OUT what the device tool brings back (at most 8 files): each stage's EMA
+# weights, loss log and checkpoint state, and each run's log. Session 17 trained v16 this way (docs/MODEL_CARD.md).
+# Usage: bash deploy/gpu/train-on-device.sh MINUTES
+#   RUN (default "bash .device/run.sh") and DEVICE (default cuda) let the script be tried on a CPU machine.
+set -u
+minutes=${1:?usage: train-on-device.sh MINUTES}
+run=${RUN:-bash .device/run.sh}
+device=${DEVICE:-cuda}
+out=${OUT:?OUT must name the folder whose files come back}
+model=/tmp/train-model checkpoints=/tmp/train-checkpoints
+[ -d "$model" ] || cp -r models/shapes-cascade "$model"
+mkdir -p "$checkpoints" "$out/decoder64" "$out/prior"
+
+# Batches sized for an H100/H200 (the decoder's step is bound by kernel launches, not memory); learning rates as in
+# the CPU runs' fine-tuning. The bundled weights are the starting point; a checkpoint, when there is one, wins.
+$run train decoder64 --device "$device" --model "$model" --checkpoints "$checkpoints/decoder64" \
+  --init-from models/shapes-cascade/decoder64/model.safetensors --object-weight 10 --batch 128 --lr 2e-4 --warmup 200 \
+  --steps 1000000 --checkpoint-every 1000 --log-every 100 --seed 91 --time-limit-minutes "$minutes" > "$out/decoder64.log" 2>&1 &
+$run train prior --device "$device" --model "$model" --checkpoints "$checkpoints/prior" \
+  --init-from models/shapes-cascade/prior/model.safetensors --batch 256 --lr 2e-4 --warmup 200 \
+  --steps 1000000 --checkpoint-every 1000 --log-every 100 --seed 92 --time-limit-minutes "$minutes" > "$out/prior.log" 2>&1 &
+wait
+
+status=0
+for stage in decoder64 prior; do
+  cp "$model/$stage/model.safetensors" "$checkpoints/$stage/loss.csv" "$checkpoints/$stage/state.json" "$out/$stage/" || status=1
+  tail -n 2 "$out/$stage.log"
+done
+exit $status
