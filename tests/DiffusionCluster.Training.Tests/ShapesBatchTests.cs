@@ -18,7 +18,8 @@ public sealed class ShapesBatchTests
         for (int i = 0; i < batch.Scenes.Count; i++)
         {
             using var alone = Renderer.RenderTensor(batch.Scenes[i], 32);
-            Assert.True(images[i].eq(alone).all().item<bool>(), $"image {i} differs from its scene's render");
+            using var row = images[i];
+            Assert.True(row.eq(alone).all().item<bool>(), $"image {i} differs from its scene's render");
         }
     }
 }

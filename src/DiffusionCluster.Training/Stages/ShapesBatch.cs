@@ -63,8 +63,9 @@ public sealed record ShapesBatch(IReadOnlyList<Scene> Scenes, IReadOnlyList<stri
         return (1 + (objectWeight - 1) * boxes).to(device).MoveToOuterDisposeScope();
     }
 
-    /// [B, 3, size, size] renders in [-1, 1]. The scenes render in parallel into one buffer (rendering is pure, so
-    /// the batch is the same on any number of cores): on a GPU a single-threaded renderer would be the step's bottleneck.
+    /// [B, 3, size, size] renders in [-1, 1]. The scenes render in parallel into one buffer (rendering is pure, so the
+    /// batch is the same on any number of cores): a 64 px scene takes about 0.2 ms on one core, which in series would
+    /// be a sixth of a batch-128 decoder step on a GPU (about 0.17 s).
     public Tensor Images(int size, Device device)
     {
         using var scope = NewDisposeScope();
