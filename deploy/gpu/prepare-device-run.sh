@@ -69,7 +69,7 @@ echo "prepared $out: ${size} MiB, beside a ${tree} MiB working tree (the device 
 if [ $((size + tree)) -gt 64 ]; then echo "error: $out and the working tree are over the 64 MiB carry limit" >&2; exit 1; fi
 cat <<TIP
 carry: ["$out"]
-command, for example (checkpoints and logs written under \$OUT come back):
-  bash $out/run.sh train decoder64 --device cuda --model models/shapes-cascade --checkpoints \$OUT/decoder64 --batch 64 --time-limit-minutes 8
+command, for example (files written under \$OUT come back: at most 8, 16 MiB each, so not a checkpoint's optimizer state):
+  OUT=\$OUT bash deploy/gpu/train-on-device.sh 8      (decoder64 and the prior side by side; \$OUT gets their EMA weights and logs)
   bash $out/run.sh bench stages --device cuda --precision bf16 --batch-sizes 1,8,32 --out \$OUT/stage-profile-gpu.json
 TIP
