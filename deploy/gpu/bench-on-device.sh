@@ -6,6 +6,9 @@
 #   RUN (default "bash .device/run.sh") and DEVICE (default cuda) let the script be tried on a CPU machine.
 set -u
 limit=${1:-120}
+case "$limit" in
+  ''|*[!0-9]*|0) echo "bench-on-device.sh: seconds per command must be a whole number of at least 1, not \"$limit\"" >&2; exit 2 ;;
+esac
 run=${RUN:-bash .device/run.sh}
 device=${DEVICE:-cuda}
 out=${OUT:?OUT must name the folder whose files come back}

@@ -7,6 +7,9 @@
 #   RUN (default "bash .device/run.sh") and DEVICE (default cuda) let the script be tried on a CPU machine.
 set -u
 minutes=${1:?usage: train-on-device.sh MINUTES}
+if ! [[ "$minutes" =~ ^[0-9]+([.][0-9]+)?$ ]] || [ "$minutes" = 0 ]; then
+  echo "train-on-device.sh: MINUTES must be a positive number (the CLI allows 0.01 to 100000), not \"$minutes\"" >&2; exit 2
+fi
 run=${RUN:-bash .device/run.sh}
 device=${DEVICE:-cuda}
 out=${OUT:?OUT must name the folder whose files come back}

@@ -35,8 +35,24 @@ public static class Renderer
     {
         var pixels = Render(scene, size, left, top, width, height);
         int w = width < 0 ? size : width, h = height < 0 ? size : height;
-        using var t = tensor(pixels, new long[] { 3, h, w });
-        return t * 2 - 1;
+        return ModelRange(pixels, new long[] { 3, h, w });
+    }
+
+    /// [B, 3, size, size] float32 in [-1, 1]: the scenes render in parallel into one buffer (rendering is pure, so the
+    /// batch is the same on any number of cores). A 64 px scene takes about 0.2 ms on one core, which in series would be
+    /// a sixth of a batch-128 decoder training step on a GPU (about 0.17 s).
+    public static Tensor RenderBatch(IReadOnlyList<Scene> scenes, int size)
+    {
+        int imageLength = 3 * size * size;
+        var pixels = new float[scenes.Count * imageLength];
+        Parallel.For(0, scenes.Count, i => Render(scenes[i], size).CopyTo(pixels, i * imageLength));
+        return ModelRange(pixels, new long[] { scenes.Count, 3, size, size });
+    }
+
+    static Tensor ModelRange(float[] unitPixels, long[] shape)
+    {
+        using var unit = tensor(unitPixels, shape);
+        return unit * 2 - 1;
     }
 
     /// The exact segmentation of a scene at size x size: per pixel 0 for background, 1 + (int)shape where an

@@ -30,7 +30,7 @@ public sealed class ShapeBenchRunner(CascadePipeline pipeline, ImageEncoder clip
             var seeds = batch.Select(p => (ulong)p.Id).ToList();
             using var batchText = pipeline.Text.Encode(batch.Select(p => p.Prompt).ToList());
             using var embedding = options.OraclePrior
-                ? ClipSpace.Normalise(clipImage.forward(stack(batch.Select(p => Renderer.RenderTensor(p.Scene, 64)).ToArray()).to(device)))
+                ? ClipSpace.Normalise(clipImage.forward(Renderer.RenderBatch(batch.Select(p => p.Scene).ToList(), 64).to(device)))
                 : pipeline.Prior.Sample(batchText, seeds, sampling.Prior);
             using var images = pipeline.Decoder.Sample(batchText, embedding, null, seeds, sampling.Decoder);
             generated.AddRange(images.unbind(0).Select(i => i.clone().DetachFromDisposeScope()));
@@ -39,7 +39,7 @@ public sealed class ShapeBenchRunner(CascadePipeline pipeline, ImageEncoder clip
         double secondsPerImage = clock.Elapsed.TotalSeconds / prompts.Count;
 
         using var scope = NewDisposeScope();
-        var renders = stack(prompts.Select(p => Renderer.RenderTensor(p.Scene, 64)).ToArray()).to(device);
+        var renders = Renderer.RenderBatch(prompts.Select(p => p.Scene).ToList(), 64).to(device);
         var generatedBatch = stack(generated.ToArray());
         using var text = pipeline.Text.Encode(prompts.Select(p => p.Prompt).ToList());
         var generatedEmbedding = clipImage.forward(generatedBatch);

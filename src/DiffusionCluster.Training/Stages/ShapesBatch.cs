@@ -63,16 +63,10 @@ public sealed record ShapesBatch(IReadOnlyList<Scene> Scenes, IReadOnlyList<stri
         return (1 + (objectWeight - 1) * boxes).to(device).MoveToOuterDisposeScope();
     }
 
-    /// [B, 3, size, size] renders in [-1, 1]. The scenes render in parallel into one buffer (rendering is pure, so the
-    /// batch is the same on any number of cores): a 64 px scene takes about 0.2 ms on one core, which in series would
-    /// be a sixth of a batch-128 decoder step on a GPU (about 0.17 s).
+    /// [B, 3, size, size] renders in [-1, 1].
     public Tensor Images(int size, Device device)
     {
         using var scope = NewDisposeScope();
-        int imageLength = 3 * size * size;
-        var pixels = new float[Scenes.Count * imageLength];
-        Parallel.For(0, Scenes.Count, i => Renderer.Render(Scenes[i], size).CopyTo(pixels, i * imageLength));
-        using var unit = tensor(pixels, new long[] { Scenes.Count, 3, size, size });
-        return (unit * 2 - 1).to(device).MoveToOuterDisposeScope();
+        return Renderer.RenderBatch(Scenes, size).to(device).MoveToOuterDisposeScope();
     }
 }

@@ -91,7 +91,7 @@ public sealed class DiffAeStudy(ImageOperations operations, TextWriter log)
         var parts = new List<Tensor>();
         for (int start = 0; start < scenes.Count; start += 64)
         {
-            using var images = stack(scenes.Skip(start).Take(64).Select(s => Renderer.RenderTensor(s, 64)).ToArray());
+            using var images = Renderer.RenderBatch(scenes.Skip(start).Take(64).ToList(), 64);
             parts.Add(operations.EmbedImages(images).cpu());
         }
         var all = cat(parts.ToArray());

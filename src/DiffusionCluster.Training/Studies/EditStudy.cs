@@ -22,7 +22,7 @@ public sealed class EditStudy(ImageOperations operations, TextWriter log)
         var report = new StudyReport("Image operations on held-out scenes", command);
         var scenes = prompts.Take(options.Scenes).ToList();
         var device = operations.Cascade.Device;
-        using var renders = stack(scenes.Select(p => Renderer.RenderTensor(p.Scene, 64)).ToArray()).to(device);
+        using var renders = Renderer.RenderBatch(scenes.Select(p => p.Scene).ToList(), 64).to(device);
         var grid = new List<Tensor>();
 
         // 1. Bipartite latents: encode (z_i, DDIM-inverted x_T) and decode back.

@@ -99,7 +99,7 @@ public sealed class GuidanceStudy(ImageOperations operations, ImageEncoder clipI
         using var scope = NewDisposeScope();
         var device = operations.Cascade.Device;
         var schedule = operations.Cascade.Decoder.Schedule;
-        var renders = stack(prompts.Select(p => Renderer.RenderTensor(p.Scene, 64)).ToArray()).to(device);
+        var renders = Renderer.RenderBatch(prompts.Select(p => p.Scene).ToList(), 64).to(device);
         var noise = randn(renders.shape, generator: new TorchSharp.torch.Generator(7)).to(device);
         var text = operations.Cascade.Text.Encode(prompts.Select(p => p.Prompt).ToList()).Pooled;
         return towers.Select(tower => ClipSpace.RetrievalTop1(text, tower.Step is int step

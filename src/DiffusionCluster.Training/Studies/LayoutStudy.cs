@@ -22,6 +22,8 @@ public sealed class LayoutStudy(string modelFolder, Device device, TextWriter lo
     const int ProbeSeed = 4_000_000, HeldOutSeed = 5_000_000;
 
     readonly StageContext _context = new(modelFolder, device, needsImageEncoder: true);
+    // Loaded once, on first use: both the single- and the two-object probes sample it.
+    readonly Lazy<Models.Cascade.PriorStage> _prior = new(() => new Models.Cascade.PriorStage(modelFolder, device));
 
     public StudyReport Run(int probeScenes, int heldOutScenes, int priorScenes, int decoderScenes, string command)
     {
@@ -111,7 +113,7 @@ public sealed class LayoutStudy(string modelFolder, Device device, TextWriter lo
     Tensor SamplePrior(List<string> captions)
     {
         using var text = _context.EncodeText(captions);
-        return new Models.Cascade.PriorStage(modelFolder, device).Sample(text, Enumerable.Range(0, captions.Count).Select(i => (ulong)i).ToList(), StageSampling.PriorDefault);
+        return _prior.Value.Sample(text, Enumerable.Range(0, captions.Count).Select(i => (ulong)i).ToList(), StageSampling.PriorDefault);
     }
 
     StudyTable DecoderLayout(int count)
@@ -203,7 +205,7 @@ public sealed class LayoutStudy(string modelFolder, Device device, TextWriter lo
         var tokens = new List<Tensor>();
         foreach (var chunk in scenes.Chunk(100))
         {
-            using var renders = stack(chunk.Select(s => Renderer.RenderTensor(s.Scene, 64)).ToArray()).to(device);
+            using var renders = Renderer.RenderBatch(chunk.Select(s => s.Scene).ToList(), 64).to(device);
             images.Add(_context.ImageEmbedding(renders));
             using var encoded = _context.EncodeText(chunk.Select(s => s.Caption).ToList());
             text.Add(encoded.Pooled.clone());
