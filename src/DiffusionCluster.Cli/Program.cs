@@ -15,8 +15,8 @@ const string Usage = $"""
     {StudyCommand.Help}
     {DiffAeCommand.Help}
     {SegmentCommand.Help}
-      eval [--prompts FILE.jsonl] [--limit N] [--batch N] [--no-sr | --sr-only | --decoder-denoising] [--sr256-images N] [--sr1024-images N] [--oracle-prior] [--out DIR] [--model DIR] [--device cpu|cuda[:N]] [--precision fp32|fp16|bf16] [stage options]
-          ShapeBench: generates each prompt, scores it with the scene parser and CLIP, measures the SR stages
+      eval [--prompts FILE.jsonl] [--objects 1|2|3] [--limit N] [--batch N] [--no-sr | --sr-only | --decoder-denoising] [--sr256-images N] [--sr1024-images N] [--oracle-prior] [--out DIR] [--model DIR] [--device cpu|cuda[:N]] [--precision fp32|fp16|bf16] [stage options]
+          ShapeBench: generates each prompt (--objects: only those with that many objects), scores it with the scene parser and CLIP, measures the SR stages
           against exact renders; writes results.json, report.md and grid.png (--sr-only: the SR stages alone,
           super-resolution.json and .md, with each SR stage's one-step denoising PSNR at t = 999 ... 100;
           --decoder-denoising: the 64 px decoder's one-step estimate from each exact render noised to t = 999 ... 100,

@@ -36,6 +36,7 @@ public static class EvalCommand
         var dtype = PrecisionOption.Parse(args.Text("precision", "fp32"), device);
         var output = args.Text("out", "eval/shapebench");
         int limit = args.Int("limit", int.MaxValue, 1, int.MaxValue);
+        int objects = args.Int("objects", 0, 1, 3);
         var options = new ShapeBenchRunner.Options(BatchSize: args.Int("batch", 10, 1, 256), RunSuperResolution: !args.Flag("no-sr"), OraclePrior: args.Flag("oracle-prior"),
             SrImages256: args.Int("sr256-images", 12, 0, 1000), SrImages1024: args.Int("sr1024-images", 3, 0, 1000));
         var sampling = StageOptions.Request(args, "-");
@@ -45,8 +46,8 @@ public static class EvalCommand
         if (srOnly && !options.RunSuperResolution) throw new UsageException("--sr-only and --no-sr exclude each other");
         if (srOnly && decoderDenoising) throw new UsageException("--sr-only and --decoder-denoising exclude each other");
 
-        var prompts = BenchPrompt.Read(promptFile).Take(limit).ToList();
-        if (prompts.Count < 2) throw new ArgumentException($"{promptFile} has {prompts.Count} prompt(s); ShapeBench needs at least 2");
+        var prompts = BenchPrompt.WithObjects(BenchPrompt.Read(promptFile), objects).Take(limit).ToList();
+        if (prompts.Count < 2) throw new ArgumentException($"{promptFile} has {prompts.Count} prompt(s){(objects == 0 ? "" : $" with {objects} object(s)")}; ShapeBench needs at least 2");
         // The networks run in the chosen precision; scoring (CLIP, parser) stays fp32.
         var pipeline = new CascadePipeline(model, device, dtype);
         var clipImage = CascadeFolder.LoadImageEncoder(model, device: device);

@@ -12,29 +12,33 @@ namespace DiffusionCluster.Cli.Commands;
 public static class StudyCommand
 {
     public const string Help = """
-          study edits|guidance|thresholding|sr-aug|diffae|layout [--prompts FILE.jsonl] [--limit N] [--steps N] [--model DIR]
-                [--device cpu|cuda[:N]] [--precision fp32|fp16|bf16] [--out DIR]
+          study edits|guidance|thresholding|sr-aug|diffae|layout|rerank [--prompts FILE.jsonl] [--objects 1|2|3] [--limit N] [--steps N] [--model DIR]
+                [--candidates N] [--device cpu|cuda[:N]] [--precision fp32|fp16|bf16] [--out DIR]
               edits: reconstruction PSNR, variations, text diffs, inpainting/uncropping, SDEdit and ILVR on held-out
               scenes; guidance: classifier-free vs CLIP guidance; thresholding: none/static/dynamic across guidance
               weights; sr-aug: the SR input's noise-augmentation level; diffae: attribute manipulation along the fitted
               directions (see `diffae fit`) on held-out single-object scenes; layout: whether the embeddings and the
               prior's samples say where an object is (linear probe) and whether the decoder's estimate from pure noise
-              puts objects there, with the right shapes (--limit N: decoder scenes, default 128)
+              puts objects there, with the right shapes (--limit N: decoder scenes, default 128); rerank: best-of-N by CLIP,
+              each prompt drawn --candidates times (default 8), how often CLIP's pick is fully correct
         """;
 
     public static int Run(Arguments args, string commandLine)
     {
-        var which = args.Positionals.FirstOrDefault() ?? throw new UsageException("study needs edits, guidance, thresholding, sr-aug, diffae or layout");
+        var which = args.Positionals.FirstOrDefault() ?? throw new UsageException("study needs edits, guidance, thresholding, sr-aug, diffae, layout or rerank");
         var promptFile = args.Text("prompts", EvalCommand.DevSet);
         var model = args.Text("model", "models/shapes-cascade");
         var device = DeviceOption.Parse(args.Text("device", "cpu"));
         var dtype = PrecisionOption.Parse(args.Text("precision", "fp32"), device);
         var output = args.Text("out", "eval/studies");
-        int limit = args.Int("limit", which switch { "edits" => 12, "layout" => 128, _ => 20 }, 2, 10_000);
+        int limit = args.Int("limit", which switch { "edits" => 12, "layout" => 128, "rerank" => 100, _ => 20 }, 2, 10_000);
         int steps = args.Int("steps", 25, 1, 1000);
+        int candidates = args.Int("candidates", 8, 1, RerankStudy.MaxCandidates);
+        int objects = args.Int("objects", 0, 1, 3);
         args.RejectUnknown();
 
-        var all = BenchPrompt.Read(promptFile);
+        var all = BenchPrompt.WithObjects(BenchPrompt.Read(promptFile), objects).ToList();
+        if (all.Count < 2) throw new ArgumentException($"{promptFile} has {all.Count} prompt(s){(objects == 0 ? "" : $" with {objects} object(s)")}; a study needs at least 2");
         var operations = new ImageOperations(new CascadePipeline(model, device, dtype));
         var clipImage = CascadeFolder.LoadImageEncoder(model, device: device);
         clipImage.eval();
@@ -54,6 +58,7 @@ public static class StudyCommand
             case "edits":
                 // Single- and two-object scenes, alternating, so both kinds are in a short run.
                 var scenes = all.Where(p => p.Scene.Objects.Count == 1).Zip(all.Where(p => p.Scene.Objects.Count == 2)).SelectMany(z => new[] { z.First, z.Second }).Take(limit).ToList();
+                if (scenes.Count == 0) throw new UsageException("study edits needs single- and two-object prompts; leave out --objects");
                 report = new EditStudy(operations, Console.Error).Run(scenes, new EditStudy.Options(Scenes: limit, Decoder: StageSampling.DecoderDefault with { Steps = steps }), commandLine, output);
                 break;
             case "guidance":
@@ -81,8 +86,12 @@ public static class StudyCommand
             case "layout":
                 report = new LayoutStudy(model, device, Console.Error).Run(probeScenes: 2000, heldOutScenes: 500, priorScenes: 100, decoderScenes: limit, commandLine);
                 break;
+            case "rerank":
+                var sampling = new GenerationRequest { Prompt = "", Decoder = StageSampling.DecoderDefault with { Steps = steps } };
+                report = new RerankStudy(operations.Cascade, clipImage, Console.Error).Run(all.Take(limit).ToList(), candidates, sampling, commandLine);
+                break;
             default:
-                throw new UsageException($"unknown study \"{which}\"; choose edits, guidance, thresholding, sr-aug, diffae or layout");
+                throw new UsageException($"unknown study \"{which}\"; choose edits, guidance, thresholding, sr-aug, diffae, layout or rerank");
         }
         report.Write(output, which);
         Console.WriteLine(report.ToMarkdown());

@@ -30,6 +30,10 @@ public sealed record BenchPrompt(int Id, string Prompt, Scene Scene, Relation? R
         return prompts;
     }
 
+    /// The prompts whose scene has `objects` objects (all of them for 0), in file order.
+    public static IEnumerable<BenchPrompt> WithObjects(IEnumerable<BenchPrompt> prompts, int objects) =>
+        objects == 0 ? prompts : prompts.Where(p => p.Scene.Objects.Count == objects);
+
     public static void Write(string path, IEnumerable<BenchPrompt> prompts) =>
         File.WriteAllLines(path, prompts.Select(p => JsonSerializer.Serialize(p, Json)));
 
