@@ -54,6 +54,19 @@ public class EvaluationTests
     }
 
     [Fact]
+    public void Prompts_are_picked_by_object_count_in_file_order()
+    {
+        var prompts = BenchPrompt.DevSet();
+
+        var pairs = BenchPrompt.WithObjects(prompts, 2).ToList();
+
+        Assert.Equal(40, pairs.Count);
+        Assert.All(pairs, p => Assert.Equal(2, p.Scene.Objects.Count));
+        Assert.Equal(Enumerable.Range(40, 40), pairs.Select(p => p.Id));
+        Assert.Equal(100, BenchPrompt.WithObjects(prompts, 0).Count());
+    }
+
+    [Fact]
     public void A_malformed_prompt_file_names_the_line()
     {
         var path = Path.GetTempFileName();
