@@ -33,7 +33,7 @@ public static class StudyCommand
         var output = args.Text("out", "eval/studies");
         int limit = args.Int("limit", which switch { "edits" => 12, "layout" => 128, "rerank" => 100, _ => 20 }, 2, 10_000);
         int steps = args.Int("steps", 25, 1, 1000);
-        int candidates = args.Int("candidates", 8, 1, RerankStudy.MaxCandidates);
+        int candidates = which == "rerank" ? args.Int("candidates", 8, 1, RerankStudy.MaxCandidates) : 0;
         int objects = args.Int("objects", 0, 1, 3);
         args.RejectUnknown();
 

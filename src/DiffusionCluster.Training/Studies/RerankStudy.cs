@@ -68,8 +68,8 @@ public sealed class RerankStudy(CascadePipeline pipeline, ImageEncoder clipImage
 
         var all = scored.SelectMany(s => s).ToList();
         string MeanClip(bool correct) => all.Where(x => x.FullyCorrect == correct).Select(x => x.Clip * 100).DefaultIfEmpty(double.NaN).Average().ToString("F2");
-        string note = $"One draw: {StudyReport.Percent(all.Count(x => x.FullyCorrect), all.Count)} of all pictures fully correct. " +
-            $"Mean CLIP score (100 x cosine) of the fully correct pictures {MeanClip(true)}, of the others {MeanClip(false)}.";
-        return new StudyTable($"Prompts fully correct at 64 px, {scored.Count} prompts, {candidates} candidates each", columns, rows, note);
+        string note = $"Fully correct prompts. One draw: {StudyReport.Percent(all.Count(x => x.FullyCorrect), all.Count)} of all pictures. " +
+            $"Mean CLIP score (100 x cosine) of fully correct pictures {MeanClip(true)}, of the others {MeanClip(false)}.";
+        return new StudyTable($"Fully correct at 64 px, {scored.Count} prompts, {candidates} candidates each", columns, rows, note);
     }
 }
