@@ -46,8 +46,7 @@ public static class EvalCommand
         if (srOnly && !options.RunSuperResolution) throw new UsageException("--sr-only and --no-sr exclude each other");
         if (srOnly && decoderDenoising) throw new UsageException("--sr-only and --decoder-denoising exclude each other");
 
-        var prompts = BenchPrompt.WithObjects(BenchPrompt.Read(promptFile), objects).Take(limit).ToList();
-        if (prompts.Count < 2) throw new ArgumentException($"{promptFile} has {prompts.Count} prompt(s){(objects == 0 ? "" : $" with {objects} object(s)")}; ShapeBench needs at least 2");
+        var prompts = BenchPrompt.ReadAtLeastTwo(promptFile, objects, "ShapeBench", limit);
         // The networks run in the chosen precision; scoring (CLIP, parser) stays fp32.
         var pipeline = new CascadePipeline(model, device, dtype);
         var clipImage = CascadeFolder.LoadImageEncoder(model, device: device);

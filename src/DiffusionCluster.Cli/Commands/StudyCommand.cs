@@ -37,8 +37,7 @@ public static class StudyCommand
         int objects = args.Int("objects", 0, 1, 3);
         args.RejectUnknown();
 
-        var all = BenchPrompt.WithObjects(BenchPrompt.Read(promptFile), objects).ToList();
-        if (all.Count < 2) throw new ArgumentException($"{promptFile} has {all.Count} prompt(s){(objects == 0 ? "" : $" with {objects} object(s)")}; a study needs at least 2");
+        var all = BenchPrompt.ReadAtLeastTwo(promptFile, objects, "a study");
         var operations = new ImageOperations(new CascadePipeline(model, device, dtype));
         var clipImage = CascadeFolder.LoadImageEncoder(model, device: device);
         clipImage.eval();

@@ -34,6 +34,16 @@ public sealed record BenchPrompt(int Id, string Prompt, Scene Scene, Relation? R
     public static IEnumerable<BenchPrompt> WithObjects(IEnumerable<BenchPrompt> prompts, int objects) =>
         objects == 0 ? prompts : prompts.Where(p => p.Scene.Objects.Count == objects);
 
+    /// The first `limit` prompts of a file with `objects` objects (0: any), at least two of them; `user` names who
+    /// needs them in the error.
+    public static List<BenchPrompt> ReadAtLeastTwo(string path, int objects, string user, int limit = int.MaxValue)
+    {
+        var prompts = WithObjects(Read(path), objects).Take(limit).ToList();
+        if (prompts.Count < 2)
+            throw new ArgumentException($"{path} has {prompts.Count} prompt(s){(objects == 0 ? "" : $" with {objects} object(s)")}; {user} needs at least 2");
+        return prompts;
+    }
+
     public static void Write(string path, IEnumerable<BenchPrompt> prompts) =>
         File.WriteAllLines(path, prompts.Select(p => JsonSerializer.Serialize(p, Json)));
 
