@@ -24,8 +24,8 @@ const string Usage = $"""
       eval write-dev [FILE]
           writes the dev prompt set (held-out compositions) to shapebench/dev.jsonl
 
-      train clip|clip-image|noisy-clip|prior|decoder64|sr256|sr1024 [--model DIR] [--checkpoints DIR]
-            [--steps N] [--batch N] [--lr X] [--seed N] [--device cpu|cuda[:N]] [--time-limit-minutes M] [--threads N] [--init-from WEIGHTS.safetensors] [--object-weight W (decoder64)] [--export-only]
+      train clip|clip-image|noisy-clip|prior|decoder64|sr256|sr1024|layout [--model DIR] [--checkpoints DIR]
+            [--steps N] [--batch N] [--lr X] [--seed N] [--device cpu|cuda[:N]] [--time-limit-minutes M] [--threads N] [--init-from WEIGHTS.safetensors] [--object-weight W (decoder64, layout)] [--export-only]
           trains one stage (resuming from its checkpoint folder) and exports it into the model folder;
           --export-only writes the checkpoint's EMA weights to the model folder without training
 

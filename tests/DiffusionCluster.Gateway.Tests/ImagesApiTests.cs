@@ -66,6 +66,8 @@ public sealed class ImagesApiTests(GatewayServer server) : IClassFixture<Gateway
     [InlineData("""{"prompt":"a red star","size":"512x512"}""", "size", "size \"512x512\" is not supported; allowed: 64x64, 256x256, 1024x1024")]
     [InlineData("""{"prompt":"a red star","response_format":"png"}""", "response_format", "allowed: url, b64_json")]
     [InlineData("""{"prompt":"a red star","decoder_guidance":99}""", "decoder_guidance", "decoder_guidance must be a number from 0 to 50")]
+    [InlineData("""{"prompt":"a red star","decoder_layout":1.5}""", "decoder_layout", "decoder_layout must be a number from 0 to 1")]
+    [InlineData("""{"prompt":"a red star","prior_layout":0.5}""", "prior_layout", "unknown field \"prior_layout\"")]
     [InlineData("""{"prompt":"a red star","colour":"red"}""", "colour", "unknown field \"colour\"")]
     [InlineData("""{"prompt":"   "}""", "prompt", "prompt is empty")]
     [InlineData("""{"prompt":"a red star","seed":4294967296}""", "seed", "seed must be a whole number from 0 to 4294967295")]

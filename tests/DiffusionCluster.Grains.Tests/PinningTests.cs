@@ -64,6 +64,7 @@ public sealed class PinningTests : IAsyncLifetime
         var empty = await Assert.ThrowsAsync<ArgumentException>(() => _cluster.Request().Generate(Specs.Quick() with { Prompt = "  " }));
         var tokens = await Assert.ThrowsAsync<ArgumentException>(() => _cluster.Request().Generate(Specs.Quick() with { Prompt = string.Join(' ', Enumerable.Repeat("red", 60)) }));
         var thresholding = await Assert.ThrowsAsync<ArgumentException>(() => _cluster.Request().Generate(Specs.Quick() with { Decoder = new SamplingSpec(5, 3, "dynamic:7") }));
+        var layout = await Assert.ThrowsAsync<ArgumentException>(() => _cluster.Request().Generate(Specs.Quick() with { Decoder = new SamplingSpec(5, 3, Layout: 2) }));
 
         Assert.Contains("size 128", size.Message);
         Assert.Contains("choose 64, 256, 1024", size.Message);
@@ -72,5 +73,6 @@ public sealed class PinningTests : IAsyncLifetime
         Assert.Contains("prompt is empty", empty.Message);
         Assert.Contains("tokens; the text encoder accepts 48", tokens.Message);
         Assert.Contains("base64", thresholding.Message);
+        Assert.Contains("layout = 2; allowed 0 to 1", layout.Message);
     }
 }

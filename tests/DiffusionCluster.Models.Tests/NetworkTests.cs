@@ -109,3 +109,42 @@ public class DiffusionPriorTests
         Assert.True(Tiny.MaxAbsDiff(conditional[1], halfDropped[1]) < 1e-4);
     }
 }
+
+public class LayoutNetworkTests
+{
+    [Fact]
+    public void Writes_a_coarse_picture_per_caption_that_depends_on_the_words_not_the_padding()
+    {
+        var text = Tiny.Seeded(5, () => new TextTransformer(Tiny.Text));
+        var layout = Tiny.Seeded(5, () => new LayoutNetwork(Tiny.Layout));
+        using var encoded = Tiny.Encode(text);
+        using var _ = no_grad();
+        using var picture = layout.forward(encoded);
+        Assert.Equal(new long[] { 2, 3, 4, 4 }, picture.shape);
+        Assert.True(Tiny.MaxAbsDiff(picture[0], picture[1]) > 1e-3);
+
+        // The same caption alone in its batch: the same picture (rows do not mix), and again (deterministic).
+        using var single = Tiny.Encode(text, batch: 1);
+        using var alone = layout.forward(single);
+        Assert.True(Tiny.MaxAbsDiff(alone[0], picture[0]) < 1e-5);
+        using var again = layout.forward(single);
+        Assert.Equal(0, Tiny.MaxAbsDiff(alone, again));
+    }
+
+    [Fact]
+    public void Its_target_is_the_image_average_pooled_to_its_size()
+    {
+        var layout = Tiny.Seeded(5, () => new LayoutNetwork(Tiny.Layout));
+        using var images = arange(2 * 3 * 16 * 16, dtype: float32).view(2, 3, 16, 16);
+        using var target = layout.Target(images);
+        Assert.Equal(new long[] { 2, 3, 4, 4 }, target.shape);
+        Assert.Equal(images[0, 0, ..4, ..4].mean().item<float>(), target[0, 0, 0, 0].item<float>(), 3);
+    }
+
+    [Fact]
+    public void Refuses_a_size_its_grid_does_not_divide()
+    {
+        var error = Assert.Throws<ArgumentException>(() => new LayoutNetwork(Tiny.Layout with { Size = 6, ImageSize = 18, Grid = 4 }));
+        Assert.Contains("size = 6 is not divisible by grid = 4", error.Message);
+    }
+}

@@ -10,7 +10,7 @@ public sealed class StageTests : IDisposable
 
     public void Dispose() => _cascade.Dispose();
 
-    public static TheoryData<string> Stages => new() { "clip", "clip-image", "noisy-clip", "prior", "decoder64", "decoder64 object-weighted", "sr256" };
+    public static TheoryData<string> Stages => new() { "clip", "clip-image", "noisy-clip", "prior", "decoder64", "decoder64 object-weighted", "sr256", "layout" };
 
     ITrainingStage Create(string name)
     {
@@ -23,6 +23,7 @@ public sealed class StageTests : IDisposable
             "prior" => new PriorStage(TinyCascade.Prior, _cascade.Context(true)),
             "decoder64" => new DecoderStage(TinyCascade.Decoder, _cascade.Context(true)),
             "decoder64 object-weighted" => new DecoderStage(TinyCascade.Decoder, _cascade.Context(true), objectWeight: 10),
+            "layout" => new LayoutStage(TinyCascade.Layout, _cascade.Context(false), objectWeight: 5),
             _ => new SuperResolutionStage("sr256", TinyCascade.Sr, lowSize: 64, crop: 64, maxAugmentationLevel: 500, _cascade.Context(false)),
         };
     }

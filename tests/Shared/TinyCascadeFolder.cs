@@ -34,6 +34,9 @@ public static class TinyCascadeFolder
             ContextDim = 16, ImageEmbedDim = 16, ImageTokens = 2, PatchSize = 4,
         };
         CascadeFolder.Save(root, CascadeFolder.Decoder64, decoder, new UNet(decoder));
+        // A layout model, so sampling with a layout share runs the ILVR guide (in process and in the cluster).
+        var layout = new LayoutConfig { TextWidth = 16, EmbedDim = 16, MaxTextLength = 48, Width = 16, Layers = 1, Heads = 2, Grid = 4, Size = 16, ImageSize = 64 };
+        CascadeFolder.Save(root, CascadeFolder.Layout, layout, new LayoutNetwork(layout));
         // sr256 diffuses a residual over bicubic (as bundled), sr1024 the image itself: both paths run in the cluster.
         var sr256 = decoder with { SampleSize = 256, ImageEmbedDim = 0, LowResChannels = 3, PatchSize = 8, PredictsResidual = true };
         CascadeFolder.Save(root, CascadeFolder.Sr256, sr256, new UNet(sr256));

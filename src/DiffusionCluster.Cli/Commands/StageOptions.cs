@@ -5,7 +5,7 @@ using DiffusionCluster.Models.Cascade;
 
 namespace DiffusionCluster.Cli.Commands;
 
-/// Per-stage sampling options on the command line: --<stage>-steps, -guidance, -thresholding, -eta, -aug.
+/// Per-stage sampling options on the command line: --<stage>-steps, -guidance, -thresholding, -eta, -aug, -layout.
 public static class StageOptions
 {
     public static StageSampling Read(Arguments args, string stage, StageSampling defaults) => new(
@@ -13,7 +13,8 @@ public static class StageOptions
         args.Double($"{stage}-guidance", defaults.Guidance, 0, StageSampling.MaxGuidance),
         args.Text($"{stage}-thresholding", defaults.Thresholding),
         args.Double($"{stage}-eta", defaults.Eta, 0, 1),
-        args.Int($"{stage}-aug", defaults.AugmentationLevel, 0, 999));
+        args.Int($"{stage}-aug", defaults.AugmentationLevel, 0, 999),
+        stage == "decoder" ? args.Double("decoder-layout", defaults.Layout, 0, 1) : defaults.Layout);
 
     public static GenerationRequest Request(Arguments args, string prompt) => new()
     {
@@ -46,5 +47,6 @@ public static class StageOptions
     public const string Help = """
               per stage (prior, decoder, sr256, sr1024): --<stage>-steps N --<stage>-guidance W
               --<stage>-thresholding none|static|dynamic[:p[:cap]] --<stage>-eta E --<stage>-aug LEVEL (SR input noise)
+              --decoder-layout SHARE (0-1: how much of the decoder's trajectory ILVR holds to the layout model's picture; 0 off)
         """;
 }

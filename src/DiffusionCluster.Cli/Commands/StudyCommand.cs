@@ -12,20 +12,22 @@ namespace DiffusionCluster.Cli.Commands;
 public static class StudyCommand
 {
     public const string Help = """
-          study edits|guidance|thresholding|sr-aug|diffae|layout|rerank [--prompts FILE.jsonl] [--objects 1|2|3] [--limit N] [--steps N] [--model DIR]
-                [--candidates N] [--device cpu|cuda[:N]] [--precision fp32|fp16|bf16] [--out DIR]
+          study edits|guidance|thresholding|sr-aug|diffae|layout|rerank|layout-guide [--prompts FILE.jsonl] [--objects 1|2|3] [--limit N] [--steps N] [--model DIR]
+                [--candidates N] [--shares S1,S2,..] [--device cpu|cuda[:N]] [--precision fp32|fp16|bf16] [--out DIR]
               edits: reconstruction PSNR, variations, text diffs, inpainting/uncropping, SDEdit and ILVR on held-out
               scenes; guidance: classifier-free vs CLIP guidance; thresholding: none/static/dynamic across guidance
               weights; sr-aug: the SR input's noise-augmentation level; diffae: attribute manipulation along the fitted
               directions (see `diffae fit`) on held-out single-object scenes; layout: whether the embeddings and the
               prior's samples say where an object is (linear probe) and whether the decoder's estimate from pure noise
               puts objects there, with the right shapes (--limit N: decoder scenes, default 128); rerank: best-of-N by CLIP,
-              each prompt drawn --candidates times (default 8), how often CLIP's pick is fully correct
+              each prompt drawn --candidates times (default 8), how often CLIP's pick is fully correct; layout-guide: fully
+              correct without a layout guide, with the layout model's (at each of --shares, default 0.5,0.7,0.9) and with the
+              exact render's low-pass (the oracle)
         """;
 
     public static int Run(Arguments args, string commandLine)
     {
-        var which = args.Positionals.FirstOrDefault() ?? throw new UsageException("study needs edits, guidance, thresholding, sr-aug, diffae, layout or rerank");
+        var which = args.Positionals.FirstOrDefault() ?? throw new UsageException("study needs edits, guidance, thresholding, sr-aug, diffae, layout, rerank or layout-guide");
         var promptFile = args.Text("prompts", EvalCommand.DevSet);
         var model = args.Text("model", "models/shapes-cascade");
         var device = DeviceOption.Parse(args.Text("device", "cpu"));
@@ -35,6 +37,7 @@ public static class StudyCommand
         int steps = args.Int("steps", 25, 1, 1000);
         int candidates = which == "rerank" ? args.Int("candidates", 8, 1, RerankStudy.MaxCandidates) : 0;
         int objects = args.Int("objects", 0, 1, 3);
+        var shares = which == "layout-guide" ? Shares(args.Text("shares", "0.5,0.7,0.9")) : [];
         args.RejectUnknown();
 
         var all = BenchPrompt.ReadAtLeastTwo(promptFile, objects, "a study");
@@ -89,12 +92,23 @@ public static class StudyCommand
                 var sampling = new GenerationRequest { Prompt = "", Decoder = StageSampling.DecoderDefault with { Steps = steps } };
                 report = new RerankStudy(operations.Cascade, clipImage, Console.Error).Run(all.Take(limit).ToList(), candidates, sampling, commandLine);
                 break;
+            case "layout-guide":
+                report = new LayoutGuideStudy(operations.Cascade, Console.Error).Run(all.Take(limit).ToList(), shares,
+                    new GenerationRequest { Prompt = "", Decoder = StageSampling.DecoderDefault with { Steps = steps } }, commandLine);
+                break;
             default:
-                throw new UsageException($"unknown study \"{which}\"; choose edits, guidance, thresholding, sr-aug, diffae, layout or rerank");
+                throw new UsageException($"unknown study \"{which}\"; choose edits, guidance, thresholding, sr-aug, diffae, layout, rerank or layout-guide");
         }
         report.Write(output, which);
         Console.WriteLine(report.ToMarkdown());
         return 0;
+    }
+
+    static double[] Shares(string text)
+    {
+        var shares = text.Split(',').Select(s => double.TryParse(s, System.Globalization.CultureInfo.InvariantCulture, out var v) && v > 0 && v <= 1 ? v
+            : throw new UsageException($"--shares \"{s}\" is not a number above 0 and at most 1")).ToArray();
+        return shares.Length is >= 1 and <= 10 ? shares : throw new UsageException($"--shares lists {shares.Length} values; give 1 to 10");
     }
 
     /// The first prompts of each object count in turn, so a short run covers 1, 2 and 3 objects.

@@ -36,8 +36,8 @@ public static class TrainCommand
         bool exportOnly = args.Flag("export-only");
         double objectWeight = args.Double("object-weight", 1, 1, 1000);
         args.RejectUnknown();
-        if (objectWeight != 1 && stageName != "decoder64")
-            throw new UsageException($"--object-weight applies to decoder64 only, not {stageName}");
+        if (objectWeight != 1 && stageName is not ("decoder64" or "layout"))
+            throw new UsageException($"--object-weight applies to decoder64 and layout only, not {stageName}");
 
         var stage = StageFactory.Create(stageName, model, device, objectWeight);
         if (exportOnly)

@@ -4,7 +4,7 @@ using DiffusionCluster.Abstractions;
 namespace DiffusionCluster.Gateway.Apis;
 
 /// The body of POST /v1/images/generations (and /v1/jobs): OpenAI's fields, plus our own optional ones
-/// (seed and per-stage steps, guidance and thresholding). Every field is checked here, so the error names
+/// (seed, per-stage steps, guidance and thresholding, and the decoder's layout share). Every field is checked here, so the error names
 /// the field and its allowed values.
 public sealed record ImageRequest(GenerationSpec Spec, int N, string ResponseFormat, string? User)
 {
@@ -23,6 +23,7 @@ public sealed record ImageRequest(GenerationSpec Spec, int N, string ResponseFor
         var known = new HashSet<string>(["prompt", "n", "size", "response_format", "seed", "deadline_seconds", .. AcceptedAndIgnored, .. extraFields ?? []]);
         foreach (var stage in StageNames)
             foreach (var field in new[] { "steps", "guidance", "thresholding", "eta", "aug" }) known.Add($"{stage}_{field}");
+        known.Add("decoder_layout");
         foreach (var property in body.EnumerateObject())
             if (!known.Contains(property.Name))
                 throw new BadRequestException($"unknown field \"{property.Name}\"", property.Name, code: "unknown_field");
@@ -64,7 +65,8 @@ public sealed record ImageRequest(GenerationSpec Spec, int N, string ResponseFor
         Double(body, $"{stage}_guidance", defaults.Guidance, 0, SamplingSpec.MaxGuidance),
         String(body, $"{stage}_thresholding") ?? defaults.Thresholding,
         Double(body, $"{stage}_eta", defaults.Eta, 0, 1),
-        Int(body, $"{stage}_aug", defaults.AugmentationLevel, 0, SamplingSpec.MaxAugmentationLevel));
+        Int(body, $"{stage}_aug", defaults.AugmentationLevel, 0, SamplingSpec.MaxAugmentationLevel),
+        stage == "decoder" ? Double(body, "decoder_layout", defaults.Layout, 0, 1) : defaults.Layout);
 
     public static string? String(JsonElement body, string name)
     {

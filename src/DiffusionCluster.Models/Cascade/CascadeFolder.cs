@@ -19,6 +19,7 @@ public static class CascadeFolder
     public const string Decoder64 = "decoder64";
     public const string Sr256 = "sr256";
     public const string Sr1024 = "sr1024";
+    public const string Layout = "layout";
 
     public static string Path(string modelFolder, string component) => System.IO.Path.Combine(modelFolder, component);
 
@@ -33,6 +34,9 @@ public static class CascadeFolder
 
     public static DiffusionPrior LoadPrior(string modelFolder, Device? device = null) =>
         Component.Load<PriorConfig, DiffusionPrior>(Path(modelFolder, Prior), c => new DiffusionPrior(c), device);
+
+    public static LayoutNetwork LoadLayout(string modelFolder, Device? device = null) =>
+        Component.Load<LayoutConfig, LayoutNetwork>(Path(modelFolder, Layout), c => new LayoutNetwork(c), device);
 
     public static UNet LoadUNet(string modelFolder, string component, Device? device = null) =>
         Component.Load<UNetConfig, UNet>(Path(modelFolder, component), c => new UNet(c), device);

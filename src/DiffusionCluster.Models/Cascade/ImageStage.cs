@@ -13,6 +13,7 @@ public sealed class ImageStage
 {
     readonly UNet _unet;
     readonly NoiseSchedule _schedule;
+    readonly LayoutNetwork? _layout;
 
     readonly ScalarType _dtype;
 
@@ -24,6 +25,12 @@ public sealed class ImageStage
         _dtype = dtype;
         _schedule = _unet.Config.Diffusion.BuildSchedule();
         Device = device;
+        if (component == CascadeFolder.Decoder64 && Directory.Exists(CascadeFolder.Path(modelFolder, CascadeFolder.Layout)))
+        {
+            _layout = CascadeFolder.LoadLayout(modelFolder, device);
+            if (_layout.Config.ImageSize != OutputSize)
+                throw new Configs.ModelFormatException(CascadeFolder.Path(modelFolder, CascadeFolder.Layout), $"image_size = {_layout.Config.ImageSize} but the decoder makes {OutputSize} px images");
+        }
     }
 
     public string Name { get; }
@@ -32,6 +39,8 @@ public sealed class ImageStage
     public int TrainTimesteps => _schedule.Length;
     public NoiseSchedule Schedule => _schedule;
     public bool IsSuperResolution => _unet.Config.LowResChannels > 0;
+    /// Whether sampling can hold the decoder to a layout model's picture of the caption (StageSampling.Layout).
+    public bool HasLayout => _layout is not null;
 
     /// imageEmbedding: z_i for the decoder (null for SR); lowRes: the previous stage's images for SR; text may be
     /// null only with decode.WithoutText. decode carries an image operation's controls (start latent, SDEdit,
@@ -78,6 +87,9 @@ public sealed class ImageStage
                 break;
             case InpaintGuide inpaint:
                 options = options with { Refinement = new Inpainting(inpaint.Known.to(Device), inpaint.Keep.to(Device)), Resample = inpaint.Resample };
+                break;
+            case null when sampling.Layout > 0 && _layout is not null && text is not null && !decode.WithoutText:
+                options = options with { Refinement = LayoutGuide(text, sampling.Layout) };
                 break;
         }
         var images = Sampler.Sample(model, start, scheduler, options, cancellation);
@@ -147,6 +159,26 @@ public sealed class ImageStage
             }
         }
         return cat(parts.ToArray(), 1).MoveToOuterDisposeScope();
+    }
+
+    /// The layout model's picture of each caption [B, 3, S, S], clamped to [-1, 1].
+    public Tensor Layout(TextEncoding text)
+    {
+        if (_layout is null) throw new InvalidOperationException($"{Name}: the model folder has no layout model");
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        return _layout.forward(text).clamp(-1, 1).MoveToOuterDisposeScope();
+    }
+
+    /// ILVR toward the layout model's picture, upsampled to the image by repetition (so its low-pass is the picture
+    /// itself), at the timesteps in the first `share` of the trajectory from pure noise (all of it, to the final step, at 1;
+    /// as IlvrGuide's cut-off 1 - share).
+    Ilvr LayoutGuide(TextEncoding text, double share)
+    {
+        var picture = Layout(text);
+        var reference = nn.functional.interpolate(picture, new long[] { OutputSize, OutputSize }, mode: InterpolationMode.Nearest);
+        int minTimestep = share >= 1 ? -1 : (int)Math.Round((1 - share) * (_schedule.Length - 1));
+        return new Ilvr(reference, _layout!.Config.Factor, minTimestep);
     }
 
     /// Bicubic upsampling of the input, which a residual stage diffuses the residual over; null for other stages.

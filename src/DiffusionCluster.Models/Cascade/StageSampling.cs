@@ -2,9 +2,11 @@ using DiffusionCluster.Diffusion;
 
 namespace DiffusionCluster.Models.Cascade;
 
-/// How one diffusion stage samples: step count, guidance weight, thresholding, DDIM eta, and for
-/// super-resolution the noise-augmentation level its input is given.
-public sealed record StageSampling(int Steps, double Guidance, string Thresholding = "none", double Eta = 0, int AugmentationLevel = 0)
+/// How one diffusion stage samples: step count, guidance weight, thresholding, DDIM eta, for super-resolution the
+/// noise-augmentation level its input is given, and for the base decoder the layout share: the fraction of the
+/// sampling trajectory, from pure noise, that ILVR holds to the layout model's picture of the caption (0: off; a
+/// model folder without a layout model samples without it).
+public sealed record StageSampling(int Steps, double Guidance, string Thresholding = "none", double Eta = 0, int AugmentationLevel = 0, double Layout = 0)
 {
     public static StageSampling PriorDefault { get; } = new(25, 4.0);
     public static StageSampling DecoderDefault { get; } = new(25, 2.0, "dynamic:0.95:1.5");
@@ -27,6 +29,8 @@ public sealed record StageSampling(int Steps, double Guidance, string Thresholdi
             throw new ArgumentException($"{stage}: guidance = {Guidance}; allowed 0 to {MaxGuidance}");
         if (Eta < 0 || Eta > 1 || double.IsNaN(Eta))
             throw new ArgumentException($"{stage}: eta = {Eta}; allowed 0 to 1");
+        if (!(Layout >= 0 && Layout <= 1))
+            throw new ArgumentException($"{stage}: layout = {Layout}; allowed 0 to 1");
         if (AugmentationLevel < 0 || AugmentationLevel >= trainTimesteps)
             throw new ArgumentException($"{stage}: augmentation level = {AugmentationLevel}; allowed 0 to {trainTimesteps - 1}");
         ParseThresholding(stage);

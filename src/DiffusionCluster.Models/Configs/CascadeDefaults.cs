@@ -22,6 +22,12 @@ public static class CascadeDefaults
         EmbedDim = 128, TextWidth = 128, MaxTextLength = 48, Width = 256, Layers = 4, Heads = 4,
     };
 
+    /// Text -> the 64 px scene average-pooled to 16 px, one token per 2x2-pixel cell; ILVR holds the decoder to it.
+    public static LayoutConfig Layout { get; } = new()
+    {
+        TextWidth = 128, EmbedDim = 128, MaxTextLength = 48, Width = 128, Layers = 4, Heads = 4, Grid = 8, Size = 16, ImageSize = 64,
+    };
+
     /// 64px unCLIP decoder: text tokens and the CLIP image embedding, attention at 16 and 8 px. Space-to-depth
     /// by 2 (the network runs at 32, 16 and 8 px) keeps CPU training affordable without oneDNN; coordinate
     /// channels and the image map (the embedding projected to an 8x8 map) let it place objects where the embedding says.

@@ -1,0 +1,43 @@
+using DiffusionCluster.Models.Cascade;
+using DiffusionCluster.Tests.Shared;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace DiffusionCluster.Models.Tests;
+
+public class LayoutGuideTests
+{
+    static readonly CascadePipeline Cascade = new(TinyCascadeFolder.Path, CPU);
+
+    static Tensor Sample(double layout)
+    {
+        using var text = Cascade.Text.Encode(["a red circle on white background", "a small blue square"]);
+        using var embedding = Cascade.Prior.Sample(text, [3, 4], new StageSampling(2, 1));
+        return Cascade.Decoder.Sample(text, embedding, null, [3, 4], new StageSampling(4, 2, "dynamic:0.95:1.5", Layout: layout));
+    }
+
+    [Fact]
+    public void Held_for_the_whole_trajectory_the_sample_has_the_layout_models_picture_as_its_low_pass()
+    {
+        Assert.True(Cascade.Decoder.HasLayout);
+        using var text = Cascade.Text.Encode(["a red circle on white background", "a small blue square"]);
+        using var picture = Cascade.Decoder.Layout(text);
+        using var guided = Sample(1);
+        using var free = Sample(0);
+
+        // The last ILVR step sets the low-pass exactly; the final clamp to [-1, 1] may move blocks holding a clipped pixel.
+        using var unclipped = F.max_pool2d(guided.abs(), 4) < 0.999f;
+        using var guidedGap = ((F.avg_pool2d(guided, 4) - picture).abs() * unclipped).max();
+        using var freeGap = (F.avg_pool2d(free, 4) - picture).abs().mean();
+        Assert.True(unclipped.to(float32).mean().item<float>() > 0.5f, "most 4x4 blocks hold no clipped pixel");
+        Assert.True(guidedGap.item<float>() < 1e-4f, $"guided sample's 16 px content is {guidedGap.item<float>():F6} from the picture");
+        Assert.True(freeGap.item<float>() > 0.05f, $"the unguided sample's is {freeGap.item<float>():F4}");
+    }
+
+    [Fact]
+    public void A_share_outside_zero_to_one_is_refused_naming_the_limit()
+    {
+        var error = Assert.Throws<ArgumentException>(() => Sample(1.5));
+        Assert.Contains("layout = 1.5; allowed 0 to 1", error.Message);
+    }
+}
