@@ -70,6 +70,6 @@ if [ $((size + tree)) -gt 64 ]; then echo "error: $out and the working tree are 
 cat <<TIP
 carry: ["$out"]
 command, for example (files written under \$OUT come back: at most 8, 16 MiB each, so not a checkpoint's optimizer state):
-  OUT=\$OUT bash deploy/gpu/train-on-device.sh 8      (decoder64 and the prior side by side; \$OUT gets their EMA weights and logs)
+  OUT=\$OUT bash deploy/gpu/train-on-device.sh 8      (decoder64, the prior and the layout model side by side; \$OUT gets a tar per stage)
   bash $out/run.sh bench stages --device cuda --precision bf16 --batch-sizes 1,8,32 --out \$OUT/stage-profile-gpu.json
 TIP

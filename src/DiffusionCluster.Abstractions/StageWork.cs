@@ -22,7 +22,7 @@ public sealed record StageInput
     public long PayloadBytes =>
         Bytes(Text) + Bytes(SourceText) + (ImageEmbedding?.Bytes ?? 0) + (LowRes?.Bytes ?? 0) + 2L * (Prompt?.Length ?? 0) + (Edit?.Bytes ?? 0);
 
-    static long Bytes(TextFeatures? text) => text is null ? 0 : text.Tokens.Bytes + text.Mask.Bytes + text.Pooled.Bytes;
+    static long Bytes(TextFeatures? text) => text is null ? 0 : text.Tokens.Bytes + text.Mask.Bytes + text.Pooled.Bytes + (text.Ids?.Bytes ?? 0);
 }
 
 /// One request's output of one stage: text features (text encoder) or a tensor (embedding or image).

@@ -14,9 +14,10 @@ public sealed record WireTensor([property: Id(0)] long[] Shape, [property: Id(1)
     public override int GetHashCode() => HashCode.Combine(Shape.Length, Values.Length, Values.Length > 0 ? Values[0] : 0);
 }
 
-/// The text encoder's output for one prompt: token features, mask and pooled embedding.
+/// The text encoder's output for one prompt: token features, mask, pooled embedding and the token ids (as floats).
 [GenerateSerializer, Immutable, Alias("DiffusionCluster.TextFeatures")]
 public sealed record TextFeatures(
     [property: Id(0)] WireTensor Tokens,
     [property: Id(1)] WireTensor Mask,
-    [property: Id(2)] WireTensor Pooled);
+    [property: Id(2)] WireTensor Pooled,
+    [property: Id(3)] WireTensor? Ids = null);

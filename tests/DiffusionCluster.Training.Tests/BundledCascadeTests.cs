@@ -70,6 +70,19 @@ public class BundledCascadeTests
     }
 
     [Fact]
+    public void A_layout_share_is_refused_naming_the_missing_layout_model()
+    {
+        var pipeline = new CascadePipeline(ModelFolder(), CPU);
+
+        var error = Assert.Throws<ArgumentException>(() => pipeline.Generate(new GenerationRequest
+        {
+            Prompt = "a red circle", Decoder = StageSampling.DecoderDefault with { Layout = 0.7 },
+        }));
+
+        Assert.Contains("layout = 0.7 needs a layout model and the model folder has none", error.Message);
+    }
+
+    [Fact]
     public void A_prompt_over_the_token_limit_is_refused_before_any_stage_runs()
     {
         var pipeline = new CascadePipeline(ModelFolder(), CPU);

@@ -94,7 +94,7 @@ public static class StudyCommand
                 break;
             case "layout-guide":
                 report = new LayoutGuideStudy(operations.Cascade, Console.Error).Run(all.Take(limit).ToList(), shares,
-                    new GenerationRequest { Prompt = "", Decoder = StageSampling.DecoderDefault with { Steps = steps } }, commandLine);
+                    new GenerationRequest { Prompt = "", Decoder = StageSampling.DecoderDefault with { Steps = steps } }, commandLine, output);
                 break;
             default:
                 throw new UsageException($"unknown study \"{which}\"; choose edits, guidance, thresholding, sr-aug, diffae, layout, rerank or layout-guide");

@@ -26,7 +26,7 @@ public static class WireTensors
     }
 
     public static TextFeatures TextRow(TextEncoding text, long row) =>
-        new(FromRow(text.Tokens, row), FromRow(text.Mask, row), FromRow(text.Pooled, row));
+        new(FromRow(text.Tokens, row), FromRow(text.Mask, row), FromRow(text.Pooled, row), text.Ids is null ? null : FromRow(text.Ids, row));
 
     public static TextEncoding StackText(IEnumerable<TextFeatures> rows, Device device)
     {
@@ -36,6 +36,7 @@ public static class WireTensors
         return new TextEncoding(
             Stack(list.Select(r => r.Tokens), device).MoveToOuterDisposeScope(),
             mask.MoveToOuterDisposeScope(),
-            Stack(list.Select(r => r.Pooled), device).MoveToOuterDisposeScope());
+            Stack(list.Select(r => r.Pooled), device).MoveToOuterDisposeScope(),
+            list.All(r => r.Ids is not null) ? Stack(list.Select(r => r.Ids!), device).to(int64).MoveToOuterDisposeScope() : null);
     }
 }

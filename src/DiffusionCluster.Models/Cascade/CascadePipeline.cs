@@ -52,6 +52,7 @@ public sealed class CascadePipeline(string modelFolder, Device device, ScalarTyp
         Text.Validate(request.Prompt);
         request.Prior.Validate("prior", Prior.TrainTimesteps);
         request.Decoder.Validate("decoder", Decoder.TrainTimesteps);
+        Decoder.RequireLayoutFor(request.Decoder);
         if (request.Size >= 256) request.Sr256.Validate("sr256", Sr256.TrainTimesteps);
         if (request.Size >= 1024) request.Sr1024.Validate("sr1024", Sr1024.TrainTimesteps);
         var timings = new List<StageTiming>();

@@ -42,6 +42,13 @@ public sealed class ImageStage
     /// Whether sampling can hold the decoder to a layout model's picture of the caption (StageSampling.Layout).
     public bool HasLayout => _layout is not null;
 
+    /// A layout share needs a layout model: asked of a stage without one, it is refused rather than ignored.
+    public void RequireLayoutFor(StageSampling sampling)
+    {
+        if (sampling.Layout > 0 && _layout is null)
+            throw new ArgumentException($"{Name}: layout = {sampling.Layout} needs a layout model and the model folder has none (`train layout` makes one; 0 samples without)");
+    }
+
     /// imageEmbedding: z_i for the decoder (null for SR); lowRes: the previous stage's images for SR; text may be
     /// null only with decode.WithoutText. decode carries an image operation's controls (start latent, SDEdit,
     /// ILVR, inpainting, CLIP guidance). Returns [B, 3, size, size] in [-1, 1].
@@ -50,6 +57,7 @@ public sealed class ImageStage
     {
         decode ??= DecodeOptions.None;
         sampling.Validate(Name, _schedule.Length);
+        RequireLayoutFor(sampling);
         decode.Edit?.Validate(OutputSize);
         if (_unet.Config.PredictsResidual && (decode.Edit is not null || decode.StartNoise is not null))
             throw new ArgumentException($"{Name} diffuses a residual over its input; image edits run on the base decoder");

@@ -4,8 +4,8 @@ namespace DiffusionCluster.Models.Cascade;
 
 /// How one diffusion stage samples: step count, guidance weight, thresholding, DDIM eta, for super-resolution the
 /// noise-augmentation level its input is given, and for the base decoder the layout share: the fraction of the
-/// sampling trajectory, from pure noise, that ILVR holds to the layout model's picture of the caption (0: off; a
-/// model folder without a layout model samples without it).
+/// sampling trajectory, from pure noise, that ILVR holds to the layout model's picture of the caption (0: off; above 0
+/// needs a layout model in the folder; an image edit, which brings its own guide, or an uncaptioned decode ignores it).
 public sealed record StageSampling(int Steps, double Guidance, string Thresholding = "none", double Eta = 0, int AugmentationLevel = 0, double Layout = 0)
 {
     public static StageSampling PriorDefault { get; } = new(25, 4.0);

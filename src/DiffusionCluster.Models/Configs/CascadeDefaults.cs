@@ -23,9 +23,12 @@ public static class CascadeDefaults
     };
 
     /// Text -> the 64 px scene average-pooled to 16 px, one token per 2x2-pixel cell; ILVR holds the decoder to it.
+    /// It reads the token ids through two Transformer blocks of its own besides CLIP's token features: on CLIP's
+    /// features alone it learned where objects are but not which colour sits where (docs/MODEL_CARD.md, session 19).
     public static LayoutConfig Layout { get; } = new()
     {
-        TextWidth = 128, EmbedDim = 128, MaxTextLength = 48, Width = 128, Layers = 4, Heads = 4, Grid = 8, Size = 16, ImageSize = 64,
+        TextWidth = 128, EmbedDim = 128, MaxTextLength = 48, VocabSize = 256, TextLayers = 2, Width = 128, Layers = 4, Heads = 4,
+        Grid = 8, Size = 16, ImageSize = 64,
     };
 
     /// 64px unCLIP decoder: text tokens and the CLIP image embedding, attention at 16 and 8 px. Space-to-depth

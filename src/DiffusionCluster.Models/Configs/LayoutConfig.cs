@@ -5,6 +5,11 @@ namespace DiffusionCluster.Models.Configs;
 public sealed record LayoutConfig : INetworkConfig
 {
     public int TextWidth { get; init; } = 128;
+    /// 0: the cells read CLIP's token features. Above 0: the model embeds the token ids itself (this many ids) and
+    /// runs TextLayers bidirectional Transformer blocks of its own over them, trained for the layout (as Imagen's
+    /// decoder reads a language model's tokens rather than CLIP's).
+    public int VocabSize { get; init; }
+    public int TextLayers { get; init; }
     public int EmbedDim { get; init; } = 128;
     public int MaxTextLength { get; init; } = 48;
     public int Width { get; init; } = 128;
@@ -26,6 +31,8 @@ public sealed record LayoutConfig : INetworkConfig
         Check.Range(nameof(EmbedDim), EmbedDim, 1, 65536);
         Check.Range(nameof(MaxTextLength), MaxTextLength, 1, 4096);
         Check.Range(nameof(Layers), Layers, 1, 128);
+        Check.Range(nameof(VocabSize), VocabSize, 0, 1 << 20);
+        Check.Range(nameof(TextLayers), TextLayers, 0, 128);
         Check.Divisible(nameof(Width), Width, nameof(Heads), Heads);
         Check.Range(nameof(Grid), Grid, 1, 256);
         Check.Divisible(nameof(Size), Size, nameof(Grid), Grid);

@@ -14,6 +14,8 @@ namespace DiffusionCluster.Models.Networks;
 public sealed class LayoutNetwork : nn.Module
 {
     readonly Linear _textTokens;
+    readonly Embedding? _words;
+    readonly ModuleList<TransformerBlock> _textBlocks;
     readonly Linear _textEmbedding;
     readonly Parameter _tokenPositions;
     readonly Parameter _cells;
@@ -27,6 +29,8 @@ public sealed class LayoutNetwork : nn.Module
         Config = config;
         int patch = config.Size / config.Grid;
         _textTokens = nn.Linear(config.TextWidth, config.Width);
+        _words = config.VocabSize > 0 ? nn.Embedding(config.VocabSize, config.Width) : null;
+        _textBlocks = nn.ModuleList(Enumerable.Range(0, config.TextLayers).Select(_ => new TransformerBlock(config.Width, config.Heads)).ToArray());
         _textEmbedding = nn.Linear(config.EmbedDim, config.Width);
         _tokenPositions = nn.Parameter(randn(config.MaxTextLength, config.Width) * 0.01);
         _cells = nn.Parameter(CellPositions(config.Grid, config.Width) + randn(config.Grid * config.Grid, config.Width) * 0.02);
@@ -45,9 +49,17 @@ public sealed class LayoutNetwork : nn.Module
             throw new ArgumentException($"text of {length} tokens is longer than the layout model's max_text_length {Config.MaxTextLength}");
         using var scope = NewDisposeScope();
         int grid = Config.Grid, patch = Config.Size / grid;
+        var words = _textTokens.forward(text.Tokens);
+        if (_words is not null)
+        {
+            if (text.Ids is null) throw new ArgumentException("this layout model reads token ids and the text encoding carries none");
+            words = words + _words.forward(text.Ids);
+        }
+        words = words + _tokenPositions[..(int)length].unsqueeze(0);
+        foreach (var block in _textBlocks) words = block.forward(words, text.Mask);
         var context = cat(new[]
         {
-            _textTokens.forward(text.Tokens) + _tokenPositions[..(int)length].unsqueeze(0),
+            words,
             _textEmbedding.forward(text.Pooled).unsqueeze(1),
         }, 1);
         var contextMask = cat(new[] { text.Mask, ones(b, 1, dtype: @bool, device: text.Mask.device) }, 1);

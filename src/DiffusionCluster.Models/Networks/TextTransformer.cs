@@ -46,6 +46,7 @@ public sealed class TextTransformer : nn.Module
         var last = (mask.to(int64).sum(1) - 1).clamp_min(0);
         var pooled = x[arange(x.shape[0], device: x.device), last];
         var embedding = _projection.forward(pooled);
-        return new TextEncoding(x.MoveToOuterDisposeScope(), mask.MoveToOuterDisposeScope(), embedding.MoveToOuterDisposeScope());
+        return new TextEncoding(x.MoveToOuterDisposeScope(), mask.MoveToOuterDisposeScope(), embedding.MoveToOuterDisposeScope(),
+            tokenIds.clone().MoveToOuterDisposeScope());
     }
 }
