@@ -186,8 +186,14 @@ public sealed class ImageStage
         var picture = Layout(text);
         var reference = nn.functional.interpolate(picture, new long[] { OutputSize, OutputSize }, mode: InterpolationMode.Nearest);
         int minTimestep = share >= 1 ? -1 : (int)Math.Round((1 - share) * (_schedule.Length - 1));
-        return new Ilvr(reference, _layout!.Config.Factor, minTimestep);
+        return new Ilvr(reference, LayoutFactor, minTimestep);
     }
+
+    /// What the layout model is trained to draw for images [B, 3, size, size]: them average-pooled to its size.
+    public Tensor LayoutTarget(Tensor images) => (_layout ?? throw new InvalidOperationException($"{Name}: the model folder has no layout model")).Target(images);
+
+    /// How many image pixels a layout pixel covers per side (ILVR's factor N for the layout guide).
+    public int LayoutFactor => _layout?.Config.Factor ?? throw new InvalidOperationException($"{Name}: the model folder has no layout model");
 
     /// Bicubic upsampling of the input, which a residual stage diffuses the residual over; null for other stages.
     Tensor? ResidualBase(Tensor? lowRes)

@@ -56,7 +56,7 @@ public sealed class LayoutGuideStudy(CascadePipeline pipeline, TextWriter log)
             var embedding = pipeline.Prior.Sample(text, seeds, sampling.Prior);
             var decoder = sampling.Decoder with { Layout = guide == Guide.LayoutModel ? share : 0 };
             var decode = guide == Guide.ExactRender
-                ? new DecodeOptions { Edit = new IlvrGuide(Renderer.RenderBatch(batch.Select(p => p.Scene).ToList(), 64), 64 / 16, 1 - share) }
+                ? new DecodeOptions { Edit = new IlvrGuide(Renderer.RenderBatch(batch.Select(p => p.Scene).ToList(), pipeline.Decoder.OutputSize), pipeline.Decoder.LayoutFactor, 1 - share) }
                 : null;
             var images = pipeline.Decoder.Sample(text, embedding, null, seeds, decoder, decode: decode);
             if (start == 0) firstImages[(guide, share)] = images.detach().clone().DetachFromDisposeScope();
@@ -88,8 +88,8 @@ public sealed class LayoutGuideStudy(CascadePipeline pipeline, TextWriter log)
     {
         using var scope = NewDisposeScope();
         using var text = pipeline.Text.Encode(prompts.Select(p => p.Prompt).ToList());
-        var pictures = F.interpolate(pipeline.Decoder.Layout(text), new long[] { 64, 64 }, mode: InterpolationMode.Nearest);
-        var renders = Renderer.RenderBatch(prompts.Select(p => p.Scene).ToList(), 64);
+        var pictures = F.interpolate(pipeline.Decoder.Layout(text), new long[] { pipeline.Decoder.OutputSize, pipeline.Decoder.OutputSize }, mode: InterpolationMode.Nearest);
+        var renders = Renderer.RenderBatch(prompts.Select(p => p.Scene).ToList(), pipeline.Decoder.OutputSize);
         var cells = Enumerable.Range(0, prompts.Count).SelectMany(i => new[] { pictures[i], unguided[i], guided[i], renders[i] })
             .Select(g => F.interpolate(g.unsqueeze(0), new long[] { 128, 128 }, mode: InterpolationMode.Nearest)[0]).ToList();
         Directory.CreateDirectory(outputFolder);
@@ -104,7 +104,7 @@ public sealed class LayoutGuideStudy(CascadePipeline pipeline, TextWriter log)
         using var scope = NewDisposeScope();
         using var text = pipeline.Text.Encode(prompts.Select(p => p.Prompt).ToList());
         var pictures = pipeline.Decoder.Layout(text);
-        var truth = F.avg_pool2d(Renderer.RenderBatch(prompts.Select(p => p.Scene).ToList(), 64), 4);
+        var truth = pipeline.Decoder.LayoutTarget(Renderer.RenderBatch(prompts.Select(p => p.Scene).ToList(), pipeline.Decoder.OutputSize));
         var flat = truth.mean(new long[] { 2, 3 }, keepdim: true).expand_as(truth);
         double model = Enumerable.Range(0, prompts.Count).Average(i => ImageQuality.Psnr(pictures[i], truth[i]));
         double background = Enumerable.Range(0, prompts.Count).Average(i => ImageQuality.Psnr(flat[i], truth[i]));
