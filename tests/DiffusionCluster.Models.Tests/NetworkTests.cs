@@ -132,6 +132,29 @@ public class LayoutNetworkTests
     }
 
     [Fact]
+    public void Reads_the_order_of_the_words_not_only_which_words()
+    {
+        // "red top right , blue bottom left" and "blue top right , red bottom left" share their words: a bag of
+        // words cannot place the colours, so the picture must change when only the order does.
+        var layout = Tiny.Seeded(5, () => new LayoutNetwork(Tiny.Layout));
+        using var ids = tensor(new long[] { 5, 6, 7, 8, 9, 10, 11, 0, 9, 6, 7, 8, 5, 10, 11, 0 }, new long[] { 2, 8 });
+        using var mask = ids.ne(0);
+        using var _ = no_grad();
+        using var pictures = layout.forward(ids, mask);
+        Assert.True(Tiny.MaxAbsDiff(pictures[0], pictures[1]) > 1e-4);
+    }
+
+    [Fact]
+    public void Refuses_a_token_id_outside_its_vocabulary()
+    {
+        var layout = Tiny.Seeded(5, () => new LayoutNetwork(Tiny.Layout));
+        using var ids = tensor(new long[] { 5, 40 }, new long[] { 1, 2 });
+        using var mask = ids.ne(0);
+        var error = Assert.Throws<ArgumentException>(() => layout.forward(ids, mask));
+        Assert.Contains("token id 40 is outside the layout model's vocab_size 40", error.Message);
+    }
+
+    [Fact]
     public void Its_target_is_the_image_average_pooled_to_its_size()
     {
         var layout = Tiny.Seeded(5, () => new LayoutNetwork(Tiny.Layout));

@@ -13,7 +13,7 @@ internal static class Tiny
     public static readonly TextEncoderConfig Text = new() { VocabSize = 40, MaxLength = 8, Width = 16, Layers = 1, Heads = 2, EmbedDim = 12 };
     public static readonly ImageEncoderConfig Image = new() { ImageSize = 16, Channels = [8, 16], EmbedDim = 12 };
     public static readonly PriorConfig Prior = new() { EmbedDim = 12, TextWidth = 16, MaxTextLength = 8, Width = 16, Layers = 1, Heads = 2 };
-    public static readonly LayoutConfig Layout = new() { TextWidth = 16, EmbedDim = 12, MaxTextLength = 8, VocabSize = 40, TextLayers = 1, Width = 16, Layers = 1, Heads = 2, Grid = 2, Size = 4, ImageSize = 16 };
+    public static readonly LayoutConfig Layout = new() { MaxTextLength = 8, VocabSize = 40, TextLayers = 1, Width = 16, Layers = 1, Heads = 2, Grid = 2, Size = 4, ImageSize = 16 };
     public static readonly UNetConfig Decoder = new()
     {
         SampleSize = 16, BaseChannels = 8, ChannelMult = [1, 2], AttentionResolutions = [8], Heads = 2,

@@ -18,7 +18,7 @@ internal sealed class TinyCascade : IDisposable
         SampleSize = 64, BaseChannels = 8, ChannelMult = [1, 2, 2], AttentionResolutions = [16], Heads = 2,
         ContextDim = 32, ImageEmbedDim = 16, ImageTokens = 2,
     };
-    public static readonly LayoutConfig Layout = new() { TextWidth = 32, EmbedDim = 16, MaxTextLength = 48, VocabSize = 256, TextLayers = 1, Width = 32, Layers = 1, Heads = 2, Grid = 4, Size = 16, ImageSize = 64 };
+    public static readonly LayoutConfig Layout = new() { MaxTextLength = 48, VocabSize = 256, TextLayers = 1, Width = 32, Layers = 1, Heads = 2, Grid = 4, Size = 16, ImageSize = 64 };
     public static readonly UNetConfig Sr = new()
     {
         SampleSize = 256, BaseChannels = 8, ChannelMult = [1, 2], AttentionResolutions = [], Heads = 2,

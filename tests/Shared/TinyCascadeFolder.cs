@@ -35,7 +35,7 @@ public static class TinyCascadeFolder
         };
         CascadeFolder.Save(root, CascadeFolder.Decoder64, decoder, new UNet(decoder));
         // A layout model, so sampling with a layout share runs the ILVR guide (in process and in the cluster).
-        var layout = new LayoutConfig { TextWidth = 16, EmbedDim = 16, MaxTextLength = 48, VocabSize = 128, TextLayers = 1, Width = 16, Layers = 1, Heads = 2, Grid = 4, Size = 16, ImageSize = 64 };
+        var layout = new LayoutConfig { MaxTextLength = 48, VocabSize = 128, TextLayers = 1, Width = 16, Layers = 1, Heads = 2, Grid = 4, Size = 16, ImageSize = 64 };
         CascadeFolder.Save(root, CascadeFolder.Layout, layout, new LayoutNetwork(layout));
         // sr256 diffuses a residual over bicubic (as bundled), sr1024 the image itself: both paths run in the cluster.
         var sr256 = decoder with { SampleSize = 256, ImageEmbedDim = 0, LowResChannels = 3, PatchSize = 8, PredictsResidual = true };

@@ -27,7 +27,7 @@ public static class CascadeDefaults
     /// features alone it learned where objects are but not which colour sits where (docs/MODEL_CARD.md, session 19).
     public static LayoutConfig Layout { get; } = new()
     {
-        TextWidth = 128, EmbedDim = 128, MaxTextLength = 48, VocabSize = 256, TextLayers = 2, Width = 128, Layers = 4, Heads = 4,
+        MaxTextLength = 48, VocabSize = 256, TextLayers = 4, Width = 128, Layers = 2, Heads = 4,
         Grid = 8, Size = 16, ImageSize = 64,
     };
 

@@ -1,16 +1,13 @@
 namespace DiffusionCluster.Models.Configs;
 
-/// The layout model: a Transformer that reads the caption's token features and z_t and writes a coarse picture of
-/// the scene (Size x Size pixels, the ImageSize render average-pooled), one token per Grid x Grid cell.
+/// The layout model: a Transformer that reads the caption's token ids and writes a coarse picture of the scene
+/// (Size x Size pixels, the ImageSize render average-pooled), one token per Grid x Grid cell.
 public sealed record LayoutConfig : INetworkConfig
 {
-    public int TextWidth { get; init; } = 128;
-    /// 0: the cells read CLIP's token features. Above 0: the model embeds the token ids itself (this many ids) and
-    /// runs TextLayers bidirectional Transformer blocks of its own over them, trained for the layout (as Imagen's
-    /// decoder reads a language model's tokens rather than CLIP's).
-    public int VocabSize { get; init; }
-    public int TextLayers { get; init; }
-    public int EmbedDim { get; init; } = 128;
+    /// The tokenizer's ids (the folder's text_encoder tokenizer); the model embeds them itself.
+    public int VocabSize { get; init; } = 256;
+    /// Bidirectional Transformer blocks over the words, before the cells read them.
+    public int TextLayers { get; init; } = 4;
     public int MaxTextLength { get; init; } = 48;
     public int Width { get; init; } = 128;
     public int Layers { get; init; } = 4;
@@ -27,11 +24,9 @@ public sealed record LayoutConfig : INetworkConfig
 
     public void Validate()
     {
-        Check.Range(nameof(TextWidth), TextWidth, 1, 65536);
-        Check.Range(nameof(EmbedDim), EmbedDim, 1, 65536);
         Check.Range(nameof(MaxTextLength), MaxTextLength, 1, 4096);
         Check.Range(nameof(Layers), Layers, 1, 128);
-        Check.Range(nameof(VocabSize), VocabSize, 0, 1 << 20);
+        Check.Range(nameof(VocabSize), VocabSize, 1, 1 << 20);
         Check.Range(nameof(TextLayers), TextLayers, 0, 128);
         Check.Divisible(nameof(Width), Width, nameof(Heads), Heads);
         Check.Range(nameof(Grid), Grid, 1, 256);

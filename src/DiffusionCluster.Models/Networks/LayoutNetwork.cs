@@ -6,18 +6,17 @@ using static TorchSharp.torch;
 
 namespace DiffusionCluster.Models.Networks;
 
-/// Text -> a coarse picture of the scene [B, 3, Size, Size] in [-1, 1]: one learned query per cell of a Grid x Grid
-/// layout, through Transformer decoder blocks (the cells attend to each other and to the caption's tokens and z_t);
-/// each cell's output writes its (Size / Grid)^2 pixels. A cell finds the words about what lies there by attending
-/// over the tokens, which is how a caption's "red ... at the top left" lands in the top-left cells. Trained by
-/// regression: in the Shapes world a caption pins its picture down (relations such as "above" leave the place open).
+/// Text -> a coarse picture of the scene [B, 3, Size, Size] in [-1, 1]. The caption's token ids go through
+/// Transformer blocks of the model's own (trained for the layout, as Imagen's decoder reads a language model's tokens
+/// rather than CLIP's: CLIP's contrastive text tower keeps the words but not which colour goes with which place);
+/// then one learned query per cell of a Grid x Grid layout attends to the cells and to the words, and writes its
+/// (Size / Grid)^2 pixels. Trained by regression: in the Shapes world a caption pins its picture down (relations such
+/// as "above" leave the place open).
 public sealed class LayoutNetwork : nn.Module
 {
-    readonly Linear _textTokens;
-    readonly Embedding? _words;
+    readonly Embedding _words;
+    readonly Parameter _wordPositions;
     readonly ModuleList<TransformerBlock> _textBlocks;
-    readonly Linear _textEmbedding;
-    readonly Parameter _tokenPositions;
     readonly Parameter _cells;
     readonly ModuleList<CrossTransformerBlock> _blocks;
     readonly LayerNorm _finalNorm;
@@ -28,11 +27,13 @@ public sealed class LayoutNetwork : nn.Module
         config.Validate();
         Config = config;
         int patch = config.Size / config.Grid;
-        _textTokens = nn.Linear(config.TextWidth, config.Width);
-        _words = config.VocabSize > 0 ? nn.Embedding(config.VocabSize, config.Width) : null;
+        _words = nn.Embedding(config.VocabSize, config.Width);
+        // Word and position vectors start at the same small scale (GPT-2's 0.02): with N(0, 1) words beside small
+        // positions, the blocks see a bag of words and cannot tell "top right and bottom left" from "top left and
+        // bottom right" (the first layout models painted all four corners).
+        using (no_grad()) nn.init.normal_(_words.weight, 0, 0.02);
+        _wordPositions = nn.Parameter(randn(config.MaxTextLength, config.Width) * 0.02);
         _textBlocks = nn.ModuleList(Enumerable.Range(0, config.TextLayers).Select(_ => new TransformerBlock(config.Width, config.Heads)).ToArray());
-        _textEmbedding = nn.Linear(config.EmbedDim, config.Width);
-        _tokenPositions = nn.Parameter(randn(config.MaxTextLength, config.Width) * 0.01);
         _cells = nn.Parameter(CellPositions(config.Grid, config.Width) + randn(config.Grid * config.Grid, config.Width) * 0.02);
         _blocks = nn.ModuleList(Enumerable.Range(0, config.Layers).Select(_ => new CrossTransformerBlock(config.Width, config.Width, config.Heads)).ToArray());
         _finalNorm = Init.LayerNorm(config.Width);
@@ -42,29 +43,23 @@ public sealed class LayoutNetwork : nn.Module
 
     public LayoutConfig Config { get; }
 
-    public Tensor forward(TextEncoding text)
+    public Tensor forward(TextEncoding text) =>
+        forward(text.Ids ?? throw new ArgumentException("the layout model reads token ids and the text encoding carries none"), text.Mask);
+
+    /// ids: [B, L] token ids; mask: [B, L], true for real tokens.
+    public Tensor forward(Tensor ids, Tensor mask)
     {
-        long b = text.Tokens.shape[0], length = text.Tokens.shape[1];
+        long b = ids.shape[0], length = ids.shape[1];
         if (length > Config.MaxTextLength)
             throw new ArgumentException($"text of {length} tokens is longer than the layout model's max_text_length {Config.MaxTextLength}");
+        if (ids.numel() > 0 && ids.max().item<long>() >= Config.VocabSize)
+            throw new ArgumentException($"token id {ids.max().item<long>()} is outside the layout model's vocab_size {Config.VocabSize}");
         using var scope = NewDisposeScope();
         int grid = Config.Grid, patch = Config.Size / grid;
-        var words = _textTokens.forward(text.Tokens);
-        if (_words is not null)
-        {
-            if (text.Ids is null) throw new ArgumentException("this layout model reads token ids and the text encoding carries none");
-            words = words + _words.forward(text.Ids);
-        }
-        words = words + _tokenPositions[..(int)length].unsqueeze(0);
-        foreach (var block in _textBlocks) words = block.forward(words, text.Mask);
-        var context = cat(new[]
-        {
-            words,
-            _textEmbedding.forward(text.Pooled).unsqueeze(1),
-        }, 1);
-        var contextMask = cat(new[] { text.Mask, ones(b, 1, dtype: @bool, device: text.Mask.device) }, 1);
+        var words = _words.forward(ids) + _wordPositions[..(int)length].unsqueeze(0);
+        foreach (var block in _textBlocks) words = block.forward(words, mask);
         var cells = _cells.unsqueeze(0).expand(b, -1, -1);
-        foreach (var block in _blocks) cells = block.forward(cells, context, contextMask);
+        foreach (var block in _blocks) cells = block.forward(cells, words, mask);
         cells = _output.forward(_finalNorm.forward(cells));
         // [B, grid*grid, 3*patch*patch] -> [B, 3, grid*patch, grid*patch]
         var picture = cells.view(b, grid, grid, 3, patch, patch).permute(0, 3, 1, 4, 2, 5).reshape(b, 3, grid * patch, grid * patch);

@@ -9,7 +9,7 @@ using F = TorchSharp.torch.nn.functional;
 namespace DiffusionCluster.Training.Stages;
 
 /// The layout model: regresses the average-pooled render (the low-pass ILVR holds the decoder to) from the caption's
-/// CLIP text features, with squared error counted `objectWeight` times inside the objects' boxes, as the decoder's is.
+/// token ids, with squared error counted `objectWeight` times inside the objects' boxes, as the decoder's is.
 public sealed class LayoutStage : ITrainingStage
 {
     readonly StageContext _context;
@@ -18,6 +18,8 @@ public sealed class LayoutStage : ITrainingStage
     public LayoutStage(LayoutConfig config, StageContext context, double objectWeight = 1)
     {
         if (objectWeight < 1) throw new ArgumentOutOfRangeException(nameof(objectWeight), objectWeight, "the object weight must be at least 1");
+        if (context.Tokenizer.VocabularySize > config.VocabSize)
+            throw new ArgumentException($"the caption vocabulary has {context.Tokenizer.VocabularySize} tokens; the layout model's vocab_size is {config.VocabSize}");
         Config = config;
         ObjectWeight = objectWeight;
         _context = context;
@@ -34,9 +36,9 @@ public sealed class LayoutStage : ITrainingStage
     {
         using var scope = NewDisposeScope();
         var batch = ShapesBatch.Draw(batchSize, generator);
-        using var text = _context.EncodeText(batch.Captions);
+        var ids = _context.Tokenizer.EncodeBatch(batch.Captions, _context.Device);
         var target = _network.Target(batch.Images(Config.ImageSize, _context.Device));
-        var squared = F.mse_loss(_network.forward(text), target, reduction: nn.Reduction.None);
+        var squared = F.mse_loss(_network.forward(ids, ids.ne(TextTransformer.PadId)), target, reduction: nn.Reduction.None);
         var weights = F.avg_pool2d(batch.ObjectWeights(Config.ImageSize, ObjectWeight, _context.Device), Config.Factor);
         return ((squared * weights).sum() / (weights.sum() * 3)).MoveToOuterDisposeScope();
     }
