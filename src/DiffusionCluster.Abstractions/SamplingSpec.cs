@@ -2,7 +2,8 @@ namespace DiffusionCluster.Abstractions;
 
 /// How one diffusion stage samples (mirrors the in-process StageSampling): steps, guidance weight,
 /// thresholding ("none", "static", "dynamic[:p[:cap]]"), DDIM eta and, for super-resolution, the
-/// noise-augmentation level of its input, and for the base decoder the layout share (0 to 1; 0: off).
+/// noise-augmentation level of its input, and for the base decoder the layout share (0 to 1; 0: off; null: the model
+/// folder's default, on when it has a layout model).
 [GenerateSerializer, Immutable, Alias("DiffusionCluster.SamplingSpec")]
 public sealed record SamplingSpec(
     [property: Id(0)] int Steps,
@@ -10,7 +11,7 @@ public sealed record SamplingSpec(
     [property: Id(2)] string Thresholding = "none",
     [property: Id(3)] double Eta = 0,
     [property: Id(4)] int AugmentationLevel = 0,
-    [property: Id(5)] double Layout = 0)
+    [property: Id(5)] double? Layout = null)
 {
     public const int MaxSteps = 1000;
     public const double MaxGuidance = 50;
@@ -27,7 +28,7 @@ public sealed record SamplingSpec(
         if (Steps < 1 || Steps > MaxSteps) throw new ArgumentException($"{stage}: steps = {Steps}; allowed 1 to {MaxSteps}");
         if (!(Guidance >= 0 && Guidance <= MaxGuidance)) throw new ArgumentException($"{stage}: guidance = {Guidance}; allowed 0 to {MaxGuidance}");
         if (!(Eta >= 0 && Eta <= 1)) throw new ArgumentException($"{stage}: eta = {Eta}; allowed 0 to 1");
-        if (!(Layout >= 0 && Layout <= 1)) throw new ArgumentException($"{stage}: layout = {Layout}; allowed 0 to 1");
+        if (Layout is { } layout && !(layout >= 0 && layout <= 1)) throw new ArgumentException($"{stage}: layout = {Layout}; allowed 0 to 1");
         if (AugmentationLevel < 0 || AugmentationLevel > MaxAugmentationLevel)
             throw new ArgumentException($"{stage}: augmentation level = {AugmentationLevel}; allowed 0 to {MaxAugmentationLevel}");
         if (string.IsNullOrWhiteSpace(Thresholding) || Thresholding.Length > 64)

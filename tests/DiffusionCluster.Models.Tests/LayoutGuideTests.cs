@@ -9,11 +9,25 @@ public class LayoutGuideTests
 {
     static readonly CascadePipeline Cascade = new(TinyCascadeFolder.Path, CPU);
 
-    static Tensor Sample(double layout)
+    static readonly Lazy<CascadePipeline> WithoutLayoutModel = new(() =>
     {
-        using var text = Cascade.Text.Encode(["a red circle on white background", "a small blue square"]);
-        using var embedding = Cascade.Prior.Sample(text, [3, 4], new StageSampling(2, 1));
-        return Cascade.Decoder.Sample(text, embedding, null, [3, 4], new StageSampling(4, 2, "dynamic:0.95:1.5", Layout: layout));
+        var copy = Directory.CreateTempSubdirectory("dc-no-layout-").FullName;
+        foreach (var file in Directory.EnumerateFiles(TinyCascadeFolder.Path, "*", SearchOption.AllDirectories))
+        {
+            var relative = Path.GetRelativePath(TinyCascadeFolder.Path, file);
+            if (relative.StartsWith(CascadeFolder.Layout + Path.DirectorySeparatorChar, StringComparison.Ordinal)) continue;
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(copy, relative))!);
+            File.Copy(file, Path.Combine(copy, relative));
+        }
+        return new CascadePipeline(copy, CPU);
+    });
+
+    static Tensor Sample(double? layout, CascadePipeline? cascade = null)
+    {
+        cascade ??= Cascade;
+        using var text = cascade.Text.Encode(["a red circle on white background", "a small blue square"]);
+        using var embedding = cascade.Prior.Sample(text, [3, 4], new StageSampling(2, 1));
+        return cascade.Decoder.Sample(text, embedding, null, [3, 4], new StageSampling(4, 2, "dynamic:0.95:1.5", Layout: layout));
     }
 
     [Fact]
@@ -32,6 +46,33 @@ public class LayoutGuideTests
         Assert.True(unclipped.to(float32).mean().item<float>() > 0.5f, "most 4x4 blocks hold no clipped pixel");
         Assert.True(guidedGap.item<float>() < 1e-4f, $"guided sample's 16 px content is {guidedGap.item<float>():F6} from the picture");
         Assert.True(freeGap.item<float>() > 0.05f, $"the unguided sample's is {freeGap.item<float>():F4}");
+    }
+
+    [Fact]
+    public void Without_a_share_a_folder_with_a_layout_model_is_held_for_the_default_share()
+    {
+        using var byDefault = Sample(null);
+        using var atDefault = Sample(StageSampling.DefaultLayoutShare);
+        using var free = Sample(0);
+
+        Assert.Equal(0, Tiny.MaxAbsDiff(byDefault, atDefault));
+        Assert.True(Tiny.MaxAbsDiff(byDefault, free) > 1e-3);
+    }
+
+    [Fact]
+    public void Without_a_share_a_folder_without_a_layout_model_samples_unguided_and_an_asked_share_is_refused()
+    {
+        var cascade = WithoutLayoutModel.Value;
+        Assert.False(cascade.Decoder.HasLayout);
+        using var byDefault = Sample(null, cascade);
+        using var free = Sample(0, cascade);
+        Assert.Equal(0, Tiny.MaxAbsDiff(byDefault, free));
+
+        var error = Assert.Throws<ArgumentException>(() => cascade.Generate(new GenerationRequest
+        {
+            Prompt = "a red circle", Decoder = StageSampling.DecoderDefault with { Layout = 0.7 },
+        }));
+        Assert.Contains("layout = 0.7 needs a layout model and the model folder has none", error.Message);
     }
 
     [Fact]

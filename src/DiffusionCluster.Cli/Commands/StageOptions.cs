@@ -14,7 +14,7 @@ public static class StageOptions
         args.Text($"{stage}-thresholding", defaults.Thresholding),
         args.Double($"{stage}-eta", defaults.Eta, 0, 1),
         args.Int($"{stage}-aug", defaults.AugmentationLevel, 0, 999),
-        stage == "decoder" ? args.Double("decoder-layout", defaults.Layout, 0, 1) : defaults.Layout);
+        stage == "decoder" && args.Text("decoder-layout") is not null ? args.Double("decoder-layout", 0, 0, 1) : defaults.Layout);
 
     public static GenerationRequest Request(Arguments args, string prompt) => new()
     {

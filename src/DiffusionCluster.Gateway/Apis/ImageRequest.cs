@@ -66,7 +66,9 @@ public sealed record ImageRequest(GenerationSpec Spec, int N, string ResponseFor
         String(body, $"{stage}_thresholding") ?? defaults.Thresholding,
         Double(body, $"{stage}_eta", defaults.Eta, 0, 1),
         Int(body, $"{stage}_aug", defaults.AugmentationLevel, 0, SamplingSpec.MaxAugmentationLevel),
-        stage == "decoder" ? Double(body, "decoder_layout", defaults.Layout, 0, 1) : defaults.Layout);
+        stage == "decoder" && Has(body, "decoder_layout") ? Double(body, "decoder_layout", 0, 0, 1) : defaults.Layout);
+
+    static bool Has(JsonElement body, string name) => body.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null;
 
     public static string? String(JsonElement body, string name)
     {

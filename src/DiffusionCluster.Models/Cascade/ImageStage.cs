@@ -42,7 +42,11 @@ public sealed class ImageStage
     /// Whether sampling can hold the decoder to a layout model's picture of the caption (StageSampling.Layout).
     public bool HasLayout => _layout is not null;
 
-    /// A layout share needs a layout model: asked of a stage without one, it is refused rather than ignored.
+    /// The share of the trajectory held to the layout model's picture: the asked one, or without one
+    /// StageSampling.DefaultLayoutShare when the folder has a layout model (0 when it has none).
+    public double LayoutShare(StageSampling sampling) => sampling.Layout ?? (_layout is null ? 0 : StageSampling.DefaultLayoutShare);
+
+    /// A layout share asked of a stage without a layout model is refused rather than ignored.
     public void RequireLayoutFor(StageSampling sampling)
     {
         if (sampling.Layout > 0 && _layout is null)
@@ -96,8 +100,8 @@ public sealed class ImageStage
             case InpaintGuide inpaint:
                 options = options with { Refinement = new Inpainting(inpaint.Known.to(Device), inpaint.Keep.to(Device)), Resample = inpaint.Resample };
                 break;
-            case null when sampling.Layout > 0 && _layout is not null && text is not null && !decode.WithoutText:
-                options = options with { Refinement = LayoutGuide(text, sampling.Layout) };
+            case null when LayoutShare(sampling) > 0 && text is not null && !decode.WithoutText:
+                options = options with { Refinement = LayoutGuide(text, LayoutShare(sampling)) };
                 break;
         }
         var images = Sampler.Sample(model, start, scheduler, options, cancellation);

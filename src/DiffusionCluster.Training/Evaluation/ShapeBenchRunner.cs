@@ -85,7 +85,10 @@ public sealed class ShapeBenchRunner(CascadePipeline pipeline, ImageEncoder clip
 
         var byCount = results.GroupBy(r => r.Objects).OrderBy(g => g.Key)
             .ToDictionary(g => g.Key == 1 ? "1 object" : $"{g.Key} objects", g => ShapeBenchReport.Summarise(g.ToList()));
-        var report = new ShapeBenchReport(promptFile, options.OraclePrior ? "CLIP embedding of the exact render (oracle prior)" : "diffusion prior", prompts.Count, byCount, ShapeBenchReport.Summarise(results),
+        var source = options.OraclePrior ? "CLIP embedding of the exact render (oracle prior)" : "diffusion prior";
+        double layoutShare = pipeline.Decoder.LayoutShare(sampling.Decoder);
+        if (layoutShare > 0) source += $"; sampling held to the layout model's picture for {layoutShare:0.##} of the trajectory";
+        var report = new ShapeBenchReport(promptFile, source, prompts.Count, byCount, ShapeBenchReport.Summarise(results),
             clipScores.Average(), clipRenders.mean().item<float>(), frechet, retrieval, superResolution, secondsPerImage, results);
         foreach (var t in generated) t.Dispose();
         return (report, grid.MoveToOuterDisposeScope());
