@@ -26,8 +26,7 @@ $run train decoder64 --device "$device" --model "$model" --checkpoints "$checkpo
 $run train prior --device "$device" --model "$model" --checkpoints "$checkpoints/prior" \
   --init-from models/shapes-cascade/prior/model.safetensors --batch 256 --lr 2e-4 --warmup 200 \
   --steps 1000000 --checkpoint-every 1000 --log-every 100 --seed 92 --time-limit-minutes "$minutes" > "$checkpoints/prior.log" 2>&1 &
-# The layout model: the CPU run (session 19) placed objects by row but did not bind colours to places in 2,990 steps
-# of batch 32; this asks whether many more steps do.
+# The layout model: v17's (6,296 CPU steps of batch 32, session 20) continues from the bundled weights.
 layout_init=()
 [ -f models/shapes-cascade/layout/model.safetensors ] && layout_init=(--init-from models/shapes-cascade/layout/model.safetensors)
 $run train layout --device "$device" --model "$model" --checkpoints "$checkpoints/layout" "${layout_init[@]}" \

@@ -100,7 +100,8 @@ public sealed class ImageStage
             case InpaintGuide inpaint:
                 options = options with { Refinement = new Inpainting(inpaint.Known.to(Device), inpaint.Keep.to(Device)), Resample = inpaint.Resample };
                 break;
-            case null when LayoutShare(sampling) > 0 && text is not null && !decode.WithoutText:
+            // A decode from a given start latent (an inverted image) keeps the layout the latent carries.
+            case null when LayoutShare(sampling) > 0 && text is not null && !decode.WithoutText && decode.StartNoise is null:
                 options = options with { Refinement = LayoutGuide(text, LayoutShare(sampling)) };
                 break;
         }

@@ -6,7 +6,7 @@ namespace DiffusionCluster.Models.Cascade;
 /// noise-augmentation level its input is given, and for the base decoder the layout share: the fraction of the
 /// sampling trajectory, from pure noise, that ILVR holds to the layout model's picture of the caption (0: off; above 0
 /// needs a layout model in the folder; null: DefaultLayoutShare when the folder has a layout model, else off; an image
-/// edit, which brings its own guide, or an uncaptioned decode ignores it).
+/// edit, which brings its own guide, a decode from a given start latent, or an uncaptioned decode ignores it).
 public sealed record StageSampling(int Steps, double Guidance, string Thresholding = "none", double Eta = 0, int AugmentationLevel = 0, double? Layout = null)
 {
     /// The share a null Layout means with a layout model: v17's measured best (two-object dev prompts fully correct

@@ -34,6 +34,6 @@ public sealed class TextStage
         using var tokens = Tokenizer.EncodeBatch(prompts, Device);
         var encoded = _encoder.forward(tokens);
         if (encoded.Tokens.dtype == ScalarType.Float32) return encoded;
-        using (encoded) return new TextEncoding(encoded.Tokens.to(ScalarType.Float32), encoded.Mask.alias(), encoded.Pooled.to(ScalarType.Float32));
+        using (encoded) return new TextEncoding(encoded.Tokens.to(ScalarType.Float32), encoded.Mask.alias(), encoded.Pooled.to(ScalarType.Float32), encoded.Ids?.alias());
     }
 }

@@ -23,8 +23,8 @@ public static class CascadeDefaults
     };
 
     /// Text -> the 64 px scene average-pooled to 16 px, one token per 2x2-pixel cell; ILVR holds the decoder to it.
-    /// It reads the token ids through two Transformer blocks of its own besides CLIP's token features: on CLIP's
-    /// features alone it learned where objects are but not which colour sits where (docs/MODEL_CARD.md, session 19).
+    /// It reads the token ids through Transformer blocks of its own: on CLIP's token features it learned where objects
+    /// are but not which colour sits where (docs/MODEL_CARD.md, sessions 19 and 20).
     public static LayoutConfig Layout { get; } = new()
     {
         MaxTextLength = 48, VocabSize = 256, TextLayers = 4, Width = 128, Layers = 2, Heads = 4,

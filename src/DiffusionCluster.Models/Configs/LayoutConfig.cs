@@ -10,7 +10,8 @@ public sealed record LayoutConfig : INetworkConfig
     public int TextLayers { get; init; } = 4;
     public int MaxTextLength { get; init; } = 48;
     public int Width { get; init; } = 128;
-    public int Layers { get; init; } = 4;
+    /// Cell blocks: the cells attend to each other and to the words.
+    public int Layers { get; init; } = 2;
     public int Heads { get; init; } = 4;
     /// Cells per side; each cell's token writes a (Size / Grid) square of pixels.
     public int Grid { get; init; } = 8;

@@ -100,7 +100,7 @@ public sealed class ShapeBenchRunner(CascadePipeline pipeline, ImageEncoder clip
         var pieces = new List<Tensor>();
         for (int i = 0; i < seeds.Count; i++)
         {
-            using var one = new TextEncoding(text.Tokens[i..(i + 1)], text.Mask[i..(i + 1)], text.Pooled[i..(i + 1)]);
+            using var one = new TextEncoding(text.Tokens[i..(i + 1)], text.Mask[i..(i + 1)], text.Pooled[i..(i + 1)], text.Ids?[i..(i + 1)]);
             pieces.Add(pipeline.Sr1024.Sample(one, null, lowRes[i..(i + 1)], [seeds[i]], sampling));
         }
         return cat(pieces.ToArray());
