@@ -101,8 +101,8 @@ public sealed class ImageStage
                 options = options with { Refinement = new Inpainting(inpaint.Known.to(Device), inpaint.Keep.to(Device)), Resample = inpaint.Resample };
                 break;
             // A decode from a given start latent (an inverted image) keeps the layout the latent carries.
-            case null when LayoutShare(sampling) > 0 && text is not null && !decode.WithoutText && decode.StartNoise is null:
-                options = options with { Refinement = LayoutGuide(text, LayoutShare(sampling)) };
+            case null when LayoutShare(sampling) is > 0 and var share && text is not null && !decode.WithoutText && decode.StartNoise is null:
+                options = options with { Refinement = LayoutGuide(text, share) };
                 break;
         }
         var images = Sampler.Sample(model, start, scheduler, options, cancellation);

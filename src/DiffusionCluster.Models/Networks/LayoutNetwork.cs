@@ -52,8 +52,8 @@ public sealed class LayoutNetwork : nn.Module
         long b = ids.shape[0], length = ids.shape[1];
         if (length > Config.MaxTextLength)
             throw new ArgumentException($"text of {length} tokens is longer than the layout model's max_text_length {Config.MaxTextLength}");
-        if (ids.numel() > 0 && ids.max().item<long>() >= Config.VocabSize)
-            throw new ArgumentException($"token id {ids.max().item<long>()} is outside the layout model's vocab_size {Config.VocabSize}");
+        if (ids.numel() > 0 && ids.max().item<long>() is var largest && largest >= Config.VocabSize)
+            throw new ArgumentException($"token id {largest} is outside the layout model's vocab_size {Config.VocabSize}");
         using var scope = NewDisposeScope();
         int grid = Config.Grid, patch = Config.Size / grid;
         var words = _words.forward(ids) + _wordPositions[..(int)length].unsqueeze(0);
