@@ -13,11 +13,13 @@ public sealed record StageRun(
     [property: Id(6)] int Attempt = 1,
     [property: Id(7)] string Model = "");
 
-/// A finished generation: the PNG and how each stage ran.
+/// A finished generation: the PNG, how each stage ran, and the caption the image was drawn from (null for an
+/// uncaptioned image operation).
 [GenerateSerializer, Immutable, Alias("DiffusionCluster.GenerationResult")]
 public sealed record GenerationResult(
     [property: Id(0)] Guid RequestId,
     [property: Id(1)] int Size,
     [property: Id(2)] byte[] Png,
     [property: Id(3)] IReadOnlyList<StageRun> Stages,
-    [property: Id(4)] double TotalMilliseconds);
+    [property: Id(4)] double TotalMilliseconds,
+    [property: Id(5)] ComposedCaption? Caption = null);

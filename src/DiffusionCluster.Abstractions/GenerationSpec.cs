@@ -22,6 +22,8 @@ public sealed record GenerationSpec
     [Id(7)] public double DeadlineSeconds { get; init; } = 600;
     /// An image operation (variation, SDEdit, inpainting, ...); null for plain text-to-image.
     [Id(8)] public ImageEditSpec? Edit { get; init; }
+    /// Draw the prompt without the words the model does not know (the result lists them) instead of refusing it.
+    [Id(9)] public bool IgnoreUnknownWords { get; init; }
 
     bool HasPrompt => !string.IsNullOrWhiteSpace(Prompt);
 

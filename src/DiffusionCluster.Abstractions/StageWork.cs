@@ -18,6 +18,8 @@ public sealed record StageInput
     [Id(8)] public ImageEditSpec? Edit { get; init; }
     /// base64 text diffs only: the source caption's features.
     [Id(9)] public TextFeatures? SourceText { get; init; }
+    /// Text encoder only: draw the prompt without the words the model does not know instead of refusing it.
+    [Id(10)] public bool IgnoreUnknownWords { get; init; }
 
     public long PayloadBytes =>
         Bytes(Text) + Bytes(SourceText) + (ImageEmbedding?.Bytes ?? 0) + (LowRes?.Bytes ?? 0) + 2L * (Prompt?.Length ?? 0) + (Edit?.Bytes ?? 0);
@@ -25,12 +27,21 @@ public sealed record StageInput
     static long Bytes(TextFeatures? text) => text is null ? 0 : text.Tokens.Bytes + text.Mask.Bytes + text.Pooled.Bytes + (text.Ids?.Bytes ?? 0);
 }
 
-/// One request's output of one stage: text features (text encoder) or a tensor (embedding or image).
+/// One request's output of one stage: text features and the caption they encode (text encoder) or a tensor
+/// (embedding or image).
 [GenerateSerializer, Immutable, Alias("DiffusionCluster.StageOutput")]
 public sealed record StageOutput(
     [property: Id(0)] StageRun Run,
     [property: Id(1)] TextFeatures? Text = null,
-    [property: Id(2)] WireTensor? Tensor = null);
+    [property: Id(2)] WireTensor? Tensor = null,
+    [property: Id(3)] ComposedCaption? Caption = null);
+
+/// The caption the text encoder read for a prompt (a model with a composer names the whole scene, drawn from the
+/// request's seed) and the prompt's words it ignored because the model does not know them.
+[GenerateSerializer, Immutable, Alias("DiffusionCluster.ComposedCaption")]
+public sealed record ComposedCaption(
+    [property: Id(0)] string Caption,
+    [property: Id(1)] IReadOnlyList<string> IgnoredWords);
 
 /// What a silo hosts and how busy each of its stages is (queued plus running requests).
 [GenerateSerializer, Immutable, Alias("DiffusionCluster.SiloDescription")]

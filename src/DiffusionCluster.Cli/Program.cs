@@ -6,7 +6,7 @@ using DiffusionCluster.Models.Configs;
 const string Usage = $"""
     diffusion-cluster <command> [options]
 
-      generate "<prompt>" [--size 64|256|1024] [--seed N] [--out FILE.png] [--deadline-seconds S]
+      generate "<prompt>" [--size 64|256|1024] [--seed N] [--out FILE.png] [--deadline-seconds S] [--ignore-unknown-words]
             [--model DIR] [--device cpu|cuda[:N]] [--precision fp32|fp16|bf16] [--threads N] | [--cluster localhost[:PORT]|"Host=...;Database=..."]
           runs the whole cascade through its grains on an embedded silo in this process (the default), or on a
           running cluster with --cluster, and writes a PNG

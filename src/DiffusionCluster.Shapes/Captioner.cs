@@ -1,7 +1,28 @@
 namespace DiffusionCluster.Shapes;
 
-/// "b is above a" style constraint between two objects of a caption (indices into the scene's objects).
-public enum RelationKind { Above, Below, LeftOf, RightOf }
+/// "first is above second" style constraint between two objects of a caption (indices into the scene's objects).
+/// Above / below keep the column and left of / right of keep the row; the diagonal ones change both.
+public enum RelationKind { Above, Below, LeftOf, RightOf, AboveLeftOf, AboveRightOf, BelowLeftOf, BelowRightOf }
+
+public static class Relations
+{
+    /// The sign of (first's row - second's row) and (first's column - second's column) the relation asks for.
+    public static (int Rows, int Columns) Direction(this RelationKind kind) => kind switch
+    {
+        RelationKind.Above => (-1, 0),
+        RelationKind.Below => (1, 0),
+        RelationKind.LeftOf => (0, -1),
+        RelationKind.RightOf => (0, 1),
+        RelationKind.AboveLeftOf => (-1, -1),
+        RelationKind.AboveRightOf => (-1, 1),
+        RelationKind.BelowLeftOf => (1, -1),
+        _ => (1, 1),
+    };
+
+    /// Whether two grid cells stand in the relation.
+    public static bool Holds(this RelationKind kind, Position first, Position second) =>
+        kind.Direction() == (Math.Sign(first.Row() - second.Row()), Math.Sign(first.Column() - second.Column()));
+}
 
 public sealed record Relation(int First, RelationKind Kind, int Second);
 
@@ -92,6 +113,19 @@ public static class Captioner
             _ => $"{body} against {background}",
         };
         return new Caption(text, scene, relation);
+    }
+
+    /// The caption the cascade reads best: every object's size, texture, colour, shape and place named, with each
+    /// word the first of its synonyms, then the background ("a large red star in the center on a white background").
+    public static string Canonical(Scene scene)
+    {
+        var objects = scene.Objects.Select(o =>
+        {
+            var words = new[] { SizeWords[o.Size][0], TextureWords[o.Texture][0], o.Colour, ShapeWords[o.Shape][0] }.Where(w => w.Length > 0);
+            var phrase = string.Join(' ', words);
+            return $"{("aeiou".Contains(phrase[0]) ? "an" : "a")} {phrase} {PositionPhrases[o.Position][0]}";
+        }).ToList();
+        return $"{Join(objects)} on a {scene.Background} background";
     }
 
     static Relation? RelationOf(Scene scene)

@@ -18,7 +18,7 @@ public static class Renderer
         if (size < 1 || left < 0 || top < 0 || left + width > size || top + height > size)
             throw new ArgumentException($"crop ({left}, {top}, {width}x{height}) does not fit in a {size}x{size} image");
         var pixels = new float[3 * width * height];
-        var bg = Palette.Background(scene.Background).Linear;
+        var bg = Palette.Colour(scene.Background).Linear;
         int plane = width * height;
         for (int i = 0; i < plane; i++)
         {
@@ -101,7 +101,7 @@ public static class Renderer
         var (cx, cy) = Geometry.Centre(o.Position);
         double radius = Geometry.Radius(o.Size) * size; // in pixels
         double centreX = cx * size, centreY = cy * size;
-        var colour = Palette.Object(o.Colour);
+        var colour = Palette.Colour(o.Colour);
         var (r, g, b) = colour.Linear;
         var (sr, sg, sb) = colour.Shade;
         double period = TexturePeriod * size;

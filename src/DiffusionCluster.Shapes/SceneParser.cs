@@ -2,16 +2,26 @@ using static TorchSharp.torch;
 
 namespace DiffusionCluster.Shapes;
 
-public sealed record ParsedObject(string Colour, ShapeKind Shape, SizeClass Size, Position Position, double CentreX, double CentreY, int Area, double Fit);
+public sealed record ParsedObject(string Colour, ShapeKind Shape, SizeClass Size, Position Position, double CentreX, double CentreY, int Area, double Fit,
+    Texture Texture = Texture.Plain);
 
-public sealed record ParsedScene(string Background, IReadOnlyList<ParsedObject> Objects);
+/// Background: the named colour nearest to the measured one; BackgroundRgb: the median of the border pixels in [0, 1].
+public sealed record ParsedScene(string Background, IReadOnlyList<ParsedObject> Objects, (double R, double G, double B) BackgroundRgb = default)
+{
+    /// How far (RGB distance in [0, 1] units) the measured background is from a named colour.
+    public double BackgroundDistance(string colour) => SceneParser.Distance(BackgroundRgb, Palette.Colour(colour).Linear);
+}
 
-/// Reads a picture back into a scene, deterministically: pixels are labelled with the nearest palette colour
-/// (a textured object's pixels lie between its colour and its shade), same-colour pixels are grouped into
-/// connected regions, and each region's shape and size are the template (rendered at the region's centroid)
-/// with the best intersection-over-union. Works at any resolution.
+/// Reads a picture back into a scene, deterministically: the background is measured from the border pixels, the
+/// other pixels are labelled with the nearest object colour (a textured object's pixels lie between its colour and
+/// its shade), same-colour pixels are grouped into connected regions, and each region's shape and size are the
+/// template (rendered at the region's centroid) with the best intersection-over-union; its texture is how much of
+/// its inside shows the shade. Works at any resolution.
 public static class SceneParser
 {
+    /// A textured object's inside is about 0.5 shade (stripes) or 0.3 (dots); a plain one 0.
+    const double DotsFromShade = 0.12, StripesFromShade = 0.4;
+
     /// A pixel further than this (RGB distance in [0, 1] units) from every colour family stays unlabelled
     /// (anti-aliased edges, generation noise).
     const double MaxColourDistance = 0.2;
@@ -20,31 +30,35 @@ public static class SceneParser
     /// A region whose best template IoU is below this is not an object.
     const double MinTemplateFit = 0.5;
 
-    public static ParsedScene Parse(Tensor image)
+    public static ParsedScene Parse(Tensor image, IEnumerable<string>? objectColours = null)
     {
         using var scope = NewDisposeScope();
         var chw = image.dim() == 4 ? image[0] : image;
         int size = (int)chw.shape[2];
         if (chw.shape[1] != size) throw new ArgumentException($"the scene parser reads square images; got {chw.shape[1]}x{chw.shape[2]}");
         var pixels = ((chw.detach().cpu().to(float32).clamp(-1, 1) + 1) / 2).contiguous().data<float>().ToArray();
-        return Parse(pixels, size);
+        return Parse(pixels, size, objectColours);
     }
 
-    /// pixels: planar RGB in [0, 1] of a size x size image.
-    public static ParsedScene Parse(float[] pixels, int size)
+    /// pixels: planar RGB in [0, 1] of a size x size image. objectColours: the colours objects may have (the eight
+    /// object colours unless given; add white or black where a prompt asks for them).
+    public static ParsedScene Parse(float[] pixels, int size, IEnumerable<string>? objectColours = null)
     {
         int plane = size * size;
-        string background = Background(pixels, size);
-        var bg = Palette.Background(background).Linear;
+        var bg = MeasuredBackground(pixels, size);
+        string background = Palette.All.MinBy(c => Distance(bg, c.Linear))!.Name;
+        // A colour the background itself is close to cannot be told from it.
+        var candidates = (objectColours ?? Palette.Objects.Select(c => c.Name)).Distinct().Select(Palette.Colour)
+            .Where(c => Distance(c.Linear, bg) > MaxColourDistance).ToArray();
         var labels = new int[plane];
         for (int i = 0; i < plane; i++)
         {
             var p = (R: (double)pixels[i], G: (double)pixels[plane + i], B: (double)pixels[2 * plane + i]);
             double bestDistance = Distance(p, bg);
             int best = -1;
-            for (int c = 0; c < Palette.Objects.Length; c++)
+            for (int c = 0; c < candidates.Length; c++)
             {
-                double d = DistanceToSegment(p, Palette.Objects[c].Linear, Palette.Objects[c].Shade);
+                double d = FamilyDistance(p, candidates[c], bg);
                 if (d < bestDistance) (bestDistance, best) = (d, c);
             }
             labels[i] = best >= 0 && bestDistance < MaxColourDistance ? best : -1;
@@ -58,26 +72,25 @@ public static class SceneParser
             if (labels[start] < 0 || seen[start]) continue;
             var region = Flood(labels, seen, size, start);
             if (region.Count < minArea) continue;
-            var parsed = Classify(region, labels, pixels, size, labels[start], bg);
+            var parsed = Classify(region, labels, pixels, size, candidates[labels[start]], labels[start], bg);
             // Thin fringes where an edge blends into the background can read as another colour; real objects fit a template.
             if (parsed.Fit >= MinTemplateFit) objects.Add(parsed);
         }
         // Reading order, so results are stable.
-        return new ParsedScene(background, objects.OrderBy(o => (int)o.Position).ThenByDescending(o => o.Area).ToList());
+        return new ParsedScene(background, objects.OrderBy(o => (int)o.Position).ThenByDescending(o => o.Area).ToList(), bg);
     }
 
-    static string Background(float[] pixels, int size)
+    /// The median of each channel over the border pixels: objects stand inside their cells, so the border is background.
+    static (double R, double G, double B) MeasuredBackground(float[] pixels, int size)
     {
         int plane = size * size;
-        var votes = new Dictionary<string, int>();
-        for (int k = 0; k < size; k++)
-            foreach (int i in new[] { k, (size - 1) * size + k, k * size, k * size + size - 1 })
-            {
-                var p = ((double)pixels[i], (double)pixels[plane + i], (double)pixels[2 * plane + i]);
-                var nearest = Palette.Backgrounds.MinBy(b => Distance(p, b.Linear))!.Name;
-                votes[nearest] = votes.GetValueOrDefault(nearest) + 1;
-            }
-        return votes.MaxBy(kv => kv.Value).Key;
+        var border = Enumerable.Range(0, size).SelectMany(k => new[] { k, (size - 1) * size + k, k * size, k * size + size - 1 }).ToArray();
+        double Median(int channel)
+        {
+            var values = border.Select(i => (double)pixels[channel * plane + i]).Order().ToArray();
+            return values[values.Length / 2];
+        }
+        return (Median(0), Median(1), Median(2));
     }
 
     static List<int> Flood(int[] labels, bool[] seen, int size, int start)
@@ -107,21 +120,28 @@ public static class SceneParser
         return region;
     }
 
-    static ParsedObject Classify(List<int> region, int[] labels, float[] pixels, int size, int label, (double R, double G, double B) bg)
+    static ParsedObject Classify(List<int> region, int[] labels, float[] pixels, int size, NamedColour colour, int label, (double R, double G, double B) bg)
     {
         // Soft masks: how much of the object's colour each pixel holds (edges are partial), against soft
         // templates drawn with the renderer's own coverage ramp, so a perfect render fits with IoU ~ 1.
-        var colour = Palette.Objects[label];
-        double weight = 0, cx = 0, cy = 0;
+        double weight = 0, cx = 0, cy = 0, shade = 0;
+        int inside = 0;
+        int plane = size * size;
         foreach (int i in region)
         {
             double a = Alpha(pixels, size, i, colour, bg);
             weight += a;
             cx += a * (i % size + 0.5);
             cy += a * (i / size + 0.5);
+            if (a < 0.95) continue;
+            var p = ((double)pixels[i], (double)pixels[plane + i], (double)pixels[2 * plane + i]);
+            shade += SegmentPosition(p, colour.Linear, colour.Shade);
+            inside++;
         }
         cx /= weight;
         cy /= weight;
+        double shadeShare = inside > 0 ? shade / inside : 0;
+        var texture = shadeShare < DotsFromShade ? Texture.Plain : shadeShare < StripesFromShade ? Texture.Dots : Texture.Stripes;
         double bestFit = -1;
         (ShapeKind Shape, SizeClass Size) best = default;
         foreach (var shape in Enum.GetValues<ShapeKind>())
@@ -131,7 +151,7 @@ public static class SceneParser
             if (fit > bestFit) (bestFit, best) = (fit, (shape, sizeClass));
         }
         int column = Math.Clamp((int)(cx / size * 3), 0, 2), row = Math.Clamp((int)(cy / size * 3), 0, 2);
-        return new ParsedObject(colour.Name, best.Shape, best.Size, Geometry.At(row, column), cx / size, cy / size, region.Count, bestFit);
+        return new ParsedObject(colour.Name, best.Shape, best.Size, Geometry.At(row, column), cx / size, cy / size, region.Count, bestFit, texture);
     }
 
     static double SoftIntersectionOverUnion(int[] labels, float[] pixels, int label, NamedColour colour, (double R, double G, double B) bg,
@@ -166,7 +186,19 @@ public static class SceneParser
         return Math.Clamp(t, 0, 1);
     }
 
-    static double Distance((double R, double G, double B) a, (double R, double G, double B) b) =>
+    /// Distance to a colour's family: the colour, its shade and the mixes between them, and an edge's mixes of either
+    /// with the background from 30% object on (on a coloured background, half red and half purple is close to pink's
+    /// shade, so edges must be read as mixes with the background before they are read as another colour).
+    static double FamilyDistance((double R, double G, double B) p, NamedColour colour, (double R, double G, double B) bg)
+    {
+        static (double R, double G, double B) Lerp((double R, double G, double B) a, (double R, double G, double B) b, double t) =>
+            (a.R + (b.R - a.R) * t, a.G + (b.G - a.G) * t, a.B + (b.B - a.B) * t);
+        return Math.Min(DistanceToSegment(p, colour.Linear, colour.Shade), Math.Min(
+            DistanceToSegment(p, Lerp(bg, colour.Linear, 0.3), colour.Linear),
+            DistanceToSegment(p, Lerp(bg, colour.Shade, 0.3), colour.Shade)));
+    }
+
+    internal static double Distance((double R, double G, double B) a, (double R, double G, double B) b) =>
         Math.Sqrt((a.R - b.R) * (a.R - b.R) + (a.G - b.G) * (a.G - b.G) + (a.B - b.B) * (a.B - b.B));
 
     static double DistanceToSegment((double R, double G, double B) p, (double R, double G, double B) a, (double R, double G, double B) b) =>
@@ -174,8 +206,14 @@ public static class SceneParser
 
     static (double R, double G, double B) NearestOnSegment((double R, double G, double B) p, (double R, double G, double B) a, (double R, double G, double B) b)
     {
+        double t = SegmentPosition(p, a, b);
+        return (a.R + (b.R - a.R) * t, a.G + (b.G - a.G) * t, a.B + (b.B - a.B) * t);
+    }
+
+    /// Where on the segment from a (0) to b (1) the point nearest to p lies.
+    static double SegmentPosition((double R, double G, double B) p, (double R, double G, double B) a, (double R, double G, double B) b)
+    {
         double ex = b.R - a.R, ey = b.G - a.G, ez = b.B - a.B;
-        double t = Math.Clamp(((p.R - a.R) * ex + (p.G - a.G) * ey + (p.B - a.B) * ez) / (ex * ex + ey * ey + ez * ez), 0, 1);
-        return (a.R + ex * t, a.G + ey * t, a.B + ez * t);
+        return Math.Clamp(((p.R - a.R) * ex + (p.G - a.G) * ey + (p.B - a.B) * ez) / (ex * ex + ey * ey + ez * ez), 0, 1);
     }
 }

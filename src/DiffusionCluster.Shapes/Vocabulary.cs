@@ -31,6 +31,13 @@ public static class Palette
         new("white", 250, 250, 250), new("black", 20, 20, 20), new("gray", 128, 128, 128), new("beige", 235, 225, 200),
     ];
 
+    /// Every named colour: the object colours, then the background colours.
+    public static readonly NamedColour[] All = [.. Objects, .. Backgrounds];
+
+    /// Any named colour, object or background (a wider world draws white objects or coloured backgrounds).
+    public static NamedColour Colour(string name) => All.FirstOrDefault(c => c.Name == name)
+        ?? throw new ArgumentException($"unknown colour \"{name}\"; known: {string.Join(", ", All.Select(c => c.Name))}");
+
     public static NamedColour Object(string name) => Objects.FirstOrDefault(c => c.Name == name)
         ?? throw new ArgumentException($"unknown colour \"{name}\"; known: {string.Join(", ", Objects.Select(c => c.Name))}");
 

@@ -17,8 +17,8 @@ public class PrecisionTests
             Prior = new StageSampling(3, 2), Decoder = new StageSampling(3, 2, "dynamic:0.95:1.5"), Sr256 = new StageSampling(2, 1, "static", AugmentationLevel: 100),
         };
 
-        var (full, _) = new CascadePipeline(TinyCascadeFolder.Path, CPU).Generate(request);
-        var (half, _) = new CascadePipeline(TinyCascadeFolder.Path, CPU, ScalarType.BFloat16).Generate(request);
+        var (full, _, _) = new CascadePipeline(TinyCascadeFolder.Path, CPU).Generate(request);
+        var (half, _, _) = new CascadePipeline(TinyCascadeFolder.Path, CPU, ScalarType.BFloat16).Generate(request);
 
         using (full)
         using (half)

@@ -50,7 +50,7 @@ public class BundledCascadeTests
             Sr256 = StageSampling.Sr256Default with { Steps = 3 },
         };
 
-        var (image, timings) = pipeline.Generate(request);
+        var (image, timings, _) = pipeline.Generate(request);
         using (image)
         {
             using var decoded = Png.Decode(Png.Encode(image));
@@ -109,7 +109,7 @@ public class BundledCascadeTests
         var caption = new Caption("a large blue circle in the center on a white background",
             new Scene("white", [new SceneObject(ShapeKind.Circle, "blue", SizeClass.Large, Position.Center)]), null);
 
-        var (image, _) = pipeline.Generate(new GenerationRequest { Prompt = caption.Text, Size = 64, Seed = 1021 });
+        var (image, _, _) = pipeline.Generate(new GenerationRequest { Prompt = caption.Text, Size = 64, Seed = 1021 });
 
         using (image)
         {
@@ -128,7 +128,7 @@ public class BundledCascadeTests
         var prompt = BenchPrompt.Read(Path.Combine(DiffusionCluster.Tests.Shared.RepositoryRoot.Path, "shapebench", "dev.jsonl")).Single(p => p.Id == 47);
         Assert.Equal(2, prompt.Scene.Objects.Count);
 
-        var (image, _) = pipeline.Generate(new GenerationRequest { Prompt = prompt.Prompt, Size = 64, Seed = 47 });
+        var (image, _, _) = pipeline.Generate(new GenerationRequest { Prompt = prompt.Prompt, Size = 64, Seed = 47 });
 
         using (image)
         {

@@ -93,7 +93,7 @@ public static class ClusterBenchmark
             Prior = spec.Prior.ToStageSampling(), Decoder = spec.Decoder.ToStageSampling(),
             Sr256 = spec.Sr256.ToStageSampling(), Sr1024 = spec.Sr1024.ToStageSampling(),
         };
-        var (image, timings) = pipeline.Generate(request);
+        var (image, timings, _) = pipeline.Generate(request);
         using (image) Png.Encode(image);
         var wall = clock.Elapsed.TotalMilliseconds;
         outsideStages.Add(wall - timings.Sum(t => t.Milliseconds));

@@ -60,6 +60,11 @@ public static class GenerateCommand
             foreach (var s in result.Stages)
                 Console.WriteLine($"{s.Stage.Name(),-8}{s.Attempt,4}  {s.Silo,-32}{s.Device,-8}{s.BatchSize,6}{s.QueueMilliseconds,7:F0} ms{s.ComputeMilliseconds,9:F0} ms{"-",12}");
         }
+        if (result.Caption is { } caption)
+        {
+            Console.WriteLine($"drawn from: {caption.Caption}");
+            if (caption.IgnoredWords.Count > 0) Console.WriteLine($"ignored words the model does not know: {string.Join(", ", caption.IgnoredWords)}");
+        }
         var what = spec.Edit is { Kind: ImageEditKind.Interpolate } edit ? $"{edit.Frames} frames of 64x64" : $"{spec.Size}x{spec.Size}";
         Console.WriteLine($"total {result.TotalMilliseconds:F0} ms; wrote {output} ({what}, seed {spec.Seed})");
         return 0;

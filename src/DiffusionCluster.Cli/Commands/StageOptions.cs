@@ -25,6 +25,7 @@ public static class StageOptions
         Decoder = Read(args, "decoder", StageSampling.DecoderDefault),
         Sr256 = Read(args, "sr256", StageSampling.Sr256Default),
         Sr1024 = Read(args, "sr1024", StageSampling.Sr1024Default),
+        IgnoreUnknownWords = args.Flag("ignore-unknown-words"),
     };
 
     /// The same options as a cluster request.
@@ -41,6 +42,7 @@ public static class StageOptions
             Sr256 = SamplingSpecs.From(request.Sr256),
             Sr1024 = SamplingSpecs.From(request.Sr1024),
             DeadlineSeconds = args.Double("deadline-seconds", 600, 1, GenerationSpec.MaxDeadlineSeconds),
+            IgnoreUnknownWords = request.IgnoreUnknownWords,
         };
     }
 

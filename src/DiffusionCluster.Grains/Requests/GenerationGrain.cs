@@ -89,13 +89,14 @@ public sealed class GenerationGrain(IGrainFactory grains, ILogger<GenerationGrai
         try
         {
             TextFeatures? text = null, sourceText = null;
+            ComposedCaption? caption = null;
             WireTensor? embedding = null, image = null;
             foreach (var stage in spec.Stages)
             {
                 current = stage;
                 _progress = new GenerationProgress(GenerationState.Running, stage);
                 if (stage == CascadeStage.TextEncoder && spec.Edit is { Kind: ImageEditKind.TextDiff } diff)
-                    sourceText = await EncodeText(requestId, diff.SourceCaption!, runs, linked.Token);
+                    sourceText = await EncodeText(requestId, diff.SourceCaption!, spec, runs, linked.Token);
                 var input = new StageInput
                 {
                     RequestId = requestId,
@@ -108,10 +109,11 @@ public sealed class GenerationGrain(IGrainFactory grains, ILogger<GenerationGrai
                     Sampling = stage == CascadeStage.TextEncoder ? null : spec.SamplingFor(stage),
                     Edit = stage == CascadeStage.Base64 ? spec.Edit : null,
                     SourceText = stage == CascadeStage.Base64 ? sourceText : null,
+                    IgnoreUnknownWords = spec.IgnoreUnknownWords,
                 };
                 var output = await RunStage(input, linked.Token);
                 runs.Add(output.Run);
-                if (stage == CascadeStage.TextEncoder) text = output.Text;
+                if (stage == CascadeStage.TextEncoder) (text, caption) = (output.Text, output.Caption);
                 else if (stage == CascadeStage.Prior) embedding = output.Tensor;
                 else image = output.Tensor;
             }
@@ -119,7 +121,7 @@ public sealed class GenerationGrain(IGrainFactory grains, ILogger<GenerationGrai
             _progress = _progress with { State = GenerationState.Completed };
             outcome = "completed";
             CascadeTelemetry.Images.Add(1, new KeyValuePair<string, object?>(CascadeTelemetry.Tags.Size, spec.Size));
-            return new GenerationResult(requestId, spec.Size, png, runs, clock.Elapsed.TotalMilliseconds);
+            return new GenerationResult(requestId, spec.Size, png, runs, clock.Elapsed.TotalMilliseconds, caption);
         }
         catch (OperationCanceledException) when (linked.IsCancellationRequested)
         {
@@ -148,10 +150,14 @@ public sealed class GenerationGrain(IGrainFactory grains, ILogger<GenerationGrai
         }
     }
 
-    /// A text diff's second caption (the source's), through the text encoder stage like the prompt.
-    async Task<TextFeatures> EncodeText(Guid requestId, string caption, List<StageRun> runs, CancellationToken cancellation)
+    /// A text diff's second caption (the source's), through the text encoder stage like the prompt and composed
+    /// with the same seed, so what neither caption names is drawn the same in both.
+    async Task<TextFeatures> EncodeText(Guid requestId, string caption, GenerationSpec spec, List<StageRun> runs, CancellationToken cancellation)
     {
-        var output = await RunStage(new StageInput { RequestId = requestId, Stage = CascadeStage.TextEncoder, Prompt = caption }, cancellation);
+        var output = await RunStage(new StageInput
+        {
+            RequestId = requestId, Stage = CascadeStage.TextEncoder, Prompt = caption, Seed = spec.Seed, IgnoreUnknownWords = spec.IgnoreUnknownWords,
+        }, cancellation);
         runs.Add(output.Run);
         return output.Text!;
     }

@@ -69,7 +69,7 @@ public sealed class StageExecutor
         if (input.Edit is not null && Stage != CascadeStage.Base64) throw new ArgumentException($"{Stage.Name()}: image operations run on base64");
         if (Stage == CascadeStage.TextEncoder)
         {
-            Text.Validate(input.Prompt ?? "");
+            Text.Compose(input.Prompt ?? "", input.Seed, input.IgnoreUnknownWords);
             return;
         }
         // Text is optional for an uncaptioned image operation and the SR stages after it; the prior needs it.
@@ -117,8 +117,10 @@ public sealed class StageExecutor
         using var scope = NewDisposeScope();
         if (Stage == CascadeStage.TextEncoder)
         {
-            var text = Text.Encode(batch.Select(b => b.Prompt!).ToList());
-            return Enumerable.Range(0, batch.Count).Select(i => new StageOutputPayload(Text: WireTensors.TextRow(text, i))).ToList();
+            var captions = batch.Select(b => Text.Compose(b.Prompt!, b.Seed, b.IgnoreUnknownWords)).ToList();
+            var text = Text.Encode(captions.Select(c => c.Caption).ToList());
+            return Enumerable.Range(0, batch.Count).Select(i => new StageOutputPayload(
+                Text: WireTensors.TextRow(text, i), Caption: new ComposedCaption(captions[i].Caption, captions[i].IgnoredWords))).ToList();
         }
         var features = batch[0].Text is null ? null : WireTensors.StackText(batch.Select(b => b.Text!), Device);
         var seeds = batch.Select(b => b.Seed).ToList();
@@ -142,4 +144,4 @@ public sealed class StageExecutor
 }
 
 /// One request's share of a batch's output.
-public sealed record StageOutputPayload(TextFeatures? Text = null, WireTensor? Tensor = null);
+public sealed record StageOutputPayload(TextFeatures? Text = null, WireTensor? Tensor = null, ComposedCaption? Caption = null);

@@ -50,7 +50,7 @@ public sealed class StageWorkerGrain(HostedStages stages, ILocalSiloDetails silo
         CascadeTelemetry.BatchSize.Record(result.BatchSize, stageTag);
         var run = new StageRun(_stage, silo.SiloAddress.ToString(), stages.Device, result.BatchSize, result.QueueMilliseconds, result.ComputeMilliseconds,
             Model: $"{stages.Model}/{StageExecutor.Component(_stage)}");
-        return new StageOutput(run, result.Output.Text, result.Output.Tensor);
+        return new StageOutput(run, result.Output.Text, result.Output.Tensor, result.Output.Caption);
     }
 
     public Task<(int Step, int TotalSteps)> GetProgress(Guid requestId) =>

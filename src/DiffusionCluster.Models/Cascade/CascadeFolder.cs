@@ -20,6 +20,7 @@ public static class CascadeFolder
     public const string Sr256 = "sr256";
     public const string Sr1024 = "sr1024";
     public const string Layout = "layout";
+    public const string Composer = "composer";
 
     public static string Path(string modelFolder, string component) => System.IO.Path.Combine(modelFolder, component);
 
@@ -40,6 +41,36 @@ public static class CascadeFolder
 
     public static UNet LoadUNet(string modelFolder, string component, Device? device = null) =>
         Component.Load<UNetConfig, UNet>(Path(modelFolder, component), c => new UNet(c), device);
+
+    /// The prompt composer of a folder whose cascade was trained on the Shapes world (composer/config.json holds that
+    /// world), or null: a folder without one reads prompts as they are written.
+    public static Shapes.Composer? LoadComposer(string modelFolder)
+    {
+        var path = System.IO.Path.Combine(Path(modelFolder, Composer), Component.ConfigFile);
+        if (!Directory.Exists(Path(modelFolder, Composer))) return null;
+        if (!File.Exists(path)) throw new ModelFormatException(path, "file is missing");
+        try
+        {
+            var world = System.Text.Json.JsonSerializer.Deserialize<Shapes.World>(File.ReadAllText(path), ConfigJson.Options)
+                ?? throw new ModelFormatException(path, "is empty");
+            world.Validate();
+            return new Shapes.Composer(world);
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or ArgumentException)
+        {
+            throw new ModelFormatException(path, $"is not a valid world: {e.Message}");
+        }
+    }
+
+    /// Records the world a cascade was trained on, so its composer refuses what the cascade cannot draw.
+    public static void SaveComposer(string modelFolder, Shapes.World world)
+    {
+        world.Validate();
+        Directory.CreateDirectory(Path(modelFolder, Composer));
+        File.WriteAllText(System.IO.Path.Combine(Path(modelFolder, Composer), Component.ConfigFile),
+            System.Text.Json.JsonSerializer.Serialize(world, ConfigJson.Options) + "\n");
+        ModelIndex.ReadOrEmpty(modelFolder, ClassName).With(Composer, nameof(Shapes.Composer)).Write(modelFolder);
+    }
 
     /// Saves one component (weights in float16: the bundled cascade must stay small) and records it in model_index.json.
     public static void Save<TConfig>(string modelFolder, string component, TConfig config, nn.Module module) where TConfig : INetworkConfig

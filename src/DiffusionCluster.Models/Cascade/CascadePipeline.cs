@@ -15,6 +15,8 @@ public sealed record GenerationRequest
     public StageSampling Decoder { get; init; } = StageSampling.DecoderDefault;
     public StageSampling Sr256 { get; init; } = StageSampling.Sr256Default;
     public StageSampling Sr1024 { get; init; } = StageSampling.Sr1024Default;
+    /// Draw the prompt without the words the model does not know (reported in the result) instead of refusing it.
+    public bool IgnoreUnknownWords { get; init; }
 
     public void ValidateSize()
     {
@@ -43,13 +45,13 @@ public sealed class CascadePipeline(string modelFolder, Device device, ScalarTyp
     public ImageStage Sr256 => _sr256 ??= new ImageStage(ModelFolder, CascadeFolder.Sr256, Device, Dtype);
     public ImageStage Sr1024 => _sr1024 ??= new ImageStage(ModelFolder, CascadeFolder.Sr1024, Device, Dtype);
 
-    /// Returns the image [1, 3, size, size] in [-1, 1] and the wall time of each stage.
-    public (Tensor Image, IReadOnlyList<StageTiming> Timings) Generate(GenerationRequest request,
+    /// Returns the image [1, 3, size, size] in [-1, 1], the caption it was drawn from and the wall time of each stage.
+    public (Tensor Image, IReadOnlyList<StageTiming> Timings, ComposedPrompt Prompt) Generate(GenerationRequest request,
         Action<string, int, int>? progress = null, CancellationToken cancellation = default)
     {
         // Every check before any stage runs, so a bad option never costs the stages before it.
         request.ValidateSize();
-        Text.Validate(request.Prompt);
+        var prompt = Text.Compose(request.Prompt, request.Seed, request.IgnoreUnknownWords);
         request.Prior.Validate("prior", Prior.TrainTimesteps);
         request.Decoder.Validate("decoder", Decoder.TrainTimesteps);
         Decoder.RequireLayoutFor(request.Decoder);
@@ -68,13 +70,13 @@ public sealed class CascadePipeline(string modelFolder, Device device, ScalarTyp
         Action<int, int> Progress(string stage) => (done, total) => progress?.Invoke(stage, done, total);
 
         using var scope = NewDisposeScope();
-        var text = Timed("text_encoder", () => Text.Encode([request.Prompt]));
+        var text = Timed("text_encoder", () => Text.Encode([prompt.Caption]));
         var embedding = Timed("prior", () => Prior.Sample(text, seeds, request.Prior, Progress("prior"), cancellation));
         var image = Timed("decoder64", () => Decoder.Sample(text, embedding, null, seeds, request.Decoder, Progress("decoder64"), cancellation));
         if (request.Size >= 256)
             image = Timed("sr256", () => Sr256.Sample(text, null, image, seeds, request.Sr256, Progress("sr256"), cancellation));
         if (request.Size >= 1024)
             image = Timed("sr1024", () => Sr1024.Sample(text, null, image, seeds, request.Sr1024, Progress("sr1024"), cancellation));
-        return (image.MoveToOuterDisposeScope(), timings);
+        return (image.MoveToOuterDisposeScope(), timings, prompt);
     }
 }

@@ -1,0 +1,138 @@
+namespace DiffusionCluster.Shapes;
+
+/// A prompt as composed for the cascade: the scene drawn for it and that scene's canonical caption, which is what the
+/// text encoder reads. IgnoredWords lists what the prompt said that the reader did not know (only when asked to go on).
+public sealed record Composition(string Prompt, string Caption, Scene Scene, IReadOnlyList<string> IgnoredWords);
+
+/// Samples one scene per seed among all the scenes a prompt describes: what the prompt names is kept, everything it
+/// leaves unsaid (places, sizes, colours, shapes' order on the grid, the background) is drawn uniformly from what the
+/// world allows, and places satisfy every named relation. Texture unsaid means plain, as people mean it. Each
+/// attribute draws from its own stream of the seed, so naming a different colour does not move the objects.
+/// This is prompt upsampling (DALL-E 3's answer to short prompts) for a world whose captions we can enumerate: the
+/// cascade after it only ever reads captions that name everything, the kind it was trained on.
+public sealed class Composer(World world)
+{
+    public World World { get; } = world;
+
+    /// Throws ArgumentException naming the problem and the limit for a prompt this world cannot draw; with
+    /// ignoreUnknownWords, unknown words are dropped and reported instead of refused.
+    public Composition Compose(string prompt, long seed, bool ignoreUnknownWords = false)
+    {
+        var request = Check(prompt, ignoreUnknownWords);
+        var scene = Sample(request, seed);
+        return new Composition(prompt, Captioner.Canonical(scene), scene, request.Unknown);
+    }
+
+    /// Reads a prompt and checks it against the world without drawing anything.
+    public SceneRequest Check(string prompt, bool ignoreUnknownWords = false)
+    {
+        if (string.IsNullOrWhiteSpace(prompt)) throw new ArgumentException("prompt is empty");
+        var request = PromptReader.Read(prompt);
+        if (request.Unknown.Count > 0 && !ignoreUnknownWords)
+            throw new UnknownWordsException(request.Unknown);
+        if (request.Objects.Count == 0) throw new ArgumentException("the prompt names no object this model knows; name at least one shape (circle, square, triangle, star, ring, diamond, hexagon, cross)");
+        if (request.Objects.Count > World.MaxObjects)
+            throw new ArgumentException($"the prompt asks for {request.Objects.Count} objects; this model draws at most {World.MaxObjects}");
+        foreach (var o in request.Objects)
+            if (o.Colour is { } colour && !World.ObjectColours.Contains(colour))
+                throw new ArgumentException($"this model draws objects in {string.Join(", ", World.ObjectColours)}; a {colour} object is not among them");
+        if (request.Background is { } background && !World.Backgrounds.Contains(background))
+            throw new ArgumentException($"this model draws backgrounds in {string.Join(", ", World.Backgrounds)}; a {background} background is not among them");
+        var named = request.Objects.Where(o => o.Colour is not null).Select(o => o.Colour!).ToList();
+        if (request.Background is not null && named.Contains(request.Background))
+            throw new ArgumentException($"an object and the background are both {request.Background}; the object would not show");
+        if (!World.RepeatedColours && named.Distinct().Count() < named.Count)
+            throw new ArgumentException($"this model draws each object in a colour of its own; the prompt gives two objects the colour {named.GroupBy(c => c).First(g => g.Count() > 1).Key}");
+        var places = request.Objects.Where(o => o.Position is not null).Select(o => o.Position!.Value).ToList();
+        if (places.Distinct().Count() < places.Count) throw new ArgumentException("two objects are placed in the same cell; each object needs a cell of its own");
+        if (!Arrangements(request).Any()) throw new ArgumentException("no arrangement on the 3x3 grid satisfies the prompt's places and relations together");
+        return request;
+    }
+
+    Scene Sample(SceneRequest request, long seed)
+    {
+        // One stream per attribute, so a change to one named attribute leaves the others' draws as they were.
+        SeedStream Stream(int attribute) => new((ulong)seed, attribute);
+        var placeStream = Stream(1);
+        var arrangements = Arrangements(request).ToList();
+        var places = arrangements[placeStream.Next(arrangements.Count)];
+
+        var colourStream = Stream(2);
+        var taken = request.Objects.Where(o => o.Colour is not null).Select(o => o.Colour!).ToHashSet();
+        if (request.Background is not null) taken.Add(request.Background);
+        var colours = new string[request.Objects.Count];
+        for (int i = 0; i < colours.Length; i++)
+        {
+            if (request.Objects[i].Colour is { } named)
+            {
+                colours[i] = named;
+                continue;
+            }
+            var free = World.ObjectColours.Where(c => !taken.Contains(c)).ToList();
+            if (free.Count == 0) free = World.ObjectColours.Where(c => c != request.Background).ToList();
+            colours[i] = free[colourStream.Next(free.Count)];
+            if (!World.RepeatedColours) taken.Add(colours[i]);
+        }
+
+        var sizeStream = Stream(3);
+        var objects = request.Objects.Select((o, i) => new SceneObject(
+            o.Shape, colours[i], o.Size ?? (SizeClass)sizeStream.Next(3), places[i], o.Texture ?? Texture.Plain)).ToList();
+
+        var backgrounds = World.Backgrounds.Where(b => !colours.Contains(b)).ToList();
+        string background = request.Background ?? backgrounds[Stream(4).Next(backgrounds.Count)];
+        return new Scene(background, objects);
+    }
+
+    /// Every assignment of distinct grid cells to the request's objects that keeps each named place and holds every
+    /// named relation, in a fixed order.
+    static IEnumerable<Position[]> Arrangements(SceneRequest request)
+    {
+        var cells = Enum.GetValues<Position>();
+        var chosen = new Position[request.Objects.Count];
+        var used = new bool[cells.Length];
+        return Extend(0);
+
+        IEnumerable<Position[]> Extend(int index)
+        {
+            if (index == chosen.Length)
+            {
+                yield return (Position[])chosen.Clone();
+                yield break;
+            }
+            foreach (var cell in cells)
+            {
+                if (used[(int)cell] || request.Objects[index].Position is { } named && named != cell) continue;
+                chosen[index] = cell;
+                bool holds = request.Relations.All(r => r.First > index || r.Second > index || r.Kind.Holds(chosen[r.First], chosen[r.Second]));
+                if (!holds) continue;
+                used[(int)cell] = true;
+                foreach (var arrangement in Extend(index + 1)) yield return arrangement;
+                used[(int)cell] = false;
+            }
+        }
+    }
+}
+
+/// Uniform draws from (seed, stream) by SplitMix64: System.Random's seeded generator gives nearly the same first
+/// draws for nearby seeds, so seeds 1-4 of "a red circle" would land in the same few places.
+sealed class SeedStream(ulong seed, int stream)
+{
+    ulong _state = seed ^ (0xD1B54A32D192ED03UL * (ulong)(stream + 1));
+
+    public int Next(int count)
+    {
+        ulong z = _state += 0x9E3779B97F4A7C15UL;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        z ^= z >> 31;
+        return (int)(z % (ulong)count);
+    }
+}
+
+/// A prompt with words the model does not know; the message names each one and where the vocabulary is listed.
+public sealed class UnknownWordsException(IReadOnlyList<string> words) : ArgumentException(
+    $"the prompt has {(words.Count == 1 ? "a word" : "words")} this model does not know: {string.Join(", ", words.Distinct().Select(w => $"\"{w}\""))}; "
+    + "the vocabulary is listed in docs/VOCABULARY.md and at GET /v1/vocabulary (or ask to ignore unknown words)")
+{
+    public IReadOnlyList<string> Words { get; } = words;
+}
