@@ -14,7 +14,19 @@ public interface IStageWorkerGrain : IGrainWithStringKey
     /// request grain only when someone reads progress, so a step costs no message.
     [Alias("GetProgress"), AlwaysInterleave]
     Task<(int Step, int TotalSteps)> GetProgress(Guid requestId);
+
+    /// Text encoder workers only: the words their model's composer reads, or null for a model that reads prompts as
+    /// they are written.
+    [Alias("GetVocabulary"), AlwaysInterleave]
+    Task<PromptVocabulary?> GetVocabulary();
 }
+
+/// The words a model's prompt reader knows, by role (sizes, shapes, places, ...), and the limits of its world.
+[GenerateSerializer, Immutable, Alias("DiffusionCluster.PromptVocabulary")]
+public sealed record PromptVocabulary(
+    [property: Id(0)] IReadOnlyDictionary<string, IReadOnlyList<string>> Words,
+    [property: Id(1)] int MaxObjects,
+    [property: Id(2)] bool RepeatedColours);
 
 /// One per silo, keyed by the silo address: what the silo hosts and how loaded each stage is.
 [Alias("DiffusionCluster.ISiloStagesGrain")]

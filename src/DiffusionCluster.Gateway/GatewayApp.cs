@@ -45,6 +45,7 @@ public static class GatewayApp
         app.MapImagesApi();
         app.MapJobsApi();
         app.MapHealthApi();
+        app.MapVocabularyApi();
         return app;
     }
 }

@@ -111,7 +111,7 @@ public static class NaturalPrompts
                     return ($"{Phrase(objects[0], random)} {Pick(random, RelationWords[kind])} {Phrase(objects[1], random)} and {Phrase(objects[2], random)}",
                         new SceneRequest(objects, [new Relation(0, kind, 1)]));
                 }
-                return ($"{Phrase(objects[0], random)} , {Phrase(objects[1], random)} and {Phrase(objects[2], random)}", new SceneRequest(objects, []));
+                return ($"{Phrase(objects[0], random)}, {Phrase(objects[1], random)} and {Phrase(objects[2], random)}", new SceneRequest(objects, []));
             }
             default:
             {

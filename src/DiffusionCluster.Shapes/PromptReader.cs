@@ -45,7 +45,7 @@ public static partial class PromptReader
     static readonly Dictionary<string, int> CountWords = new()
     {
         ["a"] = 1, ["an"] = 1, ["one"] = 1, ["two"] = 2, ["three"] = 3, ["four"] = 4, ["five"] = 5, ["six"] = 6,
-        ["seven"] = 7, ["eight"] = 8, ["nine"] = 9, ["several"] = 3, ["pair"] = 2, ["couple"] = 2,
+        ["seven"] = 7, ["eight"] = 8, ["nine"] = 9, ["pair"] = 2, ["couple"] = 2,
     };
 
     static readonly Dictionary<string, string> ColourAliases = new() { ["grey"] = "gray", ["violet"] = "purple", ["turquoise"] = "cyan" };
@@ -71,15 +71,21 @@ public static partial class PromptReader
     /// Every word the reader knows, grouped by role: what docs and the vocabulary endpoint list.
     public static IReadOnlyDictionary<string, IReadOnlyList<string>> Vocabulary(World world) => new Dictionary<string, IReadOnlyList<string>>
     {
-        ["counts"] = CountWords.Keys.Where(w => CountWords[w] <= world.MaxObjects).Order().ToList(),
+        ["counts"] = CountWords.Keys.Where(w => CountWords[w] <= world.MaxObjects).Concat(Enumerable.Range(1, world.MaxObjects).Select(n => $"{n}")).Order().ToList(),
         ["sizes"] = SizeWords.Keys.Order().ToList(),
         ["textures"] = TextureWords.Keys.Order().ToList(),
         ["object_colours"] = world.ObjectColours.ToList(),
         ["background_colours"] = world.Backgrounds.ToList(),
+        ["colour_aliases"] = ColourAliases.Select(a => $"{a.Key} = {a.Value}").Order().ToList(),
         ["shapes"] = ShapeWords.Keys.Order().ToList(),
         ["places"] = PlaceWords.Keys.Concat(PlaceNouns).Order().ToList(),
-        ["relations"] = ["above", "over", "below", "under", "beneath", "left of", "right of", "to the left of", "to the right of", "above and to the left of", "below and to the right of"],
-        ["other"] = Fillers.Concat(["background", "against", "the", "corner"]).Distinct().Order().ToList(),
+        ["relations"] =
+        [
+            "above", "over", "on top of", "below", "under", "beneath", "underneath", "left of", "to the left of", "right of", "to the right of",
+            "above and to the left of", "above and to the right of", "below and to the left of", "below and to the right of",
+            "to the upper left of", "to the upper right of", "to the lower left of", "to the lower right of",
+        ],
+        ["other"] = Fillers.Concat(["background", "backdrop", "against", "polka dot"]).Distinct().Order().ToList(),
     };
 
     public static SceneRequest Read(string prompt)

@@ -111,3 +111,21 @@ public sealed class PromptReaderTests
     public void Malformed_prompts_say_what_is_wrong(string prompt, string message) =>
         Assert.Contains(message, Assert.Throws<ArgumentException>(() => PromptReader.Read(prompt)).Message);
 }
+
+public sealed class VocabularyDocTests
+{
+    /// docs/VOCABULARY.md lists every word the reader knows for the bundled world (the endpoint lists them live).
+    [Fact]
+    public void The_vocabulary_doc_lists_every_word_the_reader_knows()
+    {
+        var doc = File.ReadAllText(Path.Combine(DiffusionCluster.Tests.Shared.RepositoryRoot.Path, "docs", "VOCABULARY.md"));
+        var missing = PromptReader.Vocabulary(World.Shapes)
+            .Where(role => role.Key != "relations")
+            .SelectMany(role => role.Value)
+            .Where(word => word != "." && !doc.Contains($"`{word}`") && !doc.Contains($"`{word}(s)`") && !(word.EndsWith('s') && doc.Contains($"`{word[..^1]}(s)`")))
+            .ToList();
+        Assert.Empty(missing);
+        Assert.All(PromptReader.Vocabulary(World.Shapes)["relations"].Where(r => !r.Contains(" and ") && !r.Contains("upper") && !r.Contains("lower")),
+            r => Assert.Contains($"`{r}`", doc));
+    }
+}

@@ -52,6 +52,8 @@ public static class TinyCascadeFolder
             Classes = ["background", "circle", "square", "triangle", "star", "ring", "diamond", "hexagon", "cross"],
         };
         CascadeFolder.Save(root, DiffusionCluster.Models.Editing.Segmenter.Component, segmentation, new PixelClassifier(segmentation));
+        // Prompts go through a composer, as in the bundled cascade.
+        CascadeFolder.SaveComposer(root, DiffusionCluster.Shapes.World.Shapes);
         return root;
     }
 }

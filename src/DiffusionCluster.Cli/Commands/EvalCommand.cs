@@ -3,15 +3,19 @@ using DiffusionCluster.Cli.Infrastructure;
 using DiffusionCluster.Models;
 using DiffusionCluster.Models.Cascade;
 using DiffusionCluster.Models.Imaging;
+using DiffusionCluster.Shapes;
 using DiffusionCluster.Training.Evaluation;
 
 namespace DiffusionCluster.Cli.Commands;
 
 /// `eval`: ShapeBench on a prompt file (the dev set by default); writes results.json, report.md and grid.png.
-/// `eval write-dev FILE` writes the dev prompt set.
+/// A natural set (shapebench/natural.jsonl: prompts as people write them, by category), or any set with --compose,
+/// goes through the model's composer and is scored per category. `eval write-dev FILE` / `eval write-natural FILE`
+/// write the prompt sets.
 public static class EvalCommand
 {
     public const string DevSet = "shapebench/dev.jsonl";
+    public const string NaturalSet = "shapebench/natural.jsonl";
 
     /// Where --sr-only measures each SR stage's one-step denoising: pure noise, the middle, and near the end.
     static readonly int[] DenoisingTimesteps = [999, 750, 500, 250, 100];
@@ -30,6 +34,15 @@ public static class EvalCommand
             Console.WriteLine($"wrote {path}");
             return 0;
         }
+        if (args.Positionals.FirstOrDefault() == "write-natural")
+        {
+            var path = args.Positionals.ElementAtOrDefault(1) ?? NaturalSet;
+            args.RejectUnknown();
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+            BenchCase.Write(path, NaturalPrompts.Generate(20, 2026, World.Shapes).Select(BenchCase.From));
+            Console.WriteLine($"wrote {path}");
+            return 0;
+        }
         var promptFile = args.Text("prompts", DevSet);
         var model = args.Text("model", "models/shapes-cascade");
         var device = DeviceOption.Parse(args.Text("device", "cpu"));
@@ -42,7 +55,24 @@ public static class EvalCommand
         var sampling = StageOptions.Request(args, "-");
         bool srOnly = args.Flag("sr-only");
         bool decoderDenoising = args.Flag("decoder-denoising");
+        bool natural = args.Flag("compose") || BenchCase.IsNaturalSet(promptFile);
+        int diversitySeeds = args.Int("diversity-seeds", 8, 0, 100);
+        int diversityPrompts = args.Int("diversity-prompts", 20, 0, 1000);
         args.RejectUnknown();
+        if (natural)
+        {
+            var cases = BenchCase.Read(promptFile).Where(c => objects == 0 || c.Request.Objects.Count == objects).Take(limit).ToList();
+            var bench = new NaturalBench(new CascadePipeline(model, device, dtype), Console.Error);
+            var sourceNote = $"{model}; decoder layout share {sampling.Decoder.Layout?.ToString() ?? "default"}";
+            var (naturalReport, naturalGrid) = bench.Run(sourceNote, cases, sampling, diversitySeeds, diversityPrompts, options.BatchSize);
+            Directory.CreateDirectory(output);
+            using (naturalGrid) File.WriteAllBytes(Path.Combine(output, "grid.png"), Png.Encode(naturalGrid));
+            File.WriteAllText(Path.Combine(output, "results.json"), JsonSerializer.Serialize(naturalReport, new JsonSerializerOptions { WriteIndented = true }) + "\n");
+            var naturalMarkdown = NaturalBench.ToMarkdown(naturalReport, "grid.png");
+            File.WriteAllText(Path.Combine(output, "report.md"), naturalMarkdown);
+            Console.WriteLine(naturalMarkdown[..naturalMarkdown.IndexOf("![", StringComparison.Ordinal)]);
+            return 0;
+        }
         if (srOnly && !options.RunSuperResolution) throw new UsageException("--sr-only and --no-sr exclude each other");
         if (srOnly && decoderDenoising) throw new UsageException("--sr-only and --decoder-denoising exclude each other");
 

@@ -31,6 +31,7 @@ public static class ApiErrors
     {
         BadRequestException b => Result(b.Status, b.Message, "invalid_request_error", b.Param, b.Code),
         StageOverloadedException o => Overloaded(o, context),
+        UnknownPromptWordsException u => Result(400, u.Message, "invalid_request_error", "prompt", "unknown_words"),
         ArgumentException a => Result(400, a.Message, "invalid_request_error", null, "invalid_value"),
         OperationCanceledException c when !context.RequestAborted.IsCancellationRequested =>
             Result(504, c.Message, "timeout_error", null, "deadline_exceeded"),

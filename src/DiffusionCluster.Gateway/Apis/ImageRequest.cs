@@ -20,7 +20,7 @@ public sealed record ImageRequest(GenerationSpec Spec, int N, string ResponseFor
         string defaultSize = "1024x1024")
     {
         if (body.ValueKind != JsonValueKind.Object) throw new BadRequestException("the body must be a JSON object");
-        var known = new HashSet<string>(["prompt", "n", "size", "response_format", "seed", "deadline_seconds", .. AcceptedAndIgnored, .. extraFields ?? []]);
+        var known = new HashSet<string>(["prompt", "n", "size", "response_format", "seed", "deadline_seconds", "ignore_unknown_words", .. AcceptedAndIgnored, .. extraFields ?? []]);
         foreach (var stage in StageNames)
             foreach (var field in new[] { "steps", "guidance", "thresholding", "eta", "aug" }) known.Add($"{stage}_{field}");
         known.Add("decoder_layout");
@@ -45,6 +45,7 @@ public sealed record ImageRequest(GenerationSpec Spec, int N, string ResponseFor
             Sr256 = Sampling(body, "sr256", SamplingSpec.Sr256Default),
             Sr1024 = Sampling(body, "sr1024", SamplingSpec.Sr1024Default),
             Edit = edit,
+            IgnoreUnknownWords = Bool(body, "ignore_unknown_words"),
         };
         // n images take consecutive seeds (ImagesApi.Run), and the last must still be a seed of its own.
         if (spec.Seed + (ulong)(n - 1) > GenerationSpec.MaxSeed)
@@ -67,6 +68,17 @@ public sealed record ImageRequest(GenerationSpec Spec, int N, string ResponseFor
         Double(body, $"{stage}_eta", defaults.Eta, 0, 1),
         Int(body, $"{stage}_aug", defaults.AugmentationLevel, 0, SamplingSpec.MaxAugmentationLevel),
         stage == "decoder" && Has(body, "decoder_layout") ? Double(body, "decoder_layout", 0, 0, 1) : defaults.Layout);
+
+    static bool Bool(JsonElement body, string name)
+    {
+        if (!body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return false;
+        return value.ValueKind switch
+        {
+            JsonValueKind.True => true,
+            JsonValueKind.False => false,
+            _ => throw new BadRequestException($"{name} must be true or false", name),
+        };
+    }
 
     static bool Has(JsonElement body, string name) => body.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null;
 

@@ -4,9 +4,17 @@ using DiffusionCluster.Gateway.Jobs;
 
 namespace DiffusionCluster.Gateway.Apis;
 
+/// revised_prompt (OpenAI's field): the caption the image was drawn from, naming the whole scene the model chose;
+/// ignored_words (ours): words of the prompt the model does not know, left out because the request asked to.
 public sealed record ImageData(
     [property: JsonPropertyName("b64_json"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? B64Json,
-    [property: JsonPropertyName("url"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Url);
+    [property: JsonPropertyName("url"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Url,
+    [property: JsonPropertyName("revised_prompt"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? RevisedPrompt = null,
+    [property: JsonPropertyName("ignored_words"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? IgnoredWords = null)
+{
+    public static ImageData Of(GenerationResult result, string? b64Json, string? url) =>
+        new(b64Json, url, result.Caption?.Caption, result.Caption is { IgnoredWords.Count: > 0 } c ? c.IgnoredWords : null);
+}
 
 /// Notes (ours, beside OpenAI's fields) say what the gateway did to an upload, e.g. resized it.
 public sealed record ImagesResponse(
@@ -77,8 +85,8 @@ public static class ImagesApi
         }).ToList();
         var results = await Task.WhenAll(runs);
         var data = results.Select(r => request.ResponseFormat == "b64_json"
-            ? new ImageData(Convert.ToBase64String(r.Png), null)
-            : new ImageData(null, $"{context.Request.Scheme}://{context.Request.Host}/v1/jobs/{r.RequestId}/image")).ToList();
+            ? ImageData.Of(r, Convert.ToBase64String(r.Png), null)
+            : ImageData.Of(r, null, $"{context.Request.Scheme}://{context.Request.Host}/v1/jobs/{r.RequestId}/image")).ToList();
         return Results.Json(new ImagesResponse(DateTimeOffset.UtcNow.ToUnixTimeSeconds(), data, notes is { Count: > 0 } ? notes : null));
     }
 }

@@ -62,6 +62,15 @@ public sealed class StageExecutor
         };
     }
 
+    /// The text encoder's prompt vocabulary (null for a model without a composer).
+    public PromptVocabulary? Vocabulary()
+    {
+        if (Stage != CascadeStage.TextEncoder) throw new InvalidOperationException($"stage {Stage.Name()} reads no prompts; ask a text worker");
+        return Text.Composer is { World: var world }
+            ? new PromptVocabulary(Shapes.PromptReader.Vocabulary(world), world.MaxObjects, world.RepeatedColours)
+            : null;
+    }
+
     /// Checks one request against this stage before it joins a batch, so a bad request fails alone.
     public void Validate(StageInput input)
     {
@@ -69,7 +78,7 @@ public sealed class StageExecutor
         if (input.Edit is not null && Stage != CascadeStage.Base64) throw new ArgumentException($"{Stage.Name()}: image operations run on base64");
         if (Stage == CascadeStage.TextEncoder)
         {
-            Text.Compose(input.Prompt ?? "", input.Seed, input.IgnoreUnknownWords);
+            Compose(input);
             return;
         }
         // Text is optional for an uncaptioned image operation and the SR stages after it; the prior needs it.
@@ -117,7 +126,7 @@ public sealed class StageExecutor
         using var scope = NewDisposeScope();
         if (Stage == CascadeStage.TextEncoder)
         {
-            var captions = batch.Select(b => Text.Compose(b.Prompt!, b.Seed, b.IgnoreUnknownWords)).ToList();
+            var captions = batch.Select(Compose).ToList();
             var text = Text.Encode(captions.Select(c => c.Caption).ToList());
             return Enumerable.Range(0, batch.Count).Select(i => new StageOutputPayload(
                 Text: WireTensors.TextRow(text, i), Caption: new ComposedCaption(captions[i].Caption, captions[i].IgnoredWords))).ToList();
@@ -134,6 +143,19 @@ public sealed class StageExecutor
                 new DecodeOptions { WithoutText = features is null }),
         };
         return Enumerable.Range(0, batch.Count).Select(i => new StageOutputPayload(Tensor: WireTensors.FromRow(result, i))).ToList();
+    }
+
+    /// The caption for a text request; unknown words leave as the wire's exception, so every caller can tell them apart.
+    ComposedPrompt Compose(StageInput input)
+    {
+        try
+        {
+            return Text.Compose(input.Prompt ?? "", input.Seed, input.IgnoreUnknownWords);
+        }
+        catch (Shapes.UnknownWordsException e)
+        {
+            throw new UnknownPromptWordsException(e.Message, e.Words);
+        }
     }
 
     static StageSampling Sampling(StageInput input)

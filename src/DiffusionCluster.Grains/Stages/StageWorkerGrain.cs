@@ -55,6 +55,8 @@ public sealed class StageWorkerGrain(HostedStages stages, ILocalSiloDetails silo
 
     public Task<(int Step, int TotalSteps)> GetProgress(Guid requestId) =>
         Task.FromResult(stages.Progress.GetValueOrDefault(requestId));
+
+    public Task<PromptVocabulary?> GetVocabulary() => Task.FromResult(stages.Executor(_stage).Vocabulary());
 }
 
 /// Describes this silo's stages and their load, for the request grain's routing.
