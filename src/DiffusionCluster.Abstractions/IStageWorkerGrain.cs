@@ -19,6 +19,11 @@ public interface IStageWorkerGrain : IGrainWithStringKey
     /// they are written.
     [Alias("GetVocabulary"), AlwaysInterleave]
     Task<PromptVocabulary?> GetVocabulary();
+
+    /// Text encoder workers only: throws ArgumentException (UnknownPromptWordsException for unknown words) for a prompt
+    /// the model cannot draw, so an edge that answers before the work runs (a job's 202) can refuse it first.
+    [Alias("CheckPrompt"), AlwaysInterleave]
+    Task CheckPrompt(string prompt, ulong seed, bool ignoreUnknownWords);
 }
 
 /// The words a model's prompt reader knows, by role (sizes, shapes, places, ...), and the limits of its world.

@@ -79,4 +79,27 @@ public sealed class NaturalPromptsApiTests(GatewayServer server) : IClassFixture
         Assert.Contains("above", words.GetProperty("relations").EnumerateArray().Select(w => w.GetString()));
         Assert.Equal(3, body.GetProperty("max_objects").GetInt32());
     }
+
+    [Fact]
+    public async Task A_job_with_unknown_words_is_refused_at_submission_and_a_job_reports_its_caption()
+    {
+        var refused = await server.Http.PostAsJsonAsync("/v1/jobs", new { prompt = "a fluffy red circle", size = "64x64" });
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        var error = JsonDocument.Parse(await refused.Content.ReadAsStringAsync()).RootElement.GetProperty("error");
+        Assert.Equal("unknown_words", error.GetProperty("code").GetString());
+
+        var accepted = await server.Http.PostAsJsonAsync("/v1/jobs", new { prompt = "a red circle", size = "64x64", prior_steps = 2, decoder_steps = 2 });
+        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        var id = JsonDocument.Parse(await accepted.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString();
+        JsonElement status;
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        do
+        {
+            await Task.Delay(100);
+            status = await server.Http.GetFromJsonAsync<JsonElement>($"/v1/jobs/{id}");
+        }
+        while (status.GetProperty("state").GetString() is "queued" or "running" && waited.Elapsed < TimeSpan.FromMinutes(2));
+        Assert.Equal("completed", status.GetProperty("state").GetString());
+        Assert.Contains("red circle", status.GetProperty("revised_prompt").GetString());
+    }
 }

@@ -22,7 +22,9 @@ public sealed record JobStatus(
     [property: JsonPropertyName("stages")] IReadOnlyList<string> Stages,
     [property: JsonPropertyName("timings")] IReadOnlyList<StageTiming>? Timings,
     [property: JsonPropertyName("image_url")] string? ImageUrl,
-    [property: JsonPropertyName("error")] string? Error);
+    [property: JsonPropertyName("error")] string? Error,
+    [property: JsonPropertyName("revised_prompt"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? RevisedPrompt = null,
+    [property: JsonPropertyName("ignored_words"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? IgnoredWords = null);
 
 /// Long work: submit, read status and per-stage progress, stream it as server-sent events, cancel, fetch the PNG.
 public static class JobsApi
@@ -58,12 +60,15 @@ public static class JobsApi
 
     static IResult NotFound(Guid id) => ApiErrors.Result(404, $"no job {id} on this gateway", "invalid_request_error", "id", "job_not_found");
 
-    static async Task<IResult> Submit(HttpContext context, JobStore jobs, GatewayOptions options)
+    static async Task<IResult> Submit(HttpContext context, JobStore jobs, GatewayOptions options, IGrainFactory grains)
     {
         try
         {
             var request = ImageRequest.Parse(await ImageRequest.ReadBody(context.Request, options.MaxJsonBytes));
             if (request.N != 1) throw new BadRequestException($"n = {request.N}; a job makes one image, submit one job per image", "n");
+            // A prompt the model cannot draw is refused now, not reported later as a failed job.
+            if (request.Spec.Stages.Contains(CascadeStage.TextEncoder))
+                await (await VocabularyApi.TextWorker(grains)).CheckPrompt(request.Spec.Prompt, request.Spec.Seed, request.Spec.IgnoreUnknownWords);
             var job = jobs.Start(request.Spec);
             return Results.Json(await Status(job, jobs, context), statusCode: 202);
         }
@@ -80,7 +85,8 @@ public static class JobsApi
         {
             var result = job.Run.Result;
             var timings = result.Stages.Select(s => new StageTiming(s.Stage.Name(), s.Silo, s.BatchSize, s.QueueMilliseconds, s.ComputeMilliseconds, s.Attempt)).ToList();
-            return new JobStatus(job.Id, "completed", null, 0, 0, stages, timings, $"{context.Request.Scheme}://{context.Request.Host}/v1/jobs/{job.Id}/image", null);
+            return new JobStatus(job.Id, "completed", null, 0, 0, stages, timings, $"{context.Request.Scheme}://{context.Request.Host}/v1/jobs/{job.Id}/image", null,
+                result.Caption?.Caption, result.Caption is { IgnoredWords.Count: > 0 } c ? c.IgnoredWords : null);
         }
         if (job.Run.IsCompleted)
         {

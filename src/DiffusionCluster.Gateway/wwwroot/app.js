@@ -86,6 +86,7 @@ function done(status, body) {
   $("image").src = status.image_url;
   $("result").hidden = false;
   showTimeline(status.timings);
+  $("revised").textContent = status.revised_prompt ? `drawn from: ${status.revised_prompt}` : "";
   $("message").textContent = "done";
   gallery.unshift({ url: status.image_url, prompt: body.prompt, size: body.size, seed: body.seed });
   sessionStorage.setItem("gallery", JSON.stringify(gallery.slice(0, 24)));

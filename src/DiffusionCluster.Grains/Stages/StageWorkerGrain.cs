@@ -57,6 +57,15 @@ public sealed class StageWorkerGrain(HostedStages stages, ILocalSiloDetails silo
         Task.FromResult(stages.Progress.GetValueOrDefault(requestId));
 
     public Task<PromptVocabulary?> GetVocabulary() => Task.FromResult(stages.Executor(_stage).Vocabulary());
+
+    public Task CheckPrompt(string prompt, ulong seed, bool ignoreUnknownWords)
+    {
+        stages.Executor(_stage).Validate(new StageInput
+        {
+            RequestId = Guid.Empty, Stage = _stage, Prompt = prompt, Seed = seed, IgnoreUnknownWords = ignoreUnknownWords,
+        });
+        return Task.CompletedTask;
+    }
 }
 
 /// Describes this silo's stages and their load, for the request grain's routing.

@@ -62,8 +62,10 @@ public sealed class NaturalBench(CascadePipeline pipeline, TextWriter log)
 {
     public static readonly string[] UnplacedCategories = ["one_unplaced", "two_unplaced"];
 
-    /// Parsed: the parsed objects' cells in order, what "arrangement" means for diversity.
-    public sealed record CaseResult(int Id, string Category, string Prompt, ulong Seed, string? Caption, string? Refused, bool FullyCorrect, bool CountCorrect, string Parsed);
+    /// Parsed: the parsed objects' cells in order, what "arrangement" means for diversity. Misses: what was wrong
+    /// (count, texture when only textures were, objects, relations, background).
+    public sealed record CaseResult(int Id, string Category, string Prompt, ulong Seed, string? Caption, string? Refused, bool FullyCorrect, bool CountCorrect,
+        string Parsed, string Misses = "");
 
     public sealed record CategorySummary(string Category, int Prompts, int FullyCorrect, int Refused, int CountCorrect, double? MeanArrangements, int? FewestArrangements)
     {
@@ -137,12 +139,26 @@ public sealed class NaturalBench(CascadePipeline pipeline, TextWriter log)
                 var parsed = SceneParser.Parse(pictures[k], colours);
                 var score = RequestScore.Of(c.Request, parsed);
                 var cells = string.Join(",", parsed.Objects.Select(o => o.Position).Order());
-                results[index] = new CaseResult(c.Id, c.Category, c.Prompt, seeds[k], caption, null, score.FullyCorrect, score.CountCorrect, cells);
+                results[index] = new CaseResult(c.Id, c.Category, c.Prompt, seeds[k], caption, null, score.FullyCorrect, score.CountCorrect, cells, Misses(c.Request, parsed, score));
                 images[index] = pictures[k].clone().DetachFromDisposeScope();
             }
             log.WriteLine($"natural shapebench: drew {Math.Min(start + batchSize, drawable.Count)}/{drawable.Count}");
         }
         return results.Select(r => r!).ToList();
+    }
+
+    static string Misses(SceneRequest request, ParsedScene parsed, RequestScore score)
+    {
+        var misses = new List<string>();
+        if (!score.CountCorrect) misses.Add("count");
+        else if (!score.ObjectsCorrect)
+        {
+            var untextured = request with { Objects = request.Objects.Select(o => o with { Texture = null }).ToList() };
+            misses.Add(RequestScore.Of(untextured, parsed).ObjectsCorrect ? "texture" : "objects");
+        }
+        else if (!score.RelationsHold) misses.Add("relations");
+        if (!score.BackgroundCorrect) misses.Add("background");
+        return string.Join(",", misses);
     }
 
     public static string ToMarkdown(Report report, string grid)
@@ -162,7 +178,7 @@ public sealed class NaturalBench(CascadePipeline pipeline, TextWriter log)
         text.AppendLine("| id | category | prompt | caption drawn | fully correct |");
         text.AppendLine("|---:|---|---|---|---|");
         foreach (var r in report.Results)
-            text.AppendLine($"| {r.Id} | {r.Category} | {r.Prompt} | {r.Caption ?? "refused: " + r.Refused} | {(r.FullyCorrect ? "yes" : "no")} |");
+            text.AppendLine($"| {r.Id} | {r.Category} | {r.Prompt} | {r.Caption ?? "refused: " + r.Refused} | {(r.FullyCorrect ? "yes" : r.Refused is null ? $"no ({r.Misses})" : "no")} |");
         return text.ToString();
     }
 }

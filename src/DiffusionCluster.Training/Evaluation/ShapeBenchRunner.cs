@@ -28,7 +28,7 @@ public sealed class ShapeBenchRunner(CascadePipeline pipeline, ImageEncoder clip
         {
             var batch = prompts.Skip(start).Take(options.BatchSize).ToList();
             var seeds = batch.Select(p => (ulong)p.Id).ToList();
-            using var batchText = pipeline.Text.Encode(batch.Select(p => p.Prompt).ToList());
+            using var batchText = pipeline.Text.Encode(batch.Select(Caption).ToList());
             using var embedding = options.OraclePrior
                 ? ClipSpace.Normalise(clipImage.forward(Renderer.RenderBatch(batch.Select(p => p.Scene).ToList(), 64).to(device)))
                 : pipeline.Prior.Sample(batchText, seeds, sampling.Prior);
@@ -41,7 +41,7 @@ public sealed class ShapeBenchRunner(CascadePipeline pipeline, ImageEncoder clip
         using var scope = NewDisposeScope();
         var renders = Renderer.RenderBatch(prompts.Select(p => p.Scene).ToList(), 64).to(device);
         var generatedBatch = stack(generated.ToArray());
-        using var text = pipeline.Text.Encode(prompts.Select(p => p.Prompt).ToList());
+        using var text = pipeline.Text.Encode(prompts.Select(Caption).ToList());
         var generatedEmbedding = clipImage.forward(generatedBatch);
         var renderEmbedding = clipImage.forward(renders);
         var clipGenerated = ClipSpace.Cosine(generatedEmbedding, text.Pooled) * 100;
@@ -67,7 +67,7 @@ public sealed class ShapeBenchRunner(CascadePipeline pipeline, ImageEncoder clip
             superResolution.Add(MeasureSr(pipeline.Sr1024, prompts.Take(options.SrImages1024).ToList(), 256, 1024, sampling.Sr1024));
             // The grid's cascade column: SR of the generated 64 px pictures.
             var seeds = prompts.Take(rows).Select(p => (ulong)p.Id).ToList();
-            using var gridText = pipeline.Text.Encode(prompts.Take(rows).Select(p => p.Prompt).ToList());
+            using var gridText = pipeline.Text.Encode(prompts.Take(rows).Select(Caption).ToList());
             up256 = pipeline.Sr256.Sample(gridText, null, generatedBatch[..rows], seeds, sampling.Sr256);
             up1024 = Sample1024InPieces(gridText, up256, seeds, sampling.Sr1024);
             log.WriteLine("shapebench: super-resolution done");
@@ -93,6 +93,10 @@ public sealed class ShapeBenchRunner(CascadePipeline pipeline, ImageEncoder clip
         foreach (var t in generated) t.Dispose();
         return (report, grid.MoveToOuterDisposeScope());
     }
+
+    /// What the cascade reads for a prompt, as a request with the prompt's id as its seed would: the folder's composer
+    /// writes the caption (for a dev prompt, which names everything, the same scene in the canonical wording).
+    string Caption(BenchPrompt p) => pipeline.Text.Compose(p.Prompt, (ulong)p.Id).Caption;
 
     /// One image at a time: a 1024 px batch would hold several hundred MB of activations per row.
     Tensor Sample1024InPieces(TextEncoding text, Tensor lowRes, IReadOnlyList<ulong> seeds, StageSampling sampling)
@@ -153,7 +157,7 @@ public sealed class ShapeBenchRunner(CascadePipeline pipeline, ImageEncoder clip
 
     /// A scene's caption features and its exact renders at the SR stage's input and output sizes, as 1-row batches.
     (TextEncoding Text, Tensor Low, Tensor Truth) SrInputs(BenchPrompt p, int lowSize, int highSize) =>
-        (pipeline.Text.Encode([p.Prompt]), Renderer.RenderTensor(p.Scene, lowSize).unsqueeze(0).to(pipeline.Device),
+        (pipeline.Text.Encode([Caption(p)]), Renderer.RenderTensor(p.Scene, lowSize).unsqueeze(0).to(pipeline.Device),
             Renderer.RenderTensor(p.Scene, highSize).unsqueeze(0).to(pipeline.Device));
 
     SuperResolutionQuality MeasureSr(ImageStage stage, IReadOnlyList<BenchPrompt> prompts, int lowSize, int highSize, StageSampling sampling)

@@ -1,0 +1,53 @@
+using System.Diagnostics;
+
+namespace DiffusionCluster.Grains.Tests.MultiProcess;
+
+/// `generate` as a user runs it: a prompt with unknown words is refused by name and no image is written; asked to go
+/// on, the CLI draws without them, says which words it left out and the caption it drew.
+public sealed class CliPromptTests
+{
+    static async Task<(int ExitCode, string Output)> Generate(string prompt, string output, params string[] extra)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        string[] arguments = [Repository.Cli(), "generate", prompt, "--model", TinyCascadeFolder.Path, "--out", output,
+            "--prior-steps", "2", "--decoder-steps", "2", "--threads", "1", .. extra];
+        foreach (var a in arguments) start.ArgumentList.Add(a);
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(3));
+        return (process.ExitCode, await stdout + await stderr);
+    }
+
+    [Fact]
+    public async Task Unknown_words_are_refused_by_name_and_no_image_is_written()
+    {
+        var output = Path.Combine(Path.GetTempPath(), $"refused-{Guid.NewGuid():N}.png");
+
+        var (code, text) = await Generate("a fluffy red circle", output);
+
+        Assert.NotEqual(0, code);
+        Assert.Contains("\"fluffy\"", text);
+        Assert.Contains("docs/VOCABULARY.md", text);
+        Assert.False(File.Exists(output));
+    }
+
+    [Fact]
+    public async Task Asked_to_go_on_the_cli_draws_and_names_the_words_it_left_out()
+    {
+        var output = Path.Combine(Path.GetTempPath(), $"ignored-{Guid.NewGuid():N}.png");
+        try
+        {
+            var (code, text) = await Generate("a fluffy red circle", output, "--ignore-unknown-words");
+
+            Assert.True(code == 0, text);
+            Assert.Contains("ignored words the model does not know: fluffy", text);
+            Assert.Matches("drawn from: a (small|medium|large) red circle", text);
+            Assert.True(File.Exists(output));
+        }
+        finally
+        {
+            File.Delete(output);
+        }
+    }
+}
