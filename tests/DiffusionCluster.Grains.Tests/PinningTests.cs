@@ -62,7 +62,7 @@ public sealed class PinningTests : IAsyncLifetime
         var steps = await Assert.ThrowsAsync<ArgumentException>(() => _cluster.Request().Generate(Specs.Quick() with { Decoder = new SamplingSpec(5000, 3) }));
         var guidance = await Assert.ThrowsAsync<ArgumentException>(() => _cluster.Request().Generate(Specs.Quick() with { Prior = new SamplingSpec(10, -1) }));
         var empty = await Assert.ThrowsAsync<ArgumentException>(() => _cluster.Request().Generate(Specs.Quick() with { Prompt = "  " }));
-        var tokens = await Assert.ThrowsAsync<ArgumentException>(() => _cluster.Request().Generate(Specs.Quick() with { Prompt = string.Join(' ', Enumerable.Repeat("red", 60)) }));
+        var objects = await Assert.ThrowsAsync<ArgumentException>(() => _cluster.Request().Generate(Specs.Quick() with { Prompt = string.Join(", ", Enumerable.Repeat("a red circle", 5)) }));
         var thresholding = await Assert.ThrowsAsync<ArgumentException>(() => _cluster.Request().Generate(Specs.Quick() with { Decoder = new SamplingSpec(5, 3, "dynamic:7") }));
         var layout = await Assert.ThrowsAsync<ArgumentException>(() => _cluster.Request().Generate(Specs.Quick() with { Decoder = new SamplingSpec(5, 3, Layout: 2) }));
 
@@ -71,7 +71,7 @@ public sealed class PinningTests : IAsyncLifetime
         Assert.Contains("steps = 5000; allowed 1 to 1000", steps.Message);
         Assert.Contains("guidance = -1; allowed 0 to 50", guidance.Message);
         Assert.Contains("prompt is empty", empty.Message);
-        Assert.Contains("tokens; the text encoder accepts 48", tokens.Message);
+        Assert.Contains("asks for 5 objects; this model draws at most 3", objects.Message);
         Assert.Contains("base64", thresholding.Message);
         Assert.Contains("layout = 2; allowed 0 to 1", layout.Message);
     }
