@@ -9,16 +9,17 @@ namespace DiffusionCluster.Models.Cascade;
 /// edit, which brings its own guide, a decode from a given start latent, or an uncaptioned decode ignores it).
 public sealed record StageSampling(int Steps, double Guidance, string Thresholding = "none", double Eta = 0, int AugmentationLevel = 0, double? Layout = null)
 {
-    /// The share a null Layout means with a layout model: v17's measured best (two-object dev prompts fully correct
-    /// 65.0% at 0.9 against 55.0% at 0.7; `study layout-guide`, docs/MODEL_CARD.md).
+    /// The share a null Layout means with a layout model: the bundled layout model's measured best (two-object dev
+    /// prompts fully correct 65.0% at 0.9 against 55.0% at 0.7; `study layout-guide`, docs/MODEL_CARD.md).
     public const double DefaultLayoutShare = 0.9;
 
     public static StageSampling PriorDefault { get; } = new(25, 4.0);
     public static StageSampling DecoderDefault { get; } = new(25, 2.0, "dynamic:0.95:1.5");
-    /// 2 steps for both SR stages: the scaled-residual stages measured best at 2 steps, 1 close behind (v9's sr256 37.93 /
-    /// 37.73 dB; `eval --sr-only`, docs/MODEL_CARD.md); few steps stay near the model's mean estimate. sr256's input
-    /// is not noised: v9's sr256 measured best without it on exact and on blurred inputs alike (`study sr-aug`), and
-    /// v9's sr1024 by 0.11 dB over level 100 on 6 held-out scenes (`eval --sr-only --sr1024-images 6 --limit 6`).
+    /// 2 steps for both SR stages: the scaled-residual stages measured best at 2 steps, 1 close behind (an earlier
+    /// sr256 than the bundled one: 37.93 / 37.73 dB; `eval --sr-only`, docs/MODEL_CARD.md); few steps stay near the
+    /// model's mean estimate. The SR inputs are not noised: that earlier sr256 measured best without it on exact and on
+    /// blurred inputs alike (`study sr-aug`), and its sr1024 by 0.11 dB over level 100 on 6 held-out scenes
+    /// (`eval --sr-only --sr1024-images 6 --limit 6`); neither was re-measured on the bundled SR stages.
     public static StageSampling Sr256Default { get; } = new(2, 1.0, "static", AugmentationLevel: 0);
     public static StageSampling Sr1024Default { get; } = new(2, 1.0, "static", AugmentationLevel: 0);
 

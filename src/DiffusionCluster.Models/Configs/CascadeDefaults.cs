@@ -24,7 +24,7 @@ public static class CascadeDefaults
 
     /// Text -> the 64 px scene average-pooled to 16 px, one token per 2x2-pixel cell; ILVR holds the decoder to it.
     /// It reads the token ids through Transformer blocks of its own: on CLIP's token features it learned where objects
-    /// are but not which colour sits where (docs/MODEL_CARD.md, sessions 19 and 20).
+    /// are but not which colour sits where (docs/MODEL_CARD.md).
     public static LayoutConfig Layout { get; } = new()
     {
         MaxTextLength = 48, VocabSize = 256, TextLayers = 4, Width = 128, Layers = 2, Heads = 4,

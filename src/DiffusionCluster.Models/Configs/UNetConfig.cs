@@ -41,7 +41,7 @@ public sealed record UNetConfig : INetworkConfig
     /// decoder path through a zero-initialised 1x1 convolution. The image map above is linear in z_i, which places
     /// objects but cannot say what shape sits where: our CLIP's z_i barely encodes shape (a linear probe reads it for 25.4%
     /// of held-out renders, the mean caption token for 100%; `study layout`), and "this shape at that place" is a
-    /// conjunction a hidden layer can form and a linear map cannot. Not in the bundled decoder (docs/MODEL_CARD.md, session 12).
+    /// conjunction a hidden layer can form and a linear map cannot. Not in the bundled decoder (docs/MODEL_CARD.md).
     public int LayoutMapChannels { get; init; }
     /// Side of the layout map in network pixels at sample_size: the size of one of the levels (e.g. 16 for the decoder).
     public int LayoutMapSize { get; init; }

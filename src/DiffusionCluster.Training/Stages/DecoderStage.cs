@@ -24,7 +24,8 @@ public sealed class DecoderStage : ITrainingStage
 
     /// objectWeight: how much more a pixel inside an object's bounding box counts in the loss than a background pixel
     /// (1: all alike). A shape differs from the others in a few dozen of an image's 4,096 pixels, so with every pixel
-    /// alike the loss barely feels a wrong shape (v8, trained so, drew blobs of the right colour and place); v13, v14 and v15 trained with 10.
+    /// alike the loss barely feels a wrong shape (a decoder trained so drew blobs of the right colour and place); the
+    /// bundled decoder trained with 10.
     public DecoderStage(UNetConfig config, StageContext context, double objectWeight = 1)
     {
         if (config.ImageEmbedDim == 0 || config.LowResChannels != 0) throw new ArgumentException("the decoder stage trains an unCLIP U-Net (image_embed_dim > 0, no low-res input)");

@@ -84,7 +84,7 @@ public sealed class StageContext
     /// min(SNR + 1, gamma) / (SNR + 1) (the v error is SNR + 1 times the x0 error), for x0 min(SNR + 1, gamma), for
     /// eps min(SNR + 1, gamma) / SNR. SNR + 1 takes SNR's place in Hang et al.'s min(SNR, gamma): the literal form is
     /// 0 at the pure-noise end of a zero-terminal-SNR schedule and about SNR over the noisiest fifth of it, the steps
-    /// where a sample's layout is decided (v1-v6 of the bundled decoder trained that way and got almost no gradient there).
+    /// where a sample's layout is decided (a decoder trained that way got almost no gradient there).
     public static Tensor MinSnrWeight(Tensor alphaBar, double gamma, PredictionType type)
     {
         using var scope = NewDisposeScope();
