@@ -30,9 +30,7 @@ public sealed record BenchCase(int Id, string Category, string Prompt, SceneRequ
     /// The natural set: a file whose rows carry a category; the dev set's rows (a full scene each) are read as requests.
     public static List<BenchCase> Read(string path)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"prompt file {path} does not exist");
-        var first = File.ReadLines(path).FirstOrDefault(l => l.Trim().Length > 0) ?? throw new ArgumentException($"{path} is empty");
-        if (!first.Contains("\"category\"")) return BenchPrompt.Read(path).Select(From).ToList();
+        if (!IsNaturalSet(path)) return BenchPrompt.Read(path).Select(From).ToList();
         return File.ReadLines(path).Where(l => l.Trim().Length > 0).Select((line, i) =>
         {
             try
@@ -46,6 +44,7 @@ public sealed record BenchCase(int Id, string Category, string Prompt, SceneRequ
         }).ToList();
     }
 
+    /// Whether a prompt file's rows carry a category (the natural set) rather than a full scene (the dev set).
     public static bool IsNaturalSet(string path) =>
         File.Exists(path) && (File.ReadLines(path).FirstOrDefault(l => l.Trim().Length > 0)?.Contains("\"category\"") ?? false);
 
