@@ -31,16 +31,6 @@ public sealed record CaptionScore(int Objects, int ColourFound, int ShapeCorrect
     public static IReadOnlyList<ParsedObject?> MatchByColour(Scene scene, ParsedScene parsed) =>
         scene.Objects.Select(o => parsed.Objects.Where(p => p.Colour == o.Colour).MaxBy(p => p.Area)).ToList();
 
-    static bool RelationHolds(Relation relation, IReadOnlyList<ParsedObject?> matches)
-    {
-        var (a, b) = (matches[relation.First], matches[relation.Second]);
-        if (a is null || b is null) return false;
-        return relation.Kind switch
-        {
-            RelationKind.Above => a.CentreY < b.CentreY && a.Position.Column() == b.Position.Column(),
-            RelationKind.Below => a.CentreY > b.CentreY && a.Position.Column() == b.Position.Column(),
-            RelationKind.LeftOf => a.CentreX < b.CentreX && a.Position.Row() == b.Position.Row(),
-            _ => a.CentreX > b.CentreX && a.Position.Row() == b.Position.Row(),
-        };
-    }
+    static bool RelationHolds(Relation relation, IReadOnlyList<ParsedObject?> matches) =>
+        matches[relation.First] is { } a && matches[relation.Second] is { } b && relation.Kind.Holds(a.Position, b.Position);
 }

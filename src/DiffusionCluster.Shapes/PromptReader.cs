@@ -213,9 +213,8 @@ public static partial class PromptReader
         }
         if (pending.Any) throw new ArgumentException($"\"{pending.Words}\" describes no shape; end each object with a shape word ({string.Join(", ", Enum.GetValues<ShapeKind>().Select(s => s.ToString().ToLowerInvariant()))})");
         if (pendingRelation is not null) throw new ArgumentException("a relation at the end of the prompt needs an object after it");
-        if (pendingPlace is not null && objects.Count == 0) throw new ArgumentException("the prompt names a place but no object to put there");
-        if (pendingPlace is { } trailing)
-            throw new ArgumentException($"the place {trailing} follows no object it could belong to; put it right after the object");
+        if (pendingPlace is not null)
+            throw new ArgumentException("the prompt ends with a place that follows no object it could belong to; put each place right after its object");
         if (objects.Count == 0 && unknown.Count == 0) throw new ArgumentException("the prompt names no object; name at least one shape (circle, square, triangle, star, ring, diamond, hexagon, cross)");
         return new SceneRequest(objects, relations, background, unknown);
     }

@@ -1,5 +1,4 @@
 using DiffusionCluster.Abstractions;
-using DiffusionCluster.Grains.Requests;
 
 namespace DiffusionCluster.Gateway.Apis;
 
@@ -13,7 +12,7 @@ public static class VocabularyApi
         {
             try
             {
-                var vocabulary = await (await TextWorker(grains)).GetVocabulary();
+                var vocabulary = await (await TextWorkers.LeastLoaded(grains)).GetVocabulary();
                 return vocabulary is null
                     ? ApiErrors.Result(404, "this model reads prompts as they are written (its folder has no composer), so it has no fixed vocabulary", "invalid_request_error", null, "no_vocabulary")
                     : Results.Json(new { words = vocabulary.Words, max_objects = vocabulary.MaxObjects, repeated_colours = vocabulary.RepeatedColours });
@@ -25,11 +24,4 @@ public static class VocabularyApi
         }).WithTags("vocabulary");
     }
 
-    /// The text encoder worker on the least-loaded silo hosting it.
-    public static async Task<IStageWorkerGrain> TextWorker(IGrainFactory grains)
-    {
-        var (hosts, _) = await new StageRouter(grains).Candidates(CascadeStage.TextEncoder, new HashSet<string>()).WaitAsync(TimeSpan.FromSeconds(10));
-        if (hosts.Count == 0) throw new InvalidOperationException("no active silo hosts stage text; start a silo with that stage");
-        return grains.GetGrain<IStageWorkerGrain>($"{CascadeStage.TextEncoder.Name()}/{hosts[0].Silo}");
-    }
 }

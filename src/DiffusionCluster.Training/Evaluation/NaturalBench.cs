@@ -173,7 +173,7 @@ public sealed class NaturalBench(CascadePipeline pipeline, TextWriter log)
             text.AppendLine($"| {c.Category} | {c.Prompts} | {c.FullyCorrectPercent:F1}% | {c.Refused} | {100.0 * c.CountCorrect / c.Prompts:F1}% | "
                 + (c.MeanArrangements is { } mean ? $"{mean:F1} / {c.FewestArrangements}" : "") + " |");
         text.AppendLine($"| all | {report.Prompts} | {report.FullyCorrectPercent:F1}% | {report.Categories.Sum(c => c.Refused)} | | |\n");
-        text.AppendLine($"![the first pictures of each category, one row per category]({grid})\n");
+        text.AppendLine($"![the first pictures of each category, one row per category; a refused prompt shows black]({grid})\n");
         text.AppendLine("| id | category | prompt | caption drawn | fully correct |");
         text.AppendLine("|---:|---|---|---|---|");
         foreach (var r in report.Results)
