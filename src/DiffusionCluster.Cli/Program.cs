@@ -12,22 +12,23 @@ const string Usage = $"""
           running cluster with --cluster, and writes a PNG
     {StageOptions.Help}
     {EditCommand.Help}
-    {StudyCommand.Help}
-    {DiffAeCommand.Help}
-    {SegmentCommand.Help}
-      eval [--prompts FILE.jsonl] [--objects 1|2|3] [--limit N] [--batch N] [--no-sr | --sr-only | --decoder-denoising] [--sr256-images N] [--sr1024-images N] [--oracle-prior] [--out DIR] [--model DIR] [--device cpu|cuda[:N]] [--precision fp32|fp16|bf16] [stage options]
+      eval [--prompts FILE.jsonl] [--objects 1|2|3] [--limit N] [--batch N] [--no-sr | --sr-only] [--sr256-images N] [--sr1024-images N] [--out DIR] [--model DIR] [--device cpu|cuda[:N]] [--precision fp32|fp16|bf16] [stage options]
           ShapeBench: generates each prompt (--objects: only those with that many objects), scores it with the scene parser and CLIP, measures the SR stages
           against exact renders; writes results.json, report.md and grid.png (--sr-only: the SR stages alone,
-          super-resolution.json and .md, with each SR stage's one-step denoising PSNR at t = 999 ... 100;
-          --decoder-denoising: the 64 px decoder's one-step estimate from each exact render noised to t = 999 ... 100,
-          its PSNR, PSNR inside the object boxes and shapes found, in decoder-denoising.json and .md)
+          super-resolution.json and .md, with each SR stage's one-step denoising PSNR at t = 999 ... 100)
       eval write-dev [FILE]
           writes the dev prompt set (held-out compositions) to shapebench/dev.jsonl
 
       train clip|clip-image|noisy-clip|prior|decoder64|sr256|sr1024|layout [--model DIR] [--checkpoints DIR]
             [--steps N] [--batch N] [--lr X] [--seed N] [--device cpu|cuda[:N]] [--time-limit-minutes M] [--threads N] [--init-from WEIGHTS.safetensors] [--object-weight W (decoder64, layout)] [--export-only]
-          trains one stage (resuming from its checkpoint folder) and exports it into the model folder;
+          trains one component (resuming from its checkpoint folder) and exports it into the model folder;
           --export-only writes the checkpoint's EMA weights to the model folder without training
+      train attributes [--train N] [--held-out N] [--model DIR] [--device D]
+          fits DiffAE's attribute directions (one per colour and shape, logistic regression in the CLIP image embedding
+          of N labelled renders) into the model folder and reports their held-out accuracy; `edit attribute` uses them
+      train segmentation [--labelled N] [--held-out N] [--steps N] [--model DIR] [--device D]
+          trains the per-pixel classifier on decoder features of N labelled renders into the model folder and reports
+          its mean IoU on held-out renders; `edit segment` uses it
 
     {ClusterCommand.Help}
       bench networks [--device cpu|cuda[:N]] [--runs N] [--out FILE.json]
@@ -65,9 +66,6 @@ try
         "train" => TrainCommand.Run(arguments),
         "generate" => await GenerateCommand.Run(arguments),
         "edit" => await EditCommand.Run(arguments),
-        "study" => StudyCommand.Run(arguments, "diffusion-cluster " + string.Join(' ', args)),
-        "diffae" => DiffAeCommand.Run(arguments, "diffusion-cluster " + string.Join(' ', args)),
-        "segment" => SegmentCommand.Run(arguments, "diffusion-cluster " + string.Join(' ', args)),
         "cluster" => await ClusterCommand.Run(arguments),
         "plan" => PlanCommand.Run(arguments),
         "eval" => EvalCommand.Run(arguments),

@@ -22,12 +22,12 @@ public sealed class ResidualSuperResolutionTests : IDisposable
         Diffusion = new DiffusionConfig { Prediction = PredictionType.Sample },
     };
 
-    ImageStage Stage(UNetConfig config, Action<UNet>? change = null)
+    ImageSampler Stage(UNetConfig config, Action<UNet>? change = null)
     {
         var unet = Tiny.Seeded(3, () => new UNet(config));
         change?.Invoke(unet);
         CascadeFolder.Save(_folder, "sr", config, unet);
-        return new ImageStage(_folder, "sr", CPU);
+        return new ImageSampler(_folder, "sr", CPU);
     }
 
     static (TextEncoding Text, Tensor Low) Inputs()

@@ -1,5 +1,5 @@
 using DiffusionCluster.Shapes;
-using DiffusionCluster.Training.Stages;
+using DiffusionCluster.Training.Trainers;
 using Xunit;
 
 namespace DiffusionCluster.Training.Tests;

@@ -1,6 +1,6 @@
 using DiffusionCluster.Models.Weights;
 using DiffusionCluster.Training.Loop;
-using DiffusionCluster.Training.Stages;
+using DiffusionCluster.Training.Trainers;
 using static TorchSharp.torch;
 
 namespace DiffusionCluster.Training.Tests;
@@ -11,10 +11,10 @@ public sealed class LoopTests : IDisposable
 
     public void Dispose() => _cascade.Dispose();
 
-    PriorStage Prior()
+    PriorTrainer Prior()
     {
         manual_seed(3);
-        return new PriorStage(TinyCascade.Prior, _cascade.Context(true));
+        return new PriorTrainer(TinyCascade.Prior, _cascade.Context(true));
     }
 
     [Fact]

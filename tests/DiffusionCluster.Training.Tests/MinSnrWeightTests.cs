@@ -1,5 +1,5 @@
 using DiffusionCluster.Diffusion;
-using DiffusionCluster.Training.Stages;
+using DiffusionCluster.Training.Trainers;
 using static TorchSharp.torch;
 
 namespace DiffusionCluster.Training.Tests;
@@ -14,7 +14,7 @@ public class MinSnrWeightTests
     [InlineData(0.99, 0.05)]  // SNR + 1 = 100: gamma / 100
     public void Weight_is_min_of_snr_plus_one_and_gamma_over_snr_plus_one(double alphaBar, double expected)
     {
-        using var weight = StageContext.MinSnrWeight(tensor(new[] { (float)alphaBar }), gamma: 5, PredictionType.Velocity);
+        using var weight = TrainingContext.MinSnrWeight(tensor(new[] { (float)alphaBar }), gamma: 5, PredictionType.Velocity);
         Assert.Equal(expected, weight.item<float>(), 4);
     }
 
@@ -25,7 +25,7 @@ public class MinSnrWeightTests
         using var prediction = zeros(2, 1, 2, 2);
         using var target = cat(new[] { ones(1, 1, 2, 2), full(new long[] { 1, 1, 2, 2 }, 2f) });
         using var alphaBar = tensor(new[] { 0f, 0.9f }).reshape(2, 1, 1, 1);
-        using var loss = StageContext.MinSnrLoss(prediction, target, alphaBar, gamma: 5, PredictionType.Velocity);
+        using var loss = TrainingContext.MinSnrLoss(prediction, target, alphaBar, gamma: 5, PredictionType.Velocity);
         Assert.Equal(1.5, loss.item<float>(), 4);
     }
 
@@ -39,10 +39,10 @@ public class MinSnrWeightTests
         using var weights = ones(1, 1, 2, 2);
         weights[0, 0, 0, 0] = tensor(10f);
         using var alphaBar = zeros(1, 1, 1, 1);
-        using var weighted = StageContext.MinSnrLoss(prediction, target, alphaBar, gamma: 5, PredictionType.Velocity, weights);
+        using var weighted = TrainingContext.MinSnrLoss(prediction, target, alphaBar, gamma: 5, PredictionType.Velocity, weights);
         Assert.Equal(4.0 * 10 / 13, weighted.item<float>(), 4);
-        using var uniform = StageContext.MinSnrLoss(prediction, target, alphaBar, gamma: 5, PredictionType.Velocity, ones(1, 1, 2, 2));
-        using var unweighted = StageContext.MinSnrLoss(prediction, target, alphaBar, gamma: 5, PredictionType.Velocity);
+        using var uniform = TrainingContext.MinSnrLoss(prediction, target, alphaBar, gamma: 5, PredictionType.Velocity, ones(1, 1, 2, 2));
+        using var unweighted = TrainingContext.MinSnrLoss(prediction, target, alphaBar, gamma: 5, PredictionType.Velocity);
         Assert.Equal(unweighted.item<float>(), uniform.item<float>(), 6);
     }
 
@@ -65,12 +65,12 @@ public class MinSnrWeightTests
         using var vHat = (a.sqrt() * xt - x0Hat) / (1 - a).sqrt();
         using var epsHat = Parameterization.EpsFromX0(xt, x0Hat, a);
 
-        using var sampleLoss = StageContext.MinSnrLoss(x0Hat, x0, a, 5, PredictionType.Sample);
-        using var velocityLoss = StageContext.MinSnrLoss(vHat, Parameterization.Target(PredictionType.Velocity, x0, eps, a), a, 5, PredictionType.Velocity);
+        using var sampleLoss = TrainingContext.MinSnrLoss(x0Hat, x0, a, 5, PredictionType.Sample);
+        using var velocityLoss = TrainingContext.MinSnrLoss(vHat, Parameterization.Target(PredictionType.Velocity, x0, eps, a), a, 5, PredictionType.Velocity);
         Assert.Equal(sampleLoss.item<float>(), velocityLoss.item<float>(), 3);
         if (alphaBar > 0)
         {
-            using var epsilonLoss = StageContext.MinSnrLoss(epsHat, eps, a, 5, PredictionType.Epsilon);
+            using var epsilonLoss = TrainingContext.MinSnrLoss(epsHat, eps, a, 5, PredictionType.Epsilon);
             Assert.Equal(sampleLoss.item<float>(), epsilonLoss.item<float>(), 3);
         }
     }

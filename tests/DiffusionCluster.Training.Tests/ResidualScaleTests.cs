@@ -1,7 +1,7 @@
 using DiffusionCluster.Models.Configs;
 using DiffusionCluster.Models.Imaging;
 using DiffusionCluster.Shapes;
-using DiffusionCluster.Training.Stages;
+using DiffusionCluster.Training.Trainers;
 using static TorchSharp.torch;
 
 namespace DiffusionCluster.Training.Tests;

@@ -1,7 +1,7 @@
 using DiffusionCluster.Models.Cascade;
 using DiffusionCluster.Models.Configs;
 using DiffusionCluster.Shapes;
-using DiffusionCluster.Training.Studies;
+using DiffusionCluster.Training.Trainers;
 using static TorchSharp.torch;
 
 namespace DiffusionCluster.Training.Tests;
@@ -30,11 +30,11 @@ public class SegmentationTests
     [Fact]
     public void Fewer_labelled_images_than_classes_are_refused()
     {
-        var study = new SegmentationStudy(new CascadePipeline(ModelFolder, CPU), TextWriter.Null);
-        var config = new SegmentationConfig { Classes = SegmentationStudy.Classes, Timesteps = [], Blocks = [], InChannels = 3 };
+        var trainer = new SegmentationTrainer(CPU);
+        var config = new SegmentationConfig { Classes = SegmentationTrainer.Classes, Timesteps = [], Blocks = [], InChannels = 3 };
         var scenes = Enumerable.Range(0, 5).Select(i => SceneGenerator.Sample(i, Split.Train)).ToList();
 
-        var error = Assert.Throws<ArgumentException>(() => study.Train(null, config, scenes, new SegmentationStudy.Options([5]), 1));
+        var error = Assert.Throws<ArgumentException>(() => trainer.Train(null, config, scenes, steps: 800, seed: 1));
 
         Assert.Equal("5 labelled images for 9 classes; label at least one image per class (9)", error.Message);
     }
@@ -42,13 +42,13 @@ public class SegmentationTests
     [Fact]
     public void A_raw_pixel_classifier_trained_on_ten_renders_finds_the_background()
     {
-        var study = new SegmentationStudy(new CascadePipeline(ModelFolder, CPU), TextWriter.Null);
-        var config = new SegmentationConfig { Classes = SegmentationStudy.Classes, Timesteps = [], Blocks = [], InChannels = 3 };
+        var trainer = new SegmentationTrainer(CPU);
+        var config = new SegmentationConfig { Classes = SegmentationTrainer.Classes, Timesteps = [], Blocks = [], InChannels = 3 };
         var train = Enumerable.Range(0, 10).Select(i => SceneGenerator.Sample(100 + i, Split.Train)).ToList();
         var heldOut = Enumerable.Range(0, 5).Select(i => SceneGenerator.Sample(200 + i, Split.HeldOut)).ToList();
 
-        var segmenter = study.Train(null, config, train, new SegmentationStudy.Options([10], Steps: 200), 1);
-        double meanIou = SegmentationStudy.MeanIou(segmenter, heldOut);
+        var segmenter = trainer.Train(null, config, train, steps: 200, seed: 1);
+        double meanIou = SegmentationTrainer.MeanIou(segmenter, heldOut);
 
         Assert.InRange(meanIou, 0.05, 1.0);
     }
@@ -65,9 +65,9 @@ public class BundledSegmentationTests
         var segmenter = DiffusionCluster.Models.Editing.Segmenter.Load(folder, cascade);
         var heldOut = Enumerable.Range(0, 8).Select(i => SceneGenerator.Sample(6_000_000 + i, Split.HeldOut)).ToList();
 
-        double meanIou = SegmentationStudy.MeanIou(segmenter, heldOut);
+        double meanIou = SegmentationTrainer.MeanIou(segmenter, heldOut);
 
-        double allBackground = SegmentationStudy.AllBackgroundIou(heldOut);
+        double allBackground = SegmentationTrainer.AllBackgroundIou(heldOut);
         Assert.True(meanIou > allBackground + 0.02, $"mean IoU {meanIou:P1}; all-background {allBackground:P1}");
     }
 }

@@ -1,5 +1,5 @@
 using DiffusionCluster.Shapes;
-using DiffusionCluster.Training.Stages;
+using DiffusionCluster.Training.Trainers;
 using static TorchSharp.torch;
 
 namespace DiffusionCluster.Training.Tests;

@@ -1,5 +1,5 @@
 using DiffusionCluster.Diffusion;
-using DiffusionCluster.Training.Stages;
+using DiffusionCluster.Training.Trainers;
 using static TorchSharp.torch;
 
 namespace DiffusionCluster.Training.Tests;
@@ -11,7 +11,7 @@ public sealed class TimestepSamplingTests
     static long[] Draw(double terminalFraction, int batch = 4000)
     {
         using var generator = new Generator(3);
-        using var t = StageContext.Timesteps(batch, Schedule, generator, CPU, terminalFraction);
+        using var t = TrainingContext.Timesteps(batch, Schedule, generator, CPU, terminalFraction);
         return t.data<long>().ToArray();
     }
 

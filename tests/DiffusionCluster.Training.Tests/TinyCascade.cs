@@ -1,6 +1,6 @@
 using DiffusionCluster.Models.Configs;
 using DiffusionCluster.Training.Loop;
-using DiffusionCluster.Training.Stages;
+using DiffusionCluster.Training.Trainers;
 using static TorchSharp.torch;
 
 [assembly: CollectionBehavior(DisableTestParallelization = true)] // networks initialise from torch's global RNG
@@ -30,14 +30,14 @@ internal sealed class TinyCascade : IDisposable
         Root = Directory.CreateTempSubdirectory("dc-training-").FullName;
         ModelFolder = Path.Combine(Root, "model");
         manual_seed(0);
-        var clip = new ClipStage(Text, Image, Path.Combine(ModelFolder, "text_encoder"), CPU);
+        var clip = new ClipTrainer(Text, Image, Path.Combine(ModelFolder, "text_encoder"), CPU);
         clip.Export(ModelFolder);
     }
 
     public string Root { get; }
     public string ModelFolder { get; }
 
-    public StageContext Context(bool image) => new(ModelFolder, CPU, image);
+    public TrainingContext Context(bool image) => new(ModelFolder, CPU, image);
 
     public TrainingOptions Options(string name, long steps) => new()
     {

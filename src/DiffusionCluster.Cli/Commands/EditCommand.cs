@@ -20,8 +20,8 @@ public static class EditCommand
               from the image noised to --strength (0.05-1); ilvr: the prompt keeping the image's low frequencies
               (--factor N in 1,2,4,8,16,32; --cutoff 0-0.99 of the schedule); inpaint: the prompt fills where the mask
               is transparent or black (--resample 1-20 RePaint rounds per step); attribute: DiffAE manipulation, z_i moved
-              toward --attribute (red, circle, ...; see `diffae fit`) by --amount (-2 to 2), x_T kept; segment: a colour-coded
-              class mask (background and 8 shapes) from decoder features (see `segment fit`)
+              toward --attribute (red, circle, ...; see `train attributes`) by --amount (-2 to 2), x_T kept; segment: a colour-coded
+              class mask (background and 8 shapes) from decoder features (see `train segmentation`)
         """;
 
     static readonly Dictionary<string, ImageEditKind> Kinds = new()

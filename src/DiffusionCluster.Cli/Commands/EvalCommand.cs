@@ -20,9 +20,6 @@ public static class EvalCommand
     /// Where --sr-only measures each SR stage's one-step denoising: pure noise, the middle, and near the end.
     static readonly int[] DenoisingTimesteps = [999, 750, 500, 250, 100];
 
-    /// Where --decoder-denoising measures the 64 px decoder: the shape is decided at the noisy end and must survive the middle.
-    static readonly int[] DecoderTimesteps = [999, 900, 800, 700, 500, 300, 100];
-
     public static int Run(Arguments args)
     {
         if (args.Positionals.FirstOrDefault() == "write-dev")
@@ -50,11 +47,10 @@ public static class EvalCommand
         var output = args.Text("out", "eval/shapebench");
         int limit = args.Int("limit", int.MaxValue, 1, int.MaxValue);
         int objects = args.Int("objects", 0, 1, 3);
-        var options = new ShapeBenchRunner.Options(BatchSize: args.Int("batch", 10, 1, 256), RunSuperResolution: !args.Flag("no-sr"), OraclePrior: args.Flag("oracle-prior"),
+        var options = new ShapeBenchRunner.Options(BatchSize: args.Int("batch", 10, 1, 256), RunSuperResolution: !args.Flag("no-sr"),
             SrImages256: args.Int("sr256-images", 12, 0, 1000), SrImages1024: args.Int("sr1024-images", 3, 0, 1000));
         var sampling = StageOptions.Request(args, "-");
         bool srOnly = args.Flag("sr-only");
-        bool decoderDenoising = args.Flag("decoder-denoising");
         bool natural = args.Flag("compose") || BenchCase.IsNaturalSet(promptFile);
         int diversitySeeds = args.Int("diversity-seeds", 8, 0, 100);
         int diversityPrompts = args.Int("diversity-prompts", 20, 0, 1000);
@@ -74,24 +70,12 @@ public static class EvalCommand
             return 0;
         }
         if (srOnly && !options.RunSuperResolution) throw new UsageException("--sr-only and --no-sr exclude each other");
-        if (srOnly && decoderDenoising) throw new UsageException("--sr-only and --decoder-denoising exclude each other");
 
         var prompts = BenchPrompt.ReadAtLeastTwo(promptFile, objects, "ShapeBench", limit);
         // The networks run in the chosen precision; scoring (CLIP, parser) stays fp32.
         var pipeline = new CascadePipeline(model, device, dtype);
         var clipImage = CascadeFolder.LoadImageEncoder(model, device: device);
         var runner = new ShapeBenchRunner(pipeline, clipImage, Console.Error);
-        if (decoderDenoising)
-        {
-            var rows = new DecoderDenoising(pipeline, clipImage).Measure(prompts, DecoderTimesteps);
-            var table = $"The 64 px decoder's one-step clean estimate from the exact render noised to t ({prompts.Count} prompts, "
-                + "conditioned on the render's CLIP embedding and the prompt, guidance 1):\n\n" + string.Join("\n", DecoderDenoising.Rows(rows)) + "\n";
-            Directory.CreateDirectory(output);
-            File.WriteAllText(Path.Combine(output, "decoder-denoising.json"), JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true }) + "\n");
-            File.WriteAllText(Path.Combine(output, "decoder-denoising.md"), table);
-            Console.WriteLine(table);
-            return 0;
-        }
         if (srOnly)
         {
             var quality = runner.MeasureSuperResolution(prompts, sampling, options.SrImages256, options.SrImages1024);

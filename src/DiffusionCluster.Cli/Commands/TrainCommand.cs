@@ -1,7 +1,10 @@
 using DiffusionCluster.Cli.Infrastructure;
 using DiffusionCluster.Models;
+using DiffusionCluster.Models.Cascade;
+using DiffusionCluster.Models.Configs;
+using DiffusionCluster.Models.Editing;
 using DiffusionCluster.Training.Loop;
-using DiffusionCluster.Training.Stages;
+using DiffusionCluster.Training.Trainers;
 
 namespace DiffusionCluster.Cli.Commands;
 
@@ -9,10 +12,15 @@ namespace DiffusionCluster.Cli.Commands;
 /// and exports its EMA weights into the model folder at every checkpoint.
 public static class TrainCommand
 {
+    /// Components fitted on a frozen cascade in one pass rather than by the training loop.
+    static readonly string[] FittedComponents = ["attributes", "segmentation"];
+
     public static int Run(Arguments args)
     {
         var stageName = args.Positionals.FirstOrDefault()
-            ?? throw new UsageException($"train needs a stage: {string.Join(", ", StageFactory.Names)}");
+            ?? throw new UsageException($"train needs a component: {string.Join(", ", TrainerFactory.Names.Concat(FittedComponents))}");
+        if (stageName == "attributes") return FitAttributes(args);
+        if (stageName == "segmentation") return FitSegmentation(args);
         var model = args.Text("model", "models/shapes-cascade");
         var device = DeviceOption.Parse(args.Text("device", "cpu"));
         if (args.Int("threads", 0, 0, 1024) is > 0 and var threads) TorchSharp.torch.set_num_threads(threads);
@@ -39,7 +47,7 @@ public static class TrainCommand
         if (objectWeight != 1 && stageName is not ("decoder64" or "layout"))
             throw new UsageException($"--object-weight applies to decoder64 and layout only, not {stageName}");
 
-        var stage = StageFactory.Create(stageName, model, device, objectWeight);
+        var stage = TrainerFactory.Create(stageName, model, device, objectWeight);
         if (exportOnly)
         {
             TrainingLoop.Export(stage, options, Console.Out);
@@ -47,6 +55,44 @@ public static class TrainCommand
         }
         var result = TrainingLoop.Run(stage, options, Console.Out);
         Console.WriteLine($"{stageName}: step {result.Step}/{options.Steps}, last loss {result.LastLoss:F4}, {result.TrainedSeconds / 60:F1} min trained{(result.Finished ? "" : " (stopped at the time limit; run again to resume)")}");
+        return 0;
+    }
+
+    /// `train attributes`: DiffAE's attribute directions, one per colour and shape, fitted in the CLIP image
+    /// embedding of labelled renders and written to the model folder's attributes/.
+    static int FitAttributes(Arguments args)
+    {
+        int train = args.Int("train", 400, 20, 100_000);
+        int heldOut = args.Int("held-out", 200, 10, 100_000);
+        var model = args.Text("model", "models/shapes-cascade");
+        var device = DeviceOption.Parse(args.Text("device", "cpu"));
+        args.RejectUnknown();
+        var operations = new ImageOperations(new CascadePipeline(model, device));
+        var (directions, fits) = new AttributeDirectionsTrainer(operations, Console.Error).Train(train, heldOut);
+        directions.Save(model);
+        Console.WriteLine($"attribute | positives | balanced accuracy, training | held-out ({heldOut} renders)");
+        foreach (var f in fits) Console.WriteLine($"{f.Attribute} | {f.Positives}/{f.TrainScenes} | {f.TrainAccuracy:P1} | {f.HeldOutAccuracy:P1}");
+        Console.WriteLine($"wrote {AttributeDirections.PathIn(model)} ({directions.Names.Count} attributes)");
+        return 0;
+    }
+
+    /// `train segmentation`: the per-pixel classifier on the 64px decoder's features, trained on N labelled renders
+    /// and written to the model folder's segmentation/, with its mean IoU on held-out renders.
+    static int FitSegmentation(Arguments args)
+    {
+        int labelled = args.Int("labelled", 50, 1, 100_000);
+        int heldOut = args.Int("held-out", 50, 1, 100_000);
+        int steps = args.Int("steps", 800, 1, 1_000_000);
+        var model = args.Text("model", "models/shapes-cascade");
+        var device = DeviceOption.Parse(args.Text("device", "cpu"));
+        args.RejectUnknown();
+        var cascade = new CascadePipeline(model, device);
+        var config = new SegmentationConfig { Classes = SegmentationTrainer.Classes };
+        var segmenter = new SegmentationTrainer(device).Train(cascade.Decoder, config, SegmentationTrainer.TrainScenes(labelled), steps, seed: (ulong)labelled);
+        segmenter.Save(model);
+        var heldOutScenes = SegmentationTrainer.HeldOutScenes(heldOut);
+        Console.WriteLine($"segmentation: {labelled} labelled renders, mean IoU {SegmentationTrainer.MeanIou(segmenter, heldOutScenes):P1} on {heldOut} held-out "
+            + $"(all-background {SegmentationTrainer.AllBackgroundIou(heldOutScenes):P1}); wrote {model}/segmentation");
         return 0;
     }
 }

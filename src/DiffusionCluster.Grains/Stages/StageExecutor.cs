@@ -27,9 +27,9 @@ public sealed class StageExecutor
         _segmenter = new(() => Segmenter.Load(modelFolder, _cascade));
     }
 
-    TextStage Text => _cascade.Text;
-    PriorStage Prior => _cascade.Prior;
-    ImageStage Image => Stage switch
+    PromptEncoder Text => _cascade.Text;
+    PriorSampler Prior => _cascade.Prior;
+    ImageSampler Image => Stage switch
     {
         CascadeStage.Base64 => _cascade.Decoder,
         CascadeStage.Sr256 => _cascade.Sr256,

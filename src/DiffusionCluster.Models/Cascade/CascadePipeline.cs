@@ -31,19 +31,19 @@ public sealed record StageTiming(string Stage, double Milliseconds);
 /// the networks compute in (fp16/bf16 on GPUs); inputs and outputs of every stage stay float32.
 public sealed class CascadePipeline(string modelFolder, Device device, ScalarType dtype = ScalarType.Float32)
 {
-    TextStage? _text;
-    PriorStage? _prior;
-    ImageStage? _decoder, _sr256, _sr1024;
+    PromptEncoder? _text;
+    PriorSampler? _prior;
+    ImageSampler? _decoder, _sr256, _sr1024;
 
     public string ModelFolder { get; } = modelFolder;
     public Device Device { get; } = device;
     public ScalarType Dtype { get; } = dtype;
 
-    public TextStage Text => _text ??= new TextStage(ModelFolder, Device, Dtype);
-    public PriorStage Prior => _prior ??= new PriorStage(ModelFolder, Device, Dtype);
-    public ImageStage Decoder => _decoder ??= new ImageStage(ModelFolder, CascadeFolder.Decoder64, Device, Dtype);
-    public ImageStage Sr256 => _sr256 ??= new ImageStage(ModelFolder, CascadeFolder.Sr256, Device, Dtype);
-    public ImageStage Sr1024 => _sr1024 ??= new ImageStage(ModelFolder, CascadeFolder.Sr1024, Device, Dtype);
+    public PromptEncoder Text => _text ??= new PromptEncoder(ModelFolder, Device, Dtype);
+    public PriorSampler Prior => _prior ??= new PriorSampler(ModelFolder, Device, Dtype);
+    public ImageSampler Decoder => _decoder ??= new ImageSampler(ModelFolder, CascadeFolder.Decoder64, Device, Dtype);
+    public ImageSampler Sr256 => _sr256 ??= new ImageSampler(ModelFolder, CascadeFolder.Sr256, Device, Dtype);
+    public ImageSampler Sr1024 => _sr1024 ??= new ImageSampler(ModelFolder, CascadeFolder.Sr1024, Device, Dtype);
 
     /// Returns the image [1, 3, size, size] in [-1, 1], the caption it was drawn from and the wall time of each stage.
     public (Tensor Image, IReadOnlyList<StageTiming> Timings, ComposedPrompt Prompt) Generate(GenerationRequest request,

@@ -31,7 +31,7 @@ public sealed class AttributeDirections
     {
         var path = PathIn(modelFolder);
         if (!System.IO.File.Exists(path))
-            throw new ModelFormatException(Path.Combine(modelFolder, Folder), $"{File} is missing; fit it with `diffusion-cluster diffae fit`");
+            throw new ModelFormatException(Path.Combine(modelFolder, Folder), $"{File} is missing; fit it with `diffusion-cluster train attributes`");
         var (entries, _) = Safetensors.ReadHeader(path);
         var tensors = entries.ToDictionary(e => e.Name, e => zeros(e.Shape));
         Safetensors.LoadInto(path, tensors);

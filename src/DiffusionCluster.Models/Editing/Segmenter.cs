@@ -9,7 +9,7 @@ namespace DiffusionCluster.Models.Editing;
 /// Label-efficient semantic segmentation (Baranchuk et al.): per-pixel features from the 64px decoder's
 /// activations (or raw pixels, the baseline), classified by a small per-pixel MLP trained on a few labelled
 /// images. Bundled beside the cascade as the segmentation/ component.
-public sealed class Segmenter(ImageStage? decoder, PixelClassifier classifier)
+public sealed class Segmenter(ImageSampler? decoder, PixelClassifier classifier)
 {
     public const string Component = "segmentation";
 
@@ -25,7 +25,7 @@ public sealed class Segmenter(ImageStage? decoder, PixelClassifier classifier)
     public void Save(string modelFolder) => CascadeFolder.Save(modelFolder, Component, Config, Classifier);
 
     /// The features the classifier reads: decoder activations, or the pixels themselves for the baseline.
-    public static Tensor Features(ImageStage? decoder, SegmentationConfig config, Tensor images)
+    public static Tensor Features(ImageSampler? decoder, SegmentationConfig config, Tensor images)
     {
         if (!config.UsesDecoder) return images.alias();
         if (decoder is null) throw new InvalidOperationException("this segmentation reads decoder features but no decoder was given");

@@ -129,7 +129,7 @@ public sealed class ShapeBenchRunner(CascadePipeline pipeline, ImageEncoder clip
         return results;
     }
 
-    SuperResolutionDenoising MeasureDenoising(ImageStage stage, IReadOnlyList<BenchPrompt> prompts, int lowSize, int highSize, IReadOnlyList<int> timesteps)
+    SuperResolutionDenoising MeasureDenoising(ImageSampler stage, IReadOnlyList<BenchPrompt> prompts, int lowSize, int highSize, IReadOnlyList<int> timesteps)
     {
         var psnr = new double[timesteps.Count];
         double bicubicPsnr = 0, meanOfDrawsPsnr = 0;
@@ -160,7 +160,7 @@ public sealed class ShapeBenchRunner(CascadePipeline pipeline, ImageEncoder clip
         (pipeline.Text.Encode([Caption(p)]), Renderer.RenderTensor(p.Scene, lowSize).unsqueeze(0).to(pipeline.Device),
             Renderer.RenderTensor(p.Scene, highSize).unsqueeze(0).to(pipeline.Device));
 
-    SuperResolutionQuality MeasureSr(ImageStage stage, IReadOnlyList<BenchPrompt> prompts, int lowSize, int highSize, StageSampling sampling)
+    SuperResolutionQuality MeasureSr(ImageSampler stage, IReadOnlyList<BenchPrompt> prompts, int lowSize, int highSize, StageSampling sampling)
     {
         using var scope = NewDisposeScope();
         double psnr = 0, ssim = 0, bicubicPsnr = 0, bicubicSsim = 0;

@@ -21,7 +21,7 @@ public static class TrainingLoop
 
     public sealed record Result(long Step, double LastLoss, double TrainedSeconds, bool Finished);
 
-    public static Result Run(ITrainingStage stage, TrainingOptions options, TextWriter progress)
+    public static Result Run(ITrainer stage, TrainingOptions options, TextWriter progress)
     {
         Directory.CreateDirectory(options.CheckpointFolder);
         var model = stage.Trainable;
@@ -82,7 +82,7 @@ public static class TrainingLoop
     }
 
     /// Writes a checkpoint's EMA weights into the model folder without training (e.g. after an export format change).
-    public static CheckpointState Export(ITrainingStage stage, TrainingOptions options, TextWriter progress)
+    public static CheckpointState Export(ITrainer stage, TrainingOptions options, TextWriter progress)
     {
         if (options.ModelFolder is null) throw new ArgumentException("export needs a model folder");
         var optimizer = new AdamW(stage.Trainable.named_parameters());
@@ -94,7 +94,7 @@ public static class TrainingLoop
         return state;
     }
 
-    static CheckpointState? Resume(ITrainingStage stage, TrainingOptions options, AdamW optimizer, ExponentialMovingAverage ema, TextWriter progress)
+    static CheckpointState? Resume(ITrainer stage, TrainingOptions options, AdamW optimizer, ExponentialMovingAverage ema, TextWriter progress)
     {
         var statePath = Path.Combine(options.CheckpointFolder, StateFile);
         if (!File.Exists(statePath)) return null;
@@ -124,7 +124,7 @@ public static class TrainingLoop
         File.WriteAllLines(path, rows.Values.Prepend(lines[0]));
     }
 
-    static void Save(ITrainingStage stage, TrainingOptions options, AdamW optimizer, ExponentialMovingAverage ema, CheckpointState state)
+    static void Save(ITrainer stage, TrainingOptions options, AdamW optimizer, ExponentialMovingAverage ema, CheckpointState state)
     {
         // Write everything beside, then swap in, so a kill mid-save leaves the previous checkpoint whole.
         var folder = options.CheckpointFolder;
@@ -139,7 +139,7 @@ public static class TrainingLoop
     }
 
     /// Ship the EMA weights: swap them in, export, swap the training weights back.
-    static void ExportEma(ITrainingStage stage, string modelFolder, ExponentialMovingAverage ema)
+    static void ExportEma(ITrainer stage, string modelFolder, ExponentialMovingAverage ema)
     {
         // The scope frees the copies and every temporary on this thread, not on the finalizer's (see Safetensors.Save).
         using var scope = NewDisposeScope();

@@ -1,0 +1,156 @@
+using System.Text.Json;
+using DiffusionCluster.Cli.Commands;
+using DiffusionCluster.Cli.Infrastructure;
+using DiffusionCluster.Models;
+using DiffusionCluster.Models.Cascade;
+using DiffusionCluster.Models.Editing;
+using DiffusionCluster.Models.Imaging;
+using DiffusionCluster.Training.Evaluation;
+using DiffusionCluster.Lab.Studies;
+
+namespace DiffusionCluster.Lab;
+
+/// `study`: the seed review's measurements on ShapeBench prompts, each writing a Markdown table, the same
+/// figures as JSON, and a plot (SVG) or image grid.
+public static class StudyCommand
+{
+    public const string Help = """
+          study edits|guidance|thresholding|sr-aug|diffae|layout|rerank|layout-guide|segmentation|decoder-denoising|oracle-prior
+                [--prompts FILE.jsonl] [--objects 1|2|3] [--limit N] [--steps N] [--model DIR] [--candidates N] [--shares S1,S2,..]
+                [--labelled 10,20,50] [--device cpu|cuda[:N]] [--precision fp32|fp16|bf16] [--out DIR]
+              edits: reconstruction PSNR, variations, text diffs, inpainting/uncropping, SDEdit and ILVR on held-out
+              scenes; guidance: classifier-free vs CLIP guidance; thresholding: none/static/dynamic across guidance
+              weights; sr-aug: the SR input's noise-augmentation level; diffae: attribute manipulation along the fitted
+              directions (`diffusion-cluster train attributes`) on held-out single-object scenes; layout: whether the
+              embeddings and the prior's samples say where an object is (linear probe) and whether the decoder's estimate
+              from pure noise puts objects there, with the right shapes (--limit N: decoder scenes, default 128); rerank:
+              best-of-N by CLIP, each prompt drawn --candidates times (default 8), how often CLIP's pick is fully correct;
+              layout-guide: fully correct without a layout guide, with the layout model's (at each of --shares, default
+              0.5,0.7,0.9) and with the exact render's low-pass (the oracle); segmentation: mean IoU of the per-pixel
+              classifier on decoder features against raw pixels for each --labelled count; decoder-denoising: the 64 px
+              decoder's one-step clean estimate from each exact render noised to t = 999 ... 100; oracle-prior: ShapeBench
+              with the decoder conditioned on CLIP's embedding of the exact render instead of the prior's sample
+        """;
+
+    public static int Run(Arguments args, string commandLine)
+    {
+        var which = args.Positionals.FirstOrDefault() ?? throw new UsageException($"study needs one of {string.Join(", ", Studies)}");
+        var promptFile = args.Text("prompts", EvalCommand.DevSet);
+        var model = args.Text("model", "models/shapes-cascade");
+        var device = DeviceOption.Parse(args.Text("device", "cpu"));
+        var dtype = PrecisionOption.Parse(args.Text("precision", "fp32"), device);
+        var output = args.Text("out", "eval/studies");
+        int limit = args.Int("limit", which switch { "edits" => 12, "layout" => 128, "rerank" => 100, _ => 20 }, 2, 10_000);
+        int steps = args.Int("steps", 25, 1, 1000);
+        int candidates = which == "rerank" ? args.Int("candidates", 8, 1, RerankStudy.MaxCandidates) : 0;
+        int objects = args.Int("objects", 0, 1, 3);
+        var shares = which == "layout-guide" ? Shares(args.Text("shares", "0.5,0.7,0.9")) : [];
+        var labelled = which == "segmentation" ? Counts(args.Text("labelled", "10,20,50")) : [];
+        args.RejectUnknown();
+
+        var all = BenchPrompt.ReadAtLeastTwo(promptFile, objects, "a study");
+        var operations = new ImageOperations(new CascadePipeline(model, device, dtype));
+        var clipImage = CascadeFolder.LoadImageEncoder(model, device: device);
+        clipImage.eval();
+        var guidance = new GuidanceStudy(operations, clipImage, Console.Error);
+        Directory.CreateDirectory(output);
+        StudyReport Plotted(string title, StudyTable table, string svg, string file, string caption)
+        {
+            var plotted = new StudyReport(title, commandLine);
+            plotted.Add(table);
+            File.WriteAllText(Path.Combine(output, file), svg);
+            plotted.Image(file, caption);
+            return plotted;
+        }
+        StudyReport report;
+        switch (which)
+        {
+            case "edits":
+                // Single- and two-object scenes, alternating, so both kinds are in a short run.
+                var scenes = all.Where(p => p.Scene.Objects.Count == 1).Zip(all.Where(p => p.Scene.Objects.Count == 2)).SelectMany(z => new[] { z.First, z.Second }).Take(limit).ToList();
+                if (scenes.Count == 0) throw new UsageException("study edits needs single- and two-object prompts; leave out --objects");
+                report = new EditStudy(operations, Console.Error).Run(scenes, new EditStudy.Options(Scenes: limit, Decoder: StageSampling.DecoderDefault with { Steps = steps }), commandLine, output);
+                break;
+            case "guidance":
+                var (cfgTable, cfgPlot, _) = guidance.ClassifierFreeVsClip(Mixed(all, limit), [1, 2, 3, 5, 8], [10, 30, 100, 300], steps);
+                report = Plotted("Classifier-free vs CLIP guidance", cfgTable, cfgPlot, "guidance.svg",
+                    "Colour found against CLIP score, one point per setting (weakest to strongest).");
+                var noisyClip = CascadeFolder.LoadImageEncoder(model, CascadeFolder.NoisyImageEncoder, device);
+                noisyClip.eval();
+                report.Add(guidance.NoisyClipRetrieval(all, noisyClip, [0, 250, 500, 750, 900]));
+                break;
+            case "thresholding":
+                var (thresholdTable, saturationPlot, _) = guidance.Thresholding(Mixed(all, limit), [1, 3, 5, 8, 12, 20], steps);
+                report = Plotted("Static vs dynamic thresholding across guidance weights", thresholdTable, saturationPlot, "thresholding.svg",
+                    "Saturated pixels against guidance weight per thresholding method.");
+                break;
+            case "sr-aug":
+                var (srTable, srPlot) = guidance.SuperResolutionAugmentation(Mixed(all, limit), [0, 50, 100, 250, 500], Math.Min(steps, 20));
+                report = Plotted("Noise augmentation level of the SR input", srTable, srPlot, "sr-aug.svg", "SR 256 PSNR against the input's augmentation level.");
+                break;
+            case "diffae":
+                report = new StudyReport("DiffAE attribute manipulation", commandLine);
+                var singles = all.Where(p => p.Scene.Objects.Count == 1).Take(limit).ToList();
+                report.Add(new DiffAeStudy(operations, Console.Error).Measure(singles, AttributeDirections.Load(model), [0, 0.5, 1.0, 1.5, 2.0], 50));
+                break;
+            case "layout":
+                report = new LayoutStudy(model, device, Console.Error).Run(probeScenes: 2000, heldOutScenes: 500, priorScenes: 100, decoderScenes: limit, commandLine);
+                break;
+            case "rerank":
+                var sampling = new GenerationRequest { Prompt = "", Decoder = StageSampling.DecoderDefault with { Steps = steps } };
+                report = new RerankStudy(operations.Cascade, clipImage, Console.Error).Run(all.Take(limit).ToList(), candidates, sampling, commandLine);
+                break;
+            case "layout-guide":
+                report = new LayoutGuideStudy(operations.Cascade, Console.Error).Run(all.Take(limit).ToList(), shares,
+                    new GenerationRequest { Prompt = "", Decoder = StageSampling.DecoderDefault with { Steps = steps } }, commandLine, output);
+                break;
+            case "segmentation":
+                report = new StudyReport("Label-efficient segmentation from decoder features", commandLine);
+                report.Add(new SegmentationStudy(operations.Cascade, Console.Error).Run(new SegmentationStudy.Options(labelled, HeldOut: limit)));
+                break;
+            case "decoder-denoising":
+                var rows = new DecoderDenoising(operations.Cascade, clipImage).Measure(all.Take(limit).ToList(), DecoderTimesteps);
+                File.WriteAllText(Path.Combine(output, "decoder-denoising.json"), JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true }) + "\n");
+                var denoising = $"The 64 px decoder's one-step clean estimate from the exact render noised to t ({Math.Min(limit, all.Count)} prompts, "
+                    + "conditioned on the render's CLIP embedding and the prompt, guidance 1):\n\n" + string.Join("\n", DecoderDenoising.Rows(rows)) + "\n";
+                File.WriteAllText(Path.Combine(output, "decoder-denoising.md"), denoising);
+                Console.WriteLine(denoising);
+                return 0;
+            case "oracle-prior":
+                var runner = new ShapeBenchRunner(operations.Cascade, clipImage, Console.Error);
+                var (bench, grid) = runner.Run(promptFile, all.Take(limit).ToList(), new GenerationRequest { Prompt = "" },
+                    new ShapeBenchRunner.Options(RunSuperResolution: false, OraclePrior: true));
+                using (grid) File.WriteAllBytes(Path.Combine(output, "oracle-prior.png"), Png.Encode(grid));
+                File.WriteAllText(Path.Combine(output, "oracle-prior.md"), bench.ToMarkdown("oracle-prior.png"));
+                Console.WriteLine(bench.ToMarkdown("oracle-prior.png"));
+                return 0;
+            default:
+                throw new UsageException($"unknown study \"{which}\"; choose {string.Join(", ", Studies)}");
+        }
+        report.Write(output, which);
+        Console.WriteLine(report.ToMarkdown());
+        return 0;
+    }
+
+    static readonly string[] Studies =
+        ["edits", "guidance", "thresholding", "sr-aug", "diffae", "layout", "rerank", "layout-guide", "segmentation", "decoder-denoising", "oracle-prior"];
+
+    /// Where decoder-denoising measures: the shape is decided at the noisy end and must survive the middle.
+    static readonly int[] DecoderTimesteps = [999, 900, 800, 700, 500, 300, 100];
+
+    static int[] Counts(string text) => text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+        .Select(n => int.TryParse(n, out var v) && v is >= 1 and <= 100_000 ? v : throw new UsageException($"--labelled: \"{n}\" is not a whole number from 1 to 100000"))
+        .Distinct().Order().ToArray() is { Length: > 0 } counts ? counts : throw new UsageException("--labelled lists no counts");
+
+    static double[] Shares(string text)
+    {
+        var shares = text.Split(',').Select(s => double.TryParse(s, System.Globalization.CultureInfo.InvariantCulture, out var v) && v > 0 && v <= 1 ? v
+            : throw new UsageException($"--shares \"{s}\" is not a number above 0 and at most 1")).ToArray();
+        return shares.Length is >= 1 and <= 10 ? shares : throw new UsageException($"--shares lists {shares.Length} values; give 1 to 10");
+    }
+
+    /// The first prompts of each object count in turn, so a short run covers 1, 2 and 3 objects.
+    static List<BenchPrompt> Mixed(IReadOnlyList<BenchPrompt> all, int limit) =>
+        all.GroupBy(p => p.Scene.Objects.Count).SelectMany(g => g.Select((p, i) => (p, i))).OrderBy(x => x.i).ThenBy(x => x.p.Scene.Objects.Count)
+            .Select(x => x.p).Take(limit).ToList();
+}

@@ -1,0 +1,236 @@
+using DiffusionCluster.Diffusion;
+using DiffusionCluster.Models.Editing;
+using DiffusionCluster.Models.Imaging;
+using DiffusionCluster.Models.Networks;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DiffusionCluster.Models.Cascade;
+
+/// Stages 3-5: one U-Net denoiser (the 64px decoder or a super-resolution stage) sampled with DDIM,
+/// classifier-free guidance over text and image embedding, and thresholding.
+public sealed class ImageSampler
+{
+    readonly UNet _unet;
+    readonly NoiseSchedule _schedule;
+    readonly LayoutNetwork? _layout;
+
+    readonly ScalarType _dtype;
+
+    public ImageSampler(string modelFolder, string component, Device device, ScalarType dtype = ScalarType.Float32)
+    {
+        Name = component;
+        _unet = CascadeFolder.LoadUNet(modelFolder, component, device);
+        _unet.to(dtype);
+        _dtype = dtype;
+        _schedule = _unet.Config.Diffusion.BuildSchedule();
+        Device = device;
+        if (component == CascadeFolder.Decoder64 && Directory.Exists(CascadeFolder.Path(modelFolder, CascadeFolder.Layout)))
+        {
+            _layout = CascadeFolder.LoadLayout(modelFolder, device);
+            if (_layout.Config.ImageSize != OutputSize)
+                throw new Configs.ModelFormatException(CascadeFolder.Path(modelFolder, CascadeFolder.Layout), $"image_size = {_layout.Config.ImageSize} but the decoder makes {OutputSize} px images");
+        }
+    }
+
+    public string Name { get; }
+    public Device Device { get; }
+    public int OutputSize => _unet.Config.SampleSize;
+    public int TrainTimesteps => _schedule.Length;
+    public NoiseSchedule Schedule => _schedule;
+    public bool IsSuperResolution => _unet.Config.LowResChannels > 0;
+    /// Whether sampling can hold the decoder to a layout model's picture of the caption (StageSampling.Layout).
+    public bool HasLayout => _layout is not null;
+
+    /// The share of the trajectory held to the layout model's picture: the asked one, or without one
+    /// StageSampling.DefaultLayoutShare when the folder has a layout model (0 when it has none).
+    public double LayoutShare(StageSampling sampling) => sampling.Layout ?? (_layout is null ? 0 : StageSampling.DefaultLayoutShare);
+
+    /// A layout share asked of a stage without a layout model is refused rather than ignored.
+    public void RequireLayoutFor(StageSampling sampling)
+    {
+        if (sampling.Layout > 0 && _layout is null)
+            throw new ArgumentException($"{Name}: layout = {sampling.Layout} needs a layout model and the model folder has none (`train layout` makes one; 0 samples without)");
+    }
+
+    /// imageEmbedding: z_i for the decoder (null for SR); lowRes: the previous stage's images for SR; text may be
+    /// null only with decode.WithoutText. decode carries an image operation's controls (start latent, SDEdit,
+    /// ILVR, inpainting, CLIP guidance). Returns [B, 3, size, size] in [-1, 1].
+    public Tensor Sample(TextEncoding? text, Tensor? imageEmbedding, Tensor? lowRes, IReadOnlyList<ulong> seeds, StageSampling sampling,
+        Action<int, int>? progress = null, CancellationToken cancellation = default, DecodeOptions? decode = null)
+    {
+        decode ??= DecodeOptions.None;
+        sampling.Validate(Name, _schedule.Length);
+        RequireLayoutFor(sampling);
+        decode.Edit?.Validate(OutputSize);
+        if (_unet.Config.PredictsResidual && (decode.Edit is not null || decode.StartNoise is not null))
+            throw new ArgumentException($"{Name} diffuses a residual over its input; image edits run on the base decoder");
+        if (text is null && !decode.WithoutText) throw new ArgumentException($"{Name}: no text features were given");
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        int batch = seeds.Count, size = OutputSize;
+        var noise = Noise.PerRow(seeds, new long[] { 3, size, size }, Device);
+        var conditioning = Conditioning(decode.WithoutText ? null : text, imageEmbedding, lowRes, seeds, sampling);
+        var config = _unet.Config;
+        var bicubic = ResidualBase(lowRes);
+        var thresholding = sampling.ParseThresholding(Name);
+        if (bicubic is not null && thresholding is not NoThresholding)
+            thresholding = new ResidualThresholding(thresholding, bicubic, config.ResidualScale);
+        var model = Denoiser(conditioning, sampling.Guidance, batch);
+        var scheduler = sampling.Scheduler(_schedule);
+        var options = new SamplerOptions
+        {
+            Prediction = config.Diffusion.Prediction,
+            Thresholding = thresholding,
+            Progress = progress,
+            Gradient = decode.Clip?.Gradient,
+            Generator = new Generator(seeds[0] ^ 0x5EED5EEDUL),
+        };
+        var start = decode.StartNoise?.to(Device) ?? noise;
+        switch (decode.Edit)
+        {
+            case SdEditGuide sdEdit:
+                int index = SdEdit.StartIndex(sdEdit.Strength, scheduler);
+                start = _schedule.AddNoise(sdEdit.Guide.to(Device), noise, scheduler.Timesteps[index]);
+                options = options with { StartIndex = index };
+                break;
+            case IlvrGuide ilvr:
+                options = options with { Refinement = new Ilvr(ilvr.Reference.to(Device), ilvr.Factor, ilvr.Cutoff == 0 ? -1 : (int)Math.Round(ilvr.Cutoff * (_schedule.Length - 1))) };
+                break;
+            case InpaintGuide inpaint:
+                options = options with { Refinement = new Inpainting(inpaint.Known.to(Device), inpaint.Keep.to(Device)), Resample = inpaint.Resample };
+                break;
+            // A decode from a given start latent (an inverted image) keeps the layout the latent carries.
+            case null when LayoutShare(sampling) is > 0 and var share && text is not null && !decode.WithoutText && decode.StartNoise is null:
+                options = options with { Refinement = LayoutGuide(text, share) };
+                break;
+        }
+        var images = Sampler.Sample(model, start, scheduler, options, cancellation);
+        if (bicubic is not null) images = bicubic + images / config.ResidualScale;
+        return images.clamp(-1, 1).MoveToOuterDisposeScope();
+    }
+
+    /// The network's one-step estimate of clean images [B, 3, size, size] from the same images noised to timestep t
+    /// (noise from each row's seed), conditional, guidance 1, clean SR input: what a sampling step at t starts from.
+    /// Residual stages noise and estimate the scaled residual over bicubic; the result is in image space either way.
+    public Tensor EstimateClean(TextEncoding? text, Tensor? imageEmbedding, Tensor? lowRes, Tensor images, int t, IReadOnlyList<ulong> seeds)
+    {
+        if (t < 0 || t >= _schedule.Length) throw new ArgumentException($"timestep {t}; allowed 0 to {_schedule.Length - 1}");
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var config = _unet.Config;
+        images = images.to(Device);
+        var bicubic = ResidualBase(lowRes);
+        var clean = bicubic is null ? images : (images - bicubic) * config.ResidualScale;
+        var noisy = _schedule.AddNoise(clean, Noise.PerRow(seeds, clean.shape[1..], Device), t);
+        var conditioning = Conditioning(text, imageEmbedding, lowRes?.to(Device), seeds, new StageSampling(1, 1));
+        var prediction = Denoiser(conditioning, 1, seeds.Count)(noisy, t);
+        var (estimate, _) = Parameterization.ToX0AndEps(config.Diffusion.Prediction, prediction, noisy, Parameterization.Level(_schedule.AlphaBar(t)));
+        if (bicubic is not null) estimate = bicubic + estimate / config.ResidualScale;
+        return estimate.clamp(-1, 1).MoveToOuterDisposeScope();
+    }
+
+    /// DDIM inversion of images [B, 3, size, size] under the conditional model (guidance 1, as unCLIP inverts):
+    /// the x_T that DDIM sampling with the same conditioning and step count decodes back to the images.
+    public Tensor Invert(TextEncoding? text, Tensor? imageEmbedding, Tensor images, int steps, CancellationToken cancellation = default)
+    {
+        new StageSampling(steps, 1).Validate(Name, _schedule.Length);
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var conditioning = Conditioning(text, imageEmbedding, null, [0], new StageSampling(steps, 1));
+        var model = Denoiser(conditioning, 1, (int)images.shape[0]);
+        var scheduler = new DdimScheduler(_schedule, Respacing.Evenly(steps, _schedule.Length));
+        return DdimInversion.Invert(model, _unet.Config.Diffusion.Prediction, images.to(Device), scheduler, cancellation).MoveToOuterDisposeScope();
+    }
+
+    /// The network's inputs in its dtype (the sampler's own tensors stay float32).
+    /// Pixel features for label-efficient segmentation: the images noised to each timestep (noise from the seed),
+    /// run through the U-Net unconditionally (the null condition), and the chosen decoder-path blocks' outputs
+    /// upsampled to the image size and concatenated: [B, sum of block widths x timesteps, H, W].
+    public Tensor Features(Tensor images, IReadOnlyList<int> timesteps, IReadOnlyList<int> blocks, ulong seed)
+    {
+        if (IsSuperResolution) throw new InvalidOperationException($"{Name}: features come from the base decoder, not a super-resolution stage");
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        images = images.to(Device);
+        long batch = images.shape[0];
+        var noise = Noise.PerRow(Enumerable.Repeat(seed, (int)batch).ToList(), images.shape[1..], Device);
+        var embedding = _unet.Config.ImageEmbedDim > 0 ? zeros(new long[] { batch, _unet.Config.ImageEmbedDim }, device: Device).to(_dtype) : null;
+        var drop = ones(batch, dtype: @bool, device: Device);
+        var parts = new List<Tensor>();
+        foreach (var t in timesteps)
+        {
+            if (t < 0 || t >= _schedule.Length) throw new ArgumentException($"feature timestep {t}; allowed 0 to {_schedule.Length - 1}");
+            var activations = new List<Tensor>();
+            _unet.forward(_schedule.AddNoise(images, noise, t).to(_dtype), full(new long[] { batch }, t, int64, Device),
+                new UNetConditioning(ImageEmbedding: embedding, DropConditioning: drop), activations);
+            foreach (var b in blocks)
+            {
+                if (b < 0 || b >= activations.Count) throw new ArgumentException($"decoder block {b}; this U-Net has blocks 0 to {activations.Count - 1}");
+                parts.Add(nn.functional.interpolate(activations[b].to(ScalarType.Float32), new[] { images.shape[2], images.shape[3] },
+                    mode: InterpolationMode.Bilinear, align_corners: false));
+            }
+        }
+        return cat(parts.ToArray(), 1).MoveToOuterDisposeScope();
+    }
+
+    /// The layout model's picture of each caption [B, 3, S, S], clamped to [-1, 1].
+    public Tensor Layout(TextEncoding text)
+    {
+        if (_layout is null) throw new InvalidOperationException($"{Name}: the model folder has no layout model");
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        return _layout.forward(text).clamp(-1, 1).MoveToOuterDisposeScope();
+    }
+
+    /// ILVR toward the layout model's picture, upsampled to the image by repetition (so its low-pass is the picture
+    /// itself), at the timesteps in the first `share` of the trajectory from pure noise (all of it, to the final step, at 1;
+    /// as IlvrGuide's cut-off 1 - share).
+    Ilvr LayoutGuide(TextEncoding text, double share)
+    {
+        var picture = Layout(text);
+        var reference = nn.functional.interpolate(picture, new long[] { OutputSize, OutputSize }, mode: InterpolationMode.Nearest);
+        int minTimestep = share >= 1 ? -1 : (int)Math.Round((1 - share) * (_schedule.Length - 1));
+        return new Ilvr(reference, LayoutFactor, minTimestep);
+    }
+
+    /// What the layout model is trained to draw for images [B, 3, size, size]: them average-pooled to its size.
+    public Tensor LayoutTarget(Tensor images) => (_layout ?? throw new InvalidOperationException($"{Name}: the model folder has no layout model")).Target(images);
+
+    /// How many image pixels a layout pixel covers per side (ILVR's factor N for the layout guide).
+    public int LayoutFactor => _layout?.Config.Factor ?? throw new InvalidOperationException($"{Name}: the model folder has no layout model");
+
+    /// Bicubic upsampling of the input, which a residual stage diffuses the residual over; null for other stages.
+    Tensor? ResidualBase(Tensor? lowRes)
+    {
+        if (!_unet.Config.PredictsResidual) return null;
+        if (lowRes is null) throw new ArgumentException($"{Name} needs the low-resolution image it upsamples");
+        return Upsampling.Bicubic(lowRes.to(Device), OutputSize);
+    }
+
+    UNetConditioning Conditioning(TextEncoding? text, Tensor? imageEmbedding, Tensor? lowRes, IReadOnlyList<ulong> seeds, StageSampling sampling)
+    {
+        text = text?.To(_dtype);
+        imageEmbedding = imageEmbedding?.to(_dtype);
+        if (lowRes is null) return new UNetConditioning(text, imageEmbedding);
+        // Augmentation noise per row from the row's own seed, like the starting noise; none at level 0.
+        var augmented = sampling.AugmentationLevel == 0
+            ? lowRes
+            : _schedule.AddNoise(lowRes, Noise.PerRow(seeds.Select(s => s ^ 0xA5A5A5A5UL).ToList(), lowRes.shape[1..], Device), sampling.AugmentationLevel);
+        var levels = full(new long[] { seeds.Count }, sampling.AugmentationLevel, int64, Device);
+        return new UNetConditioning(text, imageEmbedding, augmented.to(_dtype), levels);
+    }
+
+    Denoiser Denoiser(UNetConditioning conditioning, double guidance, int batch)
+    {
+        Tensor Steps(Tensor x, int t) => full(new long[] { x.shape[0] }, t, int64, Device);
+        Tensor Network(Tensor x, int t, UNetConditioning c) => _unet.forward(x.to(_dtype), Steps(x, t), c).to(ScalarType.Float32);
+        Tensor Forward(Tensor x, int t, UNetConditioning c) => _unet.Config.SampleWindow == 0
+            ? Network(x, t, c)
+            : SampleWindows.Forward((window, part) => Network(window, t, part), x, c, _unet.Config.SampleWindow, _unet.Config.SizeMultiple);
+        if (guidance == 1) return (x, t) => Forward(x, t, conditioning);
+        // [conditional rows; rows to be dropped], for one guided forward pass.
+        var doubled = conditioning.Repeat(2) with { DropConditioning = cat(new[] { zeros(batch, dtype: @bool), ones(batch, dtype: @bool) }).to(Device) };
+        return ClassifierFreeGuidance.Guide((x, t) => Forward(x, t, doubled), guidance, 3);
+    }
+}
