@@ -4,11 +4,11 @@
 # chart sets them), and the gateway as an Orleans client, all on loopback.
 #   deploy/local-cluster.sh            start and run until Ctrl+C (web page on http://127.0.0.1:8080)
 #   deploy/local-cluster.sh --smoke    start, generate one 256x256 image through the gateway, stop; exit 0 if it worked
-# POOLS overrides the pools: POOLS="text,prior base64 sr256,sr1024" (the default: three pools).
+# POOLS overrides the pools: POOLS="text,prior decoder64 sr256,sr1024" (the default: three pools).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-POOLS=${POOLS:-"text,prior base64 sr256,sr1024"}
+POOLS=${POOLS:-"text,prior decoder64 sr256,sr1024"}
 WORK=${WORK:-/tmp/diffusion-cluster-local}
 PG_PORT=${PG_PORT:-55440}
 HTTP=${HTTP:-http://127.0.0.1:8080}
@@ -58,7 +58,7 @@ echo "gateway ready on $HTTP ($EXPECTED)"
 
 if [ "${1:-}" = "--smoke" ]; then
   curl -fs "$HTTP/v1/images/generations" -H 'Content-Type: application/json' \
-    -d '{"prompt":"a large red star in the center on a white background","size":"256x256","response_format":"b64_json","decoder_steps":10,"sr256_steps":4}' \
+    -d '{"prompt":"a large red star in the center on a white background","size":"256x256","response_format":"b64_json","decoder64_steps":10,"sr256_steps":4}' \
     > "$WORK/smoke.json"
   python3 - "$WORK/smoke.json" <<'PY'
 import base64, json, struct, sys

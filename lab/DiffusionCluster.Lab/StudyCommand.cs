@@ -1,3 +1,4 @@
+using DiffusionCluster.Abstractions;
 using System.Text.Json;
 using DiffusionCluster.Cli.Commands;
 using DiffusionCluster.Cli.Infrastructure;
@@ -36,12 +37,12 @@ public static class StudyCommand
     {
         var which = args.Positionals.FirstOrDefault() ?? throw new UsageException($"study needs one of {string.Join(", ", Studies)}");
         var promptFile = args.Text("prompts", EvalCommand.DevSet);
-        var model = args.Text("model", "models/shapes-cascade");
+        var model = args.Text("model", CascadeFolder.Bundled);
         var device = DeviceOption.Parse(args.Text("device", "cpu"));
         var dtype = PrecisionOption.Parse(args.Text("precision", "fp32"), device);
         var output = args.Text("out", "eval/studies");
-        int limit = args.Int("limit", which switch { "edits" => 12, "layout" => 128, "rerank" => 100, _ => 20 }, 2, 10_000);
-        int steps = args.Int("steps", 25, 1, 1000);
+        int limit = args.Int("limit", which switch { "edits" => 12, "layout" => 128, "rerank" => 100, "segmentation" => 50, _ => 20 }, 2, 10_000);
+        int steps = which == "segmentation" ? args.Int("steps", 800, 1, 1_000_000) : args.Int("steps", 25, 1, 1000);
         int candidates = which == "rerank" ? args.Int("candidates", 8, 1, RerankStudy.MaxCandidates) : 0;
         int objects = args.Int("objects", 0, 1, 3);
         var shares = which == "layout-guide" ? Shares(args.Text("shares", "0.5,0.7,0.9")) : [];
@@ -69,7 +70,7 @@ public static class StudyCommand
                 // Single- and two-object scenes, alternating, so both kinds are in a short run.
                 var scenes = all.Where(p => p.Scene.Objects.Count == 1).Zip(all.Where(p => p.Scene.Objects.Count == 2)).SelectMany(z => new[] { z.First, z.Second }).Take(limit).ToList();
                 if (scenes.Count == 0) throw new UsageException("study edits needs single- and two-object prompts; leave out --objects");
-                report = new EditStudy(operations, Console.Error).Run(scenes, new EditStudy.Options(Scenes: limit, Decoder: StageSampling.DecoderDefault with { Steps = steps }), commandLine, output);
+                report = new EditStudy(operations, Console.Error).Run(scenes, new EditStudy.Options(Scenes: limit, Decoder: new SamplingOptions { Steps = steps }), commandLine, output);
                 break;
             case "guidance":
                 var (cfgTable, cfgPlot, _) = guidance.ClassifierFreeVsClip(Mixed(all, limit), [1, 2, 3, 5, 8], [10, 30, 100, 300], steps);
@@ -97,16 +98,16 @@ public static class StudyCommand
                 report = new LayoutStudy(model, device, Console.Error).Run(probeScenes: 2000, heldOutScenes: 500, priorScenes: 100, decoderScenes: limit, commandLine);
                 break;
             case "rerank":
-                var sampling = new GenerationRequest { Prompt = "", Decoder = StageSampling.DecoderDefault with { Steps = steps } };
+                var sampling = new GenerationRequest { Prompt = "", Decoder = new SamplingOptions { Steps = steps } };
                 report = new RerankStudy(operations.Cascade, clipImage, Console.Error).Run(all.Take(limit).ToList(), candidates, sampling, commandLine);
                 break;
             case "layout-guide":
                 report = new LayoutGuideStudy(operations.Cascade, Console.Error).Run(all.Take(limit).ToList(), shares,
-                    new GenerationRequest { Prompt = "", Decoder = StageSampling.DecoderDefault with { Steps = steps } }, commandLine, output);
+                    new GenerationRequest { Prompt = "", Decoder = new SamplingOptions { Steps = steps } }, commandLine, output);
                 break;
             case "segmentation":
                 report = new StudyReport("Label-efficient segmentation from decoder features", commandLine);
-                report.Add(new SegmentationStudy(operations.Cascade, Console.Error).Run(new SegmentationStudy.Options(labelled, HeldOut: limit)));
+                report.Add(new SegmentationStudy(operations.Cascade, Console.Error).Run(new SegmentationStudy.Options(labelled, HeldOut: limit, Steps: steps, Timesteps: [50, 150, 400], Blocks: [0, 1, 2, 3, 4, 5])));
                 break;
             case "decoder-denoising":
                 var rows = new DecoderDenoising(operations.Cascade, clipImage).Measure(all.Take(limit).ToList(), DecoderTimesteps);

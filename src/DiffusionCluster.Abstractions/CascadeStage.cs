@@ -6,7 +6,7 @@ public enum CascadeStage
 {
     TextEncoder,
     Prior,
-    Base64,
+    Decoder64,
     Sr256,
     Sr1024,
 }
@@ -20,7 +20,7 @@ public static class CascadeStages
     {
         CascadeStage.TextEncoder => "text",
         CascadeStage.Prior => "prior",
-        CascadeStage.Base64 => "base64",
+        CascadeStage.Decoder64 => "decoder64",
         CascadeStage.Sr256 => "sr256",
         CascadeStage.Sr1024 => "sr1024",
         _ => throw new ArgumentOutOfRangeException(nameof(stage)),
@@ -47,8 +47,8 @@ public static class CascadeStages
     /// The stages a request of this image size runs.
     public static IReadOnlyList<CascadeStage> For(int size) => size switch
     {
-        64 => [CascadeStage.TextEncoder, CascadeStage.Prior, CascadeStage.Base64],
-        256 => [CascadeStage.TextEncoder, CascadeStage.Prior, CascadeStage.Base64, CascadeStage.Sr256],
+        64 => [CascadeStage.TextEncoder, CascadeStage.Prior, CascadeStage.Decoder64],
+        256 => [CascadeStage.TextEncoder, CascadeStage.Prior, CascadeStage.Decoder64, CascadeStage.Sr256],
         1024 => All,
         _ => throw new ArgumentException($"size {size} is not supported; choose 64, 256 or 1024"),
     };

@@ -14,10 +14,11 @@ public sealed record GenerationSpec
     [Id(0)] public required string Prompt { get; init; }
     [Id(1)] public int Size { get; init; } = 64;
     [Id(2)] public ulong Seed { get; init; }
-    [Id(3)] public SamplingSpec Prior { get; init; } = SamplingSpec.PriorDefault;
-    [Id(4)] public SamplingSpec Decoder { get; init; } = SamplingSpec.DecoderDefault;
-    [Id(5)] public SamplingSpec Sr256 { get; init; } = SamplingSpec.Sr256Default;
-    [Id(6)] public SamplingSpec Sr1024 { get; init; } = SamplingSpec.Sr1024Default;
+    /// Each stage's sampling options; unset fields take the model folder's defaults (its sampling.json).
+    [Id(3)] public SamplingOptions Prior { get; init; } = SamplingOptions.Default;
+    [Id(4)] public SamplingOptions Decoder { get; init; } = SamplingOptions.Default;
+    [Id(5)] public SamplingOptions Sr256 { get; init; } = SamplingOptions.Default;
+    [Id(6)] public SamplingOptions Sr1024 { get; init; } = SamplingOptions.Default;
     /// Wall-clock budget for the whole request, counted from when the request grain starts it.
     [Id(7)] public double DeadlineSeconds { get; init; } = 600;
     /// An image operation (variation, SDEdit, inpainting, ...); null for plain text-to-image.
@@ -34,10 +35,10 @@ public sealed record GenerationSpec
         .Where(s => s != CascadeStage.Prior || Edit is not { UsesSourceEmbedding: true })
         .ToList();
 
-    public SamplingSpec SamplingFor(CascadeStage stage) => stage switch
+    public SamplingOptions SamplingFor(CascadeStage stage) => stage switch
     {
         CascadeStage.Prior => Prior,
-        CascadeStage.Base64 => Decoder,
+        CascadeStage.Decoder64 => Decoder,
         CascadeStage.Sr256 => Sr256,
         CascadeStage.Sr1024 => Sr1024,
         _ => throw new ArgumentException($"stage {stage.Name()} does not sample"),

@@ -1,6 +1,6 @@
 namespace DiffusionCluster.Abstractions;
 
-/// The image operations of the seed review, run by the base64 stage.
+/// The image operations of the seed review, run by the decoder64 stage.
 [GenerateSerializer, Alias("DiffusionCluster.ImageEditKind")]
 public enum ImageEditKind
 {

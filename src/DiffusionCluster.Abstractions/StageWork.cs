@@ -1,7 +1,7 @@
 namespace DiffusionCluster.Abstractions;
 
 /// One request's input to one stage. Which fields are set depends on the stage: the text encoder takes the
-/// prompt; the prior the text features; base64 the text features and image embedding; SR stages the text
+/// prompt; the prior the text features; decoder64 the text features and image embedding; SR stages the text
 /// features and the previous stage's image.
 [GenerateSerializer, Immutable, Alias("DiffusionCluster.StageInput")]
 public sealed record StageInput
@@ -13,10 +13,10 @@ public sealed record StageInput
     [Id(4)] public WireTensor? ImageEmbedding { get; init; }
     [Id(5)] public WireTensor? LowRes { get; init; }
     [Id(6)] public ulong Seed { get; init; }
-    [Id(7)] public SamplingSpec? Sampling { get; init; }
-    /// base64 only: the request's image operation.
+    [Id(7)] public SamplingOptions? Sampling { get; init; }
+    /// decoder64 only: the request's image operation.
     [Id(8)] public ImageEditSpec? Edit { get; init; }
-    /// base64 text diffs only: the source caption's features.
+    /// decoder64 text diffs only: the source caption's features.
     [Id(9)] public TextFeatures? SourceText { get; init; }
     /// Text encoder only: draw the prompt without the words the model does not know instead of refusing it.
     [Id(10)] public bool IgnoreUnknownWords { get; init; }

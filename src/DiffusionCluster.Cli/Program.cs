@@ -19,16 +19,19 @@ const string Usage = $"""
       eval write-dev [FILE]
           writes the dev prompt set (held-out compositions) to shapebench/dev.jsonl
 
-      train clip|clip-image|noisy-clip|prior|decoder64|sr256|sr1024|layout [--model DIR] [--checkpoints DIR]
+      train clip|clip-image|noisy-clip|prior|decoder64|sr256|sr1024|layout [--model DIR (default work/shapes-cascade)] [--checkpoints DIR]
             [--steps N] [--batch N] [--lr X] [--seed N] [--device cpu|cuda[:N]] [--time-limit-minutes M] [--threads N] [--init-from WEIGHTS.safetensors] [--object-weight W (decoder64, layout)] [--export-only]
-          trains one component (resuming from its checkpoint folder) and exports it into the model folder;
-          --export-only writes the checkpoint's EMA weights to the model folder without training
+          trains one component (resuming from its checkpoint folder) and writes its EMA weights into the model folder
+          at every checkpoint; components after CLIP read CLIP's frozen towers from that folder; --export-only writes
+          the checkpoint's EMA weights without training. recipes/shapes-cascade.sh trains them all in order
       train attributes [--train N] [--held-out N] [--model DIR] [--device D]
           fits DiffAE's attribute directions (one per colour and shape, logistic regression in the CLIP image embedding
           of N labelled renders) into the model folder and reports their held-out accuracy; `edit attribute` uses them
-      train segmentation [--labelled N] [--held-out N] [--steps N] [--model DIR] [--device D]
+      train segmentation [--labelled N] [--held-out N] [--steps N] [--timesteps 50,150,400] [--blocks 0,1,2,3,4,5] [--model DIR] [--device D]
           trains the per-pixel classifier on decoder features of N labelled renders into the model folder and reports
           its mean IoU on held-out renders; `edit segment` uses it
+
+    {ExportCommand.Help}
 
     {ClusterCommand.Help}
       bench networks [--device cpu|cuda[:N]] [--runs N] [--out FILE.json]
@@ -68,6 +71,7 @@ try
         "edit" => await EditCommand.Run(arguments),
         "cluster" => await ClusterCommand.Run(arguments),
         "plan" => PlanCommand.Run(arguments),
+        "export" => ExportCommand.Run(arguments),
         "eval" => EvalCommand.Run(arguments),
         _ => throw new UsageException($"unknown command \"{args[0]}\""),
     };

@@ -50,14 +50,14 @@ public sealed class HelmChartTests
         var documents = Render("helm/diffusion-cluster/ci/gpu-values.yaml");
         var silos = Silos(documents);
 
-        Assert.Equal(3, silos.Count); // text and prior folded into the base64 pool
+        Assert.Equal(3, silos.Count); // text and prior folded into the decoder64 pool
         Assert.All(silos, s =>
         {
             Assert.Contains("nvidia.com/gpu: 1", s);
             Assert.Contains("silo-cuda:", s);
             Assert.Contains("value: \"cuda:0\"", s);
         });
-        Assert.Contains(silos, s => s.Contains("value: \"text,prior,base64\"") && s.Contains("name: Silo__Precision\n              value: \"bf16\""));
+        Assert.Contains(silos, s => s.Contains("value: \"text,prior,decoder64\"") && s.Contains("name: Silo__Precision\n              value: \"bf16\""));
         var hpa = Assert.Single(documents, d => d.Contains("kind: HorizontalPodAutoscaler"));
         Assert.Contains("name: dc_stage_queue_depth", hpa);
         Assert.Contains("name: OTEL_EXPORTER_OTLP_ENDPOINT", silos[0]);

@@ -26,7 +26,7 @@ public sealed class ImageEditsApiTests(GatewayServer server) : IClassFixture<Gat
     static MultipartFormDataContent Form(byte[] image, params (string Name, string Value)[] fields)
     {
         var form = new MultipartFormDataContent { { new ByteArrayContent(image), "image", "image.png" } };
-        foreach (var (name, value) in fields.Concat([("decoder_steps", "2"), ("prior_steps", "2"), ("response_format", "b64_json")]))
+        foreach (var (name, value) in fields.Concat([("decoder64_steps", "2"), ("prior_steps", "2"), ("response_format", "b64_json")]))
             form.Add(new StringContent(value), name);
         return form;
     }

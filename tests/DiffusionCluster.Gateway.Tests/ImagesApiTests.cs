@@ -14,7 +14,7 @@ public sealed class ImagesApiTests(GatewayServer server) : IClassFixture<Gateway
         var body = new Dictionary<string, object?>
         {
             ["prompt"] = "a large red star in the center on a white background", ["size"] = "64x64",
-            ["prior_steps"] = 2, ["decoder_steps"] = 2, ["sr256_steps"] = 1, ["sr1024_steps"] = 1,
+            ["prior_steps"] = 2, ["decoder64_steps"] = 2, ["sr256_steps"] = 1, ["sr1024_steps"] = 1,
         };
         if (extra is not null)
             foreach (var p in extra.GetType().GetProperties()) body[p.Name] = p.GetValue(extra);
@@ -65,8 +65,8 @@ public sealed class ImagesApiTests(GatewayServer server) : IClassFixture<Gateway
     [InlineData("""{"prompt":"a red star","n":11}""", "n", "n must be a whole number from 1 to 10")]
     [InlineData("""{"prompt":"a red star","size":"512x512"}""", "size", "size \"512x512\" is not supported; allowed: 64x64, 256x256, 1024x1024")]
     [InlineData("""{"prompt":"a red star","response_format":"png"}""", "response_format", "allowed: url, b64_json")]
-    [InlineData("""{"prompt":"a red star","decoder_guidance":99}""", "decoder_guidance", "decoder_guidance must be a number from 0 to 50")]
-    [InlineData("""{"prompt":"a red star","decoder_layout":1.5}""", "decoder_layout", "decoder_layout must be a number from 0 to 1")]
+    [InlineData("""{"prompt":"a red star","decoder64_guidance":99}""", "decoder64_guidance", "decoder64_guidance must be a number from 0 to 50")]
+    [InlineData("""{"prompt":"a red star","decoder64_layout":1.5}""", "decoder64_layout", "decoder64_layout must be a number from 0 to 1")]
     [InlineData("""{"prompt":"a red star","prior_layout":0.5}""", "prior_layout", "unknown field \"prior_layout\"")]
     [InlineData("""{"prompt":"a red star","colour":"red"}""", "colour", "unknown field \"colour\"")]
     [InlineData("""{"prompt":"   "}""", "prompt", "prompt is empty")]

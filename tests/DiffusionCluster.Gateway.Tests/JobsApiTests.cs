@@ -11,7 +11,7 @@ public sealed class JobsApiTests(GatewayServer server) : IClassFixture<GatewaySe
     {
         var response = await server.Http.PostAsJsonAsync("/v1/jobs", new
         {
-            prompt = "a small blue circle on a white background", size, prior_steps = 2, decoder_steps = decoderSteps, sr256_steps = sr256Steps,
+            prompt = "a small blue circle on a white background", size, prior_steps = 2, decoder64_steps = decoderSteps, sr256_steps = sr256Steps,
         });
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
@@ -47,10 +47,10 @@ public sealed class JobsApiTests(GatewayServer server) : IClassFixture<GatewaySe
 
         Assert.Equal("done", events[^1].Event);
         Assert.All(events[..^1], e => Assert.Equal("progress", e.Event));
-        var order = new[] { "text", "prior", "base64", "sr256" };
+        var order = new[] { "text", "prior", "decoder64", "sr256" };
         var seen = events[..^1].Select(e => e.Data.GetProperty("stage").GetString()).Where(s => s is not null).Select(s => Array.IndexOf(order, s)).ToList();
         Assert.Equal(seen.Order(), seen); // stages only move forward
-        Assert.Contains(events, e => e.Data.GetProperty("stage").GetString() == "base64" && e.Data.GetProperty("step").GetInt32() > 0);
+        Assert.Contains(events, e => e.Data.GetProperty("stage").GetString() == "decoder64" && e.Data.GetProperty("step").GetInt32() > 0);
         var done = events[^1].Data;
         Assert.Equal(order, done.GetProperty("timings").EnumerateArray().Select(t => t.GetProperty("stage").GetString()));
         var image = await server.Http.GetAsync($"/v1/jobs/{id}/image");

@@ -10,7 +10,7 @@ public sealed class NaturalPromptsApiTests(GatewayServer server) : IClassFixture
 {
     static object Body(string prompt, bool? ignore = null) => new Dictionary<string, object?>
     {
-        ["prompt"] = prompt, ["size"] = "64x64", ["prior_steps"] = 2, ["decoder_steps"] = 2, ["response_format"] = "b64_json", ["seed"] = 3,
+        ["prompt"] = prompt, ["size"] = "64x64", ["prior_steps"] = 2, ["decoder64_steps"] = 2, ["response_format"] = "b64_json", ["seed"] = 3,
         ["ignore_unknown_words"] = ignore,
     };
 
@@ -88,7 +88,7 @@ public sealed class NaturalPromptsApiTests(GatewayServer server) : IClassFixture
         var error = JsonDocument.Parse(await refused.Content.ReadAsStringAsync()).RootElement.GetProperty("error");
         Assert.Equal("unknown_words", error.GetProperty("code").GetString());
 
-        var accepted = await server.Http.PostAsJsonAsync("/v1/jobs", new { prompt = "a red circle", size = "64x64", prior_steps = 2, decoder_steps = 2 });
+        var accepted = await server.Http.PostAsJsonAsync("/v1/jobs", new { prompt = "a red circle", size = "64x64", prior_steps = 2, decoder64_steps = 2 });
         Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
         var id = JsonDocument.Parse(await accepted.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString();
         JsonElement status;

@@ -13,7 +13,7 @@ public sealed class ProtectionTests
     /// The tiny cascade's sr256 (about 40 ms a step) for the given steps; other stages two steps.
     static object Slow(int steps) => new
     {
-        prompt = "a red star", size = "256x256", prior_steps = 2, decoder_steps = 2, sr256_steps = steps, response_format = "b64_json",
+        prompt = "a red star", size = "256x256", prior_steps = 2, decoder64_steps = 2, sr256_steps = steps, response_format = "b64_json",
     };
 
     [Fact]

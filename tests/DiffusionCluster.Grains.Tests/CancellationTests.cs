@@ -8,9 +8,9 @@ public sealed class CancellationTests : IAsyncLifetime
 {
     StageCluster _cluster = null!;
     /// The tiny cascade's sr256 (about 40 ms a step) run for 1000 steps: tens of seconds of work to interrupt.
-    static readonly GenerationSpec Long = Specs.Quick(size: 256) with { Sr256 = new SamplingSpec(1000, 1.0, "static", AugmentationLevel: 100) };
+    static readonly GenerationSpec Long = Specs.Quick(size: 256) with { Sr256 = new SamplingOptions(1000, 1.0, "static", AugmentationLevel: 100) };
 
-    public async Task InitializeAsync() => _cluster = await StageCluster.Start(["text,prior,base64", "sr256"]);
+    public async Task InitializeAsync() => _cluster = await StageCluster.Start(["text,prior,decoder64", "sr256"]);
 
     public async Task DisposeAsync() => await _cluster.DisposeAsync();
 

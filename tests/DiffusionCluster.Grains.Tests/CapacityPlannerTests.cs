@@ -8,7 +8,7 @@ public sealed class CapacityPlannerTests
     [
         new("text", 0, [new(1, 0.01), new(4, 0.02)]),
         new("prior", 25, [new(1, 1.0)]),
-        new("base64", 25, [new(1, 2.0), new(4, 4.0)]),
+        new("decoder64", 25, [new(1, 2.0), new(4, 4.0)]),
         new("sr256", 20, [new(1, 10.0), new(2, 18.0)]),
         new("sr1024", 10, [new(1, 12.0), new(2, 26.0)]),
     ]);
@@ -22,14 +22,14 @@ public sealed class CapacityPlannerTests
         Assert.Equal((4, 1, 10.0), (plans["text"].BatchSize, plans["text"].Replicas, plans["text"].MaxQueueDelayMilliseconds));
         // prior: busy 2 x 1 / 1 = 2 -> ceil(2 / 0.7) = 3.
         Assert.Equal((1, 3, 0.0), (plans["prior"].BatchSize, plans["prior"].Replicas, plans["prior"].MaxQueueDelayMilliseconds));
-        // base64: batch 4 (1 img/s); busy 2 x 4 / 4 = 2 -> 3 replicas; delay min(3 / (2/3) s, 2 s) = 2000 ms.
-        Assert.Equal((4, 3, 2000.0), (plans["base64"].BatchSize, plans["base64"].Replicas, plans["base64"].MaxQueueDelayMilliseconds));
+        // decoder64: batch 4 (1 img/s); busy 2 x 4 / 4 = 2 -> 3 replicas; delay min(3 / (2/3) s, 2 s) = 2000 ms.
+        Assert.Equal((4, 3, 2000.0), (plans["decoder64"].BatchSize, plans["decoder64"].Replicas, plans["decoder64"].MaxQueueDelayMilliseconds));
         // sr256: batch 2 (0.111 img/s); busy 2 x 18 / 2 = 18 -> ceil(25.7) = 26; delay min(1 / (2/26) s, 9 s) = 9000 ms.
         Assert.Equal((2, 26, 9000.0), (plans["sr256"].BatchSize, plans["sr256"].Replicas, Math.Round(plans["sr256"].MaxQueueDelayMilliseconds)));
         // sr1024: batch 1 (0.083 img/s beats 0.077); busy 24 -> ceil(34.3) = 35.
         Assert.Equal((1, 35, 0.0), (plans["sr1024"].BatchSize, plans["sr1024"].Replicas, plans["sr1024"].MaxQueueDelayMilliseconds));
-        Assert.Equal(16, plans["base64"].MaxQueueLength);
-        Assert.Contains("busy replicas = 2 x 4 / 4 = 2; replicas = ceil(2 / 0.7) = 3", plans["base64"].Arithmetic);
+        Assert.Equal(16, plans["decoder64"].MaxQueueLength);
+        Assert.Contains("busy replicas = 2 x 4 / 4 = 2; replicas = ceil(2 / 0.7) = 3", plans["decoder64"].Arithmetic);
     }
 
     [Fact]
@@ -37,7 +37,7 @@ public sealed class CapacityPlannerTests
     {
         var plans = CapacityPlanner.Plan(Profile, 1, 64, 0.7);
 
-        Assert.Equal(["text", "prior", "base64"], plans.Select(p => p.Stage));
+        Assert.Equal(["text", "prior", "decoder64"], plans.Select(p => p.Stage));
     }
 
     [Fact]

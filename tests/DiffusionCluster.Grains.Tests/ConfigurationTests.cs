@@ -11,7 +11,7 @@ public sealed class ConfigurationTests
     [Fact]
     public void A_missing_model_folder_is_named_in_the_error()
     {
-        var options = new SiloStageOptions { Stages = "base64", ModelFolder = "/nonexistent/cascade" };
+        var options = new SiloStageOptions { Stages = "decoder64", ModelFolder = "/nonexistent/cascade" };
 
         var error = Assert.Throws<ArgumentException>(options.Validate);
 
@@ -24,9 +24,9 @@ public sealed class ConfigurationTests
         var folder = Directory.CreateTempSubdirectory("dc-partial-").FullName;
         Directory.CreateDirectory(Path.Combine(folder, "decoder64"));
 
-        var error = Assert.Throws<ArgumentException>(new SiloStageOptions { Stages = "base64", ModelFolder = folder }.Validate);
+        var error = Assert.Throws<ArgumentException>(new SiloStageOptions { Stages = "decoder64", ModelFolder = folder }.Validate);
 
-        Assert.Contains("has no decoder64/config.json, which stage base64 needs", error.Message);
+        Assert.Contains("has no decoder64/config.json, which stage decoder64 needs", error.Message);
     }
 
     [Theory]
@@ -97,14 +97,5 @@ public sealed class ConfigurationTests
         var error = Assert.Throws<ArgumentException>(() => MessageLimits.Check("the input of stage sr1024", 200L * 1024 * 1024));
 
         Assert.Contains("the input of stage sr1024 is 200.0 MiB; a cluster message carries at most 99 MiB", error.Message);
-    }
-
-    [Fact]
-    public void Wire_sampling_defaults_match_the_in_process_defaults()
-    {
-        Assert.Equal(SamplingSpec.PriorDefault, SamplingSpecs.From(StageSampling.PriorDefault));
-        Assert.Equal(SamplingSpec.DecoderDefault, SamplingSpecs.From(StageSampling.DecoderDefault));
-        Assert.Equal(SamplingSpec.Sr256Default, SamplingSpecs.From(StageSampling.Sr256Default));
-        Assert.Equal(SamplingSpec.Sr1024Default, SamplingSpecs.From(StageSampling.Sr1024Default));
     }
 }

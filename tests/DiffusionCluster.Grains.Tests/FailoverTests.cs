@@ -14,9 +14,9 @@ public sealed class FailoverTests
     {
         var spans = new List<Activity>();
         using var tracing = Sdk.CreateTracerProviderBuilder().AddSource(CascadeTelemetry.Name).AddInMemoryExporter(spans).Build();
-        await using var cluster = await StageCluster.Start(["text,prior,base64", "sr256", "sr256"]);
+        await using var cluster = await StageCluster.Start(["text,prior,decoder64", "sr256", "sr256"]);
         var request = cluster.Request();
-        var run = request.Generate(Specs.Quick(size: 256) with { Sr256 = new SamplingSpec(200, 1.0, "static", AugmentationLevel: 100) });
+        var run = request.Generate(Specs.Quick(size: 256) with { Sr256 = new SamplingOptions(200, 1.0, "static", AugmentationLevel: 100) });
         while ((await request.GetProgress()) is not { Stage: CascadeStage.Sr256, Step: >= 2 })
             await Task.Delay(10);
 

@@ -9,7 +9,7 @@ public sealed class ImageEditTests : IAsyncLifetime
 {
     StageCluster _cluster = null!;
 
-    public async Task InitializeAsync() => _cluster = await StageCluster.Start(["text,prior", "base64", "sr256,sr1024"]);
+    public async Task InitializeAsync() => _cluster = await StageCluster.Start(["text,prior", "decoder64", "sr256,sr1024"]);
 
     public async Task DisposeAsync() => await _cluster.DisposeAsync();
 
@@ -28,7 +28,7 @@ public sealed class ImageEditTests : IAsyncLifetime
         var b = await _cluster.Request().Generate(spec);
         var other = await _cluster.Request().Generate(spec with { Seed = 2 });
 
-        Assert.Equal([CascadeStage.Base64], a.Stages.Select(s => s.Stage));
+        Assert.Equal([CascadeStage.Decoder64], a.Stages.Select(s => s.Stage));
         Assert.Equal(a.Png, b.Png);
         Assert.NotEqual(a.Png, other.Png);
     }
@@ -38,7 +38,7 @@ public sealed class ImageEditTests : IAsyncLifetime
     {
         var result = await _cluster.Request().Generate(Edit(ImageEditKind.Variation, size: 256));
 
-        Assert.Equal([CascadeStage.TextEncoder, CascadeStage.Base64, CascadeStage.Sr256], result.Stages.Select(s => s.Stage));
+        Assert.Equal([CascadeStage.TextEncoder, CascadeStage.Decoder64, CascadeStage.Sr256], result.Stages.Select(s => s.Stage));
         using var image = Png.Decode(result.Png);
         Assert.Equal(new long[] { 3, 256, 256 }, image.shape);
     }
@@ -51,7 +51,7 @@ public sealed class ImageEditTests : IAsyncLifetime
 
         var result = await _cluster.Request().Generate(spec);
 
-        Assert.Equal([CascadeStage.TextEncoder, CascadeStage.Prior, CascadeStage.Base64], result.Stages.Select(s => s.Stage));
+        Assert.Equal([CascadeStage.TextEncoder, CascadeStage.Prior, CascadeStage.Decoder64], result.Stages.Select(s => s.Stage));
         using var image = Png.Decode(result.Png);
         using var expected = TorchSharp.torch.tensor(spec.Edit!.Image.Values, new long[] { 3, 64, 64 });
         // The kept top half comes back as sent, to PNG rounding.
@@ -70,7 +70,7 @@ public sealed class ImageEditTests : IAsyncLifetime
         var edited = await _cluster.Request().Generate(diff);
         var frames = await _cluster.Request().Generate(strip);
 
-        Assert.Equal([CascadeStage.TextEncoder, CascadeStage.TextEncoder, CascadeStage.Base64], edited.Stages.Select(s => s.Stage));
+        Assert.Equal([CascadeStage.TextEncoder, CascadeStage.TextEncoder, CascadeStage.Decoder64], edited.Stages.Select(s => s.Stage));
         using var image = Png.Decode(frames.Png);
         Assert.Equal(new long[] { 3, 64, 192 }, image.shape);
     }
@@ -84,7 +84,7 @@ public sealed class ImageEditTests : IAsyncLifetime
         var result = await _cluster.Request().Generate(spec);
         var error = await Assert.ThrowsAsync<ArgumentException>(() => _cluster.Request().Generate(spec with { Edit = spec.Edit with { AttributeName = "tall" } }));
 
-        Assert.Equal([CascadeStage.Base64], result.Stages.Select(s => s.Stage));
+        Assert.Equal([CascadeStage.Decoder64], result.Stages.Select(s => s.Stage));
         Assert.Contains("unknown attribute \"tall\"; known: circle, red", error.Message);
     }
 

@@ -8,7 +8,7 @@ public sealed class PinningTests : IAsyncLifetime
 {
     StageCluster _cluster = null!;
 
-    public async Task InitializeAsync() => _cluster = await StageCluster.Start(["text,prior", "base64", "sr256,sr1024"]);
+    public async Task InitializeAsync() => _cluster = await StageCluster.Start(["text,prior", "decoder64", "sr256,sr1024"]);
 
     public async Task DisposeAsync() => await _cluster.DisposeAsync();
 
@@ -31,7 +31,7 @@ public sealed class PinningTests : IAsyncLifetime
     {
         var result = await _cluster.Request().Generate(Specs.Quick(size: 64));
 
-        Assert.Equal([CascadeStage.TextEncoder, CascadeStage.Prior, CascadeStage.Base64], result.Stages.Select(s => s.Stage));
+        Assert.Equal([CascadeStage.TextEncoder, CascadeStage.Prior, CascadeStage.Decoder64], result.Stages.Select(s => s.Stage));
         using var image = Png.Decode(result.Png);
         Assert.Equal(new long[] { 3, 64, 64 }, image.shape);
     }
@@ -41,7 +41,7 @@ public sealed class PinningTests : IAsyncLifetime
     {
         var hosted = _cluster.HostedStages().Values.Select(v => v.OrderBy(s => s).ToArray()).OrderBy(v => v[0]).ToList();
 
-        Assert.Equal([[CascadeStage.TextEncoder, CascadeStage.Prior], [CascadeStage.Base64], [CascadeStage.Sr256, CascadeStage.Sr1024]], hosted);
+        Assert.Equal([[CascadeStage.TextEncoder, CascadeStage.Prior], [CascadeStage.Decoder64], [CascadeStage.Sr256, CascadeStage.Sr1024]], hosted);
     }
 
     [Fact]
@@ -59,12 +59,12 @@ public sealed class PinningTests : IAsyncLifetime
     public async Task Bad_requests_fail_before_any_stage_with_the_value_and_the_limit()
     {
         var size = await Assert.ThrowsAsync<ArgumentException>(() => _cluster.Request().Generate(Specs.Quick() with { Size = 128 }));
-        var steps = await Assert.ThrowsAsync<ArgumentException>(() => _cluster.Request().Generate(Specs.Quick() with { Decoder = new SamplingSpec(5000, 3) }));
-        var guidance = await Assert.ThrowsAsync<ArgumentException>(() => _cluster.Request().Generate(Specs.Quick() with { Prior = new SamplingSpec(10, -1) }));
+        var steps = await Assert.ThrowsAsync<ArgumentException>(() => _cluster.Request().Generate(Specs.Quick() with { Decoder = new SamplingOptions(5000, 3, "none") }));
+        var guidance = await Assert.ThrowsAsync<ArgumentException>(() => _cluster.Request().Generate(Specs.Quick() with { Prior = new SamplingOptions(10, -1, "none") }));
         var empty = await Assert.ThrowsAsync<ArgumentException>(() => _cluster.Request().Generate(Specs.Quick() with { Prompt = "  " }));
         var objects = await Assert.ThrowsAsync<ArgumentException>(() => _cluster.Request().Generate(Specs.Quick() with { Prompt = string.Join(", ", Enumerable.Repeat("a red circle", 5)) }));
-        var thresholding = await Assert.ThrowsAsync<ArgumentException>(() => _cluster.Request().Generate(Specs.Quick() with { Decoder = new SamplingSpec(5, 3, "dynamic:7") }));
-        var layout = await Assert.ThrowsAsync<ArgumentException>(() => _cluster.Request().Generate(Specs.Quick() with { Decoder = new SamplingSpec(5, 3, Layout: 2) }));
+        var thresholding = await Assert.ThrowsAsync<ArgumentException>(() => _cluster.Request().Generate(Specs.Quick() with { Decoder = new SamplingOptions(5, 3, "dynamic:7") }));
+        var layout = await Assert.ThrowsAsync<ArgumentException>(() => _cluster.Request().Generate(Specs.Quick() with { Decoder = new SamplingOptions(5, 3, "none", Layout: 2) }));
 
         Assert.Contains("size 128", size.Message);
         Assert.Contains("choose 64, 256, 1024", size.Message);
@@ -72,7 +72,7 @@ public sealed class PinningTests : IAsyncLifetime
         Assert.Contains("guidance = -1; allowed 0 to 50", guidance.Message);
         Assert.Contains("prompt is empty", empty.Message);
         Assert.Contains("asks for 5 objects; this model draws at most 3", objects.Message);
-        Assert.Contains("base64", thresholding.Message);
+        Assert.Contains("decoder64", thresholding.Message);
         Assert.Contains("layout = 2; allowed 0 to 1", layout.Message);
     }
 }

@@ -56,9 +56,9 @@ public static class Specs
         Prompt = "a small red circle on a white background",
         Size = size,
         Seed = seed,
-        Prior = new SamplingSpec(steps, 2.0),
-        Decoder = new SamplingSpec(steps, 2.0, "dynamic:0.95:1.5", Layout: 0.5), // the tiny folder has a layout model: the guide runs in the grains
-        Sr256 = new SamplingSpec(1, 1.0, "static", AugmentationLevel: 100),
-        Sr1024 = new SamplingSpec(1, 1.0, "static", AugmentationLevel: 100),
+        Prior = new SamplingOptions(steps, 2.0, "none"),
+        Decoder = new SamplingOptions(steps, 2.0, "dynamic:0.95:1.5", Layout: 0.5), // the tiny folder has a layout model: the guide runs in the grains
+        Sr256 = new SamplingOptions(1, 1.0, "static", AugmentationLevel: 100),
+        Sr1024 = new SamplingOptions(1, 1.0, "static", AugmentationLevel: 100),
     };
 }

@@ -20,7 +20,7 @@ public sealed class TracingTests : IAsyncLifetime
             .AddSource(CascadeTelemetry.Name).AddSource(TelemetryHosting.OrleansSources)
             .AddInMemoryExporter(_spans)
             .Build();
-        _cluster = await StageCluster.Start(["text,prior", "base64", "sr256,sr1024"]);
+        _cluster = await StageCluster.Start(["text,prior", "decoder64", "sr256,sr1024"]);
     }
 
     public async Task DisposeAsync()
@@ -50,7 +50,7 @@ public sealed class TracingTests : IAsyncLifetime
         var root = Root(id);
         var trace = Trace(root.TraceId);
         var stages = trace.Where(s => s.Source.Name == CascadeTelemetry.Name && s.OperationName.StartsWith("stage ")).ToList();
-        Assert.Equal(["stage text", "stage prior", "stage base64", "stage sr256"], stages.Select(s => s.OperationName));
+        Assert.Equal(["stage text", "stage prior", "stage decoder64", "stage sr256"], stages.Select(s => s.OperationName));
         Assert.All(stages, s => Assert.Equal(root.SpanId, s.ParentSpanId));
         foreach (var (span, run) in stages.Zip(result.Stages))
         {

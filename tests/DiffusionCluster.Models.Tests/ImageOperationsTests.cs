@@ -1,3 +1,4 @@
+using DiffusionCluster.Abstractions;
 using DiffusionCluster.Models.Cascade;
 using DiffusionCluster.Models.Editing;
 using TorchSharp;
@@ -11,7 +12,7 @@ namespace DiffusionCluster.Models.Tests;
 public class ImageOperationsTests
 {
     static readonly ImageOperations Operations = new(new CascadePipeline(TinyCascadeFolder.Path, CPU));
-    static readonly StageSampling Fast = new(4, 3.0);
+    static readonly SamplingOptions Fast = new(4, 3.0, "none");
 
     static Tensor Picture(int seed) => (rand(new long[] { 1, 3, 64, 64 }, generator: new Generator((ulong)seed)) * 2 - 1);
 
@@ -104,9 +105,9 @@ public class ImageOperationsTests
         using var guide = Picture(10) * 0.5;
         var options = new DecodeOptions { Edit = new SdEditGuide(guide, 0.1) };
 
-        using var a = Operations.Generate("a red circle", [11], new StageSampling(20, 1), options);
-        using var b = Operations.Generate("a red circle", [11], new StageSampling(20, 1), options);
-        using var far = Operations.Generate("a red circle", [11], new StageSampling(20, 1), options with { Edit = new SdEditGuide(guide, 1.0) });
+        using var a = Operations.Generate("a red circle", [11], new SamplingOptions(20, 1, "none"), options);
+        using var b = Operations.Generate("a red circle", [11], new SamplingOptions(20, 1, "none"), options);
+        using var far = Operations.Generate("a red circle", [11], new SamplingOptions(20, 1, "none"), options with { Edit = new SdEditGuide(guide, 1.0) });
 
         Assert.True(a.Same(b));
         Assert.True((a - guide).abs().mean().item<float>() < (far - guide).abs().mean().item<float>());

@@ -1,3 +1,4 @@
+using DiffusionCluster.Abstractions;
 using DiffusionCluster.Models.Cascade;
 using DiffusionCluster.Tests.Shared;
 using static TorchSharp.torch;
@@ -26,8 +27,8 @@ public class LayoutGuideTests
     {
         cascade ??= Cascade;
         using var text = cascade.Text.Encode(["a red circle on white background", "a small blue square"]);
-        using var embedding = cascade.Prior.Sample(text, [3, 4], new StageSampling(2, 1));
-        return cascade.Decoder.Sample(text, embedding, null, [3, 4], new StageSampling(4, 2, "dynamic:0.95:1.5", Layout: layout));
+        using var embedding = cascade.Prior.Sample(text, [3, 4], new SamplingOptions(2, 1, "none"));
+        return cascade.Decoder.Sample(text, embedding, null, [3, 4], new SamplingOptions(4, 2, "dynamic:0.95:1.5", Layout: layout));
     }
 
     [Fact]
@@ -49,10 +50,11 @@ public class LayoutGuideTests
     }
 
     [Fact]
-    public void Without_a_share_a_folder_with_a_layout_model_is_held_for_the_default_share()
+    public void Without_a_share_a_folder_with_a_layout_model_is_held_for_its_default_share()
     {
+        Assert.Equal(0.9, Cascade.Decoder.Defaults.Layout);
         using var byDefault = Sample(null);
-        using var atDefault = Sample(StageSampling.DefaultLayoutShare);
+        using var atDefault = Sample(Cascade.Decoder.Defaults.Layout);
         using var free = Sample(0);
 
         Assert.Equal(0, Tiny.MaxAbsDiff(byDefault, atDefault));
@@ -70,7 +72,7 @@ public class LayoutGuideTests
 
         var error = Assert.Throws<ArgumentException>(() => cascade.Generate(new GenerationRequest
         {
-            Prompt = "a red circle", Decoder = StageSampling.DecoderDefault with { Layout = 0.7 },
+            Prompt = "a red circle", Decoder = new SamplingOptions { Layout = 0.7 },
         }));
         Assert.Contains("layout = 0.7 needs a layout model and the model folder has none", error.Message);
     }

@@ -1,3 +1,4 @@
+using DiffusionCluster.Abstractions;
 using DiffusionCluster.Diffusion;
 using DiffusionCluster.Models.Cascade;
 using DiffusionCluster.Models.Configs;
@@ -44,7 +45,7 @@ public sealed class ResidualSuperResolutionTests : IDisposable
         var stage = Stage(Residual);
         var (text, low) = Inputs();
         using var _ = text;
-        using var output = stage.Sample(text, null, low, [1, 2], new StageSampling(4, 1.0));
+        using var output = stage.Sample(text, null, low, [1, 2], new SamplingOptions(4, 1.0, "none"));
         using var bicubic = Upsampling.Bicubic(low, 32);
         Assert.Equal(new long[] { 2, 3, 32, 32 }, output.shape);
         Assert.True(Tiny.MaxAbsDiff(output, bicubic) < 1e-5, $"max difference {Tiny.MaxAbsDiff(output, bicubic)}");
@@ -59,7 +60,7 @@ public sealed class ResidualSuperResolutionTests : IDisposable
         var stage = Stage(config, unet => { using (no_grad()) unet.named_parameters().Last(p => p.name.EndsWith("bias")).parameter.fill_(0.8f); });
         var (text, low) = Inputs();
         using var _ = text;
-        using var output = stage.Sample(text, null, low, [1, 2], new StageSampling(4, 1.0, "none"));
+        using var output = stage.Sample(text, null, low, [1, 2], new SamplingOptions(4, 1.0, "none"));
         using var expected = (Upsampling.Bicubic(low, 32) + 0.2).clamp(-1, 1);
         Assert.True(Tiny.MaxAbsDiff(output, expected) < 1e-4, $"max difference {Tiny.MaxAbsDiff(output, expected)}");
     }
@@ -81,7 +82,7 @@ public sealed class ResidualSuperResolutionTests : IDisposable
         var stage = Stage(Residual with { PredictsResidual = false });
         var (text, low) = Inputs();
         using var _ = text;
-        using var output = stage.Sample(text, null, low, [1, 2], new StageSampling(4, 1.0));
+        using var output = stage.Sample(text, null, low, [1, 2], new SamplingOptions(4, 1.0, "none"));
         Assert.True(output.abs().max().item<float>() < 1e-5);
     }
 
@@ -91,8 +92,8 @@ public sealed class ResidualSuperResolutionTests : IDisposable
         var stage = Stage(Residual, unet => { using (no_grad()) foreach (var (_, p) in unet.named_parameters()) p.add_(randn_like(p) * 0.05); });
         var (text, low) = Inputs();
         using var _ = text;
-        using var a = stage.Sample(text, null, low, [1, 2], new StageSampling(4, 2.0));
-        using var b = stage.Sample(text, null, low, [1, 2], new StageSampling(4, 2.0));
+        using var a = stage.Sample(text, null, low, [1, 2], new SamplingOptions(4, 2.0, "none"));
+        using var b = stage.Sample(text, null, low, [1, 2], new SamplingOptions(4, 2.0, "none"));
         using var bicubic = Upsampling.Bicubic(low, 32);
         Assert.Equal(0, Tiny.MaxAbsDiff(a, b));
         Assert.True(Tiny.MaxAbsDiff(a, bicubic) > 1e-3);
@@ -105,7 +106,7 @@ public sealed class ResidualSuperResolutionTests : IDisposable
         var (text, low) = Inputs();
         using var _ = text;
         var edit = new DecodeOptions { Edit = new SdEditGuide(zeros(2, 3, 32, 32), 0.5) };
-        var error = Assert.Throws<ArgumentException>(() => stage.Sample(text, null, low, [1, 2], new StageSampling(4, 1.0), decode: edit));
+        var error = Assert.Throws<ArgumentException>(() => stage.Sample(text, null, low, [1, 2], new SamplingOptions(4, 1.0, "none"), decode: edit));
         Assert.Contains("residual", error.Message);
     }
 
@@ -150,6 +151,6 @@ public sealed class ResidualSuperResolutionTests : IDisposable
         using var images = zeros(1, 3, 32, 32);
         var error = Assert.Throws<ArgumentException>(() => stage.EstimateClean(text, null, null, images, 500, [1]));
         Assert.Equal("sr needs the low-resolution image it upsamples", error.Message);
-        Assert.Throws<ArgumentException>(() => stage.Sample(text, null, null, [1], new StageSampling(2, 1.0)));
+        Assert.Throws<ArgumentException>(() => stage.Sample(text, null, null, [1], new SamplingOptions(2, 1.0, "none")));
     }
 }

@@ -1,3 +1,4 @@
+using DiffusionCluster.Abstractions;
 using DiffusionCluster.Models.Cascade;
 using DiffusionCluster.Models.Configs;
 using DiffusionCluster.Models.Imaging;
@@ -45,9 +46,9 @@ public class BundledCascadeTests
             Prompt = "a large red circle in the center on a white background",
             Size = 256,
             Seed = 7,
-            Prior = StageSampling.PriorDefault with { Steps = 5 },
-            Decoder = StageSampling.DecoderDefault with { Steps = 5 },
-            Sr256 = StageSampling.Sr256Default with { Steps = 3 },
+            Prior = new SamplingOptions { Steps = 5 },
+            Decoder = new SamplingOptions { Steps = 5 },
+            Sr256 = new SamplingOptions { Steps = 3 },
         };
 
         var (image, timings, _) = pipeline.Generate(request);
@@ -56,7 +57,7 @@ public class BundledCascadeTests
             using var decoded = Png.Decode(Png.Encode(image));
             Assert.Equal(new long[] { 3, 256, 256 }, decoded.shape);
         }
-        Assert.Equal(["text_encoder", "prior", "decoder64", "sr256"], timings.Select(t => t.Stage));
+        Assert.Equal(["text", "prior", "decoder64", "sr256"], timings.Select(t => t.Stage));
     }
 
     [Theory]
@@ -89,7 +90,7 @@ public class BundledCascadeTests
         var stagesRun = new List<string>();
 
         var error = Assert.Throws<ArgumentException>(() => pipeline.Generate(
-            new GenerationRequest { Prompt = "a red circle", Size = 1024, Sr1024 = StageSampling.Sr1024Default with { Guidance = -1 } },
+            new GenerationRequest { Prompt = "a red circle", Size = 1024, Sr1024 = new SamplingOptions { Guidance = -1 } },
             (stage, _, _) => stagesRun.Add(stage)));
 
         Assert.Equal("sr1024: guidance = -1; allowed 0 to 50", error.Message);
@@ -99,7 +100,7 @@ public class BundledCascadeTests
     /// Issue 3's end-to-end check: the bundled cascade, default sampling, draws an easy prompt that the scene
     /// parser scores fully correct. The cascade is far from its targets (docs/MODEL_CARD.md): of the 80 easy
     /// prompt/seed pairs in shapebench/easy.jsonl, v8 at decoder guidance 3 gets 36 right (v6 2, v5 1), and this
-    /// pair is one that all three get right (`eval --prompts shapebench/easy.jsonl --no-sr --decoder-guidance 3`);
+    /// pair is one that all three get right (`eval --prompts shapebench/easy.jsonl --no-sr --decoder64-guidance 3`);
     /// v8 also gets it right at guidance 2, the default since. So it guards the cascade and its sampling
     /// against regressions; it does not show that easy prompts usually work.
     [Fact]

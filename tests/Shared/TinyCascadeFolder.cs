@@ -52,6 +52,8 @@ public static class TinyCascadeFolder
             Classes = ["background", "circle", "square", "triangle", "star", "ring", "diamond", "hexagon", "cross"],
         };
         CascadeFolder.Save(root, DiffusionCluster.Models.Editing.Segmenter.Component, segmentation, new PixelClassifier(segmentation));
+        // The bundled cascade's sampling defaults, so unset options sample as they do there.
+        File.Copy(System.IO.Path.Combine(RepositoryRoot.Path, "models", "shapes-cascade", SamplingDefaults.File), System.IO.Path.Combine(root, SamplingDefaults.File));
         // Prompts go through a composer, as in the bundled cascade.
         CascadeFolder.SaveComposer(root, DiffusionCluster.Shapes.World.Shapes);
         return root;

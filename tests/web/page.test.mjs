@@ -28,7 +28,7 @@ try {
   const loaded = await page.$eval("#image", img => img.complete && img.naturalWidth);
   if (loaded !== 256) throw new Error(`image natural width ${loaded}, expected 256`);
   const segments = await page.$$eval("#timeline .segment", s => s.map(x => x.dataset.stage));
-  for (const stage of ["text", "prior", "base64", "sr256"])
+  for (const stage of ["text", "prior", "decoder64", "sr256"])
     if (!segments.includes(stage)) throw new Error(`timeline lacks ${stage}: ${segments}`);
   const done = await page.$$eval("#progress .steps", s => s.map(x => x.textContent));
   if (done.some(t => t !== "done")) throw new Error(`stages not all done: ${done}`);

@@ -1,3 +1,4 @@
+using DiffusionCluster.Abstractions;
 using DiffusionCluster.Models.Cascade;
 using DiffusionCluster.Models.Editing;
 using DiffusionCluster.Models.Imaging;
@@ -13,12 +14,12 @@ namespace DiffusionCluster.Lab.Studies;
 /// ILVR. Every figure is computed from exact renders and the scene parser.
 public sealed class EditStudy(ImageOperations operations, TextWriter log)
 {
-    public sealed record Options(int Scenes = 12, int InversionSteps = 50, int Variations = 4, StageSampling? Decoder = null);
+    public sealed record Options(int Scenes = 12, int InversionSteps = 50, int Variations = 4, SamplingOptions? Decoder = null);
 
     public StudyReport Run(IReadOnlyList<BenchPrompt> prompts, Options options, string command, string outputFolder)
     {
         using var _ = no_grad();
-        var decoder = options.Decoder ?? StageSampling.DecoderDefault;
+        var decoder = options.Decoder ?? SamplingOptions.Default;
         var report = new StudyReport("Image operations on held-out scenes", command);
         var scenes = prompts.Take(options.Scenes).ToList();
         var device = operations.Cascade.Device;

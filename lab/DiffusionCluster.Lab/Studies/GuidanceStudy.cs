@@ -1,3 +1,4 @@
+using DiffusionCluster.Abstractions;
 using DiffusionCluster.Models.Cascade;
 using DiffusionCluster.Models.Editing;
 using DiffusionCluster.Models.Imaging;
@@ -17,7 +18,7 @@ public sealed class GuidanceStudy(ImageOperations operations, ImageEncoder clipI
     /// at the ends of the range, |x| > 0.98), which high guidance without thresholding drives up.
     public sealed record Point(string Setting, double Weight, double FullyCorrect, double Colour, double Shape, double ClipScore, double Saturation);
 
-    public IReadOnlyList<Point> Measure(IReadOnlyList<BenchPrompt> prompts, string setting, double weight, StageSampling decoder, Func<string, ClipGuidance?>? clip = null)
+    public IReadOnlyList<Point> Measure(IReadOnlyList<BenchPrompt> prompts, string setting, double weight, SamplingOptions decoder, Func<string, ClipGuidance?>? clip = null)
     {
         using var _ = no_grad();
         int fully = 0, colour = 0, shape = 0, objects = 0;
@@ -49,9 +50,9 @@ public sealed class GuidanceStudy(ImageOperations operations, ImageEncoder clipI
     {
         var points = new List<Point>();
         foreach (var w in weights)
-            points.AddRange(Measure(prompts, "classifier-free", w, new StageSampling(steps, w, "dynamic:0.95:1.5")));
+            points.AddRange(Measure(prompts, "classifier-free", w, new SamplingOptions(steps, w, "dynamic:0.95:1.5")));
         foreach (var s in clipScales)
-            points.AddRange(Measure(prompts, "CLIP", s, new StageSampling(steps, 1, "dynamic:0.95:1.5"), p => operations.ClipGuidance(p, s)));
+            points.AddRange(Measure(prompts, "CLIP", s, new SamplingOptions(steps, 1, "dynamic:0.95:1.5"), p => operations.ClipGuidance(p, s)));
         var table = new StudyTable("Classifier-free guidance vs CLIP guidance (64 px decoder, prior as bundled)",
             ["guidance", "weight / scale", .. PointColumns], PointRows(points),
             "CLIP guidance follows the gradient of the noise-aware CLIP image tower toward the caption's CLIP text embedding; the CLIP score is measured with the clean CLIP, which CLIP guidance can partly game (GLIDE's caveat).");
@@ -114,7 +115,7 @@ public sealed class GuidanceStudy(ImageOperations operations, ImageEncoder clipI
         var points = new List<Point>();
         foreach (var method in methods)
             foreach (var w in weights)
-                points.AddRange(Measure(prompts, method, w, new StageSampling(steps, w, method)));
+                points.AddRange(Measure(prompts, method, w, new SamplingOptions(steps, w, method)));
         var table = new StudyTable("Thresholding across guidance weights (64 px decoder)",
             ["thresholding", "guidance weight", .. PointColumns], PointRows(points),
             "Saturated pixels: share of pixel values with |x| > 0.98 after the final clamp (renders of these scenes have flat colours inside the range).");
@@ -143,7 +144,7 @@ public sealed class GuidanceStudy(ImageOperations operations, ImageEncoder clipI
                 var low = Renderer.RenderTensor(p.Scene, 64).unsqueeze(0).to(device);
                 var blurred = nn.functional.interpolate(nn.functional.avg_pool2d(low, 2), new long[] { 64, 64 }, mode: InterpolationMode.Bilinear, align_corners: false);
                 var truth = Renderer.RenderTensor(p.Scene, 256).unsqueeze(0).to(device);
-                var sampling = new StageSampling(steps, 1, "static", AugmentationLevel: level);
+                var sampling = new SamplingOptions(steps, 1, "static", AugmentationLevel: level);
                 psnrClean += ImageQuality.Psnr(sr.Sample(text, null, low, [(ulong)p.Id], sampling), truth);
                 psnrDegraded += ImageQuality.Psnr(sr.Sample(text, null, blurred, [(ulong)p.Id], sampling), truth);
             }

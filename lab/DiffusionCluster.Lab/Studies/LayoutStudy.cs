@@ -1,3 +1,4 @@
+using DiffusionCluster.Abstractions;
 using DiffusionCluster.Diffusion;
 using DiffusionCluster.Models.Cascade;
 using DiffusionCluster.Models.Networks;
@@ -113,7 +114,7 @@ public sealed class LayoutStudy(string modelFolder, Device device, TextWriter lo
     Tensor SamplePrior(List<string> captions)
     {
         using var text = _context.EncodeText(captions);
-        return _prior.Value.Sample(text, Enumerable.Range(0, captions.Count).Select(i => (ulong)i).ToList(), StageSampling.PriorDefault);
+        return _prior.Value.Sample(text, Enumerable.Range(0, captions.Count).Select(i => (ulong)i).ToList(), SamplingOptions.Default);
     }
 
     StudyTable DecoderLayout(int count)

@@ -28,7 +28,7 @@ public static class ClusterBenchmark
         int runs = args.Int("runs", 3, 1, 100);
         int concurrency = args.Int("concurrency", 8, 1, 64);
         int throughputSize = args.Int("throughput-size", 64, 64, 1024);
-        var model = args.Text("model", "models/shapes-cascade");
+        var model = args.Text("model", CascadeFolder.Bundled);
         int threads = args.Int("threads", 0, 0, 1024);
         var deviceName = args.Text("device", "cpu");
         var precision = args.Text("precision", "fp32");
@@ -90,8 +90,7 @@ public static class ClusterBenchmark
         var request = new GenerationRequest
         {
             Prompt = spec.Prompt, Size = spec.Size, Seed = spec.Seed,
-            Prior = spec.Prior.ToStageSampling(), Decoder = spec.Decoder.ToStageSampling(),
-            Sr256 = spec.Sr256.ToStageSampling(), Sr1024 = spec.Sr1024.ToStageSampling(),
+            Prior = spec.Prior, Decoder = spec.Decoder, Sr256 = spec.Sr256, Sr1024 = spec.Sr1024,
         };
         var (image, timings, _) = pipeline.Generate(request);
         using (image) Png.Encode(image);

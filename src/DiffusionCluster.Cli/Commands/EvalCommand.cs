@@ -41,7 +41,7 @@ public static class EvalCommand
             return 0;
         }
         var promptFile = args.Text("prompts", DevSet);
-        var model = args.Text("model", "models/shapes-cascade");
+        var model = args.Text("model", CascadeFolder.Bundled);
         var device = DeviceOption.Parse(args.Text("device", "cpu"));
         var dtype = PrecisionOption.Parse(args.Text("precision", "fp32"), device);
         var output = args.Text("out", "eval/shapebench");

@@ -1,3 +1,4 @@
+using DiffusionCluster.Models.Cascade;
 using DiffusionCluster.Abstractions;
 using DiffusionCluster.Cli.Infrastructure;
 using DiffusionCluster.ServiceDefaults;
@@ -100,7 +101,7 @@ public sealed record RunTarget(string? Cluster, string Model, string Device, str
 {
     public static RunTarget Read(Arguments args, string defaultOutput = "image.png")
     {
-        var target = new RunTarget(args.Text("cluster"), args.Text("model", "models/shapes-cascade"), args.Text("device", "cpu"),
+        var target = new RunTarget(args.Text("cluster"), args.Text("model", CascadeFolder.Bundled), args.Text("device", "cpu"),
             args.Text("precision", "fp32"), args.Int("threads", 0, 0, 1024), args.Text("out", defaultOutput));
         if (target.Cluster is not null && new[] { "model", "device", "precision", "threads" }.Any(args.WasGiven))
             throw new UsageException("--model, --device, --precision and --threads configure the embedded silo; with --cluster the silos' own configuration applies");

@@ -1,3 +1,4 @@
+using DiffusionCluster.Models.Cascade;
 using System.Diagnostics;
 using DiffusionCluster.Abstractions;
 using DiffusionCluster.Cli.Infrastructure;
@@ -17,7 +18,7 @@ public static class StageBenchmark
         var batchSizes = args.Text("batch-sizes", "1,2,4").Split(',').Select(b => int.TryParse(b, out var v) && v is >= 1 and <= 256
             ? v : throw new UsageException($"--batch-sizes: \"{b}\" is not a whole number from 1 to 256")).Distinct().Order().ToList();
         int runs = args.Int("runs", 1, 1, 100);
-        var model = args.Text("model", "models/shapes-cascade");
+        var model = args.Text("model", CascadeFolder.Bundled);
         var deviceName = args.Text("device", "cpu");
         var precision = args.Text("precision", "fp32");
         var output = args.Text("out", "stage-profile.json");
@@ -40,7 +41,7 @@ public static class StageBenchmark
                 RequestId = Guid.NewGuid(), Stage = stage,
                 Prompt = stage == CascadeStage.TextEncoder ? spec.Prompt : null,
                 Text = text,
-                ImageEmbedding = stage == CascadeStage.Base64 ? previous!.Tensor : null,
+                ImageEmbedding = stage == CascadeStage.Decoder64 ? previous!.Tensor : null,
                 LowRes = stage is CascadeStage.Sr256 or CascadeStage.Sr1024 ? previous!.Tensor : null,
                 Sampling = stage == CascadeStage.TextEncoder ? null : spec.SamplingFor(stage),
             };

@@ -1,3 +1,4 @@
+using DiffusionCluster.Models.Cascade;
 using System.Diagnostics;
 using DiffusionCluster.Abstractions;
 using DiffusionCluster.Cli.Infrastructure;
@@ -27,7 +28,7 @@ public static class TracingBenchmark
     {
         int size = args.Int("size", 64, 64, 1024);
         int runs = args.Int("runs", 10, 1, 1000);
-        var model = args.Text("model", "models/shapes-cascade");
+        var model = args.Text("model", CascadeFolder.Bundled);
         int threads = args.Int("threads", 0, 0, 1024);
         var device = args.Text("device", "cpu");
         // --ours-only: record our spans without Orleans' per-call spans, to see which part costs what.
@@ -71,8 +72,8 @@ public static class TracingBenchmark
         var clock = Stopwatch.StartNew();
         for (int i = 0; i < Spans; i++)
         {
-            using var span = CascadeTelemetry.Source.StartActivity("stage base64");
-            span?.SetTag(CascadeTelemetry.Tags.Stage, "base64");
+            using var span = CascadeTelemetry.Source.StartActivity("stage decoder64");
+            span?.SetTag(CascadeTelemetry.Tags.Stage, "decoder64");
             span?.SetTag(CascadeTelemetry.Tags.Attempt, 1);
             span?.SetTag(CascadeTelemetry.Tags.Silo, "S127.0.0.1:11111:1");
             span?.SetTag(CascadeTelemetry.Tags.Steps, 25);

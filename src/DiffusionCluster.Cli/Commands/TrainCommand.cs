@@ -12,6 +12,9 @@ namespace DiffusionCluster.Cli.Commands;
 /// and exports its EMA weights into the model folder at every checkpoint.
 public static class TrainCommand
 {
+    /// Where `train` writes by default: a working folder, never the bundle (`export` copies from it).
+    public const string WorkingFolder = "work/shapes-cascade";
+
     /// Components fitted on a frozen cascade in one pass rather than by the training loop.
     static readonly string[] FittedComponents = ["attributes", "segmentation"];
 
@@ -21,7 +24,7 @@ public static class TrainCommand
             ?? throw new UsageException($"train needs a component: {string.Join(", ", TrainerFactory.Names.Concat(FittedComponents))}");
         if (stageName == "attributes") return FitAttributes(args);
         if (stageName == "segmentation") return FitSegmentation(args);
-        var model = args.Text("model", "models/shapes-cascade");
+        var model = args.Text("model", WorkingFolder);
         var device = DeviceOption.Parse(args.Text("device", "cpu"));
         if (args.Int("threads", 0, 0, 1024) is > 0 and var threads) TorchSharp.torch.set_num_threads(threads);
         var options = new TrainingOptions
@@ -64,7 +67,7 @@ public static class TrainCommand
     {
         int train = args.Int("train", 400, 20, 100_000);
         int heldOut = args.Int("held-out", 200, 10, 100_000);
-        var model = args.Text("model", "models/shapes-cascade");
+        var model = args.Text("model", WorkingFolder);
         var device = DeviceOption.Parse(args.Text("device", "cpu"));
         args.RejectUnknown();
         var operations = new ImageOperations(new CascadePipeline(model, device));
@@ -82,12 +85,15 @@ public static class TrainCommand
     {
         int labelled = args.Int("labelled", 50, 1, 100_000);
         int heldOut = args.Int("held-out", 50, 1, 100_000);
-        int steps = args.Int("steps", 800, 1, 1_000_000);
-        var model = args.Text("model", "models/shapes-cascade");
+        int steps = args.Int("steps", 1500, 1, 1_000_000);
+        // The bundled head reads the decoder at three noise levels and from every decoder-path block.
+        var timesteps = Counts(args, "timesteps", "50,150,400");
+        var blocks = Counts(args, "blocks", "0,1,2,3,4,5");
+        var model = args.Text("model", WorkingFolder);
         var device = DeviceOption.Parse(args.Text("device", "cpu"));
         args.RejectUnknown();
         var cascade = new CascadePipeline(model, device);
-        var config = new SegmentationConfig { Classes = SegmentationTrainer.Classes };
+        var config = new SegmentationConfig { Classes = SegmentationTrainer.Classes, Timesteps = timesteps, Blocks = blocks };
         var segmenter = new SegmentationTrainer(device).Train(cascade.Decoder, config, SegmentationTrainer.TrainScenes(labelled), steps, seed: (ulong)labelled);
         segmenter.Save(model);
         var heldOutScenes = SegmentationTrainer.HeldOutScenes(heldOut);
@@ -95,4 +101,8 @@ public static class TrainCommand
             + $"(all-background {SegmentationTrainer.AllBackgroundIou(heldOutScenes):P1}); wrote {model}/segmentation");
         return 0;
     }
+
+    static int[] Counts(Arguments args, string name, string fallback) =>
+        args.Text(name, fallback).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Select(n => int.TryParse(n, out var v) && v >= 0 ? v : throw new UsageException($"--{name}: \"{n}\" is not a whole number >= 0")).ToArray();
 }

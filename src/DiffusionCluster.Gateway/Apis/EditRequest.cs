@@ -11,7 +11,7 @@ namespace DiffusionCluster.Gateway.Apis;
 public static class EditRequest
 {
     static readonly string[] TextFields = ["prompt", "size", "response_format", "user", "model", "quality", "style", "operation", "attribute",
-        "prior_thresholding", "decoder_thresholding", "sr256_thresholding", "sr1024_thresholding"];
+        "prior_thresholding", "decoder64_thresholding", "sr256_thresholding", "sr1024_thresholding"];
     static readonly string[] Operations = ["inpaint", "sdedit", "ilvr", "attribute"];
 
     public static (ImageRequest Request, List<string> Notes) Variations(ImageUpload upload)

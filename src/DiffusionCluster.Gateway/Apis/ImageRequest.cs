@@ -12,7 +12,7 @@ public sealed record ImageRequest(GenerationSpec Spec, int N, string ResponseFor
     public static readonly string[] Formats = ["url", "b64_json"];
     /// OpenAI fields accepted for compatibility that do not change what this model does.
     static readonly string[] AcceptedAndIgnored = ["model", "quality", "style", "user"];
-    static readonly string[] StageNames = ["prior", "decoder", "sr256", "sr1024"];
+    static readonly string[] StageNames = ["prior", "decoder64", "sr256", "sr1024"];
 
     /// extraFields: fields the caller reads itself (an edit's strength, ...); edit: the image operation, which
     /// makes the prompt optional for variations; defaultSize: the size when the body names none.
@@ -23,7 +23,7 @@ public sealed record ImageRequest(GenerationSpec Spec, int N, string ResponseFor
         var known = new HashSet<string>(["prompt", "n", "size", "response_format", "seed", "deadline_seconds", "ignore_unknown_words", .. AcceptedAndIgnored, .. extraFields ?? []]);
         foreach (var stage in StageNames)
             foreach (var field in new[] { "steps", "guidance", "thresholding", "eta", "aug" }) known.Add($"{stage}_{field}");
-        known.Add("decoder_layout");
+        known.Add("decoder64_layout");
         foreach (var property in body.EnumerateObject())
             if (!known.Contains(property.Name))
                 throw new BadRequestException($"unknown field \"{property.Name}\"", property.Name, code: "unknown_field");
@@ -40,10 +40,10 @@ public sealed record ImageRequest(GenerationSpec Spec, int N, string ResponseFor
             Size = int.Parse(size[..size.IndexOf('x')]),
             Seed = (ulong)Long(body, "seed", 0, 0, (long)GenerationSpec.MaxSeed),
             DeadlineSeconds = Double(body, "deadline_seconds", 600, 1, GenerationSpec.MaxDeadlineSeconds),
-            Prior = Sampling(body, "prior", SamplingSpec.PriorDefault),
-            Decoder = Sampling(body, "decoder", SamplingSpec.DecoderDefault),
-            Sr256 = Sampling(body, "sr256", SamplingSpec.Sr256Default),
-            Sr1024 = Sampling(body, "sr1024", SamplingSpec.Sr1024Default),
+            Prior = Sampling(body, "prior"),
+            Decoder = Sampling(body, "decoder64"),
+            Sr256 = Sampling(body, "sr256"),
+            Sr1024 = Sampling(body, "sr1024"),
             Edit = edit,
             IgnoreUnknownWords = Bool(body, "ignore_unknown_words"),
         };
@@ -61,13 +61,14 @@ public sealed record ImageRequest(GenerationSpec Spec, int N, string ResponseFor
         return new ImageRequest(spec, n, format, String(body, "user"));
     }
 
-    static SamplingSpec Sampling(JsonElement body, string stage, SamplingSpec defaults) => new(
-        Int(body, $"{stage}_steps", defaults.Steps, 1, SamplingSpec.MaxSteps),
-        Double(body, $"{stage}_guidance", defaults.Guidance, 0, SamplingSpec.MaxGuidance),
-        String(body, $"{stage}_thresholding") ?? defaults.Thresholding,
-        Double(body, $"{stage}_eta", defaults.Eta, 0, 1),
-        Int(body, $"{stage}_aug", defaults.AugmentationLevel, 0, SamplingSpec.MaxAugmentationLevel),
-        stage == "decoder" && Has(body, "decoder_layout") ? Double(body, "decoder_layout", 0, 0, 1) : defaults.Layout);
+    /// Only the fields the body names are set; the rest take the model folder's defaults.
+    static SamplingOptions Sampling(JsonElement body, string stage) => new(
+        Has(body, $"{stage}_steps") ? Int(body, $"{stage}_steps", 0, 1, SamplingOptions.MaxSteps) : null,
+        Has(body, $"{stage}_guidance") ? Double(body, $"{stage}_guidance", 0, 0, SamplingOptions.MaxGuidance) : null,
+        String(body, $"{stage}_thresholding"),
+        Has(body, $"{stage}_eta") ? Double(body, $"{stage}_eta", 0, 0, 1) : null,
+        Has(body, $"{stage}_aug") ? Int(body, $"{stage}_aug", 0, 0, SamplingOptions.MaxAugmentationLevel) : null,
+        stage == "decoder64" && Has(body, "decoder64_layout") ? Double(body, "decoder64_layout", 0, 0, 1) : null);
 
     static bool Bool(JsonElement body, string name)
     {

@@ -62,7 +62,7 @@ async function submit(event) {
   $("result").hidden = true;
   const body = {
     prompt: $("prompt").value, size: $("size").value, seed: Number($("seed").value),
-    decoder_guidance: Number($("guidance").value), decoder_steps: Number($("steps").value),
+    decoder64_guidance: Number($("guidance").value), decoder64_steps: Number($("steps").value),
   };
   const response = await fetch("/v1/jobs", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
   const status = await response.json();

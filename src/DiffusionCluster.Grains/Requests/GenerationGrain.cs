@@ -12,7 +12,7 @@ using static TorchSharp.torch;
 
 namespace DiffusionCluster.Grains.Requests;
 
-/// One generation: runs text encoder -> prior -> base64 -> sr256 -> sr1024 (stopping at the requested
+/// One generation: runs text encoder -> prior -> decoder64 -> sr256 -> sr1024 (stopping at the requested
 /// size), each stage on the least-loaded silo that hosts it. A stage whose silo fails is retried on another
 /// silo hosting it. Reentrant so progress, cancellation and a resubmitted Generate reach it while it runs;
 /// placed on the silo whose gateway received the request, so losing a stage silo never loses the request.
@@ -103,12 +103,12 @@ public sealed class GenerationGrain(IGrainFactory grains, ILogger<GenerationGrai
                     Stage = stage,
                     Prompt = stage == CascadeStage.TextEncoder ? spec.Prompt : null,
                     Text = text,
-                    ImageEmbedding = stage == CascadeStage.Base64 ? embedding : null,
+                    ImageEmbedding = stage == CascadeStage.Decoder64 ? embedding : null,
                     LowRes = stage is CascadeStage.Sr256 or CascadeStage.Sr1024 ? image : null,
                     Seed = spec.Seed,
                     Sampling = stage == CascadeStage.TextEncoder ? null : spec.SamplingFor(stage),
-                    Edit = stage == CascadeStage.Base64 ? spec.Edit : null,
-                    SourceText = stage == CascadeStage.Base64 ? sourceText : null,
+                    Edit = stage == CascadeStage.Decoder64 ? spec.Edit : null,
+                    SourceText = stage == CascadeStage.Decoder64 ? sourceText : null,
                     IgnoreUnknownWords = spec.IgnoreUnknownWords,
                 };
                 var output = await RunStage(input, linked.Token);

@@ -6,13 +6,13 @@ using static TorchSharp.torch;
 
 namespace DiffusionCluster.Grains.Stages;
 
-/// The base64 stage's image operations: a batch of requests with the same operation and settings (see
+/// The decoder64 stage's image operations: a batch of requests with the same operation and settings (see
 /// StageExecutor.BatchKey) turned into one decoder call. Returns one row per request.
 public static class ImageEdits
 {
     public static Tensor Run(ImageOperations operations, Func<AttributeDirections> directions, Func<Segmenter> segmenter,
         IReadOnlyList<StageInput> batch, TextEncoding? text,
-        StageSampling sampling, Action<int, int> progress, CancellationToken cancellation)
+        SamplingOptions sampling, Action<int, int> progress, CancellationToken cancellation)
     {
         var edit = batch[0].Edit!;
         var device = operations.Cascade.Device;

@@ -15,7 +15,7 @@ public sealed class SiloStageOptions
     public string Device { get; set; } = "cpu";
     /// fp32, or fp16/bf16 on a CUDA device: the dtype the networks compute in.
     public string Precision { get; set; } = "fp32";
-    public string ModelFolder { get; set; } = "models/shapes-cascade";
+    public string ModelFolder { get; set; } = Models.Cascade.CascadeFolder.Bundled;
     /// Intra-op threads for this silo's tensor work; 0 keeps libtorch's default.
     public int Threads { get; set; }
     /// Load every hosted stage's model when the silo starts rather than on its first request.

@@ -31,7 +31,7 @@ public sealed class StageExecutor
     PriorSampler Prior => _cascade.Prior;
     ImageSampler Image => Stage switch
     {
-        CascadeStage.Base64 => _cascade.Decoder,
+        CascadeStage.Decoder64 => _cascade.Decoder,
         CascadeStage.Sr256 => _cascade.Sr256,
         CascadeStage.Sr1024 => _cascade.Sr1024,
         _ => throw new InvalidOperationException($"stage {Stage.Name()} has no U-Net"),
@@ -45,7 +45,7 @@ public sealed class StageExecutor
     {
         CascadeStage.TextEncoder => CascadeFolder.TextEncoder,
         CascadeStage.Prior => CascadeFolder.Prior,
-        CascadeStage.Base64 => CascadeFolder.Decoder64,
+        CascadeStage.Decoder64 => CascadeFolder.Decoder64,
         CascadeStage.Sr256 => CascadeFolder.Sr256,
         CascadeStage.Sr1024 => CascadeFolder.Sr1024,
         _ => throw new ArgumentOutOfRangeException(nameof(stage)),
@@ -75,7 +75,7 @@ public sealed class StageExecutor
     public void Validate(StageInput input)
     {
         if (input.Stage != Stage) throw new ArgumentException($"input for stage {input.Stage.Name()} sent to stage {Stage.Name()}");
-        if (input.Edit is not null && Stage != CascadeStage.Base64) throw new ArgumentException($"{Stage.Name()}: image operations run on base64");
+        if (input.Edit is not null && Stage != CascadeStage.Decoder64) throw new ArgumentException($"{Stage.Name()}: image operations run on decoder64");
         if (Stage == CascadeStage.TextEncoder)
         {
             Compose(input);
@@ -88,16 +88,16 @@ public sealed class StageExecutor
         var sampling = Sampling(input);
         if (Stage == CascadeStage.Prior)
         {
-            sampling.Validate(Stage.Name(), Prior.TrainTimesteps);
+            Prior.Validate(sampling);
             return;
         }
-        sampling.Validate(Stage.Name(), Image.TrainTimesteps);
-        if (Stage == CascadeStage.Base64 && input.ImageEmbedding is null && input.Edit is not { UsesSourceEmbedding: true })
-            throw new ArgumentException("base64: the request carries no image embedding");
+        Image.Validate(sampling);
+        if (Stage == CascadeStage.Decoder64 && input.ImageEmbedding is null && input.Edit is not { UsesSourceEmbedding: true })
+            throw new ArgumentException("decoder64: the request carries no image embedding");
         if (input.Edit is { } edit) edit.Validate(64);
         if (input.Edit is { Kind: ImageEditKind.Attribute, AttributeName: { } attribute }) _ = _directions.Value[attribute];
         if (input.Edit is { Kind: ImageEditKind.Segment }) _ = _segmenter.Value;
-        if (input.Edit is { Kind: ImageEditKind.TextDiff } && input.SourceText is null) throw new ArgumentException("base64: a text diff carries no source caption features");
+        if (input.Edit is { Kind: ImageEditKind.TextDiff } && input.SourceText is null) throw new ArgumentException("decoder64: a text diff carries no source caption features");
         if (Stage is CascadeStage.Sr256 or CascadeStage.Sr1024 && input.LowRes is null)
             throw new ArgumentException($"{Stage.Name()}: the request carries no low-resolution image");
     }
@@ -122,7 +122,7 @@ public sealed class StageExecutor
     public IReadOnlyList<StageOutputPayload> Run(IReadOnlyList<StageInput> batch, Action<int, int> progress, CancellationToken cancellation)
     {
         Load();
-        if (Stage == CascadeStage.Base64 && batch[0].Edit is not null) _operations.Load();
+        if (Stage == CascadeStage.Decoder64 && batch[0].Edit is not null) _operations.Load();
         using var scope = NewDisposeScope();
         if (Stage == CascadeStage.TextEncoder)
         {
@@ -137,8 +137,8 @@ public sealed class StageExecutor
         Tensor result = Stage switch
         {
             CascadeStage.Prior => Prior.Sample(features!, seeds, sampling, progress, cancellation),
-            CascadeStage.Base64 when batch[0].Edit is not null => ImageEdits.Run(_operations, () => _directions.Value, () => _segmenter.Value, batch, features, sampling, progress, cancellation),
-            CascadeStage.Base64 => Image.Sample(features, WireTensors.Stack(batch.Select(b => b.ImageEmbedding!), Device), null, seeds, sampling, progress, cancellation),
+            CascadeStage.Decoder64 when batch[0].Edit is not null => ImageEdits.Run(_operations, () => _directions.Value, () => _segmenter.Value, batch, features, sampling, progress, cancellation),
+            CascadeStage.Decoder64 => Image.Sample(features, WireTensors.Stack(batch.Select(b => b.ImageEmbedding!), Device), null, seeds, sampling, progress, cancellation),
             _ => Image.Sample(features, null, WireTensors.Stack(batch.Select(b => b.LowRes!), Device), seeds, sampling, progress, cancellation,
                 new DecodeOptions { WithoutText = features is null }),
         };
@@ -158,11 +158,8 @@ public sealed class StageExecutor
         }
     }
 
-    static StageSampling Sampling(StageInput input)
-    {
-        var s = input.Sampling ?? throw new ArgumentException($"{input.Stage.Name()}: the request carries no sampling options");
-        return s.ToStageSampling();
-    }
+    static SamplingOptions Sampling(StageInput input) =>
+        input.Sampling ?? throw new ArgumentException($"{input.Stage.Name()}: the request carries no sampling options");
 }
 
 /// One request's share of a batch's output.

@@ -12,6 +12,8 @@ namespace DiffusionCluster.Models.Cascade;
 public static class CascadeFolder
 {
     public const string ClassName = "ShapesCascade";
+    /// The bundled cascade, relative to the repository root (or to a container's working directory).
+    public const string Bundled = "models/shapes-cascade";
     public const string TextEncoder = "text_encoder";
     public const string ImageEncoder = "image_encoder";
     public const string NoisyImageEncoder = "image_encoder_noisy";

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using DiffusionCluster.Abstractions;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -11,10 +12,11 @@ public sealed record GenerationRequest
     public required string Prompt { get; init; }
     public int Size { get; init; } = 64;
     public ulong Seed { get; init; }
-    public StageSampling Prior { get; init; } = StageSampling.PriorDefault;
-    public StageSampling Decoder { get; init; } = StageSampling.DecoderDefault;
-    public StageSampling Sr256 { get; init; } = StageSampling.Sr256Default;
-    public StageSampling Sr1024 { get; init; } = StageSampling.Sr1024Default;
+    /// Each stage's sampling options; unset fields take the model folder's defaults.
+    public SamplingOptions Prior { get; init; } = SamplingOptions.Default;
+    public SamplingOptions Decoder { get; init; } = SamplingOptions.Default;
+    public SamplingOptions Sr256 { get; init; } = SamplingOptions.Default;
+    public SamplingOptions Sr1024 { get; init; } = SamplingOptions.Default;
     /// Draw the prompt without the words the model does not know (reported in the result) instead of refusing it.
     public bool IgnoreUnknownWords { get; init; }
 
@@ -52,11 +54,10 @@ public sealed class CascadePipeline(string modelFolder, Device device, ScalarTyp
         // Every check before any stage runs, so a bad option never costs the stages before it.
         request.ValidateSize();
         var prompt = Text.Compose(request.Prompt, request.Seed, request.IgnoreUnknownWords);
-        request.Prior.Validate("prior", Prior.TrainTimesteps);
-        request.Decoder.Validate("decoder", Decoder.TrainTimesteps);
-        Decoder.RequireLayoutFor(request.Decoder);
-        if (request.Size >= 256) request.Sr256.Validate("sr256", Sr256.TrainTimesteps);
-        if (request.Size >= 1024) request.Sr1024.Validate("sr1024", Sr1024.TrainTimesteps);
+        Prior.Validate(request.Prior);
+        Decoder.Validate(request.Decoder);
+        if (request.Size >= 256) Sr256.Validate(request.Sr256);
+        if (request.Size >= 1024) Sr1024.Validate(request.Sr1024);
         var timings = new List<StageTiming>();
         var seeds = new[] { request.Seed };
         var clock = Stopwatch.StartNew();
@@ -70,13 +71,13 @@ public sealed class CascadePipeline(string modelFolder, Device device, ScalarTyp
         Action<int, int> Progress(string stage) => (done, total) => progress?.Invoke(stage, done, total);
 
         using var scope = NewDisposeScope();
-        var text = Timed("text_encoder", () => Text.Encode([prompt.Caption]));
-        var embedding = Timed("prior", () => Prior.Sample(text, seeds, request.Prior, Progress("prior"), cancellation));
-        var image = Timed("decoder64", () => Decoder.Sample(text, embedding, null, seeds, request.Decoder, Progress("decoder64"), cancellation));
+        var text = Timed(CascadeStage.TextEncoder.Name(), () => Text.Encode([prompt.Caption]));
+        var embedding = Timed(CascadeStage.Prior.Name(), () => Prior.Sample(text, seeds, request.Prior, Progress(CascadeStage.Prior.Name()), cancellation));
+        var image = Timed(CascadeStage.Decoder64.Name(), () => Decoder.Sample(text, embedding, null, seeds, request.Decoder, Progress(CascadeStage.Decoder64.Name()), cancellation));
         if (request.Size >= 256)
-            image = Timed("sr256", () => Sr256.Sample(text, null, image, seeds, request.Sr256, Progress("sr256"), cancellation));
+            image = Timed(CascadeStage.Sr256.Name(), () => Sr256.Sample(text, null, image, seeds, request.Sr256, Progress(CascadeStage.Sr256.Name()), cancellation));
         if (request.Size >= 1024)
-            image = Timed("sr1024", () => Sr1024.Sample(text, null, image, seeds, request.Sr1024, Progress("sr1024"), cancellation));
+            image = Timed(CascadeStage.Sr1024.Name(), () => Sr1024.Sample(text, null, image, seeds, request.Sr1024, Progress(CascadeStage.Sr1024.Name()), cancellation));
         return (image.MoveToOuterDisposeScope(), timings, prompt);
     }
 }

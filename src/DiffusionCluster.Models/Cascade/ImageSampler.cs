@@ -1,3 +1,4 @@
+using DiffusionCluster.Abstractions;
 using DiffusionCluster.Diffusion;
 using DiffusionCluster.Models.Editing;
 using DiffusionCluster.Models.Imaging;
@@ -25,6 +26,7 @@ public sealed class ImageSampler
         _dtype = dtype;
         _schedule = _unet.Config.Diffusion.BuildSchedule();
         Device = device;
+        Defaults = SamplingDefaults.Load(modelFolder).For(component);
         if (component == CascadeFolder.Decoder64 && Directory.Exists(CascadeFolder.Path(modelFolder, CascadeFolder.Layout)))
         {
             _layout = CascadeFolder.LoadLayout(modelFolder, device);
@@ -39,29 +41,37 @@ public sealed class ImageSampler
     public int TrainTimesteps => _schedule.Length;
     public NoiseSchedule Schedule => _schedule;
     public bool IsSuperResolution => _unet.Config.LowResChannels > 0;
-    /// Whether sampling can hold the decoder to a layout model's picture of the caption (StageSampling.Layout).
+    /// Whether sampling can hold the decoder to a layout model's picture of the caption (SamplingOptions.Layout).
     public bool HasLayout => _layout is not null;
 
-    /// The share of the trajectory held to the layout model's picture: the asked one, or without one
-    /// StageSampling.DefaultLayoutShare when the folder has a layout model (0 when it has none).
-    public double LayoutShare(StageSampling sampling) => sampling.Layout ?? (_layout is null ? 0 : StageSampling.DefaultLayoutShare);
+    /// This stage's sampling defaults, from the model folder's sampling.json.
+    public SamplingOptions Defaults { get; }
 
-    /// A layout share asked of a stage without a layout model is refused rather than ignored.
-    public void RequireLayoutFor(StageSampling sampling)
+    /// The share of the trajectory held to the layout model's picture: the asked one, else the folder's default
+    /// when the folder has a layout model (0 when it has none).
+    public double LayoutShare(SamplingOptions sampling) => sampling.Layout ?? (_layout is null ? 0 : Defaults.Layout ?? 0);
+
+    /// Checks the options against this stage (ranges, schedule length, thresholding text); a layout share asked of
+    /// a stage without a layout model is refused rather than ignored.
+    public void Validate(SamplingOptions sampling)
     {
+        _ = Resolve(sampling);
         if (sampling.Layout > 0 && _layout is null)
             throw new ArgumentException($"{Name}: layout = {sampling.Layout} needs a layout model and the model folder has none (`train layout` makes one; 0 samples without)");
     }
 
+    ResolvedSampling Resolve(SamplingOptions sampling) =>
+        ResolvedSampling.Of(sampling with { Layout = LayoutShare(sampling) }, Defaults, Name, _schedule);
+
     /// imageEmbedding: z_i for the decoder (null for SR); lowRes: the previous stage's images for SR; text may be
     /// null only with decode.WithoutText. decode carries an image operation's controls (start latent, SDEdit,
     /// ILVR, inpainting, CLIP guidance). Returns [B, 3, size, size] in [-1, 1].
-    public Tensor Sample(TextEncoding? text, Tensor? imageEmbedding, Tensor? lowRes, IReadOnlyList<ulong> seeds, StageSampling sampling,
+    public Tensor Sample(TextEncoding? text, Tensor? imageEmbedding, Tensor? lowRes, IReadOnlyList<ulong> seeds, SamplingOptions options,
         Action<int, int>? progress = null, CancellationToken cancellation = default, DecodeOptions? decode = null)
     {
         decode ??= DecodeOptions.None;
-        sampling.Validate(Name, _schedule.Length);
-        RequireLayoutFor(sampling);
+        Validate(options);
+        var sampling = Resolve(options);
         decode.Edit?.Validate(OutputSize);
         if (_unet.Config.PredictsResidual && (decode.Edit is not null || decode.StartNoise is not null))
             throw new ArgumentException($"{Name} diffuses a residual over its input; image edits run on the base decoder");
@@ -73,12 +83,12 @@ public sealed class ImageSampler
         var conditioning = Conditioning(decode.WithoutText ? null : text, imageEmbedding, lowRes, seeds, sampling);
         var config = _unet.Config;
         var bicubic = ResidualBase(lowRes);
-        var thresholding = sampling.ParseThresholding(Name);
+        var thresholding = sampling.Thresholding;
         if (bicubic is not null && thresholding is not NoThresholding)
             thresholding = new ResidualThresholding(thresholding, bicubic, config.ResidualScale);
         var model = Denoiser(conditioning, sampling.Guidance, batch);
         var scheduler = sampling.Scheduler(_schedule);
-        var options = new SamplerOptions
+        var sampler = new SamplerOptions
         {
             Prediction = config.Diffusion.Prediction,
             Thresholding = thresholding,
@@ -92,20 +102,20 @@ public sealed class ImageSampler
             case SdEditGuide sdEdit:
                 int index = SdEdit.StartIndex(sdEdit.Strength, scheduler);
                 start = _schedule.AddNoise(sdEdit.Guide.to(Device), noise, scheduler.Timesteps[index]);
-                options = options with { StartIndex = index };
+                sampler = sampler with { StartIndex = index };
                 break;
             case IlvrGuide ilvr:
-                options = options with { Refinement = new Ilvr(ilvr.Reference.to(Device), ilvr.Factor, ilvr.Cutoff == 0 ? -1 : (int)Math.Round(ilvr.Cutoff * (_schedule.Length - 1))) };
+                sampler = sampler with { Refinement = new Ilvr(ilvr.Reference.to(Device), ilvr.Factor, ilvr.Cutoff == 0 ? -1 : (int)Math.Round(ilvr.Cutoff * (_schedule.Length - 1))) };
                 break;
             case InpaintGuide inpaint:
-                options = options with { Refinement = new Inpainting(inpaint.Known.to(Device), inpaint.Keep.to(Device)), Resample = inpaint.Resample };
+                sampler = sampler with { Refinement = new Inpainting(inpaint.Known.to(Device), inpaint.Keep.to(Device)), Resample = inpaint.Resample };
                 break;
             // A decode from a given start latent (an inverted image) keeps the layout the latent carries.
-            case null when LayoutShare(sampling) is > 0 and var share && text is not null && !decode.WithoutText && decode.StartNoise is null:
-                options = options with { Refinement = LayoutGuide(text, share) };
+            case null when sampling.Layout is > 0 and var share && text is not null && !decode.WithoutText && decode.StartNoise is null:
+                sampler = sampler with { Refinement = LayoutGuide(text, share) };
                 break;
         }
-        var images = Sampler.Sample(model, start, scheduler, options, cancellation);
+        var images = Sampler.Sample(model, start, scheduler, sampler, cancellation);
         if (bicubic is not null) images = bicubic + images / config.ResidualScale;
         return images.clamp(-1, 1).MoveToOuterDisposeScope();
     }
@@ -123,7 +133,7 @@ public sealed class ImageSampler
         var bicubic = ResidualBase(lowRes);
         var clean = bicubic is null ? images : (images - bicubic) * config.ResidualScale;
         var noisy = _schedule.AddNoise(clean, Noise.PerRow(seeds, clean.shape[1..], Device), t);
-        var conditioning = Conditioning(text, imageEmbedding, lowRes?.to(Device), seeds, new StageSampling(1, 1));
+        var conditioning = Conditioning(text, imageEmbedding, lowRes?.to(Device), seeds, Resolve(new SamplingOptions(Steps: 1, Guidance: 1, AugmentationLevel: 0)));
         var prediction = Denoiser(conditioning, 1, seeds.Count)(noisy, t);
         var (estimate, _) = Parameterization.ToX0AndEps(config.Diffusion.Prediction, prediction, noisy, Parameterization.Level(_schedule.AlphaBar(t)));
         if (bicubic is not null) estimate = bicubic + estimate / config.ResidualScale;
@@ -134,10 +144,10 @@ public sealed class ImageSampler
     /// the x_T that DDIM sampling with the same conditioning and step count decodes back to the images.
     public Tensor Invert(TextEncoding? text, Tensor? imageEmbedding, Tensor images, int steps, CancellationToken cancellation = default)
     {
-        new StageSampling(steps, 1).Validate(Name, _schedule.Length);
+        var sampling = Resolve(new SamplingOptions(Steps: steps, Guidance: 1, AugmentationLevel: 0));
         using var _ = no_grad();
         using var scope = NewDisposeScope();
-        var conditioning = Conditioning(text, imageEmbedding, null, [0], new StageSampling(steps, 1));
+        var conditioning = Conditioning(text, imageEmbedding, null, [0], sampling);
         var model = Denoiser(conditioning, 1, (int)images.shape[0]);
         var scheduler = new DdimScheduler(_schedule, Respacing.Evenly(steps, _schedule.Length));
         return DdimInversion.Invert(model, _unet.Config.Diffusion.Prediction, images.to(Device), scheduler, cancellation).MoveToOuterDisposeScope();
@@ -208,7 +218,7 @@ public sealed class ImageSampler
         return Upsampling.Bicubic(lowRes.to(Device), OutputSize);
     }
 
-    UNetConditioning Conditioning(TextEncoding? text, Tensor? imageEmbedding, Tensor? lowRes, IReadOnlyList<ulong> seeds, StageSampling sampling)
+    UNetConditioning Conditioning(TextEncoding? text, Tensor? imageEmbedding, Tensor? lowRes, IReadOnlyList<ulong> seeds, ResolvedSampling sampling)
     {
         text = text?.To(_dtype);
         imageEmbedding = imageEmbedding?.to(_dtype);

@@ -1,3 +1,4 @@
+using DiffusionCluster.Abstractions;
 using DiffusionCluster.Diffusion;
 using DiffusionCluster.Models.Networks;
 using TorchSharp;
@@ -22,15 +23,22 @@ public sealed class PriorSampler
         _dtype = dtype;
         _schedule = _prior.Config.Diffusion.BuildSchedule();
         Device = device;
+        Defaults = SamplingDefaults.Load(modelFolder).For(CascadeFolder.Prior);
     }
+
+    /// The prior's sampling defaults, from the model folder's sampling.json.
+    public SamplingOptions Defaults { get; }
+
+    /// Checks the options against the prior's schedule.
+    public void Validate(SamplingOptions options) => _ = ResolvedSampling.Of(options, Defaults, CascadeFolder.Prior, _schedule);
 
     public Device Device { get; }
     public int TrainTimesteps => _schedule.Length;
 
     /// Returns normalised z_i [B, E]; seeds give each row its own starting noise.
-    public Tensor Sample(TextEncoding text, IReadOnlyList<ulong> seeds, StageSampling sampling, Action<int, int>? progress = null, CancellationToken cancellation = default)
+    public Tensor Sample(TextEncoding text, IReadOnlyList<ulong> seeds, SamplingOptions options, Action<int, int>? progress = null, CancellationToken cancellation = default)
     {
-        sampling.Validate("prior", _schedule.Length);
+        var sampling = ResolvedSampling.Of(options, Defaults, CascadeFolder.Prior, _schedule);
         using var _ = no_grad();
         using var scope = NewDisposeScope();
         int batch = seeds.Count;
@@ -48,8 +56,8 @@ public sealed class PriorSampler
         Denoiser model = sampling.Guidance == 1
             ? (x, t) => Prior(x, t, repeated, null)
             : ClassifierFreeGuidance.Guide((x, t) => Prior(x, t, doubled, drop), sampling.Guidance, dim);
-        var options = new SamplerOptions { Prediction = _prior.Config.Diffusion.Prediction, Progress = progress };
-        var samples = Sampler.Sample(model, noise.unsqueeze(-1).unsqueeze(-1), sampling.Scheduler(_schedule), options, cancellation).flatten(1);
+        var sampler = new SamplerOptions { Prediction = _prior.Config.Diffusion.Prediction, Progress = progress };
+        var samples = Sampler.Sample(model, noise.unsqueeze(-1).unsqueeze(-1), sampling.Scheduler(_schedule), sampler, cancellation).flatten(1);
         // Keep the candidate with the larger z_i . z_t per prompt.
         var scores = ClipSpace.Cosine(samples, cat(Enumerable.Repeat(text.Pooled, Candidates).ToArray())).view(Candidates, batch);
         var best = scores.argmax(0);

@@ -1,3 +1,4 @@
+using DiffusionCluster.Abstractions;
 using DiffusionCluster.Diffusion;
 using DiffusionCluster.Models.Cascade;
 using DiffusionCluster.Models.Networks;
@@ -74,13 +75,13 @@ public sealed class ImageOperations(CascadePipeline cascade)
         int batch = (int)imageEmbedding.shape[0];
         var seeds = Enumerable.Repeat(0UL, batch).ToList();
         var options = new DecodeOptions { StartNoise = noise, WithoutText = text is null };
-        return Cascade.Decoder.Sample(text, imageEmbedding, null, seeds, new StageSampling(steps, guidance), cancellation: cancellation, decode: options)
+        return Cascade.Decoder.Sample(text, imageEmbedding, null, seeds, new SamplingOptions(Steps: steps, Guidance: guidance, Thresholding: "none"), cancellation: cancellation, decode: options)
             .MoveToOuterDisposeScope();
     }
 
     /// Variations: the image's z_i kept, the decoder's latent drawn afresh from each seed.
     /// image: one image [1, 3, 64, 64] for all seeds, or one per seed; text null or one row per seed.
-    public Tensor Variations(Tensor image, TextEncoding? text, IReadOnlyList<ulong> seeds, StageSampling sampling,
+    public Tensor Variations(Tensor image, TextEncoding? text, IReadOnlyList<ulong> seeds, SamplingOptions sampling,
         Action<int, int>? progress = null, CancellationToken cancellation = default)
     {
         using var scope = NewDisposeScope();
@@ -130,12 +131,12 @@ public sealed class ImageOperations(CascadePipeline cascade)
     }
 
     /// Text-to-image at 64px with an image edit (SDEdit, ILVR, inpainting) or CLIP guidance steering the decoder.
-    public Tensor Generate(string prompt, IReadOnlyList<ulong> seeds, StageSampling decoder, DecodeOptions decode,
-        StageSampling? prior = null, CancellationToken cancellation = default)
+    public Tensor Generate(string prompt, IReadOnlyList<ulong> seeds, SamplingOptions decoder, DecodeOptions decode,
+        SamplingOptions? prior = null, CancellationToken cancellation = default)
     {
         using var scope = NewDisposeScope();
         var text = Cascade.Text.Encode(Enumerable.Repeat(prompt, seeds.Count).ToList());
-        var embedding = Cascade.Prior.Sample(text, seeds, prior ?? StageSampling.PriorDefault, cancellation: cancellation);
+        var embedding = Cascade.Prior.Sample(text, seeds, prior ?? SamplingOptions.Default, cancellation: cancellation);
         return Cascade.Decoder.Sample(text, embedding, null, seeds, decoder, cancellation: cancellation, decode: decode).MoveToOuterDisposeScope();
     }
 

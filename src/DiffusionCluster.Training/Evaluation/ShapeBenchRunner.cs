@@ -1,3 +1,4 @@
+using DiffusionCluster.Abstractions;
 using System.Diagnostics;
 using DiffusionCluster.Models.Cascade;
 using DiffusionCluster.Models.Imaging;
@@ -99,7 +100,7 @@ public sealed class ShapeBenchRunner(CascadePipeline pipeline, ImageEncoder clip
     string Caption(BenchPrompt p) => pipeline.Text.Compose(p.Prompt, (ulong)p.Id).Caption;
 
     /// One image at a time: a 1024 px batch would hold several hundred MB of activations per row.
-    Tensor Sample1024InPieces(TextEncoding text, Tensor lowRes, IReadOnlyList<ulong> seeds, StageSampling sampling)
+    Tensor Sample1024InPieces(TextEncoding text, Tensor lowRes, IReadOnlyList<ulong> seeds, SamplingOptions sampling)
     {
         var pieces = new List<Tensor>();
         for (int i = 0; i < seeds.Count; i++)
@@ -160,7 +161,7 @@ public sealed class ShapeBenchRunner(CascadePipeline pipeline, ImageEncoder clip
         (pipeline.Text.Encode([Caption(p)]), Renderer.RenderTensor(p.Scene, lowSize).unsqueeze(0).to(pipeline.Device),
             Renderer.RenderTensor(p.Scene, highSize).unsqueeze(0).to(pipeline.Device));
 
-    SuperResolutionQuality MeasureSr(ImageSampler stage, IReadOnlyList<BenchPrompt> prompts, int lowSize, int highSize, StageSampling sampling)
+    SuperResolutionQuality MeasureSr(ImageSampler stage, IReadOnlyList<BenchPrompt> prompts, int lowSize, int highSize, SamplingOptions sampling)
     {
         using var scope = NewDisposeScope();
         double psnr = 0, ssim = 0, bicubicPsnr = 0, bicubicSsim = 0;

@@ -10,7 +10,7 @@ public sealed class CliPromptTests
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         string[] arguments = [Repository.Cli(), "generate", prompt, "--model", TinyCascadeFolder.Path, "--out", output,
-            "--prior-steps", "2", "--decoder-steps", "2", "--threads", "1", .. extra];
+            "--prior-steps", "2", "--decoder64-steps", "2", "--threads", "1", .. extra];
         foreach (var a in arguments) start.ArgumentList.Add(a);
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();

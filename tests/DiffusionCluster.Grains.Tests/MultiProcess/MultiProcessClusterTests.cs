@@ -19,15 +19,15 @@ public sealed class MultiProcessClusterTests
         await ClusterSchema.Apply(postgres.ConnectionString);
         int port = 21000 + Random.Shared.Next(0, 4000);
         using var text = new SiloProcess("text,prior", postgres.ConnectionString, port, port + 100, TinyCascadeFolder.Path);
-        using var baseA = new SiloProcess("base64", postgres.ConnectionString, port + 1, 0, TinyCascadeFolder.Path);
-        using var baseB = new SiloProcess("base64", postgres.ConnectionString, port + 2, 0, TinyCascadeFolder.Path);
+        using var baseA = new SiloProcess("decoder64", postgres.ConnectionString, port + 1, 0, TinyCascadeFolder.Path);
+        using var baseB = new SiloProcess("decoder64", postgres.ConnectionString, port + 2, 0, TinyCascadeFolder.Path);
         using var sr = new SiloProcess("sr256,sr1024", postgres.ConnectionString, port + 3, 0, TinyCascadeFolder.Path);
         await Task.WhenAll(text.Started, baseA.Started, baseB.Started, sr.Started);
         using var client = await Client(postgres.ConnectionString);
         var grains = client.Services.GetRequiredService<IGrainFactory>();
         await WaitForSilos(grains, 4);
 
-        var spec = Specs.Quick(size: 256) with { Decoder = new SamplingSpec(300, 2.0) };
+        var spec = Specs.Quick(size: 256) with { Decoder = new SamplingOptions(300, 2.0, "none") };
         var ids = Enumerable.Range(0, 4).Select(_ => Guid.NewGuid()).ToList();
         var runs = ids.Select((id, i) => Outcome(grains.Generate(spec with { Seed = (ulong)i }, id))).ToList();
         var busy = await BusyBase64Silo(grains);
@@ -40,9 +40,9 @@ public sealed class MultiProcessClusterTests
         {
             using var image = Png.Decode(result.Png);
             Assert.Equal(new long[] { 3, 256, 256 }, image.shape);
-            Assert.DoesNotContain($":{killed.SiloPort}:", result.Stages.Single(s => s.Stage == CascadeStage.Base64).Silo);
+            Assert.DoesNotContain($":{killed.SiloPort}:", result.Stages.Single(s => s.Stage == CascadeStage.Decoder64).Silo);
         }
-        Assert.Contains(results, r => r.Stages.Single(s => s.Stage == CascadeStage.Base64).Attempt > 1);
+        Assert.Contains(results, r => r.Stages.Single(s => s.Stage == CascadeStage.Decoder64).Attempt > 1);
     }
 
     static async Task<(GenerationResult? Result, string? Error)> Outcome(Task<GenerationResult> run)
@@ -68,7 +68,7 @@ public sealed class MultiProcessClusterTests
         throw new TimeoutException($"{count} silos never became active");
     }
 
-    /// The silo port of the base64 silo that is running a request now.
+    /// The silo port of the decoder64 silo that is running a request now.
     static async Task<int> BusyBase64Silo(IGrainFactory grains)
     {
         for (var clock = System.Diagnostics.Stopwatch.StartNew(); clock.Elapsed < TimeSpan.FromSeconds(60); await Task.Delay(20))
@@ -76,9 +76,9 @@ public sealed class MultiProcessClusterTests
             foreach (var silo in (await grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true)).Keys)
             {
                 var description = await grains.GetGrain<ISiloStagesGrain>(SiloKeys.Of(silo)).Describe();
-                if (description.Load.GetValueOrDefault(CascadeStage.Base64) > 0) return silo.Endpoint.Port;
+                if (description.Load.GetValueOrDefault(CascadeStage.Decoder64) > 0) return silo.Endpoint.Port;
             }
         }
-        throw new TimeoutException("no base64 silo ever became busy");
+        throw new TimeoutException("no decoder64 silo ever became busy");
     }
 }
