@@ -4,15 +4,14 @@ FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src
 COPY Directory.Build.props Directory.Build.targets Directory.Packages.props ./
 COPY build/ build/
+# The gateway references only Abstractions and ServiceDefaults: no TorchSharp, no libtorch in this image.
 COPY src/DiffusionCluster.Abstractions/*.csproj src/DiffusionCluster.Abstractions/
-COPY src/DiffusionCluster.Diffusion/*.csproj src/DiffusionCluster.Diffusion/
-COPY src/DiffusionCluster.Models/*.csproj src/DiffusionCluster.Models/
 COPY src/DiffusionCluster.ServiceDefaults/*.csproj src/DiffusionCluster.ServiceDefaults/
-COPY src/DiffusionCluster.Grains/*.csproj src/DiffusionCluster.Grains/
 COPY src/DiffusionCluster.Gateway/*.csproj src/DiffusionCluster.Gateway/
 RUN dotnet restore src/DiffusionCluster.Gateway
-COPY src/ src/
-COPY deploy/postgresql/clustering.sql deploy/postgresql/
+COPY src/DiffusionCluster.Abstractions/ src/DiffusionCluster.Abstractions/
+COPY src/DiffusionCluster.ServiceDefaults/ src/DiffusionCluster.ServiceDefaults/
+COPY src/DiffusionCluster.Gateway/ src/DiffusionCluster.Gateway/
 RUN dotnet publish src/DiffusionCluster.Gateway -c Release --no-restore -o /app
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0

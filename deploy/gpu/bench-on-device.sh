@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# On a lent GPU machine, after deploy/gpu/prepare-device-run.sh: the GPU figures of docs/BENCHMARKS.md ("GPU figures")
-# in one call. Each command runs under its own time limit, so one that hangs cannot spend the session's device time;
-# $OUT gets 7 files (the tool brings back at most 8): four bench JSONs, the two ShapeBench reports, bench.log.
+# On a GPU machine, after deploy/gpu/prepare-device-run.sh: the GPU figures of docs/BENCHMARKS.md ("GPU figures")
+# in one run. Each command runs under its own time limit, so one that hangs cannot hold the machine; $OUT gets
+# seven files: four bench JSONs, the two ShapeBench reports, bench.log.
 # Usage: bash deploy/gpu/bench-on-device.sh [SECONDS_PER_COMMAND]   (default 120)
 #   RUN (default "bash .device/run.sh") and DEVICE (default cuda) let the script be tried on a CPU machine.
 set -u

@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
-# On a lent GPU machine, after deploy/gpu/prepare-device-run.sh: trains decoder64, the prior and the layout model side
-# by side on the one GPU for MINUTES, starting from the bundled weights (the layout model from scratch while none is
-# bundled), or resuming the checkpoints an earlier call left on a still-warm machine, and leaves in $OUT what the
-# device tool brings back (at most 8 files): per stage one tar of its EMA weights, loss log, checkpoint state and run
-# log. Session 17 trained v16's decoder and prior this way (docs/MODEL_CARD.md).
+# On a GPU machine, after deploy/gpu/prepare-device-run.sh: fine-tunes decoder64, the prior and the layout model side
+# by side on the one GPU for MINUTES, starting from the bundled weights, or resuming the checkpoints an earlier run
+# left in /tmp, and leaves in $OUT per component one tar of its EMA weights, loss log, checkpoint state and run log.
+# Copy a component's weights into a working folder, measure it with `eval`, and `export` it into the bundle.
 # Usage: bash deploy/gpu/train-on-device.sh MINUTES
 #   RUN (default "bash .device/run.sh") and DEVICE (default cuda) let the script be tried on a CPU machine.
 set -u
@@ -26,7 +25,7 @@ $run train decoder64 --device "$device" --model "$model" --checkpoints "$checkpo
 $run train prior --device "$device" --model "$model" --checkpoints "$checkpoints/prior" \
   --init-from models/shapes-cascade/prior/model.safetensors --batch 256 --lr 2e-4 --warmup 200 \
   --steps 1000000 --checkpoint-every 1000 --log-every 100 --seed 92 --time-limit-minutes "$minutes" > "$checkpoints/prior.log" 2>&1 &
-# The layout model: v17's (6,296 CPU steps of batch 32, session 20) continues from the bundled weights.
+# The layout model continues from the bundled weights when the bundle has one.
 layout_init=()
 [ -f models/shapes-cascade/layout/model.safetensors ] && layout_init=(--init-from models/shapes-cascade/layout/model.safetensors)
 $run train layout --device "$device" --model "$model" --checkpoints "$checkpoints/layout" "${layout_init[@]}" \

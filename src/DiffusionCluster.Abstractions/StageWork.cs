@@ -20,6 +20,9 @@ public sealed record StageInput
     [Id(9)] public TextFeatures? SourceText { get; init; }
     /// Text encoder only: draw the prompt without the words the model does not know instead of refusing it.
     [Id(10)] public bool IgnoreUnknownWords { get; init; }
+    /// The request's last stage: the worker returns the image as PNG bytes (the request grain and the edge need no
+    /// tensor library).
+    [Id(11)] public bool EncodePng { get; init; }
 
     public long PayloadBytes =>
         Bytes(Text) + Bytes(SourceText) + (ImageEmbedding?.Bytes ?? 0) + (LowRes?.Bytes ?? 0) + 2L * (Prompt?.Length ?? 0) + (Edit?.Bytes ?? 0);
@@ -27,14 +30,15 @@ public sealed record StageInput
     static long Bytes(TextFeatures? text) => text is null ? 0 : text.Tokens.Bytes + text.Mask.Bytes + text.Pooled.Bytes + (text.Ids?.Bytes ?? 0);
 }
 
-/// One request's output of one stage: text features and the caption they encode (text encoder) or a tensor
-/// (embedding or image).
+/// One request's output of one stage: text features and the caption they encode (text encoder), a tensor
+/// (embedding or image), or, from a request's last stage, the image as PNG.
 [GenerateSerializer, Immutable, Alias("DiffusionCluster.StageOutput")]
 public sealed record StageOutput(
     [property: Id(0)] StageRun Run,
     [property: Id(1)] TextFeatures? Text = null,
     [property: Id(2)] WireTensor? Tensor = null,
-    [property: Id(3)] ComposedCaption? Caption = null);
+    [property: Id(3)] ComposedCaption? Caption = null,
+    [property: Id(4)] byte[]? Png = null);
 
 /// The caption the text encoder read for a prompt (a model with a composer names the whole scene, drawn from the
 /// request's seed) and the prompt's words it ignored because the model does not know them.

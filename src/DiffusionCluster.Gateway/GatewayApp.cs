@@ -1,15 +1,16 @@
 using DiffusionCluster.Gateway.Apis;
 using DiffusionCluster.Gateway.Jobs;
-using DiffusionCluster.Grains.Hosting;
 using DiffusionCluster.ServiceDefaults;
 using Microsoft.Extensions.Options;
 
 namespace DiffusionCluster.Gateway;
 
-/// Builds the gateway: configuration, Orleans (client of a cluster, or an embedded silo), APIs, web page.
+/// Builds the gateway: configuration, Orleans, APIs, web page. The gateway is a client of a cluster (Gateway:Cluster);
+/// a composition root that hosts a silo in the same process (src/DiffusionCluster.Server) passes embeddedSilo, which
+/// adds it when Gateway:Cluster is empty.
 public static class GatewayApp
 {
-    public static WebApplication Build(string[] args, IDictionary<string, string?>? overrides = null)
+    public static WebApplication Build(string[] args, IDictionary<string, string?>? overrides = null, Action<WebApplicationBuilder>? embeddedSilo = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         if (overrides is not null) builder.Configuration.AddInMemoryCollection(overrides);
@@ -23,7 +24,10 @@ public static class GatewayApp
 
         if (string.IsNullOrWhiteSpace(options.Cluster))
         {
-            builder.AddCascadeSilo(); // one process: the gateway and a silo hosting every stage
+            if (embeddedSilo is null)
+                throw new ArgumentException("Gateway:Cluster is empty; set it (Gateway__Cluster) to the cluster's PostgreSQL connection string or localhost[:PORT], "
+                    + "or run src/DiffusionCluster.Server for the gateway and a silo in one process");
+            embeddedSilo(builder);
         }
         else
         {

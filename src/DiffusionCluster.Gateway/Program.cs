@@ -1,5 +1,5 @@
 using DiffusionCluster.Gateway;
 
-DiffusionCluster.Diffusion.TorchRuntime.Initialise();
+// A client of a cluster (Gateway__Cluster); src/DiffusionCluster.Server runs the gateway with its own silo.
 var app = GatewayApp.Build(args);
 await app.RunAsync();

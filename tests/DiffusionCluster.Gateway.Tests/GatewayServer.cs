@@ -1,3 +1,4 @@
+using DiffusionCluster.Grains.Hosting;
 using Microsoft.AspNetCore.Builder;
 
 [assembly: CollectionBehavior(DisableTestParallelization = true)]
@@ -41,7 +42,7 @@ public sealed class GatewayServer : IAsyncLifetime, IAsyncDisposable
     {
         for (var attempt = 1; ; attempt++)
         {
-            App = GatewayApp.Build([], _settings);
+            App = GatewayApp.Build([], _settings, embeddedSilo: builder => builder.AddCascadeSilo());
             try
             {
                 await App.StartAsync();

@@ -1,3 +1,4 @@
+using DiffusionCluster.ServiceDefaults;
 using DiffusionCluster.Abstractions;
 using DiffusionCluster.Grains.Hosting;
 using DiffusionCluster.Grains.Stages;
@@ -30,7 +31,7 @@ public sealed class ConfigurationTests
     }
 
     [Theory]
-    [InlineData("text,upscale", "unknown stage \"upscale\"; stages are text, prior, base64, sr256, sr1024")]
+    [InlineData("text,upscale", "unknown stage \"upscale\"; stages are text, prior, decoder64, sr256, sr1024")]
     [InlineData("", "is empty")]
     [InlineData("sr256,sr256", "stage \"sr256\" is listed twice")]
     public void Stage_lists_are_checked(string stages, string expected)

@@ -1,4 +1,4 @@
-using DiffusionCluster.Models.Imaging;
+using DiffusionCluster.Abstractions;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 
@@ -19,10 +19,23 @@ public class ImageInputTests
     {
         var prepared = ImageInput.Image(Png(200, 100, new Rgb24(255, 0, 0)), 64);
 
-        Assert.Equal(new long[] { 1, 3, 64, 64 }, prepared.Pixels.shape);
+        Assert.Equal(new long[] { 1, 3, 64, 64 }, prepared.Pixels.Shape);
         Assert.Equal("image was 200x100; centre-cropped to a square and resized to 64x64", prepared.Note);
-        Assert.Equal(1.0, prepared.Pixels[0, 0, 10, 10].item<float>(), 3);
-        Assert.Equal(-1.0, prepared.Pixels[0, 1, 10, 10].item<float>(), 3);
+        Assert.Equal(1.0, prepared.Pixels.Values[10 * 64 + 10], 3); // red channel
+        Assert.Equal(-1.0, prepared.Pixels.Values[64 * 64 + 10 * 64 + 10], 3); // green channel
+    }
+
+    [Fact]
+    public void Pixels_read_as_the_decoder_images_are_written()
+    {
+        // The edge's own conversion agrees with Png's, which reads images for the networks.
+        var bytes = Png(64, 64, new Rgb24(200, 17, 90));
+        using var picture = SixLabors.ImageSharp.Image.Load<Rgb24>(bytes);
+        using var expected = DiffusionCluster.Models.Imaging.Png.ToTensor(picture);
+
+        var prepared = ImageInput.Image(bytes, 64);
+
+        Assert.Equal(expected.data<float>().ToArray(), prepared.Pixels.Values);
     }
 
     [Fact]
@@ -50,11 +63,11 @@ public class ImageInputTests
         using var stream = new MemoryStream();
         mask.SaveAsPng(stream);
 
-        using var keep = ImageInput.Mask(stream.ToArray(), 128, 128, 64);
+        var keep = ImageInput.Mask(stream.ToArray(), 128, 128, 64);
 
-        Assert.Equal(new long[] { 1, 1, 64, 64 }, keep.shape);
-        Assert.Equal(0, keep[0, 0, 0, 0].item<float>());
-        Assert.Equal(1, keep[0, 0, 63, 63].item<float>());
+        Assert.Equal(new long[] { 1, 1, 64, 64 }, keep.Shape);
+        Assert.Equal(0, keep.Values[0]);
+        Assert.Equal(1, keep.Values[63 * 64 + 63]);
     }
 
     [Fact]

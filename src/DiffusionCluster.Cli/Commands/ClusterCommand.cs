@@ -1,3 +1,4 @@
+using DiffusionCluster.ServiceDefaults;
 using DiffusionCluster.Cli.Infrastructure;
 using DiffusionCluster.Grains.Hosting;
 using Microsoft.Extensions.Hosting;
@@ -9,7 +10,7 @@ namespace DiffusionCluster.Cli.Commands;
 public static class ClusterCommand
 {
     public const string Help = """
-          cluster silo --stages all|text,prior,base64,sr256,sr1024 [--model DIR] [--device cpu|cuda[:N]] [--threads N]
+          cluster silo --stages all|text,prior,decoder64,sr256,sr1024 [--model DIR] [--device cpu|cuda[:N]] [--threads N]
                 [--membership localhost|postgres] [--connection "Host=...;Database=..."] [--silo-port P] [--gateway-port P (0 = none)]
                 [--primary-port P (localhost)] [--advertise IP] [--max-batch N] [--max-queue-delay-ms X] [--max-queue N]
                 [--metrics-port P (Prometheus /metrics)]

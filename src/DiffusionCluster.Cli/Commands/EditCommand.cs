@@ -69,8 +69,7 @@ public static class EditCommand
         if (secondPath is not null) edit = edit with { Second = Wire(ImageInput.Image(await File.ReadAllBytesAsync(secondPath), ImageEditSpec.ImageSize, "second image")) };
         if (maskPath is not null)
         {
-            using var keep = ImageInput.Mask(await File.ReadAllBytesAsync(maskPath), width, height, ImageEditSpec.ImageSize);
-            edit = edit with { Mask = WireTensors.FromRow(keep, 0) };
+            edit = edit with { Mask = ImageInput.Mask(await File.ReadAllBytesAsync(maskPath), width, height, ImageEditSpec.ImageSize) };
         }
         return await GenerateCommand.Submit(target, spec with { Edit = edit });
     }
@@ -78,6 +77,6 @@ public static class EditCommand
     static WireTensor Wire(PreparedImage image)
     {
         if (image.Note is not null) Console.Error.WriteLine($"note: {image.Note}");
-        using (image.Pixels) return WireTensors.FromRow(image.Pixels, 0);
+        return image.Pixels;
     }
 }

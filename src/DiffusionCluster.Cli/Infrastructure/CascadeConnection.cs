@@ -1,3 +1,4 @@
+using DiffusionCluster.ServiceDefaults;
 using System.Net;
 using System.Net.Sockets;
 using DiffusionCluster.Grains.Hosting;

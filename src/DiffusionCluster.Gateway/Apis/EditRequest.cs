@@ -1,7 +1,5 @@
 using System.Text.Json;
 using DiffusionCluster.Abstractions;
-using DiffusionCluster.Grains.Stages;
-using DiffusionCluster.Models.Imaging;
 
 namespace DiffusionCluster.Gateway.Apis;
 
@@ -82,16 +80,15 @@ public static class EditRequest
     {
         var prepared = upload.Prepared(ImageEditSpec.ImageSize);
         if (prepared.Note is not null) notes.Add(prepared.Note);
-        using (prepared.Pixels) return WireTensors.FromRow(prepared.Pixels, 0);
+        return prepared.Pixels;
     }
 
     /// The mask file, or the image's own transparency when there is none (OpenAI's convention).
     static async Task<WireTensor> Mask(ImageUpload upload, GatewayOptions options, CancellationToken cancellation)
     {
         var mask = await ImageUpload.File(upload.Form, "mask", options, cancellation);
-        using var keep = mask is { } m
+        return mask is { } m
             ? ImageUpload.Wrap("mask", () => ImageInput.Mask(m.Bytes, upload.Width, upload.Height, ImageEditSpec.ImageSize))
             : ImageUpload.Wrap("image", () => ImageInput.Mask(upload.Image, upload.Width, upload.Height, ImageEditSpec.ImageSize, alphaOnly: true));
-        return WireTensors.FromRow(keep, 0);
     }
 }

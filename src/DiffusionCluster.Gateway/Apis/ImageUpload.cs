@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using DiffusionCluster.Models.Imaging;
+using DiffusionCluster.Abstractions;
 
 namespace DiffusionCluster.Gateway.Apis;
 

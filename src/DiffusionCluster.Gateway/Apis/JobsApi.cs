@@ -68,7 +68,7 @@ public static class JobsApi
             if (request.N != 1) throw new BadRequestException($"n = {request.N}; a job makes one image, submit one job per image", "n");
             // A prompt the model cannot draw is refused now, not reported later as a failed job.
             if (request.Spec.Stages.Contains(CascadeStage.TextEncoder))
-                await (await TextWorkers.LeastLoaded(grains)).CheckPrompt(request.Spec.Prompt, request.Spec.Seed, request.Spec.IgnoreUnknownWords);
+                await (await new StageRouter(grains).LeastLoadedWorker(CascadeStage.TextEncoder)).CheckPrompt(request.Spec.Prompt, request.Spec.Seed, request.Spec.IgnoreUnknownWords);
             var job = jobs.Start(request.Spec);
             return Results.Json(await Status(job, jobs, context), statusCode: 202);
         }

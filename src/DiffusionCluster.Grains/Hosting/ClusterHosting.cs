@@ -1,6 +1,7 @@
 using System.Net;
 using DiffusionCluster.Grains.Placement;
 using DiffusionCluster.Grains.Stages;
+using DiffusionCluster.ServiceDefaults;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
@@ -8,7 +9,7 @@ using Orleans.Hosting;
 
 namespace DiffusionCluster.Grains.Hosting;
 
-/// Wires a silo or a client of the cascade cluster: stages, pinned placement, clustering, message limits.
+/// Wires a silo of the cascade cluster: stages, pinned placement, clustering, message limits (a client: ClusterClient).
 public static class ClusterHosting
 {
     /// Hosted stages (from the "Silo" section), the placement that pins stage workers, and start-up checks.
@@ -43,24 +44,6 @@ public static class ClusterHosting
             silo.UseLocalhostClustering(cluster.SiloPort, cluster.GatewayPort, primary, cluster.ServiceId, cluster.ClusterId);
         }
         return silo;
-    }
-
-    public static IClientBuilder UseCascadeClustering(this IClientBuilder client, ClusterConnection cluster)
-    {
-        cluster.Validate();
-        client.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (cluster.ClusterId, cluster.ServiceId));
-        client.Configure<ClientMessagingOptions>(o =>
-        {
-            o.MaxMessageBodySize = ClusterConnection.MaxMessageBytes;
-            o.ResponseTimeout = TimeSpan.FromMinutes(2);
-        });
-        if (cluster.IsPostgres)
-            client.UseAdoNetClustering(o => (o.Invariant, o.ConnectionString) = ("Npgsql", cluster.ConnectionString));
-        else
-            client.UseLocalhostClustering(cluster.GatewayPort, cluster.ServiceId, cluster.ClusterId);
-        // The caller's trace context travels with every grain call.
-        client.AddActivityPropagation();
-        return client;
     }
 
     /// Validates the silo's stage configuration and loads its models when the host starts, so a missing

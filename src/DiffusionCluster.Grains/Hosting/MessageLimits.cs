@@ -1,3 +1,4 @@
+using DiffusionCluster.ServiceDefaults;
 namespace DiffusionCluster.Grains.Hosting;
 
 /// Orleans does not fail a message over MaxMessageBodySize: the caller just times out. Stage payloads are

@@ -2,13 +2,10 @@ using System.Diagnostics;
 using DiffusionCluster.Abstractions;
 using DiffusionCluster.Grains.Hosting;
 using DiffusionCluster.ServiceDefaults;
-using DiffusionCluster.Grains.Stages;
-using DiffusionCluster.Models.Imaging;
 using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
 using Orleans.Placement;
 using Orleans.Runtime;
-using static TorchSharp.torch;
 
 namespace DiffusionCluster.Grains.Requests;
 
@@ -91,6 +88,8 @@ public sealed class GenerationGrain(IGrainFactory grains, ILogger<GenerationGrai
             TextFeatures? text = null, sourceText = null;
             ComposedCaption? caption = null;
             WireTensor? embedding = null, image = null;
+            byte[]? png = null;
+            var last = spec.Stages[^1];
             foreach (var stage in spec.Stages)
             {
                 current = stage;
@@ -110,18 +109,19 @@ public sealed class GenerationGrain(IGrainFactory grains, ILogger<GenerationGrai
                     Edit = stage == CascadeStage.Decoder64 ? spec.Edit : null,
                     SourceText = stage == CascadeStage.Decoder64 ? sourceText : null,
                     IgnoreUnknownWords = spec.IgnoreUnknownWords,
+                    EncodePng = stage == last,
                 };
                 var output = await RunStage(input, linked.Token);
                 runs.Add(output.Run);
                 if (stage == CascadeStage.TextEncoder) (text, caption) = (output.Text, output.Caption);
                 else if (stage == CascadeStage.Prior) embedding = output.Tensor;
                 else image = output.Tensor;
+                if (stage == last) png = output.Png ?? throw new InvalidOperationException($"stage {stage.Name()} returned no image");
             }
-            var png = EncodePng(image!);
             _progress = _progress with { State = GenerationState.Completed };
             outcome = "completed";
             CascadeTelemetry.Images.Add(1, new KeyValuePair<string, object?>(CascadeTelemetry.Tags.Size, spec.Size));
-            return new GenerationResult(requestId, spec.Size, png, runs, clock.Elapsed.TotalMilliseconds, caption);
+            return new GenerationResult(requestId, spec.Size, png!, runs, clock.Elapsed.TotalMilliseconds, caption);
         }
         catch (OperationCanceledException) when (linked.IsCancellationRequested)
         {
@@ -255,11 +255,5 @@ public sealed class GenerationGrain(IGrainFactory grains, ILogger<GenerationGrai
         span.SetTag(CascadeTelemetry.Tags.ComputeMs, run.ComputeMilliseconds);
         span.SetTag(CascadeTelemetry.Tags.Model, run.Model);
         span.SetTag(CascadeTelemetry.Tags.Outcome, "completed");
-    }
-
-    static byte[] EncodePng(WireTensor image)
-    {
-        using var scope = NewDisposeScope();
-        return Png.Encode(image.ToTensor(CPU));
     }
 }

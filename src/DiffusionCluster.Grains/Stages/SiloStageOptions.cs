@@ -4,13 +4,13 @@ using DiffusionCluster.Models;
 
 namespace DiffusionCluster.Grains.Stages;
 
-/// What one silo hosts, bound from the "Silo" configuration section (environment: Silo__Stages=base64,sr256,
+/// What one silo hosts, bound from the "Silo" configuration section (environment: Silo__Stages=decoder64,sr256,
 /// Silo__Device=cuda:0, Silo__Batching__sr1024__MaxBatchSize=2).
 public sealed class SiloStageOptions
 {
     public const string Section = "Silo";
 
-    /// "all" or a comma-separated list of text, prior, base64, sr256, sr1024.
+    /// "all" or a comma-separated list of text, prior, decoder64, sr256, sr1024.
     public string Stages { get; set; } = "all";
     public string Device { get; set; } = "cpu";
     /// fp32, or fp16/bf16 on a CUDA device: the dtype the networks compute in.

@@ -10,7 +10,7 @@ namespace DiffusionCluster.Grains.Stages;
 /// first use, and is shared by every request; other stages' weights are never read.
 public sealed class StageExecutor
 {
-    // The cascade loads each stage lazily: this executor only ever touches its own stage (and, for base64,
+    // The cascade loads each stage lazily: this executor only ever touches its own stage (and, for decoder64,
     // the CLIP image encoder that image operations need).
     readonly CascadePipeline _cascade;
     readonly ImageOperations _operations;

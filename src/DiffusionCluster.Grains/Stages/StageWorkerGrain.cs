@@ -43,14 +43,23 @@ public sealed class StageWorkerGrain(HostedStages stages, ILocalSiloDetails silo
         {
             steps.TryRemove(input.RequestId, out _);
         }
-        MessageLimits.Check($"the output of stage {_stage.Name()}", result.Output.Tensor?.Bytes ?? 0);
+        var tensor = result.Output.Tensor;
+        var png = input.EncodePng && tensor is not null ? EncodePng(tensor) : null;
+        if (png is not null) tensor = null;
+        MessageLimits.Check($"the output of stage {_stage.Name()}", (tensor?.Bytes ?? 0) + (png?.Length ?? 0));
         var stageTag = new KeyValuePair<string, object?>(CascadeTelemetry.Tags.Stage, _stage.Name());
         CascadeTelemetry.QueueDuration.Record(result.QueueMilliseconds / 1000, stageTag);
         CascadeTelemetry.ComputeDuration.Record(result.ComputeMilliseconds / 1000, stageTag);
         CascadeTelemetry.BatchSize.Record(result.BatchSize, stageTag);
         var run = new StageRun(_stage, silo.SiloAddress.ToString(), stages.Device, result.BatchSize, result.QueueMilliseconds, result.ComputeMilliseconds,
             Model: $"{stages.Model}/{StageExecutor.Component(_stage)}");
-        return new StageOutput(run, result.Output.Text, result.Output.Tensor, result.Output.Caption);
+        return new StageOutput(run, result.Output.Text, tensor, result.Output.Caption, png);
+    }
+
+    static byte[] EncodePng(WireTensor image)
+    {
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        return Models.Imaging.Png.Encode(image.ToTensor(TorchSharp.torch.CPU));
     }
 
     public Task<(int Step, int TotalSteps)> GetProgress(Guid requestId) =>

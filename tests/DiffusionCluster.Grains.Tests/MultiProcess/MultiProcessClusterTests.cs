@@ -1,3 +1,4 @@
+using DiffusionCluster.ServiceDefaults;
 using DiffusionCluster.Abstractions;
 using DiffusionCluster.Grains.Hosting;
 using DiffusionCluster.Grains.Placement;

@@ -1,4 +1,4 @@
-namespace DiffusionCluster.Grains.Hosting;
+namespace DiffusionCluster.ServiceDefaults;
 
 /// How silos find each other and clients find silos, bound from the "Cluster" configuration section.
 /// Membership "localhost" is the single-machine default (the embedded generate and tests); "postgres" is

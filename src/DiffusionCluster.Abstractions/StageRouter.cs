@@ -1,8 +1,6 @@
-using DiffusionCluster.Abstractions;
-using DiffusionCluster.Grains.Placement;
 using Orleans.Runtime;
 
-namespace DiffusionCluster.Grains.Requests;
+namespace DiffusionCluster.Abstractions;
 
 /// Finds the silos that host a stage, least loaded first: asks the cluster for its active silos, then each
 /// silo what it hosts and how busy each stage is. A silo that does not answer in time is skipped.
@@ -15,7 +13,7 @@ public sealed class StageRouter(IGrainFactory grains)
     {
         var hosts = await grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true);
         var descriptions = await Task.WhenAll(hosts.Keys
-            .Where(silo => !excluded.Contains(SiloKeys.Of(silo)))
+            .Where(silo => !excluded.Contains(silo.ToParsableString()))
             .Select(Describe));
         var hostsOfStage = descriptions
             .Where(d => d is not null && d.Load.ContainsKey(stage))
@@ -26,11 +24,21 @@ public sealed class StageRouter(IGrainFactory grains)
         return (hostsOfStage, descriptions.All(d => d is not null));
     }
 
+    /// The stage's worker on its least-loaded host, for what the edge asks before a request runs (the text encoder's
+    /// vocabulary, a prompt check).
+    public async Task<IStageWorkerGrain> LeastLoadedWorker(CascadeStage stage)
+    {
+        var (hosts, _) = await Candidates(stage, new HashSet<string>()).WaitAsync(TimeSpan.FromSeconds(10));
+        if (hosts.Count == 0) throw new InvalidOperationException($"no active silo hosts stage {stage.Name()}; start a silo with that stage");
+        return grains.GetGrain<IStageWorkerGrain>($"{stage.Name()}/{hosts[0].Silo}");
+    }
+
     async Task<SiloDescription?> Describe(SiloAddress silo)
     {
         try
         {
-            return await grains.GetGrain<ISiloStagesGrain>(SiloKeys.Of(silo)).Describe().WaitAsync(DescribeTimeout);
+            // Keyed by the silo's address, which places the grain on that silo.
+            return await grains.GetGrain<ISiloStagesGrain>(silo.ToParsableString()).Describe().WaitAsync(DescribeTimeout);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
