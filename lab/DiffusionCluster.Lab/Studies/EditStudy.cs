@@ -68,7 +68,7 @@ public sealed class EditStudy(ImageOperations operations, TextWriter log)
             report.Figure($"variation_agreement_{(captioned ? "captioned" : "uncaptioned")}", (double)agreeing / objects);
             log.WriteLine($"study edits: variations {label}: {agreeing}/{objects} objects kept");
         }
-        report.Add(new StudyTable($"Variations ({options.Variations} per scene, decoder {decoder.Steps} steps, guidance {decoder.Guidance})",
+        report.Add(new StudyTable($"Variations ({options.Variations} per scene, decoder {decoder.Steps?.ToString() ?? "default"} steps, guidance {decoder.Guidance?.ToString() ?? "default"})",
             ["conditioning", "objects the parser finds kept (colour, shape, cell)", "mean absolute difference between variations (pixels in [-1, 1])"], rows,
             "Target: >= 80% of objects kept; a distance above 0 shows the variations differ."));
 

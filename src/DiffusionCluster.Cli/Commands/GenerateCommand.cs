@@ -45,12 +45,12 @@ public static class GenerateCommand
         await File.WriteAllBytesAsync(output, result.Png);
 
         var traced = spans.StagesOf(requestId);
-        Console.WriteLine($"{"stage",-8}{"try",4}  {"silo",-32}{"device",-8}{"batch",6}{"queue",10}{"compute",12}{"span",12}");
+        Console.WriteLine($"{"stage",-10}{"try",4}  {"silo",-32}{"device",-8}{"batch",6}{"queue",10}{"compute",12}{"span",12}");
         if (traced.Count > 0)
         {
             // From the request's own trace: one span per stage attempt, failed attempts included.
             foreach (var span in traced)
-                Console.WriteLine($"{span.GetTagItem(CascadeTelemetry.Tags.Stage),-8}{span.GetTagItem(CascadeTelemetry.Tags.Attempt),4}  " +
+                Console.WriteLine($"{span.GetTagItem(CascadeTelemetry.Tags.Stage),-10}{span.GetTagItem(CascadeTelemetry.Tags.Attempt),4}  " +
                                   $"{span.GetTagItem(CascadeTelemetry.Tags.Silo),-32}{span.GetTagItem(CascadeTelemetry.Tags.Device) ?? "-",-8}" +
                                   $"{span.GetTagItem(CascadeTelemetry.Tags.BatchSize) ?? "-",6}{Ms(span, CascadeTelemetry.Tags.QueueMs),10}" +
                                   $"{Ms(span, CascadeTelemetry.Tags.ComputeMs),12}{span.Duration.TotalMilliseconds,9:F0} ms");
@@ -59,7 +59,7 @@ public static class GenerateCommand
         {
             // On a remote cluster the spans are exported by the silos (OTLP); the same figures travel in the result.
             foreach (var s in result.Stages)
-                Console.WriteLine($"{s.Stage.Name(),-8}{s.Attempt,4}  {s.Silo,-32}{s.Device,-8}{s.BatchSize,6}{s.QueueMilliseconds,7:F0} ms{s.ComputeMilliseconds,9:F0} ms{"-",12}");
+                Console.WriteLine($"{s.Stage.Name(),-10}{s.Attempt,4}  {s.Silo,-32}{s.Device,-8}{s.BatchSize,6}{s.QueueMilliseconds,7:F0} ms{s.ComputeMilliseconds,9:F0} ms{"-",12}");
         }
         if (result.Caption is { } caption)
         {
@@ -83,7 +83,7 @@ public static class GenerateCommand
                 await Task.Delay(250, done);
                 var p = await request.GetProgress();
                 if (p.Stage is not { } stage) continue;
-                var line = p.TotalSteps > 0 ? $"{stage.Name(),-8} step {p.Step}/{p.TotalSteps}" : $"{stage.Name(),-8} running";
+                var line = p.TotalSteps > 0 ? $"{stage.Name(),-10} step {p.Step}/{p.TotalSteps}" : $"{stage.Name(),-10} running";
                 if (line == last) continue;
                 Console.Error.Write($"\r{line,-30}");
                 last = line;

@@ -32,7 +32,7 @@ public static class StageBenchmark
         var executors = stages.ToDictionary(s => s, s => new StageExecutor(s, model, device, dtype));
         // One request through the chain gives every stage a real input.
         var inputs = new Dictionary<CascadeStage, StageInput>();
-        StageOutputPayload? previous = null;
+        BatchRowOutput? previous = null;
         TextFeatures? text = null;
         foreach (var stage in stages)
         {
@@ -66,7 +66,7 @@ public static class StageBenchmark
                 points.Add(new BatchTiming(batch, seconds));
                 Console.WriteLine($"{stage.Name(),-8} batch {batch,3}: {seconds,8:F3} s  ({batch / seconds:F3} images/s)");
             }
-            timings.Add(new StageTimings(stage.Name(), inputs[stage].Sampling?.Steps ?? 0, points));
+            timings.Add(new StageTimings(stage.Name(), executors[stage].Steps(inputs[stage]) ?? 0, points));
         }
         var profile = new StageProfile(deviceName, $"{Environment.MachineName}, {Environment.ProcessorCount} cores", Path.GetFileName(Path.GetFullPath(model).TrimEnd('/')), size, timings);
         File.WriteAllText(output, profile.ToJson());

@@ -194,7 +194,6 @@ public sealed class GenerationGrain(IGrainFactory grains, ILogger<GenerationGrai
             span?.SetTag(CascadeTelemetry.Tags.Stage, input.Stage.Name());
             span?.SetTag(CascadeTelemetry.Tags.Attempt, attempt);
             span?.SetTag(CascadeTelemetry.Tags.Silo, SiloAddress.FromParsableString(silo).ToString());
-            if (input.Sampling is { } sampling) span?.SetTag(CascadeTelemetry.Tags.Steps, sampling.Steps);
             try
             {
                 var worker = grains.GetGrain<IStageWorkerGrain>($"{input.Stage.Name()}/{silo}");
@@ -254,6 +253,7 @@ public sealed class GenerationGrain(IGrainFactory grains, ILogger<GenerationGrai
         span.SetTag(CascadeTelemetry.Tags.QueueMs, run.QueueMilliseconds);
         span.SetTag(CascadeTelemetry.Tags.ComputeMs, run.ComputeMilliseconds);
         span.SetTag(CascadeTelemetry.Tags.Model, run.Model);
+        if (run.Steps > 0) span.SetTag(CascadeTelemetry.Tags.Steps, run.Steps);
         span.SetTag(CascadeTelemetry.Tags.Outcome, "completed");
     }
 }

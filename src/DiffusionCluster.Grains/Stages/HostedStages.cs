@@ -12,7 +12,7 @@ namespace DiffusionCluster.Grains.Stages;
 /// request that reaches this silo. A silo singleton.
 public sealed class HostedStages : IDisposable
 {
-    readonly Dictionary<CascadeStage, (StageExecutor Executor, StageBatcher<StageInput, StageOutputPayload> Batcher)> _stages = new();
+    readonly Dictionary<CascadeStage, (StageExecutor Executor, StageBatcher<StageInput, BatchRowOutput> Batcher)> _stages = new();
 
     public HostedStages(IOptions<SiloStageOptions> options)
     {
@@ -26,7 +26,7 @@ public sealed class HostedStages : IDisposable
         foreach (var stage in o.HostedStages())
         {
             var executor = new StageExecutor(stage, o.ModelFolder, device, dtype);
-            var batcher = new StageBatcher<StageInput, StageOutputPayload>(stage.Name(), o.BatchingFor(stage), executor.Run);
+            var batcher = new StageBatcher<StageInput, BatchRowOutput>(stage.Name(), o.BatchingFor(stage), executor.Run);
             _stages[stage] = (executor, batcher);
         }
         WarmUp = o.WarmUp;
@@ -49,7 +49,7 @@ public sealed class HostedStages : IDisposable
     public bool Hosts(CascadeStage stage) => _stages.ContainsKey(stage);
 
     public StageExecutor Executor(CascadeStage stage) => Get(stage).Executor;
-    public StageBatcher<StageInput, StageOutputPayload> Batcher(CascadeStage stage) => Get(stage).Batcher;
+    public StageBatcher<StageInput, BatchRowOutput> Batcher(CascadeStage stage) => Get(stage).Batcher;
 
     public IReadOnlyDictionary<CascadeStage, int> Load() => _stages.ToDictionary(s => s.Key, s => s.Value.Batcher.Load);
 
@@ -58,7 +58,7 @@ public sealed class HostedStages : IDisposable
         foreach (var (executor, _) in _stages.Values) executor.Load();
     }
 
-    (StageExecutor Executor, StageBatcher<StageInput, StageOutputPayload> Batcher) Get(CascadeStage stage) =>
+    (StageExecutor Executor, StageBatcher<StageInput, BatchRowOutput> Batcher) Get(CascadeStage stage) =>
         _stages.TryGetValue(stage, out var s)
             ? s
             : throw new InvalidOperationException($"this silo does not host stage {stage.Name()}; it hosts {string.Join(", ", _stages.Keys.Select(k => k.Name()))}");

@@ -102,6 +102,14 @@ public sealed class StageExecutor
             throw new ArgumentException($"{Stage.Name()}: the request carries no low-resolution image");
     }
 
+    /// The denoising steps a request runs here: its own or the model folder's default; null for the text encoder.
+    public int? Steps(StageInput input) => Stage switch
+    {
+        CascadeStage.TextEncoder => null,
+        CascadeStage.Prior => input.Sampling?.Steps ?? Prior.Defaults.Steps,
+        _ => input.Sampling?.Steps ?? Image.Defaults.Steps,
+    };
+
     /// Requests batch together only when they sample the same way (same steps, guidance, thresholding, ...)
     /// and, for image operations, the same operation with the same settings. Operations whose sampling draws
     /// noise inside the loop (ILVR, inpainting) or encode by inversion run alone, so each request's result
@@ -119,7 +127,7 @@ public sealed class StageExecutor
         };
     }
 
-    public IReadOnlyList<StageOutputPayload> Run(IReadOnlyList<StageInput> batch, Action<int, int> progress, CancellationToken cancellation)
+    public IReadOnlyList<BatchRowOutput> Run(IReadOnlyList<StageInput> batch, Action<int, int> progress, CancellationToken cancellation)
     {
         Load();
         if (Stage == CascadeStage.Decoder64 && batch[0].Edit is not null) _operations.Load();
@@ -128,7 +136,7 @@ public sealed class StageExecutor
         {
             var captions = batch.Select(Compose).ToList();
             var text = Text.Encode(captions.Select(c => c.Caption).ToList());
-            return Enumerable.Range(0, batch.Count).Select(i => new StageOutputPayload(
+            return Enumerable.Range(0, batch.Count).Select(i => new BatchRowOutput(
                 Text: WireTensors.TextRow(text, i), Caption: new ComposedCaption(captions[i].Caption, captions[i].IgnoredWords))).ToList();
         }
         var features = batch[0].Text is null ? null : WireTensors.StackText(batch.Select(b => b.Text!), Device);
@@ -142,7 +150,7 @@ public sealed class StageExecutor
             _ => Image.Sample(features, null, WireTensors.Stack(batch.Select(b => b.LowRes!), Device), seeds, sampling, progress, cancellation,
                 new DecodeOptions { WithoutText = features is null }),
         };
-        return Enumerable.Range(0, batch.Count).Select(i => new StageOutputPayload(Tensor: WireTensors.FromRow(result, i))).ToList();
+        return Enumerable.Range(0, batch.Count).Select(i => new BatchRowOutput(Tensor: WireTensors.FromRow(result, i))).ToList();
     }
 
     /// The caption for a text request; unknown words leave as the wire's exception, so every caller can tell them apart.
@@ -163,4 +171,4 @@ public sealed class StageExecutor
 }
 
 /// One request's share of a batch's output.
-public sealed record StageOutputPayload(TextFeatures? Text = null, WireTensor? Tensor = null, ComposedCaption? Caption = null);
+public sealed record BatchRowOutput(TextFeatures? Text = null, WireTensor? Tensor = null, ComposedCaption? Caption = null);

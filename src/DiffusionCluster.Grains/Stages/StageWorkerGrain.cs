@@ -33,7 +33,7 @@ public sealed class StageWorkerGrain(HostedStages stages, ILocalSiloDetails silo
         executor.Validate(input);
         var steps = stages.Progress;
         steps[input.RequestId] = (0, 0);
-        BatchResult<StageOutputPayload> result;
+        BatchResult<BatchRowOutput> result;
         try
         {
             result = await stages.Batcher(_stage).Enqueue(input, StageExecutor.BatchKey(input),
@@ -52,7 +52,7 @@ public sealed class StageWorkerGrain(HostedStages stages, ILocalSiloDetails silo
         CascadeTelemetry.ComputeDuration.Record(result.ComputeMilliseconds / 1000, stageTag);
         CascadeTelemetry.BatchSize.Record(result.BatchSize, stageTag);
         var run = new StageRun(_stage, silo.SiloAddress.ToString(), stages.Device, result.BatchSize, result.QueueMilliseconds, result.ComputeMilliseconds,
-            Model: $"{stages.Model}/{StageExecutor.Component(_stage)}");
+            Model: $"{stages.Model}/{StageExecutor.Component(_stage)}", Steps: executor.Steps(input) ?? 0);
         return new StageOutput(run, result.Output.Text, tensor, result.Output.Caption, png);
     }
 

@@ -26,7 +26,7 @@ public sealed record GenerationRequest
     }
 }
 
-public sealed record StageTiming(string Stage, double Milliseconds);
+public sealed record StageDuration(string Stage, double Milliseconds);
 
 /// The whole cascade in one process: text encoder -> prior -> 64px decoder -> SR 256 -> SR 1024, stopping at
 /// the requested size. Stages load on first use, so a 64px request never reads the SR weights. dtype: what
@@ -48,7 +48,7 @@ public sealed class CascadePipeline(string modelFolder, Device device, ScalarTyp
     public ImageSampler Sr1024 => _sr1024 ??= new ImageSampler(ModelFolder, CascadeFolder.Sr1024, Device, Dtype);
 
     /// Returns the image [1, 3, size, size] in [-1, 1], the caption it was drawn from and the wall time of each stage.
-    public (Tensor Image, IReadOnlyList<StageTiming> Timings, ComposedPrompt Prompt) Generate(GenerationRequest request,
+    public (Tensor Image, IReadOnlyList<StageDuration> Timings, ComposedPrompt Prompt) Generate(GenerationRequest request,
         Action<string, int, int>? progress = null, CancellationToken cancellation = default)
     {
         // Every check before any stage runs, so a bad option never costs the stages before it.
@@ -58,14 +58,14 @@ public sealed class CascadePipeline(string modelFolder, Device device, ScalarTyp
         Decoder.Validate(request.Decoder);
         if (request.Size >= 256) Sr256.Validate(request.Sr256);
         if (request.Size >= 1024) Sr1024.Validate(request.Sr1024);
-        var timings = new List<StageTiming>();
+        var timings = new List<StageDuration>();
         var seeds = new[] { request.Seed };
         var clock = Stopwatch.StartNew();
         T Timed<T>(string stage, Func<T> run)
         {
             clock.Restart();
             var result = run();
-            timings.Add(new StageTiming(stage, clock.Elapsed.TotalMilliseconds));
+            timings.Add(new StageDuration(stage, clock.Elapsed.TotalMilliseconds));
             return result;
         }
         Action<int, int> Progress(string stage) => (done, total) => progress?.Invoke(stage, done, total);
