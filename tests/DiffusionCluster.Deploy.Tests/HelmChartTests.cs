@@ -66,13 +66,19 @@ public sealed class HelmChartTests
     [Fact]
     public void The_values_plan_writes_set_replicas_and_batching_per_pool()
     {
-        var silos = Silos(Render("docs/bench/values-capacity-cpu.yaml"));
+        const string values = "docs/bench/values-capacity-cpu.yaml";
+        var silos = Silos(Render(values));
 
-        var sr256 = Assert.Single(silos, s => s.Contains("name: test-diffusion-cluster-sr256"));
-        Assert.Contains("replicas: 8", sr256);
-        Assert.Contains("name: Silo__DefaultBatching__MaxBatchSize\n              value: \"1\"", sr256);
-        var prior = Assert.Single(silos, s => s.Contains("name: test-diffusion-cluster-prior"));
-        Assert.Contains("name: Silo__DefaultBatching__MaxBatchSize\n              value: \"4\"", prior);
+        // Each pool's Deployment carries the replicas and batch size the plan wrote for it.
+        var plan = File.ReadAllText(Path.Combine(Repository.Root, values));
+        foreach (var pool in new[] { "prior", "sr256", "sr1024" })
+        {
+            var planned = System.Text.RegularExpressions.Regex.Match(plan, $@"\n  {pool}:\n    replicas: (\d+)\n    batching:\n      maxBatchSize: (\d+)\n");
+            Assert.True(planned.Success, $"{values} has no {pool} pool");
+            var silo = Assert.Single(silos, s => s.Contains($"name: test-diffusion-cluster-{pool}"));
+            Assert.Contains($"replicas: {planned.Groups[1].Value}", silo);
+            Assert.Contains($"name: Silo__DefaultBatching__MaxBatchSize\n              value: \"{planned.Groups[2].Value}\"", silo);
+        }
     }
 
     [Theory]
