@@ -98,12 +98,12 @@ public static class StudyCommand
                 report = new LayoutStudy(model, device, Console.Error).Run(probeScenes: 2000, heldOutScenes: 500, priorScenes: 100, decoderScenes: limit, commandLine);
                 break;
             case "rerank":
-                var sampling = new GenerationRequest { Prompt = "", Decoder = new SamplingOptions { Steps = steps } };
+                var sampling = new GenerationRequest { Prompt = "", Decoder64 = new SamplingOptions { Steps = steps } };
                 report = new RerankStudy(operations.Cascade, clipImage, Console.Error).Run(all.Take(limit).ToList(), candidates, sampling, commandLine);
                 break;
             case "layout-guide":
                 report = new LayoutGuideStudy(operations.Cascade, Console.Error).Run(all.Take(limit).ToList(), shares,
-                    new GenerationRequest { Prompt = "", Decoder = new SamplingOptions { Steps = steps } }, commandLine, output);
+                    new GenerationRequest { Prompt = "", Decoder64 = new SamplingOptions { Steps = steps } }, commandLine, output);
                 break;
             case "segmentation":
                 report = new StudyReport("Label-efficient segmentation from decoder features", commandLine);

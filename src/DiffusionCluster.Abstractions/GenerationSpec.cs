@@ -16,7 +16,7 @@ public sealed record GenerationSpec
     [Id(2)] public ulong Seed { get; init; }
     /// Each stage's sampling options; unset fields take the model folder's defaults (its sampling.json).
     [Id(3)] public SamplingOptions Prior { get; init; } = SamplingOptions.Default;
-    [Id(4)] public SamplingOptions Decoder { get; init; } = SamplingOptions.Default;
+    [Id(4)] public SamplingOptions Decoder64 { get; init; } = SamplingOptions.Default;
     [Id(5)] public SamplingOptions Sr256 { get; init; } = SamplingOptions.Default;
     [Id(6)] public SamplingOptions Sr1024 { get; init; } = SamplingOptions.Default;
     /// Wall-clock budget for the whole request, counted from when the request grain starts it.
@@ -38,7 +38,7 @@ public sealed record GenerationSpec
     public SamplingOptions SamplingFor(CascadeStage stage) => stage switch
     {
         CascadeStage.Prior => Prior,
-        CascadeStage.Decoder64 => Decoder,
+        CascadeStage.Decoder64 => Decoder64,
         CascadeStage.Sr256 => Sr256,
         CascadeStage.Sr1024 => Sr1024,
         _ => throw new ArgumentException($"stage {stage.Name()} does not sample"),

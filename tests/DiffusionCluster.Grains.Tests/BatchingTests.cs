@@ -48,7 +48,7 @@ public sealed class BatchingTests
             ["Silo:DefaultBatching:MaxQueueDelayMilliseconds"] = "0",
             ["Silo:DefaultBatching:MaxQueueLength"] = "1",
         });
-        var slow = Specs.Quick() with { Decoder = new SamplingOptions(150, 2.0, "none") };
+        var slow = Specs.Quick() with { Decoder64 = new SamplingOptions(150, 2.0, "none") };
 
         var outcomes = await Task.WhenAll(Enumerable.Range(0, 6).Select(async i =>
         {

@@ -59,12 +59,12 @@ public sealed class PinningTests : IAsyncLifetime
     public async Task Bad_requests_fail_before_any_stage_with_the_value_and_the_limit()
     {
         var size = await Assert.ThrowsAsync<ArgumentException>(() => _cluster.Request().Generate(Specs.Quick() with { Size = 128 }));
-        var steps = await Assert.ThrowsAsync<ArgumentException>(() => _cluster.Request().Generate(Specs.Quick() with { Decoder = new SamplingOptions(5000, 3, "none") }));
+        var steps = await Assert.ThrowsAsync<ArgumentException>(() => _cluster.Request().Generate(Specs.Quick() with { Decoder64 = new SamplingOptions(5000, 3, "none") }));
         var guidance = await Assert.ThrowsAsync<ArgumentException>(() => _cluster.Request().Generate(Specs.Quick() with { Prior = new SamplingOptions(10, -1, "none") }));
         var empty = await Assert.ThrowsAsync<ArgumentException>(() => _cluster.Request().Generate(Specs.Quick() with { Prompt = "  " }));
         var objects = await Assert.ThrowsAsync<ArgumentException>(() => _cluster.Request().Generate(Specs.Quick() with { Prompt = string.Join(", ", Enumerable.Repeat("a red circle", 5)) }));
-        var thresholding = await Assert.ThrowsAsync<ArgumentException>(() => _cluster.Request().Generate(Specs.Quick() with { Decoder = new SamplingOptions(5, 3, "dynamic:7") }));
-        var layout = await Assert.ThrowsAsync<ArgumentException>(() => _cluster.Request().Generate(Specs.Quick() with { Decoder = new SamplingOptions(5, 3, "none", Layout: 2) }));
+        var thresholding = await Assert.ThrowsAsync<ArgumentException>(() => _cluster.Request().Generate(Specs.Quick() with { Decoder64 = new SamplingOptions(5, 3, "dynamic:7") }));
+        var layout = await Assert.ThrowsAsync<ArgumentException>(() => _cluster.Request().Generate(Specs.Quick() with { Decoder64 = new SamplingOptions(5, 3, "none", Layout: 2) }));
 
         Assert.Contains("size 128", size.Message);
         Assert.Contains("choose 64, 256, 1024", size.Message);

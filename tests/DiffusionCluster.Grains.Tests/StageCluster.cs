@@ -57,7 +57,7 @@ public static class Specs
         Size = size,
         Seed = seed,
         Prior = new SamplingOptions(steps, 2.0, "none"),
-        Decoder = new SamplingOptions(steps, 2.0, "dynamic:0.95:1.5", Layout: 0.5), // the tiny folder has a layout model: the guide runs in the grains
+        Decoder64 = new SamplingOptions(steps, 2.0, "dynamic:0.95:1.5", Layout: 0.5), // the tiny folder has a layout model: the guide runs in the grains
         Sr256 = new SamplingOptions(1, 1.0, "static", AugmentationLevel: 100),
         Sr1024 = new SamplingOptions(1, 1.0, "static", AugmentationLevel: 100),
     };

@@ -72,7 +72,7 @@ public class LayoutGuideTests
 
         var error = Assert.Throws<ArgumentException>(() => cascade.Generate(new GenerationRequest
         {
-            Prompt = "a red circle", Decoder = new SamplingOptions { Layout = 0.7 },
+            Prompt = "a red circle", Decoder64 = new SamplingOptions { Layout = 0.7 },
         }));
         Assert.Contains("layout = 0.7 needs a layout model and the model folder has none", error.Message);
     }

@@ -15,7 +15,7 @@ public class PrecisionTests
         var request = new GenerationRequest
         {
             Prompt = "a red circle", Size = 256, Seed = 3,
-            Prior = new SamplingOptions(3, 2, "none"), Decoder = new SamplingOptions(3, 2, "dynamic:0.95:1.5"), Sr256 = new SamplingOptions(2, 1, "static", AugmentationLevel: 100),
+            Prior = new SamplingOptions(3, 2, "none"), Decoder64 = new SamplingOptions(3, 2, "dynamic:0.95:1.5"), Sr256 = new SamplingOptions(2, 1, "static", AugmentationLevel: 100),
         };
 
         var (full, _, _) = new CascadePipeline(TinyCascadeFolder.Path, CPU).Generate(request);

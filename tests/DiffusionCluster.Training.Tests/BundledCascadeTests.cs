@@ -47,7 +47,7 @@ public class BundledCascadeTests
             Size = 256,
             Seed = 7,
             Prior = new SamplingOptions { Steps = 5 },
-            Decoder = new SamplingOptions { Steps = 5 },
+            Decoder64 = new SamplingOptions { Steps = 5 },
             Sr256 = new SamplingOptions { Steps = 3 },
         };
 

@@ -54,7 +54,7 @@ public sealed class LayoutGuideStudy(CascadePipeline pipeline, TextWriter log)
             using var text = pipeline.Text.Encode(batch.Select(p => p.Prompt).ToList());
             var seeds = batch.Select(p => (ulong)p.Id).ToList();
             var embedding = pipeline.Prior.Sample(text, seeds, sampling.Prior);
-            var decoder = sampling.Decoder with { Layout = guide == Guide.LayoutModel ? share : 0 };
+            var decoder = sampling.Decoder64 with { Layout = guide == Guide.LayoutModel ? share : 0 };
             var decode = guide == Guide.ExactRender
                 ? new DecodeOptions { Edit = new IlvrGuide(Renderer.RenderBatch(batch.Select(p => p.Scene).ToList(), pipeline.Decoder.OutputSize), pipeline.Decoder.LayoutFactor, 1 - share) }
                 : null;

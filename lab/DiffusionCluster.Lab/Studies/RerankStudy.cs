@@ -36,7 +36,7 @@ public sealed class RerankStudy(CascadePipeline pipeline, ImageEncoder clipImage
                 using var scope = NewDisposeScope();
                 var seeds = batch.Select(p => CandidateSeed((ulong)p.Id, c)).ToList();
                 var embedding = pipeline.Prior.Sample(text, seeds, sampling.Prior);
-                var images = pipeline.Decoder.Sample(text, embedding, null, seeds, sampling.Decoder);
+                var images = pipeline.Decoder.Sample(text, embedding, null, seeds, sampling.Decoder64);
                 var clip = ClipSpace.Cosine(clipImage.forward(images), text.Pooled).cpu().data<float>().ToArray();
                 for (int i = 0; i < batch.Count; i++)
                 {

@@ -90,7 +90,7 @@ public static class ClusterBenchmark
         var request = new GenerationRequest
         {
             Prompt = spec.Prompt, Size = spec.Size, Seed = spec.Seed,
-            Prior = spec.Prior, Decoder = spec.Decoder, Sr256 = spec.Sr256, Sr1024 = spec.Sr1024,
+            Prior = spec.Prior, Decoder64 = spec.Decoder64, Sr256 = spec.Sr256, Sr1024 = spec.Sr1024,
         };
         var (image, timings, _) = pipeline.Generate(request);
         using (image) Png.Encode(image);

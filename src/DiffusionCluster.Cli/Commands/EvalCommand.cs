@@ -59,7 +59,7 @@ public static class EvalCommand
         {
             var cases = BenchCase.Read(promptFile).Where(c => objects == 0 || c.Request.Objects.Count == objects).Take(limit).ToList();
             var bench = new NaturalBench(new CascadePipeline(model, device, dtype), Console.Error);
-            var sourceNote = $"{model}; decoder layout share {sampling.Decoder.Layout?.ToString() ?? "default"}";
+            var sourceNote = $"{model}; decoder layout share {sampling.Decoder64.Layout?.ToString() ?? "default"}";
             var (naturalReport, naturalGrid) = bench.Run(sourceNote, cases, sampling, diversitySeeds, diversityPrompts, options.BatchSize);
             Directory.CreateDirectory(output);
             using (naturalGrid) File.WriteAllBytes(Path.Combine(output, "grid.png"), Png.Encode(naturalGrid));

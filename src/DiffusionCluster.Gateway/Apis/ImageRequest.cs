@@ -41,7 +41,7 @@ public sealed record ImageRequest(GenerationSpec Spec, int N, string ResponseFor
             Seed = (ulong)Long(body, "seed", 0, 0, (long)GenerationSpec.MaxSeed),
             DeadlineSeconds = Double(body, "deadline_seconds", 600, 1, GenerationSpec.MaxDeadlineSeconds),
             Prior = Sampling(body, "prior"),
-            Decoder = Sampling(body, "decoder64"),
+            Decoder64 = Sampling(body, "decoder64"),
             Sr256 = Sampling(body, "sr256"),
             Sr1024 = Sampling(body, "sr1024"),
             Edit = edit,

@@ -14,7 +14,7 @@ public sealed record GenerationRequest
     public ulong Seed { get; init; }
     /// Each stage's sampling options; unset fields take the model folder's defaults.
     public SamplingOptions Prior { get; init; } = SamplingOptions.Default;
-    public SamplingOptions Decoder { get; init; } = SamplingOptions.Default;
+    public SamplingOptions Decoder64 { get; init; } = SamplingOptions.Default;
     public SamplingOptions Sr256 { get; init; } = SamplingOptions.Default;
     public SamplingOptions Sr1024 { get; init; } = SamplingOptions.Default;
     /// Draw the prompt without the words the model does not know (reported in the result) instead of refusing it.
@@ -55,7 +55,7 @@ public sealed class CascadePipeline(string modelFolder, Device device, ScalarTyp
         request.ValidateSize();
         var prompt = Text.Compose(request.Prompt, request.Seed, request.IgnoreUnknownWords);
         Prior.Validate(request.Prior);
-        Decoder.Validate(request.Decoder);
+        Decoder.Validate(request.Decoder64);
         if (request.Size >= 256) Sr256.Validate(request.Sr256);
         if (request.Size >= 1024) Sr1024.Validate(request.Sr1024);
         var timings = new List<StageDuration>();
@@ -73,7 +73,7 @@ public sealed class CascadePipeline(string modelFolder, Device device, ScalarTyp
         using var scope = NewDisposeScope();
         var text = Timed(CascadeStage.TextEncoder.Name(), () => Text.Encode([prompt.Caption]));
         var embedding = Timed(CascadeStage.Prior.Name(), () => Prior.Sample(text, seeds, request.Prior, Progress(CascadeStage.Prior.Name()), cancellation));
-        var image = Timed(CascadeStage.Decoder64.Name(), () => Decoder.Sample(text, embedding, null, seeds, request.Decoder, Progress(CascadeStage.Decoder64.Name()), cancellation));
+        var image = Timed(CascadeStage.Decoder64.Name(), () => Decoder.Sample(text, embedding, null, seeds, request.Decoder64, Progress(CascadeStage.Decoder64.Name()), cancellation));
         if (request.Size >= 256)
             image = Timed(CascadeStage.Sr256.Name(), () => Sr256.Sample(text, null, image, seeds, request.Sr256, Progress(CascadeStage.Sr256.Name()), cancellation));
         if (request.Size >= 1024)

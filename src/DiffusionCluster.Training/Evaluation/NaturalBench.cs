@@ -128,7 +128,7 @@ public sealed class NaturalBench(CascadePipeline pipeline, TextWriter log)
             using var scope = NewDisposeScope();
             var text = pipeline.Text.Encode(batch.Select(b => b.Caption).ToList());
             var embedding = pipeline.Prior.Sample(text, seeds, sampling.Prior);
-            var pictures = pipeline.Decoder.Sample(text, embedding, null, seeds, sampling.Decoder);
+            var pictures = pipeline.Decoder.Sample(text, embedding, null, seeds, sampling.Decoder64);
             for (int k = 0; k < batch.Count; k++)
             {
                 var (index, caption) = batch[k];

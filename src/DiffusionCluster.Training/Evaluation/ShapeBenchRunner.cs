@@ -33,7 +33,7 @@ public sealed class ShapeBenchRunner(CascadePipeline pipeline, ImageEncoder clip
             using var embedding = options.OraclePrior
                 ? ClipSpace.Normalise(clipImage.forward(Renderer.RenderBatch(batch.Select(p => p.Scene).ToList(), 64).to(device)))
                 : pipeline.Prior.Sample(batchText, seeds, sampling.Prior);
-            using var images = pipeline.Decoder.Sample(batchText, embedding, null, seeds, sampling.Decoder);
+            using var images = pipeline.Decoder.Sample(batchText, embedding, null, seeds, sampling.Decoder64);
             generated.AddRange(images.unbind(0).Select(i => i.clone().DetachFromDisposeScope()));
             log.WriteLine($"shapebench: generated {Math.Min(start + options.BatchSize, prompts.Count)}/{prompts.Count}");
         }
@@ -87,7 +87,7 @@ public sealed class ShapeBenchRunner(CascadePipeline pipeline, ImageEncoder clip
         var byCount = results.GroupBy(r => r.Objects).OrderBy(g => g.Key)
             .ToDictionary(g => g.Key == 1 ? "1 object" : $"{g.Key} objects", g => ShapeBenchReport.Summarise(g.ToList()));
         var source = options.OraclePrior ? "CLIP embedding of the exact render (oracle prior)" : "diffusion prior";
-        double layoutShare = pipeline.Decoder.LayoutShare(sampling.Decoder);
+        double layoutShare = pipeline.Decoder.LayoutShare(sampling.Decoder64);
         if (layoutShare > 0) source += $"; sampling held to the layout model's picture for {layoutShare:0.##} of the trajectory";
         var report = new ShapeBenchReport(promptFile, source, prompts.Count, byCount, ShapeBenchReport.Summarise(results),
             clipScores.Average(), clipRenders.mean().item<float>(), frechet, retrieval, superResolution, secondsPerImage, results);

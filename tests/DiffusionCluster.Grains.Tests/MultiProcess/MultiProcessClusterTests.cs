@@ -28,7 +28,7 @@ public sealed class MultiProcessClusterTests
         var grains = client.Services.GetRequiredService<IGrainFactory>();
         await WaitForSilos(grains, 4);
 
-        var spec = Specs.Quick(size: 256) with { Decoder = new SamplingOptions(300, 2.0, "none") };
+        var spec = Specs.Quick(size: 256) with { Decoder64 = new SamplingOptions(300, 2.0, "none") };
         var ids = Enumerable.Range(0, 4).Select(_ => Guid.NewGuid()).ToList();
         var runs = ids.Select((id, i) => Outcome(grains.Generate(spec with { Seed = (ulong)i }, id))).ToList();
         var busy = await BusyBase64Silo(grains);
