@@ -46,7 +46,7 @@ public static class StudyCommand
         int candidates = which == "rerank" ? args.Int("candidates", 8, 1, RerankStudy.MaxCandidates) : 0;
         int objects = args.Int("objects", 0, 1, 3);
         var shares = which == "layout-guide" ? Shares(args.Text("shares", "0.5,0.7,0.9")) : [];
-        var labelled = which == "segmentation" ? Counts(args.Text("labelled", "10,20,50")) : [];
+        var labelled = which == "segmentation" ? args.Ints("labelled", "10,20,50", 1, 100_000).Distinct().Order().ToArray() : [];
         args.RejectUnknown();
 
         var all = BenchPrompt.ReadAtLeastTwo(promptFile, objects, "a study");
@@ -138,10 +138,6 @@ public static class StudyCommand
 
     /// Where decoder-denoising measures: the shape is decided at the noisy end and must survive the middle.
     static readonly int[] DecoderTimesteps = [999, 900, 800, 700, 500, 300, 100];
-
-    static int[] Counts(string text) => text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-        .Select(n => int.TryParse(n, out var v) && v is >= 1 and <= 100_000 ? v : throw new UsageException($"--labelled: \"{n}\" is not a whole number from 1 to 100000"))
-        .Distinct().Order().ToArray() is { Length: > 0 } counts ? counts : throw new UsageException("--labelled lists no counts");
 
     static double[] Shares(string text)
     {

@@ -30,8 +30,11 @@ public sealed class StageRouter(IGrainFactory grains)
     {
         var (hosts, _) = await Candidates(stage, new HashSet<string>()).WaitAsync(TimeSpan.FromSeconds(10));
         if (hosts.Count == 0) throw new InvalidOperationException($"no active silo hosts stage {stage.Name()}; start a silo with that stage");
-        return grains.GetGrain<IStageWorkerGrain>($"{stage.Name()}/{hosts[0].Silo}");
+        return Worker(stage, hosts[0].Silo);
     }
+
+    /// The stage's worker on the given silo: keyed "{stage}/{silo}", which places it on that silo.
+    public IStageWorkerGrain Worker(CascadeStage stage, string silo) => grains.GetGrain<IStageWorkerGrain>($"{stage.Name()}/{silo}");
 
     async Task<SiloDescription?> Describe(SiloAddress silo)
     {

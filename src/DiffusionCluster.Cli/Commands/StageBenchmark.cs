@@ -15,8 +15,7 @@ public static class StageBenchmark
     public static int Run(Arguments args)
     {
         int size = args.Int("size", 1024, 64, 1024);
-        var batchSizes = args.Text("batch-sizes", "1,2,4").Split(',').Select(b => int.TryParse(b, out var v) && v is >= 1 and <= 256
-            ? v : throw new UsageException($"--batch-sizes: \"{b}\" is not a whole number from 1 to 256")).Distinct().Order().ToList();
+        var batchSizes = args.Ints("batch-sizes", "1,2,4", 1, 256).Distinct().Order().ToList();
         int runs = args.Int("runs", 1, 1, 100);
         var model = args.Text("model", CascadeFolder.Bundled);
         var deviceName = args.Text("device", "cpu");

@@ -87,8 +87,8 @@ public static class TrainCommand
         int heldOut = args.Int("held-out", 50, 1, 100_000);
         int steps = args.Int("steps", 1500, 1, 1_000_000);
         // The bundled head reads the decoder at three noise levels and from every decoder-path block.
-        var timesteps = Counts(args, "timesteps", "50,150,400");
-        var blocks = Counts(args, "blocks", "0,1,2,3,4,5");
+        var timesteps = args.Ints("timesteps", "50,150,400", 0, 100_000);
+        var blocks = args.Ints("blocks", "0,1,2,3,4,5", 0, 1024);
         var model = args.Text("model", WorkingFolder);
         var device = DeviceOption.Parse(args.Text("device", "cpu"));
         args.RejectUnknown();
@@ -101,8 +101,4 @@ public static class TrainCommand
             + $"(all-background {SegmentationTrainer.AllBackgroundIou(heldOutScenes):P1}); wrote {model}/segmentation");
         return 0;
     }
-
-    static int[] Counts(Arguments args, string name, string fallback) =>
-        args.Text(name, fallback).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-            .Select(n => int.TryParse(n, out var v) && v >= 0 ? v : throw new UsageException($"--{name}: \"{n}\" is not a whole number >= 0")).ToArray();
 }

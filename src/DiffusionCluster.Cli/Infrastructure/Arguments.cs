@@ -51,6 +51,15 @@ public sealed class Arguments
         return value;
     }
 
+    /// A comma-separated list of whole numbers ("1,2,4"), each from min to max; at least one.
+    public int[] Ints(string name, string fallback, int min, int max)
+    {
+        var values = Text(name, fallback).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Select(n => int.TryParse(n, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v >= min && v <= max
+                ? v : throw new UsageException($"--{name}: \"{n}\" is not a whole number from {min} to {max}")).ToArray();
+        return values.Length > 0 ? values : throw new UsageException($"--{name} lists no numbers");
+    }
+
     public double Double(string name, double fallback, double min, double max)
     {
         var text = Text(name);

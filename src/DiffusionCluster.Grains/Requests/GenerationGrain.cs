@@ -196,7 +196,7 @@ public sealed class GenerationGrain(IGrainFactory grains, ILogger<GenerationGrai
             span?.SetTag(CascadeTelemetry.Tags.Silo, SiloAddress.FromParsableString(silo).ToString());
             try
             {
-                var worker = grains.GetGrain<IStageWorkerGrain>($"{input.Stage.Name()}/{silo}");
+                var worker = _router.Worker(input.Stage, silo);
                 _currentWorker = worker;
                 var output = await worker.Run(input, cancellation);
                 var run = output.Run with { Attempt = attempt };

@@ -53,11 +53,14 @@ public sealed class ImageSampler
 
     /// Checks the options against this stage (ranges, schedule length, thresholding text); a layout share asked of
     /// a stage without a layout model is refused rather than ignored.
-    public void Validate(SamplingOptions sampling)
+    public void Validate(SamplingOptions sampling) => _ = Checked(sampling);
+
+    ResolvedSampling Checked(SamplingOptions sampling)
     {
-        _ = Resolve(sampling);
+        var resolved = Resolve(sampling);
         if (sampling.Layout > 0 && _layout is null)
             throw new ArgumentException($"{Name}: layout = {sampling.Layout} needs a layout model and the model folder has none (`train layout` makes one; 0 samples without)");
+        return resolved;
     }
 
     ResolvedSampling Resolve(SamplingOptions sampling) =>
@@ -70,8 +73,7 @@ public sealed class ImageSampler
         Action<int, int>? progress = null, CancellationToken cancellation = default, DecodeOptions? decode = null)
     {
         decode ??= DecodeOptions.None;
-        Validate(options);
-        var sampling = Resolve(options);
+        var sampling = Checked(options);
         decode.Edit?.Validate(OutputSize);
         if (_unet.Config.PredictsResidual && (decode.Edit is not null || decode.StartNoise is not null))
             throw new ArgumentException($"{Name} diffuses a residual over its input; image edits run on the base decoder");
