@@ -1,3 +1,4 @@
+using DiffusionCluster.Tests.Shared;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 
@@ -7,7 +8,7 @@ namespace DiffusionCluster.Deploy.Tests;
 public class RecipeTests
 {
     static readonly string Bundle = Path.Combine(Repository.Root, "models", "shapes-cascade");
-    static readonly string Cli = Path.Combine(Repository.Root, "src", "DiffusionCluster.Cli", "bin", "Release", "net10.0", "diffusion-cluster.dll");
+    static readonly string Cli = RepositoryRoot.Cli();
 
     /// What each `train` target writes into a model folder.
     static readonly Dictionary<string, string[]> Writes = new()

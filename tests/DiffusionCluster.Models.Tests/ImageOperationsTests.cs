@@ -8,7 +8,7 @@ namespace DiffusionCluster.Models.Tests;
 
 /// The image operations on a tiny random cascade: shapes, determinism under a seed, what each edit must
 /// preserve exactly, and no tensors left behind. Their quality on the bundled cascade is measured by
-/// `diffusion-cluster study edits` (docs/APPLICATIONS.md).
+/// `diffusion-lab study edits` (docs/APPLICATIONS.md).
 public class ImageOperationsTests
 {
     static readonly ImageOperations Operations = new(new CascadePipeline(TinyCascadeFolder.Path, CPU));

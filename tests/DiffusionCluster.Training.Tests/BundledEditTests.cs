@@ -9,7 +9,7 @@ using F = TorchSharp.torch.nn.functional;
 namespace DiffusionCluster.Training.Tests;
 
 /// Quality checks of the image operations on the bundled cascade, with fixed seeds, on held-out scenes.
-/// The full figures come from `diffusion-cluster study edits` (docs/APPLICATIONS.md).
+/// The full figures come from `diffusion-lab study edits` (docs/APPLICATIONS.md).
 public class BundledEditTests
 {
     static readonly ImageOperations Operations = new(new CascadePipeline(
