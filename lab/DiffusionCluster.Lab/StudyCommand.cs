@@ -98,12 +98,12 @@ public static class StudyCommand
                 report = new LayoutStudy(model, device, Console.Error).Run(probeScenes: 2000, heldOutScenes: 500, priorScenes: 100, decoderScenes: limit, commandLine);
                 break;
             case "rerank":
-                var sampling = new GenerationRequest { Prompt = "", Decoder64 = new SamplingOptions { Steps = steps } };
+                var sampling = new GenerationSpec { Prompt = "", Decoder64 = new SamplingOptions { Steps = steps } };
                 report = new RerankStudy(operations.Cascade, clipImage, Console.Error).Run(all.Take(limit).ToList(), candidates, sampling, commandLine);
                 break;
             case "layout-guide":
                 report = new LayoutGuideStudy(operations.Cascade, Console.Error).Run(all.Take(limit).ToList(), shares,
-                    new GenerationRequest { Prompt = "", Decoder64 = new SamplingOptions { Steps = steps } }, commandLine, output);
+                    new GenerationSpec { Prompt = "", Decoder64 = new SamplingOptions { Steps = steps } }, commandLine, output);
                 break;
             case "segmentation":
                 report = new StudyReport("Label-efficient segmentation from decoder features", commandLine);
@@ -119,7 +119,7 @@ public static class StudyCommand
                 return 0;
             case "oracle-prior":
                 var runner = new ShapeBenchRunner(operations.Cascade, clipImage, Console.Error);
-                var (bench, grid) = runner.Run(promptFile, all.Take(limit).ToList(), new GenerationRequest { Prompt = "" },
+                var (bench, grid) = runner.Run(promptFile, all.Take(limit).ToList(), new GenerationSpec { Prompt = "" },
                     new ShapeBenchRunner.Options(RunSuperResolution: false, OraclePrior: true));
                 using (grid) File.WriteAllBytes(Path.Combine(output, "oracle-prior.png"), Png.Encode(grid));
                 File.WriteAllText(Path.Combine(output, "oracle-prior.md"), bench.ToMarkdown("oracle-prior.png"));

@@ -1,10 +1,13 @@
 namespace DiffusionCluster.Abstractions;
 
-/// The five stages of the cascade, in the order a request runs them.
+/// A stage of the cascade: what a silo hosts, a pool scales and a span names. Its name is the member's name in
+/// lower case ("decoder64"), the one spelling used in model folders, configuration, the CLI, HTTP and telemetry.
+/// Which stages a model runs, in which order and from which component, is the model folder's
+/// CascadeDefinition (model_index.json "_stages").
 [GenerateSerializer, Alias("DiffusionCluster.CascadeStage")]
 public enum CascadeStage
 {
-    TextEncoder,
+    Text,
     Prior,
     Decoder64,
     Sr256,
@@ -16,15 +19,8 @@ public static class CascadeStages
     public static readonly CascadeStage[] All = Enum.GetValues<CascadeStage>();
 
     /// The name used in configuration, CLI options and telemetry.
-    public static string Name(this CascadeStage stage) => stage switch
-    {
-        CascadeStage.TextEncoder => "text",
-        CascadeStage.Prior => "prior",
-        CascadeStage.Decoder64 => "decoder64",
-        CascadeStage.Sr256 => "sr256",
-        CascadeStage.Sr1024 => "sr1024",
-        _ => throw new ArgumentOutOfRangeException(nameof(stage)),
-    };
+    public static string Name(this CascadeStage stage) =>
+        Enum.IsDefined(stage) ? stage.ToString().ToLowerInvariant() : throw new ArgumentOutOfRangeException(nameof(stage));
 
     public static CascadeStage Parse(string name)
     {
@@ -43,13 +39,4 @@ public static class CascadeStages
         if (repeated is not null) throw new ArgumentException($"stage \"{repeated.Key.Name()}\" is listed twice in \"{list}\"");
         return stages;
     }
-
-    /// The stages a request of this image size runs.
-    public static IReadOnlyList<CascadeStage> For(int size) => size switch
-    {
-        64 => [CascadeStage.TextEncoder, CascadeStage.Prior, CascadeStage.Decoder64],
-        256 => [CascadeStage.TextEncoder, CascadeStage.Prior, CascadeStage.Decoder64, CascadeStage.Sr256],
-        1024 => All,
-        _ => throw new ArgumentException($"size {size} is not supported; choose 64, 256 or 1024"),
-    };
 }

@@ -17,4 +17,6 @@ public sealed record GenerationProgress(
     [property: Id(1)] CascadeStage? Stage = null,
     [property: Id(2)] int Step = 0,
     [property: Id(3)] int TotalSteps = 0,
-    [property: Id(4)] string? Error = null);
+    [property: Id(4)] string? Error = null,
+    /// The stages the request runs, in order; null until the request grain has started it.
+    [property: Id(5)] IReadOnlyList<CascadeStage>? Stages = null);

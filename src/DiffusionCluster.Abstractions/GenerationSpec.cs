@@ -4,6 +4,7 @@ namespace DiffusionCluster.Abstractions;
 [GenerateSerializer, Immutable, Alias("DiffusionCluster.GenerationSpec")]
 public sealed record GenerationSpec
 {
+    /// The sizes the edge accepts; the cascade that runs a request checks the size against its own stages too.
     public static readonly int[] Sizes = [64, 256, 1024];
     public const int MaxPromptCharacters = 1000;
     public const double MaxDeadlineSeconds = 3600;
@@ -22,17 +23,17 @@ public sealed record GenerationSpec
     /// Wall-clock budget for the whole request, counted from when the request grain starts it.
     [Id(7)] public double DeadlineSeconds { get; init; } = 600;
     /// An image operation (variation, SDEdit, inpainting, ...); null for plain text-to-image.
-    [Id(8)] public ImageEditSpec? Edit { get; init; }
+    [Id(8)] public ImageOperation? Operation { get; init; }
     /// Draw the prompt without the words the model does not know (the result lists them) instead of refusing it.
     [Id(9)] public bool IgnoreUnknownWords { get; init; }
 
-    bool HasPrompt => !string.IsNullOrWhiteSpace(Prompt);
+    public bool HasPrompt => !string.IsNullOrWhiteSpace(Prompt);
 
-    /// The stages this request runs: no text encoder for an uncaptioned variation, no prior when the image
-    /// embedding comes from the source image.
-    public IReadOnlyList<CascadeStage> Stages => CascadeStages.For(Size)
-        .Where(s => s != CascadeStage.TextEncoder || HasPrompt)
-        .Where(s => s != CascadeStage.Prior || Edit is not { UsesSourceEmbedding: true })
+    /// The stages of the cascade this request runs: up to its size, without the text stage for an uncaptioned
+    /// operation, without the prior when the image embedding comes from the source image.
+    public IReadOnlyList<StageDescriptor> StagesIn(CascadeDefinition cascade) => cascade.For(Size)
+        .Where(s => s.Kind != StageKind.Text || HasPrompt)
+        .Where(s => s.Kind != StageKind.Prior || Operation is not { UsesSourceEmbedding: true })
         .ToList();
 
     public SamplingOptions SamplingFor(CascadeStage stage) => stage switch
@@ -48,7 +49,7 @@ public sealed record GenerationSpec
     /// is checked by the text encoder stage, which runs first and costs milliseconds.
     public void Validate()
     {
-        if (!HasPrompt && Edit is not { PromptOptional: true }) throw new ArgumentException("prompt is empty");
+        if (!HasPrompt && Operation is not { PromptOptional: true }) throw new ArgumentException("prompt is empty");
         if (Prompt.Length > MaxPromptCharacters)
             throw new ArgumentException($"prompt is {Prompt.Length} characters; the limit is {MaxPromptCharacters}; shorten it");
         if (!Sizes.Contains(Size)) throw new ArgumentException($"size {Size} is not supported; choose {string.Join(", ", Sizes)}");
@@ -56,8 +57,8 @@ public sealed record GenerationSpec
             throw new ArgumentException($"seed {Seed} is above {MaxSeed}: the noise generator keeps 32 bits of a seed, so it would repeat seed {Seed & MaxSeed}");
         if (!(DeadlineSeconds > 0 && DeadlineSeconds <= MaxDeadlineSeconds))
             throw new ArgumentException($"deadline = {DeadlineSeconds} s; allowed above 0 up to {MaxDeadlineSeconds} s");
-        Edit?.Validate(Size);
-        foreach (var stage in Stages.Where(s => s != CascadeStage.TextEncoder))
+        Operation?.Validate(Size);
+        foreach (var stage in CascadeStages.All.Where(s => s != CascadeStage.Text))
             SamplingFor(stage).Validate(stage.Name());
     }
 }

@@ -1,8 +1,8 @@
 namespace DiffusionCluster.Abstractions;
 
-/// One request's input to one stage. Which fields are set depends on the stage: the text encoder takes the
-/// prompt; the prior the text features; decoder64 the text features and image embedding; SR stages the text
-/// features and the previous stage's image.
+/// One request's input to one stage. Which fields are set depends on the stage's kind: a text stage takes the
+/// prompt; the prior the text features; the first image stage the text features and image embedding (and the
+/// request's image operation); later image stages the text features and the image before them.
 [GenerateSerializer, Immutable, Alias("DiffusionCluster.StageInput")]
 public sealed record StageInput
 {
@@ -14,9 +14,9 @@ public sealed record StageInput
     [Id(5)] public WireTensor? LowRes { get; init; }
     [Id(6)] public ulong Seed { get; init; }
     [Id(7)] public SamplingOptions? Sampling { get; init; }
-    /// decoder64 only: the request's image operation.
-    [Id(8)] public ImageEditSpec? Edit { get; init; }
-    /// decoder64 text diffs only: the source caption's features.
+    /// The first image stage only: the request's image operation.
+    [Id(8)] public ImageOperation? Operation { get; init; }
+    /// Text diffs only: the source caption's features.
     [Id(9)] public TextFeatures? SourceText { get; init; }
     /// Text encoder only: draw the prompt without the words the model does not know instead of refusing it.
     [Id(10)] public bool IgnoreUnknownWords { get; init; }
@@ -25,7 +25,7 @@ public sealed record StageInput
     [Id(11)] public bool EncodePng { get; init; }
 
     public long PayloadBytes =>
-        Bytes(Text) + Bytes(SourceText) + (ImageEmbedding?.Bytes ?? 0) + (LowRes?.Bytes ?? 0) + 2L * (Prompt?.Length ?? 0) + (Edit?.Bytes ?? 0);
+        Bytes(Text) + Bytes(SourceText) + (ImageEmbedding?.Bytes ?? 0) + (LowRes?.Bytes ?? 0) + 2L * (Prompt?.Length ?? 0) + (Operation?.Bytes ?? 0);
 
     static long Bytes(TextFeatures? text) => text is null ? 0 : text.Tokens.Bytes + text.Mask.Bytes + text.Pooled.Bytes + (text.Ids?.Bytes ?? 0);
 }

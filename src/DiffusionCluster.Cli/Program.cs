@@ -46,7 +46,7 @@ const string Usage = $"""
       bench tracing [--size 64|256|1024] [--runs N] [--model DIR] [--device cpu|cuda[:N]] [--threads N] [--ours-only]
           end-to-end latency of the same requests with tracing on and off, alternating, in one run
 
-      plan --target IMAGES_PER_S [--size 64|256|1024] --profile FILE.json [--utilisation 0.7] [--out values.yaml]
+      plan --target IMAGES_PER_S [--size 64|256|1024] --profile FILE.json [--utilisation 0.7] [--out values.yaml] [--model DIR]
           replicas and batching limits per stage (Little's law on the measured times), with the arithmetic,
           written as Helm values for the chart's per-stage pools
     """;

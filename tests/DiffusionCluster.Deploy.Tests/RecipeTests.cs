@@ -50,7 +50,7 @@ public class RecipeTests
             foreach (var file in new[] { "prior/model.safetensors", "prior/config.json", "composer/config.json", "sampling.json" })
                 Assert.Equal(File.ReadAllBytes(Path.Combine(Bundle, file)), File.ReadAllBytes(Path.Combine(target, file)));
             var index = JsonDocument.Parse(File.ReadAllText(Path.Combine(target, "model_index.json"))).RootElement;
-            Assert.Equal(["_class_name", "composer", "prior"], index.EnumerateObject().Select(p => p.Name).Order());
+            Assert.Equal(["_class_name", "_stages", "composer", "prior"], index.EnumerateObject().Select(p => p.Name).Order());
 
             var (refused, message) = Repository.Run("dotnet", $"{Cli} export --from {Bundle} --to {target} --components decoder");
             Assert.Equal(1, refused);

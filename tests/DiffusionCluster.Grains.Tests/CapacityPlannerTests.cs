@@ -1,9 +1,11 @@
+using DiffusionCluster.Abstractions;
 using DiffusionCluster.Grains.Capacity;
 
 namespace DiffusionCluster.Grains.Tests;
 
 public sealed class CapacityPlannerTests
 {
+    static readonly CascadeDefinition Cascade = new(DiffusionCluster.Models.Cascade.CascadeFolder.ShapesCascadeStages);
     static readonly StageProfile Profile = new("cpu", "test", "synthetic", 1024,
     [
         new("text", 0, [new(1, 0.01), new(4, 0.02)]),
@@ -16,7 +18,7 @@ public sealed class CapacityPlannerTests
     [Fact]
     public void The_plan_for_a_synthetic_profile_matches_the_hand_computed_one()
     {
-        var plans = CapacityPlanner.Plan(Profile, targetImagesPerSecond: 2, size: 1024, utilisation: 0.7).ToDictionary(p => p.Stage);
+        var plans = CapacityPlanner.Plan(Profile, Cascade, targetImagesPerSecond: 2, size: 1024, utilisation: 0.7).ToDictionary(p => p.Stage);
 
         // text: batch 4 (200 img/s beats 100); busy 2 x 0.02 / 4 = 0.01 -> 1 replica; delay min(3 / 2 s, 0.01 s) = 10 ms.
         Assert.Equal((4, 1, 10.0), (plans["text"].BatchSize, plans["text"].Replicas, plans["text"].MaxQueueDelayMilliseconds));
@@ -35,7 +37,7 @@ public sealed class CapacityPlannerTests
     [Fact]
     public void A_64_pixel_plan_needs_only_the_first_three_stages()
     {
-        var plans = CapacityPlanner.Plan(Profile, 1, 64, 0.7);
+        var plans = CapacityPlanner.Plan(Profile, Cascade, 1, 64, 0.7);
 
         Assert.Equal(["text", "prior", "decoder64"], plans.Select(p => p.Stage));
     }
@@ -43,7 +45,7 @@ public sealed class CapacityPlannerTests
     [Fact]
     public void Helm_values_hold_one_pool_per_stage()
     {
-        var yaml = CapacityPlanner.HelmValues(CapacityPlanner.Plan(Profile, 2, 256, 0.7), "test");
+        var yaml = CapacityPlanner.HelmValues(CapacityPlanner.Plan(Profile, Cascade, 2, 256, 0.7), "test");
 
         Assert.Contains("pools:\n  text:\n    replicas: 1\n    batching:\n      maxBatchSize: 4\n      maxQueueDelayMilliseconds: 10\n      maxQueueLength: 16\n", yaml.ReplaceLineEndings("\n"));
         Assert.Contains("  sr256:\n    replicas: 26\n", yaml.ReplaceLineEndings("\n"));
@@ -54,7 +56,7 @@ public sealed class CapacityPlannerTests
     {
         var partial = Profile with { Stages = Profile.Stages.Take(3).ToList() };
 
-        var error = Assert.Throws<ArgumentException>(() => CapacityPlanner.Plan(partial, 1, 1024, 0.7));
+        var error = Assert.Throws<ArgumentException>(() => CapacityPlanner.Plan(partial, Cascade, 1, 1024, 0.7));
 
         Assert.Contains("no timings for stage sr256", error.Message);
     }

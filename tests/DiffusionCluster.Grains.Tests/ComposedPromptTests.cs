@@ -33,7 +33,7 @@ public sealed class ComposedPromptTests
         Assert.Contains("\"fluffy\"", error.Message);
         var progress = await request.GetProgress();
         Assert.Equal(GenerationState.Failed, progress.State);
-        Assert.Equal(CascadeStage.TextEncoder, progress.Stage);
+        Assert.Equal(CascadeStage.Text, progress.Stage);
     }
 
     [Fact]

@@ -22,12 +22,27 @@ public sealed class ConfigurationTests
     [Fact]
     public void A_model_folder_without_a_hosted_stage_component_is_refused()
     {
+        // The bundled index (every stage and component listed) over empty component folders.
         var folder = Directory.CreateTempSubdirectory("dc-partial-").FullName;
-        Directory.CreateDirectory(Path.Combine(folder, "decoder64"));
+        var index = Path.Combine(RepositoryRoot.Path, "models", "shapes-cascade", "model_index.json");
+        File.Copy(index, Path.Combine(folder, "model_index.json"));
+        foreach (var component in DiffusionCluster.Models.Weights.ModelIndex.ReadOrEmpty(folder, "ShapesCascade").Components.Keys)
+            Directory.CreateDirectory(Path.Combine(folder, component));
 
         var error = Assert.Throws<ArgumentException>(new SiloStageOptions { Stages = "decoder64", ModelFolder = folder }.Validate);
 
         Assert.Contains("has no decoder64/config.json, which stage decoder64 needs", error.Message);
+    }
+
+    [Fact]
+    public void A_folder_that_is_not_a_cascade_is_refused_naming_what_is_missing()
+    {
+        var folder = Directory.CreateTempSubdirectory("dc-empty-").FullName;
+
+        var error = Assert.Throws<ArgumentException>(new SiloStageOptions { Stages = "decoder64", ModelFolder = folder }.Validate);
+
+        Assert.Contains("is not a cascade model folder", error.Message);
+        Assert.Contains("model_index.json: file is missing", error.Message);
     }
 
     [Theory]

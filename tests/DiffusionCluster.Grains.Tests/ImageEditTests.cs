@@ -16,13 +16,13 @@ public sealed class ImageEditTests : IAsyncLifetime
     static WireTensor Picture(float value, int channels = 3) =>
         new([1, channels, 64, 64], Enumerable.Range(0, channels * 64 * 64).Select(i => value * ((i % 7) / 7f)).ToArray());
 
-    static GenerationSpec Edit(ImageEditKind kind, string prompt = "a small red circle on a white background", int size = 64) =>
-        Specs.Quick(size: size) with { Prompt = prompt, Edit = new ImageEditSpec { Kind = kind, Image = Picture(0.8f), InversionSteps = 5 } };
+    static GenerationSpec Edit(ImageOperation operation, string prompt = "a small red circle on a white background", int size = 64) =>
+        Specs.Quick(size: size) with { Prompt = prompt, Operation = operation };
 
     [Fact]
     public async Task An_uncaptioned_variation_runs_only_the_decoder_and_follows_its_seed()
     {
-        var spec = Edit(ImageEditKind.Variation, prompt: "");
+        var spec = Edit(new VariationOperation { Image = Picture(0.8f) }, prompt: "");
 
         var a = await _cluster.Request().Generate(spec);
         var b = await _cluster.Request().Generate(spec);
@@ -36,9 +36,9 @@ public sealed class ImageEditTests : IAsyncLifetime
     [Fact]
     public async Task A_captioned_variation_at_256_skips_the_prior_and_upscales()
     {
-        var result = await _cluster.Request().Generate(Edit(ImageEditKind.Variation, size: 256));
+        var result = await _cluster.Request().Generate(Edit(new VariationOperation { Image = Picture(0.8f) }, size: 256));
 
-        Assert.Equal([CascadeStage.TextEncoder, CascadeStage.Decoder64, CascadeStage.Sr256], result.Stages.Select(s => s.Stage));
+        Assert.Equal([CascadeStage.Text, CascadeStage.Decoder64, CascadeStage.Sr256], result.Stages.Select(s => s.Stage));
         using var image = Png.Decode(result.Png);
         Assert.Equal(new long[] { 3, 256, 256 }, image.shape);
     }
@@ -47,13 +47,13 @@ public sealed class ImageEditTests : IAsyncLifetime
     public async Task Inpainting_keeps_the_unmasked_pixels()
     {
         var keep = new WireTensor([1, 1, 64, 64], Enumerable.Range(0, 64 * 64).Select(i => i < 32 * 64 ? 1f : 0f).ToArray());
-        var spec = Edit(ImageEditKind.Inpaint) with { Edit = Edit(ImageEditKind.Inpaint).Edit! with { Mask = keep, Resample = 2 } };
+        var spec = Edit(new InpaintOperation { Image = Picture(0.8f), Mask = keep, Resample = 2 });
 
         var result = await _cluster.Request().Generate(spec);
 
-        Assert.Equal([CascadeStage.TextEncoder, CascadeStage.Prior, CascadeStage.Decoder64], result.Stages.Select(s => s.Stage));
+        Assert.Equal([CascadeStage.Text, CascadeStage.Prior, CascadeStage.Decoder64], result.Stages.Select(s => s.Stage));
         using var image = Png.Decode(result.Png);
-        using var expected = TorchSharp.torch.tensor(spec.Edit!.Image.Values, new long[] { 3, 64, 64 });
+        using var expected = TorchSharp.torch.tensor(spec.Operation!.Image.Values, new long[] { 3, 64, 64 });
         // The kept top half comes back as sent, to PNG rounding.
         using var difference = (image[.., ..32, ..] - expected[.., ..32, ..]).abs().max();
         Assert.True(difference.item<float>() <= 1.0 / 127.5 + 1e-6, $"kept pixels moved by {difference.item<float>()}");
@@ -62,15 +62,14 @@ public sealed class ImageEditTests : IAsyncLifetime
     [Fact]
     public async Task A_text_diff_encodes_both_captions_and_an_interpolation_returns_a_strip()
     {
-        var diff = Edit(ImageEditKind.TextDiff, prompt: "a small blue circle on a white background");
-        diff = diff with { Edit = diff.Edit! with { SourceCaption = "a small red circle on a white background", Amount = 0.3 } };
-        var strip = Edit(ImageEditKind.Interpolate, prompt: "");
-        strip = strip with { Edit = strip.Edit! with { Second = Picture(-0.5f), Frames = 3 } };
+        var diff = Edit(new TextDiffOperation { Image = Picture(0.8f), SourceCaption = "a small red circle on a white background", Amount = 0.3, InversionSteps = 5 },
+            prompt: "a small blue circle on a white background");
+        var strip = Edit(new InterpolateOperation { Image = Picture(0.8f), Second = Picture(-0.5f), Frames = 3, InversionSteps = 5 }, prompt: "");
 
         var edited = await _cluster.Request().Generate(diff);
         var frames = await _cluster.Request().Generate(strip);
 
-        Assert.Equal([CascadeStage.TextEncoder, CascadeStage.TextEncoder, CascadeStage.Decoder64], edited.Stages.Select(s => s.Stage));
+        Assert.Equal([CascadeStage.Text, CascadeStage.Text, CascadeStage.Decoder64], edited.Stages.Select(s => s.Stage));
         using var image = Png.Decode(frames.Png);
         Assert.Equal(new long[] { 3, 64, 192 }, image.shape);
     }
@@ -78,11 +77,11 @@ public sealed class ImageEditTests : IAsyncLifetime
     [Fact]
     public async Task An_attribute_manipulation_runs_on_the_decoder_and_checks_the_attribute_name()
     {
-        var spec = Edit(ImageEditKind.Attribute, prompt: "");
-        spec = spec with { Edit = spec.Edit! with { AttributeName = "red", Amount = 0.5 } };
+        var attribute = new AttributeOperation { Image = Picture(0.8f), Attribute = "red", Amount = 0.5, InversionSteps = 5 };
+        var spec = Edit(attribute, prompt: "");
 
         var result = await _cluster.Request().Generate(spec);
-        var error = await Assert.ThrowsAsync<ArgumentException>(() => _cluster.Request().Generate(spec with { Edit = spec.Edit with { AttributeName = "tall" } }));
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => _cluster.Request().Generate(spec with { Operation = attribute with { Attribute = "tall" } }));
 
         Assert.Equal([CascadeStage.Decoder64], result.Stages.Select(s => s.Stage));
         Assert.Contains("unknown attribute \"tall\"; known: circle, red", error.Message);
@@ -92,19 +91,19 @@ public sealed class ImageEditTests : IAsyncLifetime
     [InlineData("strength", "strength = 1.5; allowed 0.05 to 1")]
     [InlineData("factor", "ILVR factor N = 5; allowed 1, 2, 4, 8, 16 or 32")]
     [InlineData("mask", "the mask is [1, 1, 32, 32]; it must be [1, 1, 64, 64]")]
-    [InlineData("no-mask", "inpainting needs a mask")]
+    [InlineData("resample", "resample = 30; allowed 1 to 20")]
     [InlineData("prompt", "prompt is empty")]
     public async Task Bad_settings_fail_at_the_edge_with_the_range(string which, string expected)
     {
-        var edit = which switch
+        ImageOperation edit = which switch
         {
-            "strength" => new ImageEditSpec { Kind = ImageEditKind.SdEdit, Image = Picture(0.5f), Strength = 1.5 },
-            "factor" => new ImageEditSpec { Kind = ImageEditKind.Ilvr, Image = Picture(0.5f), Factor = 5 },
-            "mask" => new ImageEditSpec { Kind = ImageEditKind.Inpaint, Image = Picture(0.5f), Mask = new WireTensor([1, 1, 32, 32], new float[32 * 32]) },
-            "no-mask" => new ImageEditSpec { Kind = ImageEditKind.Inpaint, Image = Picture(0.5f) },
-            _ => new ImageEditSpec { Kind = ImageEditKind.SdEdit, Image = Picture(0.5f) },
+            "strength" => new SdEditOperation { Image = Picture(0.5f), Strength = 1.5 },
+            "factor" => new IlvrOperation { Image = Picture(0.5f), Factor = 5 },
+            "mask" => new InpaintOperation { Image = Picture(0.5f), Mask = new WireTensor([1, 1, 32, 32], new float[32 * 32]) },
+            "resample" => new InpaintOperation { Image = Picture(0.5f), Mask = Picture(1f, channels: 1), Resample = 30 },
+            _ => new SdEditOperation { Image = Picture(0.5f) },
         };
-        var spec = Specs.Quick() with { Prompt = which == "prompt" ? " " : "a red circle", Edit = edit };
+        var spec = Specs.Quick() with { Prompt = which == "prompt" ? " " : "a red circle", Operation = edit };
 
         var error = await Assert.ThrowsAsync<ArgumentException>(() => _cluster.Client.Generate(spec));
 

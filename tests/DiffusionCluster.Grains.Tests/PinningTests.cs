@@ -31,7 +31,7 @@ public sealed class PinningTests : IAsyncLifetime
     {
         var result = await _cluster.Request().Generate(Specs.Quick(size: 64));
 
-        Assert.Equal([CascadeStage.TextEncoder, CascadeStage.Prior, CascadeStage.Decoder64], result.Stages.Select(s => s.Stage));
+        Assert.Equal([CascadeStage.Text, CascadeStage.Prior, CascadeStage.Decoder64], result.Stages.Select(s => s.Stage));
         using var image = Png.Decode(result.Png);
         Assert.Equal(new long[] { 3, 64, 64 }, image.shape);
     }
@@ -41,13 +41,13 @@ public sealed class PinningTests : IAsyncLifetime
     {
         var hosted = _cluster.HostedStages().Values.Select(v => v.OrderBy(s => s).ToArray()).OrderBy(v => v[0]).ToList();
 
-        Assert.Equal([[CascadeStage.TextEncoder, CascadeStage.Prior], [CascadeStage.Decoder64], [CascadeStage.Sr256, CascadeStage.Sr1024]], hosted);
+        Assert.Equal([[CascadeStage.Text, CascadeStage.Prior], [CascadeStage.Decoder64], [CascadeStage.Sr256, CascadeStage.Sr1024]], hosted);
     }
 
     [Fact]
     public async Task A_stage_worker_addressed_to_a_silo_without_that_stage_refuses_to_activate()
     {
-        var textSilo = _cluster.Cluster.Silos.Single(s => _cluster.HostedStages()[s.SiloAddress.ToString()].Contains(CascadeStage.TextEncoder));
+        var textSilo = _cluster.Cluster.Silos.Single(s => _cluster.HostedStages()[s.SiloAddress.ToString()].Contains(CascadeStage.Text));
         var worker = _cluster.Client.GetGrain<IStageWorkerGrain>($"sr1024/{textSilo.SiloAddress.ToParsableString()}");
 
         var error = await Assert.ThrowsAnyAsync<Exception>(() => worker.Run(new StageInput { RequestId = Guid.NewGuid(), Stage = CascadeStage.Sr1024 }));

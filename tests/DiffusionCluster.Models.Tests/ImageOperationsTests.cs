@@ -81,7 +81,7 @@ public class ImageOperationsTests
         using var keep = ones(1, 1, 64, 64);
         keep[.., .., 16..48, 16..48] = 0;
 
-        using var result = Operations.Generate("a red circle", [7], Fast, new DecodeOptions { Edit = new InpaintGuide(known, keep, Resample: 2) });
+        using var result = Operations.Generate("a red circle", [7], Fast, new DecodeOptions { Guide = new InpaintGuide(known, keep, Resample: 2) });
 
         using var kept = (result - known).abs() * keep;
         Assert.True(kept.max().item<float>() < 1e-5, $"known pixels moved by {kept.max().item<float>()}");
@@ -92,7 +92,7 @@ public class ImageOperationsTests
     {
         using var reference = Picture(8) * 0.5;
 
-        using var result = Operations.Generate("a red circle", [9], Fast, new DecodeOptions { Edit = new IlvrGuide(reference, Factor: 8, Cutoff: 0) });
+        using var result = Operations.Generate("a red circle", [9], Fast, new DecodeOptions { Guide = new IlvrGuide(reference, Factor: 8, Cutoff: 0) });
 
         using var low = nn.functional.avg_pool2d(result, 8);
         using var referenceLow = nn.functional.avg_pool2d(reference, 8);
@@ -103,11 +103,11 @@ public class ImageOperationsTests
     public void SdEdit_at_low_strength_stays_near_its_guide_and_is_deterministic()
     {
         using var guide = Picture(10) * 0.5;
-        var options = new DecodeOptions { Edit = new SdEditGuide(guide, 0.1) };
+        var options = new DecodeOptions { Guide = new SdEditGuide(guide, 0.1) };
 
         using var a = Operations.Generate("a red circle", [11], new SamplingOptions(20, 1, "none"), options);
         using var b = Operations.Generate("a red circle", [11], new SamplingOptions(20, 1, "none"), options);
-        using var far = Operations.Generate("a red circle", [11], new SamplingOptions(20, 1, "none"), options with { Edit = new SdEditGuide(guide, 1.0) });
+        using var far = Operations.Generate("a red circle", [11], new SamplingOptions(20, 1, "none"), options with { Guide = new SdEditGuide(guide, 1.0) });
 
         Assert.True(a.Same(b));
         Assert.True((a - guide).abs().mean().item<float>() < (far - guide).abs().mean().item<float>());
@@ -140,7 +140,7 @@ public class ImageOperationsTests
     public void Edits_outside_their_ranges_are_rejected_with_the_range(string which, string expected)
     {
         using var image = Picture(13);
-        ImageEdit edit = which switch
+        SamplingGuide edit = which switch
         {
             "sdedit" => new SdEditGuide(image, 1.5),
             "ilvr" => new IlvrGuide(image, 3, 0),
@@ -148,7 +148,7 @@ public class ImageOperationsTests
             _ => new InpaintGuide(image, ones(1, 1, 64, 64), 0),
         };
 
-        var error = Assert.Throws<ArgumentException>(() => Operations.Generate("a red circle", [1], Fast, new DecodeOptions { Edit = edit }));
+        var error = Assert.Throws<ArgumentException>(() => Operations.Generate("a red circle", [1], Fast, new DecodeOptions { Guide = edit }));
 
         Assert.Contains(expected, error.Message);
     }

@@ -20,6 +20,8 @@ public class LayoutGuideTests
             Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(copy, relative))!);
             File.Copy(file, Path.Combine(copy, relative));
         }
+        var index = CascadeFolder.Index(copy);
+        (index with { Components = index.Components.Where(c => c.Key != CascadeFolder.Layout).ToDictionary() }).Write(copy);
         return new CascadePipeline(copy, CPU);
     });
 
@@ -70,7 +72,7 @@ public class LayoutGuideTests
         using var free = Sample(0, cascade);
         Assert.Equal(0, Tiny.MaxAbsDiff(byDefault, free));
 
-        var error = Assert.Throws<ArgumentException>(() => cascade.Generate(new GenerationRequest
+        var error = Assert.Throws<ArgumentException>(() => cascade.Generate(new GenerationSpec
         {
             Prompt = "a red circle", Decoder64 = new SamplingOptions { Layout = 0.7 },
         }));

@@ -12,7 +12,7 @@ public class PrecisionTests
     [Fact]
     public void A_bf16_cascade_gives_float32_images_close_to_fp32()
     {
-        var request = new GenerationRequest
+        var request = new GenerationSpec
         {
             Prompt = "a red circle", Size = 256, Seed = 3,
             Prior = new SamplingOptions(3, 2, "none"), Decoder64 = new SamplingOptions(3, 2, "dynamic:0.95:1.5"), Sr256 = new SamplingOptions(2, 1, "static", AugmentationLevel: 100),

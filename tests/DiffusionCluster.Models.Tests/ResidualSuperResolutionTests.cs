@@ -105,7 +105,7 @@ public sealed class ResidualSuperResolutionTests : IDisposable
         var stage = Stage(Residual);
         var (text, low) = Inputs();
         using var _ = text;
-        var edit = new DecodeOptions { Edit = new SdEditGuide(zeros(2, 3, 32, 32), 0.5) };
+        var edit = new DecodeOptions { Guide = new SdEditGuide(zeros(2, 3, 32, 32), 0.5) };
         var error = Assert.Throws<ArgumentException>(() => stage.Sample(text, null, low, [1, 2], new SamplingOptions(4, 1.0, "none"), decode: edit));
         Assert.Contains("residual", error.Message);
     }

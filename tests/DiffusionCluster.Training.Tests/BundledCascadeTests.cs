@@ -41,7 +41,7 @@ public class BundledCascadeTests
     public void Generate_writes_a_decodable_png_of_the_requested_size()
     {
         var pipeline = new CascadePipeline(ModelFolder(), CPU);
-        var request = new GenerationRequest
+        var request = new GenerationSpec
         {
             Prompt = "a large red circle in the center on a white background",
             Size = 256,
@@ -67,7 +67,7 @@ public class BundledCascadeTests
     {
         var pipeline = new CascadePipeline(ModelFolder(), CPU);
 
-        var error = Assert.Throws<ArgumentException>(() => pipeline.Generate(new GenerationRequest { Prompt = "a red circle", Size = size }));
+        var error = Assert.Throws<ArgumentException>(() => pipeline.Generate(new GenerationSpec { Prompt = "a red circle", Size = size }));
 
         Assert.Equal($"size {size} is not supported; choose 64, 256, 1024", error.Message);
     }
@@ -78,7 +78,7 @@ public class BundledCascadeTests
         var pipeline = new CascadePipeline(ModelFolder(), CPU);
         var prompt = string.Join(", ", Enumerable.Repeat("a red circle", 5));
 
-        var error = Assert.Throws<ArgumentException>(() => pipeline.Generate(new GenerationRequest { Prompt = prompt }));
+        var error = Assert.Throws<ArgumentException>(() => pipeline.Generate(new GenerationSpec { Prompt = prompt }));
 
         Assert.Equal("the prompt asks for 5 objects; this model draws at most 3", error.Message);
     }
@@ -90,7 +90,7 @@ public class BundledCascadeTests
         var stagesRun = new List<string>();
 
         var error = Assert.Throws<ArgumentException>(() => pipeline.Generate(
-            new GenerationRequest { Prompt = "a red circle", Size = 1024, Sr1024 = new SamplingOptions { Guidance = -1 } },
+            new GenerationSpec { Prompt = "a red circle", Size = 1024, Sr1024 = new SamplingOptions { Guidance = -1 } },
             (stage, _, _) => stagesRun.Add(stage)));
 
         Assert.Equal("sr1024: guidance = -1; allowed 0 to 50", error.Message);
@@ -107,7 +107,7 @@ public class BundledCascadeTests
         var caption = new Caption("a large blue circle in the center on a white background",
             new Scene("white", [new SceneObject(ShapeKind.Circle, "blue", SizeClass.Large, Position.Center)]), null);
 
-        var (image, _, _) = pipeline.Generate(new GenerationRequest { Prompt = caption.Text, Size = 64, Seed = 1021 });
+        var (image, _, _) = pipeline.Generate(new GenerationSpec { Prompt = caption.Text, Size = 64, Seed = 1021 });
 
         using (image)
         {
@@ -127,7 +127,7 @@ public class BundledCascadeTests
     {
         var pipeline = new CascadePipeline(ModelFolder(), CPU);
 
-        var (image, _, composed) = pipeline.Generate(new GenerationRequest { Prompt = prompt, Size = 64, Seed = (ulong)seed });
+        var (image, _, composed) = pipeline.Generate(new GenerationSpec { Prompt = prompt, Size = 64, Seed = (ulong)seed });
 
         using (image)
         {
@@ -145,7 +145,7 @@ public class BundledCascadeTests
         var prompt = BenchPrompt.Read(Path.Combine(DiffusionCluster.Tests.Shared.RepositoryRoot.Path, "shapebench", "dev.jsonl")).Single(p => p.Id == 47);
         Assert.Equal(2, prompt.Scene.Objects.Count);
 
-        var (image, _, _) = pipeline.Generate(new GenerationRequest { Prompt = prompt.Prompt, Size = 64, Seed = 47 });
+        var (image, _, _) = pipeline.Generate(new GenerationSpec { Prompt = prompt.Prompt, Size = 64, Seed = 47 });
 
         using (image)
         {
@@ -178,7 +178,7 @@ public class BundledCascadeTests
         var folder = ModelFolder();
         var runner = new Evaluation.ShapeBenchRunner(new CascadePipeline(folder, CPU), CascadeFolder.LoadImageEncoder(folder), TextWriter.Null);
         var prompts = Evaluation.BenchPrompt.Read(Path.Combine(DiffusionCluster.Tests.Shared.RepositoryRoot.Path, "shapebench", "dev.jsonl"));
-        return runner.MeasureSuperResolution(prompts, new GenerationRequest { Prompt = "" }, images256, images1024);
+        return runner.MeasureSuperResolution(prompts, new GenerationSpec { Prompt = "" }, images256, images1024);
     }
 
     static string Json<T>(T config) => System.Text.Json.JsonSerializer.Serialize(config, ConfigJson.Options);

@@ -42,7 +42,7 @@ public class BundledEditTests
         var render = Renders()[0..1];
         var sketch = F.interpolate(F.adaptive_avg_pool2d(render, new long[] { 8, 8 }), new long[] { 64, 64 }, mode: InterpolationMode.Nearest);
 
-        var result = Operations.Generate(Scenes[0].Prompt, [3], SamplingOptions.Default, new DecodeOptions { Edit = new SdEditGuide(sketch, 0.4) });
+        var result = Operations.Generate(Scenes[0].Prompt, [3], SamplingOptions.Default, new DecodeOptions { Guide = new SdEditGuide(sketch, 0.4) });
 
         var resultSketch = F.interpolate(F.adaptive_avg_pool2d(result, new long[] { 8, 8 }), new long[] { 64, 64 }, mode: InterpolationMode.Nearest);
         double psnr = ImageQuality.Psnr(resultSketch, sketch);
@@ -59,7 +59,7 @@ public class BundledEditTests
         var keep = ones(1, 1, 64, 64);
         keep[.., .., 16..48, 16..48] = 0;
 
-        var result = Operations.Generate(Scenes[0].Prompt, [0], SamplingOptions.Default, new DecodeOptions { Edit = new InpaintGuide(render, keep, 5) });
+        var result = Operations.Generate(Scenes[0].Prompt, [0], SamplingOptions.Default, new DecodeOptions { Guide = new InpaintGuide(render, keep, 5) });
 
         var hole = (1 - keep).expand_as(render);
         double Psnr(Tensor image) => 10 * Math.Log10(1 / ((((image - render) / 2).pow(2) * hole).sum().item<float>() / hole.sum().item<float>()));
@@ -74,7 +74,7 @@ public class BundledEditTests
         using var scope = NewDisposeScope();
         var render = Renders()[1..2];
 
-        var result = Operations.Generate(Scenes[1].Prompt, [1], SamplingOptions.Default, new DecodeOptions { Edit = new IlvrGuide(render, 8, 0.3) });
+        var result = Operations.Generate(Scenes[1].Prompt, [1], SamplingOptions.Default, new DecodeOptions { Guide = new IlvrGuide(render, 8, 0.3) });
 
         double psnr = ImageQuality.Psnr(F.avg_pool2d(result, 8), F.avg_pool2d(render, 8));
         Assert.True(psnr >= 25, $"{psnr:F2} dB at 8x8");

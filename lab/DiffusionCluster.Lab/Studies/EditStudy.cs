@@ -121,7 +121,7 @@ public sealed class EditStudy(ImageOperations operations, TextWriter log)
                     using var scope = NewDisposeScope();
                     var known = renders[i..(i + 1)];
                     var result = operations.Generate(scenes[i].Prompt, [(ulong)i], decoder,
-                        new DecodeOptions { Edit = new InpaintGuide(known, keep.to(device), resample) });
+                        new DecodeOptions { Guide = new InpaintGuide(known, keep.to(device), resample) });
                     psnr += MaskedPsnr(result, known, keep.to(device));
                     baseline += MaskedPsnr(MeanFill(known, keep.to(device)), known, keep.to(device));
                     if (CaptionScore.Of(scenes[i].Caption, SceneParser.Parse(result[0])).FullyCorrect) correct++;
@@ -146,7 +146,7 @@ public sealed class EditStudy(ImageOperations operations, TextWriter log)
             {
                 using var scope = NewDisposeScope();
                 var sketch = Sketch(renders[i..(i + 1)], 8);
-                var result = operations.Generate(scenes[i].Prompt, [(ulong)i], decoder, new DecodeOptions { Edit = new SdEditGuide(sketch, strength) });
+                var result = operations.Generate(scenes[i].Prompt, [(ulong)i], decoder, new DecodeOptions { Guide = new SdEditGuide(sketch, strength) });
                 faithful += ImageQuality.Psnr(Sketch(result, 8), sketch);
                 if (CaptionScore.Of(scenes[i].Caption, SceneParser.Parse(result[0])).FullyCorrect) correct++;
                 if (i == 0 && strength == 0.6) grid.AddRange([sketch[0].clone().DetachFromDisposeScope(), result[0].clone().DetachFromDisposeScope()]);
@@ -161,7 +161,7 @@ public sealed class EditStudy(ImageOperations operations, TextWriter log)
             {
                 using var scope = NewDisposeScope();
                 var reference = renders[i..(i + 1)];
-                var result = operations.Generate(scenes[i].Prompt, [(ulong)i], decoder, new DecodeOptions { Edit = new IlvrGuide(reference, factor, 0.3) });
+                var result = operations.Generate(scenes[i].Prompt, [(ulong)i], decoder, new DecodeOptions { Guide = new IlvrGuide(reference, factor, 0.3) });
                 faithful += ImageQuality.Psnr(Sketch(result, 64 / factor), Sketch(reference, 64 / factor));
                 if (CaptionScore.Of(scenes[i].Caption, SceneParser.Parse(result[0])).FullyCorrect) correct++;
             }

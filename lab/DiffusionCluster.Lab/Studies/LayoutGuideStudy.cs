@@ -1,3 +1,4 @@
+using DiffusionCluster.Abstractions;
 using DiffusionCluster.Models.Cascade;
 using DiffusionCluster.Models.Editing;
 using DiffusionCluster.Models.Imaging;
@@ -23,7 +24,7 @@ public sealed class LayoutGuideStudy(CascadePipeline pipeline, TextWriter log)
 
     const int GridRows = 8;
 
-    public StudyReport Run(IReadOnlyList<BenchPrompt> prompts, IReadOnlyList<double> shares, GenerationRequest sampling, string command, string outputFolder, int batchSize = 10)
+    public StudyReport Run(IReadOnlyList<BenchPrompt> prompts, IReadOnlyList<double> shares, GenerationSpec sampling, string command, string outputFolder, int batchSize = 10)
     {
         if (!pipeline.Decoder.HasLayout) throw new ArgumentException($"{pipeline.ModelFolder} has no layout model; train one with `train layout`");
         using var _ = no_grad();
@@ -44,7 +45,7 @@ public sealed class LayoutGuideStudy(CascadePipeline pipeline, TextWriter log)
     }
 
     /// firstImages gets the setting's images of the first batch.
-    Row Measure(IReadOnlyList<BenchPrompt> prompts, Guide guide, double share, GenerationRequest sampling, int batchSize, Dictionary<(Guide, double), Tensor> firstImages)
+    Row Measure(IReadOnlyList<BenchPrompt> prompts, Guide guide, double share, GenerationSpec sampling, int batchSize, Dictionary<(Guide, double), Tensor> firstImages)
     {
         int correct = 0, objects = 0, shape = 0, position = 0, count = 0;
         for (int start = 0; start < prompts.Count; start += batchSize)
@@ -56,7 +57,7 @@ public sealed class LayoutGuideStudy(CascadePipeline pipeline, TextWriter log)
             var embedding = pipeline.Prior.Sample(text, seeds, sampling.Prior);
             var decoder = sampling.Decoder64 with { Layout = guide == Guide.LayoutModel ? share : 0 };
             var decode = guide == Guide.ExactRender
-                ? new DecodeOptions { Edit = new IlvrGuide(Renderer.RenderBatch(batch.Select(p => p.Scene).ToList(), pipeline.Decoder.OutputSize), pipeline.Decoder.LayoutFactor, 1 - share) }
+                ? new DecodeOptions { Guide = new IlvrGuide(Renderer.RenderBatch(batch.Select(p => p.Scene).ToList(), pipeline.Decoder.OutputSize), pipeline.Decoder.LayoutFactor, 1 - share) }
                 : null;
             var images = pipeline.Decoder.Sample(text, embedding, null, seeds, decoder, decode: decode);
             if (start == 0) firstImages[(guide, share)] = images.detach().clone().DetachFromDisposeScope();

@@ -1,3 +1,4 @@
+using DiffusionCluster.Abstractions;
 using DiffusionCluster.Models.Cascade;
 using DiffusionCluster.Models.Networks;
 using DiffusionCluster.Shapes;
@@ -23,7 +24,7 @@ public sealed class RerankStudy(CascadePipeline pipeline, ImageEncoder clipImage
     /// libtorch's CPU generator uses.
     public static ulong CandidateSeed(ulong seed, int candidate) => seed + (ulong)candidate * 1_000_003;
 
-    public StudyReport Run(IReadOnlyList<BenchPrompt> prompts, int candidates, GenerationRequest sampling, string command, int batchSize = 10)
+    public StudyReport Run(IReadOnlyList<BenchPrompt> prompts, int candidates, GenerationSpec sampling, string command, int batchSize = 10)
     {
         using var _ = no_grad();
         var scored = prompts.Select(_ => new List<Candidate>()).ToList();

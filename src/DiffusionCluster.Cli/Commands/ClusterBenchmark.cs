@@ -87,7 +87,7 @@ public static class ClusterBenchmark
     static double Direct(CascadePipeline pipeline, GenerationSpec spec, List<double> outsideStages)
     {
         var clock = Stopwatch.StartNew();
-        var request = new GenerationRequest
+        var request = new GenerationSpec
         {
             Prompt = spec.Prompt, Size = spec.Size, Seed = spec.Seed,
             Prior = spec.Prior, Decoder64 = spec.Decoder64, Sr256 = spec.Sr256, Sr1024 = spec.Sr1024,

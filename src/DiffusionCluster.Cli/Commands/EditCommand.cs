@@ -24,54 +24,69 @@ public static class EditCommand
               class mask (background and 8 shapes) from decoder features (see `train segmentation`)
         """;
 
-    static readonly Dictionary<string, ImageEditKind> Kinds = new()
-    {
-        ["variation"] = ImageEditKind.Variation,
-        ["reconstruct"] = ImageEditKind.Reconstruct,
-        ["interpolate"] = ImageEditKind.Interpolate,
-        ["textdiff"] = ImageEditKind.TextDiff,
-        ["sdedit"] = ImageEditKind.SdEdit,
-        ["ilvr"] = ImageEditKind.Ilvr,
-        ["inpaint"] = ImageEditKind.Inpaint,
-        ["attribute"] = ImageEditKind.Attribute,
-        ["segment"] = ImageEditKind.Segment,
-    };
+    static readonly string[] Operations = ["variation", "reconstruct", "interpolate", "textdiff", "sdedit", "ilvr", "inpaint", "attribute", "segment"];
 
     public static async Task<int> Run(Arguments args)
     {
-        var name = args.Positionals.FirstOrDefault() ?? throw new UsageException($"edit needs an operation: {string.Join(", ", Kinds.Keys)}");
-        if (!Kinds.TryGetValue(name, out var kind)) throw new UsageException($"unknown edit operation \"{name}\"; choose {string.Join(", ", Kinds.Keys)}");
+        var name = args.Positionals.FirstOrDefault() ?? throw new UsageException($"edit needs an operation: {string.Join(", ", Operations)}");
+        if (!Operations.Contains(name)) throw new UsageException($"unknown edit operation \"{name}\"; choose {string.Join(", ", Operations)}");
         var imagePath = args.Text("image") ?? throw new UsageException("edit needs --image FILE");
-        var secondPath = args.Text("second");
-        var maskPath = args.Text("mask");
-        var defaults = new ImageEditSpec { Kind = kind, Image = new WireTensor([], []) };
-        var edit = defaults with
+        var imageBytes = await File.ReadAllBytesAsync(imagePath);
+        var image = Wire(ImageInput.Image(imageBytes, ImageOperation.ImageSize));
+        // Each operation reads only its own settings, so a setting it does not take is refused as unknown.
+        int InversionSteps() => args.Int("inversion-steps", 50, int.MinValue, int.MaxValue);
+        double Amount() => args.Double("amount", 0.5, double.MinValue, double.MaxValue);
+        ImageOperation operation = name switch
         {
-            SourceCaption = args.Text("source-caption"),
-            AttributeName = args.Text("attribute"),
-            Strength = args.Double("strength", defaults.Strength, double.MinValue, double.MaxValue),
-            Factor = args.Int("factor", defaults.Factor, int.MinValue, int.MaxValue),
-            Cutoff = args.Double("cutoff", defaults.Cutoff, double.MinValue, double.MaxValue),
-            Resample = args.Int("resample", defaults.Resample, int.MinValue, int.MaxValue),
-            Amount = args.Double("amount", defaults.Amount, double.MinValue, double.MaxValue),
-            Frames = args.Int("frames", defaults.Frames, int.MinValue, int.MaxValue),
-            InterpolateNoise = !args.Flag("fixed-noise"),
-            InversionSteps = args.Int("inversion-steps", defaults.InversionSteps, int.MinValue, int.MaxValue),
+            "variation" => new VariationOperation { Image = image },
+            "segment" => new SegmentOperation { Image = image },
+            "reconstruct" => new ReconstructOperation { Image = image, InversionSteps = InversionSteps() },
+            "interpolate" => new InterpolateOperation
+            {
+                Image = image,
+                Second = Wire(ImageInput.Image(await File.ReadAllBytesAsync(args.Text("second") ?? throw new UsageException("interpolate needs --second FILE")),
+                    ImageOperation.ImageSize, "second image")),
+                Frames = args.Int("frames", 8, int.MinValue, int.MaxValue),
+                InterpolateNoise = !args.Flag("fixed-noise"),
+                InversionSteps = InversionSteps(),
+            },
+            "textdiff" => new TextDiffOperation
+            {
+                Image = image,
+                SourceCaption = args.Text("source-caption") ?? throw new UsageException("textdiff needs --source-caption \"...\" (the image's caption)"),
+                Amount = Amount(),
+                InversionSteps = InversionSteps(),
+            },
+            "attribute" => new AttributeOperation
+            {
+                Image = image,
+                Attribute = args.Text("attribute") ?? throw new UsageException("attribute needs --attribute NAME (red, circle, ...)"),
+                Amount = Amount(),
+                InversionSteps = InversionSteps(),
+            },
+            "sdedit" => new SdEditOperation { Image = image, Strength = args.Double("strength", 0.6, double.MinValue, double.MaxValue) },
+            "ilvr" => new IlvrOperation
+            {
+                Image = image,
+                Factor = args.Int("factor", 8, int.MinValue, int.MaxValue),
+                Cutoff = args.Double("cutoff", 0.3, double.MinValue, double.MaxValue),
+            },
+            _ => new InpaintOperation { Image = image, Mask = await Mask(args, imageBytes), Resample = args.Int("resample", 5, int.MinValue, int.MaxValue) },
         };
         var prompt = args.Text("prompt", "");
         var target = RunTarget.Read(args, $"{name}.png");
         var spec = StageOptions.Spec(args, prompt);
         args.RejectUnknown();
+        return await GenerateCommand.Submit(target, spec with { Operation = operation });
+    }
 
-        var imageBytes = await File.ReadAllBytesAsync(imagePath);
+    /// The mask file (black or transparent where the prompt fills), or the image's own transparency without one.
+    static async Task<WireTensor> Mask(Arguments args, byte[] imageBytes)
+    {
         var (width, height) = ImageInput.Dimensions(imageBytes);
-        edit = edit with { Image = Wire(ImageInput.Image(imageBytes, ImageEditSpec.ImageSize)) };
-        if (secondPath is not null) edit = edit with { Second = Wire(ImageInput.Image(await File.ReadAllBytesAsync(secondPath), ImageEditSpec.ImageSize, "second image")) };
-        if (maskPath is not null)
-        {
-            edit = edit with { Mask = ImageInput.Mask(await File.ReadAllBytesAsync(maskPath), width, height, ImageEditSpec.ImageSize) };
-        }
-        return await GenerateCommand.Submit(target, spec with { Edit = edit });
+        return args.Text("mask") is { } maskPath
+            ? ImageInput.Mask(await File.ReadAllBytesAsync(maskPath), width, height, ImageOperation.ImageSize)
+            : ImageInput.Mask(imageBytes, width, height, ImageOperation.ImageSize, alphaOnly: true);
     }
 
     static WireTensor Wire(PreparedImage image)

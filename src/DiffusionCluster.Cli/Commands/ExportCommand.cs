@@ -33,7 +33,8 @@ public static class ExportCommand
                 throw new ArgumentException($"{from} has no component \"{component}\"; it has {string.Join(", ", source.Components.Keys)}");
 
         Directory.CreateDirectory(to);
-        var target = ModelIndex.ReadOrEmpty(to, source.ClassName);
+        // The cascade's stage list travels with any export: it says how the folder's components run.
+        var target = ModelIndex.ReadOrEmpty(to, source.ClassName) with { Stages = source.Stages };
         foreach (var component in components)
         {
             var destination = Path.Combine(to, component);

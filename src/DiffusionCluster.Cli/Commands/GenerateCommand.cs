@@ -66,7 +66,7 @@ public static class GenerateCommand
             Console.WriteLine($"drawn from: {caption.Caption}");
             if (caption.IgnoredWords.Count > 0) Console.WriteLine($"ignored words the model does not know: {string.Join(", ", caption.IgnoredWords)}");
         }
-        var what = spec.Edit is { Kind: ImageEditKind.Interpolate } edit ? $"{edit.Frames} frames of 64x64" : $"{spec.Size}x{spec.Size}";
+        var what = spec.Operation is InterpolateOperation interpolate ? $"{interpolate.Frames} frames of 64x64" : $"{spec.Size}x{spec.Size}";
         Console.WriteLine($"total {result.TotalMilliseconds:F0} ms; wrote {output} ({what}, seed {spec.Seed})");
         return 0;
     }

@@ -1,3 +1,4 @@
+using DiffusionCluster.Models.Cascade;
 using System.Globalization;
 using DiffusionCluster.Cli.Infrastructure;
 using DiffusionCluster.Grains.Capacity;
@@ -16,10 +17,11 @@ public static class PlanCommand
         var profileFile = args.Text("profile") ?? throw new UsageException("plan needs --profile FILE (written by `bench stages`)");
         var utilisation = args.Double("utilisation", 0.7, 0.01, 1);
         var output = args.Text("out", "values-capacity.yaml");
+        var model = args.Text("model", CascadeFolder.Bundled);
         args.RejectUnknown();
 
         var profile = StageProfile.Read(profileFile);
-        var plans = CapacityPlanner.Plan(profile, target, size, utilisation);
+        var plans = CapacityPlanner.Plan(profile, CascadeFolder.Definition(model), target, size, utilisation);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"target {target} images/s of {size} px, utilisation {utilisation:0.##}, profile {profileFile} ({profile.Device}, {profile.Machine})"));
         foreach (var plan in plans) Console.WriteLine(plan.Arithmetic);

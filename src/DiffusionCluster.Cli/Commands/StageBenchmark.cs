@@ -1,3 +1,4 @@
+using DiffusionCluster.Grains.Stages.Executors;
 using DiffusionCluster.Models.Cascade;
 using System.Diagnostics;
 using DiffusionCluster.Abstractions;
@@ -27,26 +28,32 @@ public static class StageBenchmark
         var spec = new GenerationSpec { Prompt = "a large red star in the center on a white background", Size = size };
         spec.Validate();
 
-        var stages = CascadeStages.For(size);
+        var stages = CascadeFolder.Definition(model).For(size).Select(s => s.Stage).ToList();
         var executors = stages.ToDictionary(s => s, s => new StageExecutor(s, model, device, dtype));
         // One request through the chain gives every stage a real input.
         var inputs = new Dictionary<CascadeStage, StageInput>();
-        BatchRowOutput? previous = null;
         TextFeatures? text = null;
+        WireTensor? embedding = null, image = null;
         foreach (var stage in stages)
         {
+            var kind = executors[stage].Descriptor.Kind;
             var input = new StageInput
             {
                 RequestId = Guid.NewGuid(), Stage = stage,
-                Prompt = stage == CascadeStage.TextEncoder ? spec.Prompt : null,
+                Prompt = kind == StageKind.Text ? spec.Prompt : null,
                 Text = text,
-                ImageEmbedding = stage == CascadeStage.Decoder64 ? previous!.Tensor : null,
-                LowRes = stage is CascadeStage.Sr256 or CascadeStage.Sr1024 ? previous!.Tensor : null,
-                Sampling = stage == CascadeStage.TextEncoder ? null : spec.SamplingFor(stage),
+                ImageEmbedding = kind == StageKind.Image && image is null ? embedding : null,
+                LowRes = image,
+                Sampling = kind == StageKind.Text ? null : spec.SamplingFor(stage),
             };
             inputs[stage] = input;
-            previous = executors[stage].Run([input], (_, _) => { }, CancellationToken.None)[0];
-            if (stage == CascadeStage.TextEncoder) text = previous.Text;
+            var row = executors[stage].Run([input], (_, _) => { }, CancellationToken.None)[0];
+            switch (kind)
+            {
+                case StageKind.Text: text = row.Text; break;
+                case StageKind.Prior: embedding = row.Tensor; break;
+                default: image = row.Tensor; break;
+            }
         }
 
         var timings = new List<StageTimings>();

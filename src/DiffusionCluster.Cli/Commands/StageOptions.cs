@@ -16,7 +16,7 @@ public static class StageOptions
         args.WasGiven($"{stage}-aug") ? args.Int($"{stage}-aug", 0, 0, SamplingOptions.MaxAugmentationLevel) : null,
         stage == "decoder64" && args.WasGiven("decoder64-layout") ? args.Double("decoder64-layout", 0, 0, 1) : null);
 
-    public static GenerationRequest Request(Arguments args, string prompt) => new()
+    public static GenerationSpec Request(Arguments args, string prompt) => new()
     {
         Prompt = prompt,
         Size = args.Int("size", 64, 1, 1 << 16),

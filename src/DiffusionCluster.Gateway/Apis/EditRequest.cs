@@ -15,16 +15,16 @@ public static class EditRequest
     public static (ImageRequest Request, List<string> Notes) Variations(ImageUpload upload)
     {
         var notes = new List<string>();
-        var edit = new ImageEditSpec { Kind = ImageEditKind.Variation, Image = Image(upload, notes) };
-        return (Parse(upload.Fields(TextFields), ["image"], edit), notes);
+        var operation = new VariationOperation { Image = Image(upload, notes) };
+        return (Parse(upload.Fields(TextFields), ["image"], operation), notes);
     }
 
     /// A segmentation: the colour-coded class mask of the upload (64x64).
     public static (ImageRequest Request, List<string> Notes) Segmentation(ImageUpload upload)
     {
         var notes = new List<string>();
-        var edit = new ImageEditSpec { Kind = ImageEditKind.Segment, Image = Image(upload, notes) };
-        return (Parse(upload.Fields(TextFields), ["image"], edit, $"{ImageEditSpec.ImageSize}x{ImageEditSpec.ImageSize}"), notes);
+        var operation = new SegmentOperation { Image = Image(upload, notes) };
+        return (Parse(upload.Fields(TextFields), ["image"], operation, $"{ImageOperation.ImageSize}x{ImageOperation.ImageSize}"), notes);
     }
 
     public static async Task<(ImageRequest Request, List<string> Notes)> Edits(ImageUpload upload, GatewayOptions options, CancellationToken cancellation)
@@ -34,41 +34,42 @@ public static class EditRequest
         if (!Operations.Contains(operation))
             throw new BadRequestException($"operation \"{operation}\" is not supported; allowed: {string.Join(", ", Operations)}", "operation");
         var notes = new List<string>();
-        var defaults = new ImageEditSpec { Kind = ImageEditKind.Inpaint, Image = Image(upload, notes) };
-        var edit = operation switch
+        var image = Image(upload, notes);
+        ImageOperation edit = operation switch
         {
-            "sdedit" => defaults with
+            "sdedit" => new SdEditOperation
             {
-                Kind = ImageEditKind.SdEdit,
-                Strength = ImageRequest.Double(fields, "strength", defaults.Strength, ImageEditSpec.MinStrength, ImageEditSpec.MaxStrength),
+                Image = image,
+                Strength = ImageRequest.Double(fields, "strength", 0.6, SdEditOperation.MinStrength, SdEditOperation.MaxStrength),
             },
-            "attribute" => defaults with
+            "attribute" => new AttributeOperation
             {
-                Kind = ImageEditKind.Attribute,
-                AttributeName = ImageRequest.String(fields, "attribute") ?? throw new BadRequestException("attribute is required for operation attribute (e.g. red, circle)", "attribute", code: "missing_field"),
-                Amount = ImageRequest.Double(fields, "amount", 0.5, -ImageEditSpec.MaxAttributeAmount, ImageEditSpec.MaxAttributeAmount),
+                Image = image,
+                Attribute = ImageRequest.String(fields, "attribute") ?? throw new BadRequestException("attribute is required for operation attribute (e.g. red, circle)", "attribute", code: "missing_field"),
+                Amount = ImageRequest.Double(fields, "amount", 0.5, -AttributeOperation.MaxAmount, AttributeOperation.MaxAmount),
             },
-            "ilvr" => defaults with
+            "ilvr" => new IlvrOperation
             {
-                Kind = ImageEditKind.Ilvr,
-                Factor = ImageRequest.Int(fields, "ilvr_factor", defaults.Factor, 1, ImageEditSpec.MaxFactor),
-                Cutoff = ImageRequest.Double(fields, "ilvr_cutoff", defaults.Cutoff, 0, ImageEditSpec.MaxCutoff),
+                Image = image,
+                Factor = ImageRequest.Int(fields, "ilvr_factor", 8, 1, IlvrOperation.MaxFactor),
+                Cutoff = ImageRequest.Double(fields, "ilvr_cutoff", 0.3, 0, IlvrOperation.MaxCutoff),
             },
-            _ => defaults with
+            _ => new InpaintOperation
             {
+                Image = image,
                 Mask = await Mask(upload, options, cancellation),
-                Resample = ImageRequest.Int(fields, "resample", defaults.Resample, 1, ImageEditSpec.MaxResample),
+                Resample = ImageRequest.Int(fields, "resample", 5, 1, InpaintOperation.MaxResample),
             },
         };
         var used = new[] { "image", "mask", "operation", "strength", "ilvr_factor", "ilvr_cutoff", "resample", "attribute", "amount" };
         return (Parse(fields, used, edit), notes);
     }
 
-    static ImageRequest Parse(JsonElement fields, string[] extra, ImageEditSpec edit, string defaultSize = "1024x1024")
+    static ImageRequest Parse(JsonElement fields, string[] extra, ImageOperation operation, string defaultSize = "1024x1024")
     {
         try
         {
-            return ImageRequest.Parse(fields, extra, edit, defaultSize);
+            return ImageRequest.Parse(fields, extra, operation, defaultSize);
         }
         catch (ArgumentException e)
         {
@@ -78,7 +79,7 @@ public static class EditRequest
 
     static WireTensor Image(ImageUpload upload, List<string> notes)
     {
-        var prepared = upload.Prepared(ImageEditSpec.ImageSize);
+        var prepared = upload.Prepared(ImageOperation.ImageSize);
         if (prepared.Note is not null) notes.Add(prepared.Note);
         return prepared.Pixels;
     }
@@ -88,7 +89,7 @@ public static class EditRequest
     {
         var mask = await ImageUpload.File(upload.Form, "mask", options, cancellation);
         return mask is { } m
-            ? ImageUpload.Wrap("mask", () => ImageInput.Mask(m.Bytes, upload.Width, upload.Height, ImageEditSpec.ImageSize))
-            : ImageUpload.Wrap("image", () => ImageInput.Mask(upload.Image, upload.Width, upload.Height, ImageEditSpec.ImageSize, alphaOnly: true));
+            ? ImageUpload.Wrap("mask", () => ImageInput.Mask(m.Bytes, upload.Width, upload.Height, ImageOperation.ImageSize))
+            : ImageUpload.Wrap("image", () => ImageInput.Mask(upload.Image, upload.Width, upload.Height, ImageOperation.ImageSize, alphaOnly: true));
     }
 }

@@ -8,15 +8,15 @@ namespace DiffusionCluster.Gateway.Apis;
 /// the field and its allowed values.
 public sealed record ImageRequest(GenerationSpec Spec, int N, string ResponseFormat, string? User)
 {
-    public static readonly string[] Sizes = ["64x64", "256x256", "1024x1024"];
+    public static readonly string[] Sizes = GenerationSpec.Sizes.Select(s => $"{s}x{s}").ToArray();
     public static readonly string[] Formats = ["url", "b64_json"];
     /// OpenAI fields accepted for compatibility that do not change what this model does.
     static readonly string[] AcceptedAndIgnored = ["model", "quality", "style", "user"];
-    static readonly string[] StageNames = ["prior", "decoder64", "sr256", "sr1024"];
+    static readonly string[] StageNames = CascadeStages.All.Where(s => s != CascadeStage.Text).Select(s => s.Name()).ToArray();
 
-    /// extraFields: fields the caller reads itself (an edit's strength, ...); edit: the image operation, which
+    /// extraFields: fields the caller reads itself (an edit's strength, ...); operation: the image operation, which
     /// makes the prompt optional for variations; defaultSize: the size when the body names none.
-    public static ImageRequest Parse(JsonElement body, IEnumerable<string>? extraFields = null, ImageEditSpec? edit = null,
+    public static ImageRequest Parse(JsonElement body, IEnumerable<string>? extraFields = null, ImageOperation? operation = null,
         string defaultSize = "1024x1024")
     {
         if (body.ValueKind != JsonValueKind.Object) throw new BadRequestException("the body must be a JSON object");
@@ -28,7 +28,7 @@ public sealed record ImageRequest(GenerationSpec Spec, int N, string ResponseFor
             if (!known.Contains(property.Name))
                 throw new BadRequestException($"unknown field \"{property.Name}\"", property.Name, code: "unknown_field");
 
-        var prompt = String(body, "prompt") ?? (edit is { PromptOptional: true } ? "" : throw new BadRequestException("prompt is required", "prompt", code: "missing_field"));
+        var prompt = String(body, "prompt") ?? (operation is { PromptOptional: true } ? "" : throw new BadRequestException("prompt is required", "prompt", code: "missing_field"));
         int n = Int(body, "n", 1, 1, 10);
         var size = String(body, "size") ?? defaultSize;
         if (!Sizes.Contains(size)) throw new BadRequestException($"size \"{size}\" is not supported; allowed: {string.Join(", ", Sizes)}", "size");
@@ -44,7 +44,7 @@ public sealed record ImageRequest(GenerationSpec Spec, int N, string ResponseFor
             Decoder64 = Sampling(body, "decoder64"),
             Sr256 = Sampling(body, "sr256"),
             Sr1024 = Sampling(body, "sr1024"),
-            Edit = edit,
+            Operation = operation,
             IgnoreUnknownWords = Bool(body, "ignore_unknown_words"),
         };
         // n images take consecutive seeds (ImagesApi.Run), and the last must still be a seed of its own.

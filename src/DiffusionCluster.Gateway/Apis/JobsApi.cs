@@ -67,8 +67,8 @@ public static class JobsApi
             var request = ImageRequest.Parse(await ImageRequest.ReadBody(context.Request, options.MaxJsonBytes));
             if (request.N != 1) throw new BadRequestException($"n = {request.N}; a job makes one image, submit one job per image", "n");
             // A prompt the model cannot draw is refused now, not reported later as a failed job.
-            if (request.Spec.Stages.Contains(CascadeStage.TextEncoder))
-                await (await new StageRouter(grains).LeastLoadedWorker(CascadeStage.TextEncoder)).CheckPrompt(request.Spec.Prompt, request.Spec.Seed, request.Spec.IgnoreUnknownWords);
+            if (request.Spec.HasPrompt)
+                await (await new StageRouter(grains).LeastLoadedWorker(CascadeStage.Text)).CheckPrompt(request.Spec.Prompt, request.Spec.Seed, request.Spec.IgnoreUnknownWords);
             var job = jobs.Start(request.Spec);
             return Results.Json(await Status(job, jobs, context), statusCode: 202);
         }
@@ -80,10 +80,10 @@ public static class JobsApi
 
     static async Task<JobStatus> Status(Job job, JobStore jobs, HttpContext context)
     {
-        var stages = job.Spec.Stages.Select(s => s.Name()).ToList();
         if (job.Run.IsCompletedSuccessfully)
         {
             var result = job.Run.Result;
+            var stages = result.Stages.Select(s => s.Stage.Name()).Distinct().ToList();
             var timings = result.Stages.Select(s => new StageTiming(s.Stage.Name(), s.Silo, s.BatchSize, s.QueueMilliseconds, s.ComputeMilliseconds, s.Attempt)).ToList();
             return new JobStatus(job.Id, "completed", null, 0, 0, stages, timings, $"{context.Request.Scheme}://{context.Request.Host}/v1/jobs/{job.Id}/image", null,
                 result.Caption?.Caption, result.Caption is { IgnoredWords.Count: > 0 } c ? c.IgnoredWords : null);
@@ -92,12 +92,14 @@ public static class JobsApi
         {
             // A cancelled call ends as a cancelled task without the reason; the request grain keeps it.
             var ended = await jobs.Grain(job.Id).GetProgress();
+            var stages = (ended.Stages ?? []).Select(s => s.Name()).ToList();
             var cancelled = job.Run.IsCanceled || ended.State == GenerationState.Cancelled;
             var error = ended.Error ?? job.Run.Exception?.GetBaseException().Message ?? "cancelled";
             return new JobStatus(job.Id, cancelled ? "cancelled" : "failed", ended.Stage?.Name(), ended.Step, ended.TotalSteps, stages, null, null, error);
         }
         var progress = await jobs.Grain(job.Id).GetProgress();
-        return new JobStatus(job.Id, progress.State == GenerationState.NotStarted ? "queued" : "running", progress.Stage?.Name(), progress.Step, progress.TotalSteps, stages, null, null, null);
+        var planned = (progress.Stages ?? []).Select(s => s.Name()).ToList();
+        return new JobStatus(job.Id, progress.State == GenerationState.NotStarted ? "queued" : "running", progress.Stage?.Name(), progress.Step, progress.TotalSteps, planned, null, null, null);
     }
 
     static async Task Events(Guid id, HttpContext context, JobStore jobs, GatewayOptions options)

@@ -12,7 +12,7 @@ public static class VocabularyApi
         {
             try
             {
-                var vocabulary = await (await new StageRouter(grains).LeastLoadedWorker(CascadeStage.TextEncoder)).GetVocabulary();
+                var vocabulary = await (await new StageRouter(grains).LeastLoadedWorker(CascadeStage.Text)).GetVocabulary();
                 return vocabulary is null
                     ? ApiErrors.Result(404, "this model reads prompts as they are written (its folder has no composer), so it has no fixed vocabulary", "invalid_request_error", null, "no_vocabulary")
                     : Results.Json(new { words = vocabulary.Words, max_objects = vocabulary.MaxObjects, repeated_colours = vocabulary.RepeatedColours });

@@ -19,12 +19,13 @@ public sealed record StagePlan(
 /// batches.
 public static class CapacityPlanner
 {
-    public static IReadOnlyList<StagePlan> Plan(StageProfile profile, double targetImagesPerSecond, int size, double utilisation)
+    /// cascade: the model's stages, of which a request of this size runs a prefix.
+    public static IReadOnlyList<StagePlan> Plan(StageProfile profile, CascadeDefinition cascade, double targetImagesPerSecond, int size, double utilisation)
     {
         if (!(targetImagesPerSecond > 0)) throw new ArgumentException($"target = {targetImagesPerSecond} images/s; give a rate above 0");
         if (!(utilisation > 0 && utilisation <= 1)) throw new ArgumentException($"utilisation = {utilisation}; allowed above 0 up to 1");
         var plans = new List<StagePlan>();
-        foreach (var stage in CascadeStages.For(size))
+        foreach (var stage in cascade.For(size).Select(s => s.Stage))
         {
             var timings = profile.Stages.FirstOrDefault(s => s.Stage == stage.Name())
                 ?? throw new ArgumentException($"the profile has no timings for stage {stage.Name()}, which {size} px images need; re-run `bench stages --size {size}`");

@@ -4,6 +4,8 @@ using DiffusionCluster.Grains.Stages;
 using DiffusionCluster.ServiceDefaults;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using DiffusionCluster.Models.Cascade;
 using Orleans.Configuration;
 using Orleans.Hosting;
 
@@ -17,6 +19,8 @@ public static class ClusterHosting
     {
         silo.Services.AddOptions<SiloStageOptions>().BindConfiguration(SiloStageOptions.Section);
         silo.Services.AddSingleton<HostedStages>();
+        // The stages the request grains walk, read from the silo's model folder.
+        silo.Services.AddSingleton(services => CascadeFolder.Definition(services.GetRequiredService<IOptions<SiloStageOptions>>().Value.ModelFolder));
         silo.Services.AddHostedService<StageStartup>();
         silo.Services.AddPlacementDirector<SiloKeyPlacement, SiloKeyPlacementDirector>();
         silo.Configure<SiloMessagingOptions>(o =>

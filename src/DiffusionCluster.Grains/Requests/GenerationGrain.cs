@@ -9,14 +9,14 @@ using Orleans.Runtime;
 
 namespace DiffusionCluster.Grains.Requests;
 
-/// One generation: runs text encoder -> prior -> decoder64 -> sr256 -> sr1024 (stopping at the requested
-/// size), each stage on the least-loaded silo that hosts it. A stage whose silo fails is retried on another
+/// One generation: walks the cascade's stages (text encoder -> prior -> decoder64 -> sr256 -> sr1024 for the
+/// bundled cascade), stopping at the requested size, each stage on the least-loaded silo that hosts it. A stage whose silo fails is retried on another
 /// silo hosting it. Reentrant so progress, cancellation and a resubmitted Generate reach it while it runs;
 /// placed on the silo whose gateway received the request, so losing a stage silo never loses the request.
 /// An idle request (finished, nobody reading it) is collected after two minutes, so finished images do not
 /// pile up in silo memory; the gateway keeps what it serves.
 [Reentrant, PreferLocalPlacement, CollectionAgeLimit(Minutes = 2)]
-public sealed class GenerationGrain(IGrainFactory grains, ILogger<GenerationGrain> logger) : Grain, IGenerationGrain
+public sealed class GenerationGrain(IGrainFactory grains, CascadeDefinition cascade, ILogger<GenerationGrain> logger) : Grain, IGenerationGrain
 {
     /// Failures reported by a stage (not an unreachable silo) before the request fails.
     const int AttemptsPerStage = 4;
@@ -34,6 +34,7 @@ public sealed class GenerationGrain(IGrainFactory grains, ILogger<GenerationGrai
     public Task<GenerationResult> Generate(GenerationSpec spec, CancellationToken cancellation = default)
     {
         spec.Validate();
+        _ = spec.StagesIn(cascade); // a size this cascade does not make fails the call, not a started run
         if (_work is not null)
         {
             if (spec != _spec) throw new ArgumentException($"request {this.GetPrimaryKey()} is already running with different options; use a new request id");
@@ -81,7 +82,7 @@ public sealed class GenerationGrain(IGrainFactory grains, ILogger<GenerationGrai
         span?.SetTag(CascadeTelemetry.Tags.RequestId, requestId.ToString());
         span?.SetTag(CascadeTelemetry.Tags.Size, spec.Size);
         var runs = new List<StageRun>();
-        CascadeStage current = CascadeStage.TextEncoder;
+        CascadeStage current = cascade.Stages[0].Stage;
         string outcome = "failed";
         try
         {
@@ -89,34 +90,43 @@ public sealed class GenerationGrain(IGrainFactory grains, ILogger<GenerationGrai
             ComposedCaption? caption = null;
             WireTensor? embedding = null, image = null;
             byte[]? png = null;
-            var last = spec.Stages[^1];
-            foreach (var stage in spec.Stages)
+            var stages = spec.StagesIn(cascade);
+            var planned = stages.Select(s => s.Stage).ToList();
+            foreach (var stage in stages)
             {
-                current = stage;
-                _progress = new GenerationProgress(GenerationState.Running, stage);
-                if (stage == CascadeStage.TextEncoder && spec.Edit is { Kind: ImageEditKind.TextDiff } diff)
-                    sourceText = await EncodeText(requestId, diff.SourceCaption!, spec, runs, linked.Token);
+                current = stage.Stage;
+                _progress = new GenerationProgress(GenerationState.Running, stage.Stage, Stages: planned);
+                if (stage.Kind == StageKind.Text && spec.Operation is TextDiffOperation diff)
+                    sourceText = await EncodeText(requestId, stage.Stage, diff.SourceCaption, spec, runs, linked.Token);
                 var input = new StageInput
                 {
                     RequestId = requestId,
-                    Stage = stage,
-                    Prompt = stage == CascadeStage.TextEncoder ? spec.Prompt : null,
-                    Text = text,
-                    ImageEmbedding = stage == CascadeStage.Decoder64 ? embedding : null,
-                    LowRes = stage is CascadeStage.Sr256 or CascadeStage.Sr1024 ? image : null,
+                    Stage = stage.Stage,
                     Seed = spec.Seed,
-                    Sampling = stage == CascadeStage.TextEncoder ? null : spec.SamplingFor(stage),
-                    Edit = stage == CascadeStage.Decoder64 ? spec.Edit : null,
-                    SourceText = stage == CascadeStage.Decoder64 ? sourceText : null,
                     IgnoreUnknownWords = spec.IgnoreUnknownWords,
-                    EncodePng = stage == last,
+                    EncodePng = stage == stages[^1],
+                };
+                // The first image stage draws from the prior's (or the source image's) embedding and runs the image
+                // operation; each later one refines the image before it.
+                input = stage.Kind switch
+                {
+                    StageKind.Text => input with { Prompt = spec.Prompt },
+                    StageKind.Prior => input with { Text = text, Sampling = spec.SamplingFor(stage.Stage) },
+                    _ when image is null => input with
+                    {
+                        Text = text, Sampling = spec.SamplingFor(stage.Stage), ImageEmbedding = embedding, Operation = spec.Operation, SourceText = sourceText,
+                    },
+                    _ => input with { Text = text, Sampling = spec.SamplingFor(stage.Stage), LowRes = image },
                 };
                 var output = await RunStage(input, linked.Token);
                 runs.Add(output.Run);
-                if (stage == CascadeStage.TextEncoder) (text, caption) = (output.Text, output.Caption);
-                else if (stage == CascadeStage.Prior) embedding = output.Tensor;
-                else image = output.Tensor;
-                if (stage == last) png = output.Png ?? throw new InvalidOperationException($"stage {stage.Name()} returned no image");
+                switch (stage.Kind)
+                {
+                    case StageKind.Text: (text, caption) = (output.Text, output.Caption); break;
+                    case StageKind.Prior: embedding = output.Tensor; break;
+                    default: image = output.Tensor; break;
+                }
+                if (input.EncodePng) png = output.Png ?? throw new InvalidOperationException($"stage {stage.Stage.Name()} returned no image");
             }
             _progress = _progress with { State = GenerationState.Completed };
             outcome = "completed";
@@ -152,11 +162,11 @@ public sealed class GenerationGrain(IGrainFactory grains, ILogger<GenerationGrai
 
     /// A text diff's second caption (the source's), through the text encoder stage like the prompt and composed
     /// with the same seed, so what neither caption names is drawn the same in both.
-    async Task<TextFeatures> EncodeText(Guid requestId, string caption, GenerationSpec spec, List<StageRun> runs, CancellationToken cancellation)
+    async Task<TextFeatures> EncodeText(Guid requestId, CascadeStage textStage, string caption, GenerationSpec spec, List<StageRun> runs, CancellationToken cancellation)
     {
         var output = await RunStage(new StageInput
         {
-            RequestId = requestId, Stage = CascadeStage.TextEncoder, Prompt = caption, Seed = spec.Seed, IgnoreUnknownWords = spec.IgnoreUnknownWords,
+            RequestId = requestId, Stage = textStage, Prompt = caption, Seed = spec.Seed, IgnoreUnknownWords = spec.IgnoreUnknownWords,
         }, cancellation);
         runs.Add(output.Run);
         return output.Text!;

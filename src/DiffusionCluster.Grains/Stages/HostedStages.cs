@@ -1,3 +1,4 @@
+using DiffusionCluster.Grains.Stages.Executors;
 using DiffusionCluster.Abstractions;
 using DiffusionCluster.Grains.Batching;
 using System.Diagnostics.Metrics;

@@ -37,11 +37,22 @@ public sealed class SiloStageOptions
         if (Threads < 0 || Threads > 1024) throw new ArgumentException($"Silo:Threads = {Threads}; allowed 0 (libtorch default) to 1024");
         if (!Directory.Exists(ModelFolder))
             throw new ArgumentException($"Silo:ModelFolder \"{Path.GetFullPath(ModelFolder)}\" does not exist; point it at a cascade model folder (models/shapes-cascade)");
+        CascadeDefinition cascade;
+        try
+        {
+            cascade = Models.Cascade.CascadeFolder.Definition(ModelFolder);
+        }
+        catch (Models.Configs.ModelFormatException e)
+        {
+            throw new ArgumentException($"Silo:ModelFolder \"{ModelFolder}\" is not a cascade model folder: {e.Message}");
+        }
         foreach (var stage in stages)
         {
-            var component = Path.Combine(ModelFolder, StageExecutor.Component(stage));
-            if (!File.Exists(Path.Combine(component, "config.json")))
-                throw new ArgumentException($"Silo:ModelFolder \"{ModelFolder}\" has no {StageExecutor.Component(stage)}/config.json, which stage {stage.Name()} needs");
+            if (!cascade.Has(stage))
+                throw new ArgumentException($"Silo:Stages names {stage.Name()}, which the cascade in \"{ModelFolder}\" does not run; it runs {string.Join(", ", cascade.Stages.Select(s => s.Stage.Name()))}");
+            var component = cascade[stage].Component;
+            if (!File.Exists(Path.Combine(ModelFolder, component, "config.json")))
+                throw new ArgumentException($"Silo:ModelFolder \"{ModelFolder}\" has no {component}/config.json, which stage {stage.Name()} needs");
             BatchingFor(stage).Validate(stage.Name());
         }
     }

@@ -1,3 +1,4 @@
+using DiffusionCluster.Grains.Stages.Executors;
 using DiffusionCluster.Abstractions;
 using DiffusionCluster.Grains.Batching;
 using DiffusionCluster.Grains.Hosting;
@@ -52,7 +53,7 @@ public sealed class StageWorkerGrain(HostedStages stages, ILocalSiloDetails silo
         CascadeTelemetry.ComputeDuration.Record(result.ComputeMilliseconds / 1000, stageTag);
         CascadeTelemetry.BatchSize.Record(result.BatchSize, stageTag);
         var run = new StageRun(_stage, silo.SiloAddress.ToString(), stages.Device, result.BatchSize, result.QueueMilliseconds, result.ComputeMilliseconds,
-            Model: $"{stages.Model}/{StageExecutor.Component(_stage)}", Steps: executor.Steps(input) ?? 0);
+            Model: $"{stages.Model}/{executor.Descriptor.Component}", Steps: executor.Steps(input) ?? 0);
         return new StageOutput(run, result.Output.Text, tensor, result.Output.Caption, png);
     }
 

@@ -1,3 +1,4 @@
+using DiffusionCluster.Abstractions;
 using DiffusionCluster.Models.Configs;
 using DiffusionCluster.Models.Networks;
 using DiffusionCluster.Models.Text;
@@ -24,7 +25,45 @@ public static class CascadeFolder
     public const string Layout = "layout";
     public const string Composer = "composer";
 
+    /// The stages of a cascade trained here, recorded in the index of every folder the trainers fill.
+    public static readonly IReadOnlyList<StageDescriptor> ShapesCascadeStages =
+    [
+        new(CascadeStage.Text, TextEncoder, StageKind.Text),
+        new(CascadeStage.Prior, Prior, StageKind.Prior),
+        new(CascadeStage.Decoder64, Decoder64, StageKind.Image, 64),
+        new(CascadeStage.Sr256, Sr256, StageKind.Image, 256),
+        new(CascadeStage.Sr1024, Sr1024, StageKind.Image, 1024),
+    ];
+
     public static string Path(string modelFolder, string component) => System.IO.Path.Combine(modelFolder, component);
+
+    /// The cascade a model folder runs: its model_index.json's stages, checked.
+    public static CascadeDefinition Definition(string modelFolder)
+    {
+        var index = ModelIndex.Read(modelFolder);
+        var path = System.IO.Path.Combine(modelFolder, ModelIndex.FileName);
+        if (index.Stages.Count == 0) throw new ModelFormatException(path, "lists no _stages (the cascade's stages in running order)");
+        try
+        {
+            var definition = new CascadeDefinition(index.Stages);
+            foreach (var stage in definition.Stages)
+                if (!index.Components.ContainsKey(stage.Component))
+                    throw new ArgumentException($"stage {stage.Stage.Name()} runs component {stage.Component}, which the index does not list");
+            return definition;
+        }
+        catch (ArgumentException e)
+        {
+            throw new ModelFormatException(path, e.Message);
+        }
+    }
+
+    /// The folder's index as it stands, for a trainer adding a component; a new folder's index lists the shapes
+    /// cascade's stages.
+    public static ModelIndex Index(string modelFolder)
+    {
+        var index = ModelIndex.ReadOrEmpty(modelFolder, ClassName);
+        return index.Stages.Count > 0 ? index : index with { Stages = ShapesCascadeStages };
+    }
 
     public static TextTransformer LoadTextEncoder(string modelFolder, Device? device = null) =>
         Component.Load<TextEncoderConfig, TextTransformer>(Path(modelFolder, TextEncoder), c => new TextTransformer(c), device);
@@ -71,13 +110,13 @@ public static class CascadeFolder
         Directory.CreateDirectory(Path(modelFolder, Composer));
         File.WriteAllText(System.IO.Path.Combine(Path(modelFolder, Composer), Component.ConfigFile),
             System.Text.Json.JsonSerializer.Serialize(world, ConfigJson.Options) + "\n");
-        ModelIndex.ReadOrEmpty(modelFolder, ClassName).With(Composer, nameof(Shapes.Composer)).Write(modelFolder);
+        Index(modelFolder).With(Composer, nameof(Shapes.Composer)).Write(modelFolder);
     }
 
     /// Saves one component (weights in float16: the bundled cascade must stay small) and records it in model_index.json.
     public static void Save<TConfig>(string modelFolder, string component, TConfig config, nn.Module module) where TConfig : INetworkConfig
     {
         Component.Save(Path(modelFolder, component), config, module, ScalarType.Float16);
-        ModelIndex.ReadOrEmpty(modelFolder, ClassName).With(component, module.GetType().Name).Write(modelFolder);
+        Index(modelFolder).With(component, module.GetType().Name).Write(modelFolder);
     }
 }

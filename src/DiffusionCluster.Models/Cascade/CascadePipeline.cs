@@ -1,83 +1,92 @@
 using System.Diagnostics;
 using DiffusionCluster.Abstractions;
+using DiffusionCluster.Models.Networks;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DiffusionCluster.Models.Cascade;
 
-public sealed record GenerationRequest
-{
-    public static readonly int[] Sizes = [64, 256, 1024];
-
-    public required string Prompt { get; init; }
-    public int Size { get; init; } = 64;
-    public ulong Seed { get; init; }
-    /// Each stage's sampling options; unset fields take the model folder's defaults.
-    public SamplingOptions Prior { get; init; } = SamplingOptions.Default;
-    public SamplingOptions Decoder64 { get; init; } = SamplingOptions.Default;
-    public SamplingOptions Sr256 { get; init; } = SamplingOptions.Default;
-    public SamplingOptions Sr1024 { get; init; } = SamplingOptions.Default;
-    /// Draw the prompt without the words the model does not know (reported in the result) instead of refusing it.
-    public bool IgnoreUnknownWords { get; init; }
-
-    public void ValidateSize()
-    {
-        if (!Sizes.Contains(Size)) throw new ArgumentException($"size {Size} is not supported; choose {string.Join(", ", Sizes)}");
-    }
-}
-
 public sealed record StageDuration(string Stage, double Milliseconds);
 
-/// The whole cascade in one process: text encoder -> prior -> 64px decoder -> SR 256 -> SR 1024, stopping at
-/// the requested size. Stages load on first use, so a 64px request never reads the SR weights. dtype: what
-/// the networks compute in (fp16/bf16 on GPUs); inputs and outputs of every stage stay float32.
+/// The whole cascade in one process: walks the model folder's stages (model_index.json "_stages"; text encoder
+/// -> prior -> 64px decoder -> SR 256 -> SR 1024 for the bundled cascade), stopping at the requested size.
+/// Networks load on first use, so a 64px request never reads the SR weights. dtype: what the networks compute
+/// in (fp16/bf16 on GPUs); inputs and outputs of every stage stay float32.
 public sealed class CascadePipeline(string modelFolder, Device device, ScalarType dtype = ScalarType.Float32)
 {
+    readonly Lazy<CascadeDefinition> _definition = new(() => CascadeFolder.Definition(modelFolder));
+    readonly Dictionary<string, ImageSampler> _images = new();
     PromptEncoder? _text;
     PriorSampler? _prior;
-    ImageSampler? _decoder, _sr256, _sr1024;
 
     public string ModelFolder { get; } = modelFolder;
     public Device Device { get; } = device;
     public ScalarType Dtype { get; } = dtype;
 
+    /// The folder's stages in running order.
+    public CascadeDefinition Definition => _definition.Value;
+
     public PromptEncoder Text => _text ??= new PromptEncoder(ModelFolder, Device, Dtype);
     public PriorSampler Prior => _prior ??= new PriorSampler(ModelFolder, Device, Dtype);
-    public ImageSampler Decoder => _decoder ??= new ImageSampler(ModelFolder, CascadeFolder.Decoder64, Device, Dtype);
-    public ImageSampler Sr256 => _sr256 ??= new ImageSampler(ModelFolder, CascadeFolder.Sr256, Device, Dtype);
-    public ImageSampler Sr1024 => _sr1024 ??= new ImageSampler(ModelFolder, CascadeFolder.Sr1024, Device, Dtype);
+
+    /// The image sampler of one component (a decoder or super-resolution U-Net), loaded once.
+    public ImageSampler Image(string component)
+    {
+        lock (_images)
+        {
+            if (!_images.TryGetValue(component, out var sampler)) _images[component] = sampler = new ImageSampler(ModelFolder, component, Device, Dtype);
+            return sampler;
+        }
+    }
+
+    /// The bundled cascade's image stages by name, for the evaluation and image operations written for them.
+    public ImageSampler Decoder => Image(CascadeFolder.Decoder64);
+    public ImageSampler Sr256 => Image(CascadeFolder.Sr256);
+    public ImageSampler Sr1024 => Image(CascadeFolder.Sr1024);
 
     /// Returns the image [1, 3, size, size] in [-1, 1], the caption it was drawn from and the wall time of each stage.
-    public (Tensor Image, IReadOnlyList<StageDuration> Timings, ComposedPrompt Prompt) Generate(GenerationRequest request,
+    /// Image operations run through ImageOperations, not here.
+    public (Tensor Image, IReadOnlyList<StageDuration> Timings, ComposedPrompt Prompt) Generate(GenerationSpec request,
         Action<string, int, int>? progress = null, CancellationToken cancellation = default)
     {
+        if (request.Operation is not null) throw new ArgumentException("the pipeline draws prompts; image operations run through ImageOperations");
         // Every check before any stage runs, so a bad option never costs the stages before it.
-        request.ValidateSize();
+        var stages = Definition.For(request.Size);
         var prompt = Text.Compose(request.Prompt, request.Seed, request.IgnoreUnknownWords);
-        Prior.Validate(request.Prior);
-        Decoder.Validate(request.Decoder64);
-        if (request.Size >= 256) Sr256.Validate(request.Sr256);
-        if (request.Size >= 1024) Sr1024.Validate(request.Sr1024);
+        foreach (var stage in stages)
+        {
+            if (stage.Kind == StageKind.Prior) Prior.Validate(request.SamplingFor(stage.Stage));
+            if (stage.Kind == StageKind.Image) Image(stage.Component).Validate(request.SamplingFor(stage.Stage));
+        }
         var timings = new List<StageDuration>();
         var seeds = new[] { request.Seed };
         var clock = Stopwatch.StartNew();
-        T Timed<T>(string stage, Func<T> run)
+        using var scope = NewDisposeScope();
+        TextEncoding? text = null;
+        Tensor? embedding = null, image = null;
+        foreach (var stage in stages)
         {
             clock.Restart();
-            var result = run();
-            timings.Add(new StageDuration(stage, clock.Elapsed.TotalMilliseconds));
-            return result;
+            var name = stage.Stage.Name();
+            Action<int, int> Progress() => (done, total) => progress?.Invoke(name, done, total);
+            var sampling = stage.Kind == StageKind.Text ? null : request.SamplingFor(stage.Stage);
+            switch (stage.Kind)
+            {
+                case StageKind.Text:
+                    text = Text.Encode([prompt.Caption]);
+                    break;
+                case StageKind.Prior:
+                    embedding = Prior.Sample(text!, seeds, sampling!, Progress(), cancellation);
+                    break;
+                case StageKind.Image:
+                    // The first image stage draws from the prior's embedding; each later one refines the image before it.
+                    image = image is null
+                        ? Image(stage.Component).Sample(text, embedding, null, seeds, sampling!, Progress(), cancellation)
+                        : Image(stage.Component).Sample(text, null, image, seeds, sampling!, Progress(), cancellation);
+                    break;
+            }
+            timings.Add(new StageDuration(name, clock.Elapsed.TotalMilliseconds));
         }
-        Action<int, int> Progress(string stage) => (done, total) => progress?.Invoke(stage, done, total);
-
-        using var scope = NewDisposeScope();
-        var text = Timed(CascadeStage.TextEncoder.Name(), () => Text.Encode([prompt.Caption]));
-        var embedding = Timed(CascadeStage.Prior.Name(), () => Prior.Sample(text, seeds, request.Prior, Progress(CascadeStage.Prior.Name()), cancellation));
-        var image = Timed(CascadeStage.Decoder64.Name(), () => Decoder.Sample(text, embedding, null, seeds, request.Decoder64, Progress(CascadeStage.Decoder64.Name()), cancellation));
-        if (request.Size >= 256)
-            image = Timed(CascadeStage.Sr256.Name(), () => Sr256.Sample(text, null, image, seeds, request.Sr256, Progress(CascadeStage.Sr256.Name()), cancellation));
-        if (request.Size >= 1024)
-            image = Timed(CascadeStage.Sr1024.Name(), () => Sr1024.Sample(text, null, image, seeds, request.Sr1024, Progress(CascadeStage.Sr1024.Name()), cancellation));
-        return (image.MoveToOuterDisposeScope(), timings, prompt);
+        return (image!.MoveToOuterDisposeScope(), timings, prompt);
     }
 }

@@ -74,8 +74,8 @@ public sealed class ImageSampler
     {
         decode ??= DecodeOptions.None;
         var sampling = Checked(options);
-        decode.Edit?.Validate(OutputSize);
-        if (_unet.Config.PredictsResidual && (decode.Edit is not null || decode.StartNoise is not null))
+        decode.Guide?.Validate(OutputSize);
+        if (_unet.Config.PredictsResidual && (decode.Guide is not null || decode.StartNoise is not null))
             throw new ArgumentException($"{Name} diffuses a residual over its input; image edits run on the base decoder");
         if (text is null && !decode.WithoutText) throw new ArgumentException($"{Name}: no text features were given");
         using var _ = no_grad();
@@ -99,7 +99,7 @@ public sealed class ImageSampler
             Generator = new Generator(seeds[0] ^ 0x5EED5EEDUL),
         };
         var start = decode.StartNoise?.to(Device) ?? noise;
-        switch (decode.Edit)
+        switch (decode.Guide)
         {
             case SdEditGuide sdEdit:
                 int index = SdEdit.StartIndex(sdEdit.Strength, scheduler);

@@ -42,7 +42,7 @@ public sealed class AttributeDirections
     {
         Directory.CreateDirectory(Path.Combine(modelFolder, Folder));
         Safetensors.Save(PathIn(modelFolder), _directions);
-        ModelIndex.ReadOrEmpty(modelFolder, CascadeFolder.ClassName).With(Folder, nameof(AttributeDirections)).Write(modelFolder);
+        CascadeFolder.Index(modelFolder).With(Folder, nameof(AttributeDirections)).Write(modelFolder);
     }
 
     /// The unit direction of an attribute; an unknown name is an error that lists the known ones.

@@ -1,3 +1,4 @@
+using DiffusionCluster.Abstractions;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -75,7 +76,7 @@ public sealed class NaturalBench(CascadePipeline pipeline, TextWriter log)
         IReadOnlyList<CaseResult> Results, IReadOnlyList<CaseResult> DiversityResults);
 
     /// diversityPrompts: how many prompts of each unplaced category are drawn with diversitySeeds seeds.
-    public (Report Report, Tensor Grid) Run(string source, IReadOnlyList<BenchCase> cases, GenerationRequest sampling, int diversitySeeds = 8, int diversityPrompts = 20,
+    public (Report Report, Tensor Grid) Run(string source, IReadOnlyList<BenchCase> cases, GenerationSpec sampling, int diversitySeeds = 8, int diversityPrompts = 20,
         int batchSize = 10, int gridPerCategory = 4)
     {
         using var _ = no_grad();
@@ -104,7 +105,7 @@ public sealed class NaturalBench(CascadePipeline pipeline, TextWriter log)
         return (report, grid);
     }
 
-    List<CaseResult> Draw(IReadOnlyList<(BenchCase Case, ulong Seed)> runs, GenerationRequest sampling, int batchSize, out List<Tensor?> images)
+    List<CaseResult> Draw(IReadOnlyList<(BenchCase Case, ulong Seed)> runs, GenerationSpec sampling, int batchSize, out List<Tensor?> images)
     {
         var results = new CaseResult?[runs.Count];
         images = Enumerable.Repeat<Tensor?>(null, runs.Count).ToList();

@@ -19,7 +19,7 @@ public sealed class ShapeBenchRunner(CascadePipeline pipeline, ImageEncoder clip
     /// which measures the decoder alone (an upper bound for the cascade at this decoder).
     public sealed record Options(int BatchSize = 10, int GridRows = 6, int SrImages256 = 12, int SrImages1024 = 3, bool RunSuperResolution = true, bool OraclePrior = false);
 
-    public (ShapeBenchReport Report, Tensor Grid) Run(string promptFile, IReadOnlyList<BenchPrompt> prompts, GenerationRequest sampling, Options options)
+    public (ShapeBenchReport Report, Tensor Grid) Run(string promptFile, IReadOnlyList<BenchPrompt> prompts, GenerationSpec sampling, Options options)
     {
         using var _ = no_grad();
         var device = pipeline.Device;
@@ -113,7 +113,7 @@ public sealed class ShapeBenchRunner(CascadePipeline pipeline, ImageEncoder clip
 
     /// The SR stages alone, on exact renders (no generation): what an SR training run is judged by.
     /// sr1024 is measured only when images1024 > 0 (it costs about 10 s an image on two cores).
-    public IReadOnlyList<SuperResolutionQuality> MeasureSuperResolution(IReadOnlyList<BenchPrompt> prompts, GenerationRequest sampling, int images256, int images1024)
+    public IReadOnlyList<SuperResolutionQuality> MeasureSuperResolution(IReadOnlyList<BenchPrompt> prompts, GenerationSpec sampling, int images256, int images1024)
     {
         using var _ = no_grad();
         var results = new List<SuperResolutionQuality> { MeasureSr(pipeline.Sr256, prompts.Take(images256).ToList(), 64, 256, sampling.Sr256) };

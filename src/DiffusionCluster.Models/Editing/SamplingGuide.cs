@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace DiffusionCluster.Models.Editing;
 
 /// How an image steers the 64px decoder's sampling. Images are [B, 3, 64, 64] in [-1, 1].
-public abstract record ImageEdit
+public abstract record SamplingGuide
 {
     public const double MinStrength = 0.05, MaxStrength = 1.0;
     public const int MaxIlvrFactor = 32, MaxResample = 20;
@@ -13,7 +13,7 @@ public abstract record ImageEdit
 }
 
 /// SDEdit: start from the guide noised to strength * T (0.05-1: more strength, less of the guide kept).
-public sealed record SdEditGuide(Tensor Guide, double Strength) : ImageEdit
+public sealed record SdEditGuide(Tensor Guide, double Strength) : SamplingGuide
 {
     public override void Validate(int imageSize)
     {
@@ -23,7 +23,7 @@ public sealed record SdEditGuide(Tensor Guide, double Strength) : ImageEdit
 }
 
 /// ILVR: keep the reference's low frequencies (down by Factor) while the timestep is above Cutoff * T.
-public sealed record IlvrGuide(Tensor Reference, int Factor, double Cutoff) : ImageEdit
+public sealed record IlvrGuide(Tensor Reference, int Factor, double Cutoff) : SamplingGuide
 {
     public override void Validate(int imageSize)
     {
@@ -35,7 +35,7 @@ public sealed record IlvrGuide(Tensor Reference, int Factor, double Cutoff) : Im
 }
 
 /// Inpainting / uncropping (RePaint): Keep [B, 1, 64, 64] is 1 where Known is kept, 0 where it is generated.
-public sealed record InpaintGuide(Tensor Known, Tensor Keep, int Resample) : ImageEdit
+public sealed record InpaintGuide(Tensor Known, Tensor Keep, int Resample) : SamplingGuide
 {
     public override void Validate(int imageSize)
     {
@@ -53,7 +53,8 @@ public sealed record DecodeOptions
     public Tensor? StartNoise { get; init; }
     /// Decode from the image embedding alone (no caption): what the decoder learned with its text dropped.
     public bool WithoutText { get; init; }
-    public ImageEdit? Edit { get; init; }
+    /// An image that steers the trajectory (SDEdit, ILVR, inpainting).
+    public SamplingGuide? Guide { get; init; }
     /// GLIDE's CLIP guidance, applied on top of (or instead of, at guidance 1) classifier-free guidance.
     public ClipGuidance? Clip { get; init; }
 
