@@ -15,11 +15,14 @@ public sealed record GenerationSpec
     [Id(0)] public required string Prompt { get; init; }
     [Id(1)] public int Size { get; init; } = 64;
     [Id(2)] public ulong Seed { get; init; }
-    /// Each stage's sampling options; unset fields take the model folder's defaults (its sampling.json).
-    [Id(3)] public SamplingOptions Prior { get; init; } = SamplingOptions.Default;
-    [Id(4)] public SamplingOptions Decoder64 { get; init; } = SamplingOptions.Default;
-    [Id(5)] public SamplingOptions Sr256 { get; init; } = SamplingOptions.Default;
-    [Id(6)] public SamplingOptions Sr1024 { get; init; } = SamplingOptions.Default;
+    /// Each sampled stage's options; unset fields and unlisted stages take the model folder's defaults (its
+    /// sampling.json).
+    [Id(3)] public SamplingByStage Sampling { get; init; } = SamplingByStage.Default;
+    /// The bundled cascade's stages' options by name, for initialisers; they read and write Sampling.
+    public SamplingOptions Prior { get => Sampling[CascadeStage.Prior]; init => Sampling = Sampling.With(CascadeStage.Prior, value); }
+    public SamplingOptions Decoder64 { get => Sampling[CascadeStage.Decoder64]; init => Sampling = Sampling.With(CascadeStage.Decoder64, value); }
+    public SamplingOptions Sr256 { get => Sampling[CascadeStage.Sr256]; init => Sampling = Sampling.With(CascadeStage.Sr256, value); }
+    public SamplingOptions Sr1024 { get => Sampling[CascadeStage.Sr1024]; init => Sampling = Sampling.With(CascadeStage.Sr1024, value); }
     /// Wall-clock budget for the whole request, counted from when the request grain starts it.
     [Id(7)] public double DeadlineSeconds { get; init; } = 600;
     /// An image operation (variation, SDEdit, inpainting, ...); null for plain text-to-image.
@@ -36,14 +39,7 @@ public sealed record GenerationSpec
         .Where(s => s.Kind != StageKind.Prior || Operation is not { UsesSourceEmbedding: true })
         .ToList();
 
-    public SamplingOptions SamplingFor(CascadeStage stage) => stage switch
-    {
-        CascadeStage.Prior => Prior,
-        CascadeStage.Decoder64 => Decoder64,
-        CascadeStage.Sr256 => Sr256,
-        CascadeStage.Sr1024 => Sr1024,
-        _ => throw new ArgumentException($"stage {stage.Name()} does not sample"),
-    };
+    public SamplingOptions SamplingFor(CascadeStage stage) => Sampling[stage];
 
     /// Every check that needs no model, so a bad request fails at the edge before any stage runs. Token length
     /// is checked by the text encoder stage, which runs first and costs milliseconds.
@@ -58,7 +54,7 @@ public sealed record GenerationSpec
         if (!(DeadlineSeconds > 0 && DeadlineSeconds <= MaxDeadlineSeconds))
             throw new ArgumentException($"deadline = {DeadlineSeconds} s; allowed above 0 up to {MaxDeadlineSeconds} s");
         Operation?.Validate(Size);
-        foreach (var stage in CascadeStages.All.Where(s => s != CascadeStage.Text))
-            SamplingFor(stage).Validate(stage.Name());
+        foreach (var (stage, options) in Sampling.Listed)
+            options.Validate(stage.Name());
     }
 }

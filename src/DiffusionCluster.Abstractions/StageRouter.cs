@@ -2,17 +2,19 @@ using Orleans.Runtime;
 
 namespace DiffusionCluster.Abstractions;
 
-/// Finds the silos that host a stage, least loaded first: asks the cluster for its active silos, then each
+/// Finds the silos that host a stage, least loaded first: takes the cluster's active silos, then asks each
 /// silo what it hosts and how busy each stage is. A silo that does not answer in time is skipped.
-public sealed class StageRouter(IGrainFactory grains)
+/// activeSilos: on a silo, its in-memory membership view (IClusterMembershipService), so routing a request never
+/// reads the membership table; left out (a client at the edge), the management grain, which reads the table.
+public sealed class StageRouter(IGrainFactory grains, Func<IReadOnlyCollection<SiloAddress>>? activeSilos = null)
 {
     static readonly TimeSpan DescribeTimeout = TimeSpan.FromSeconds(5);
 
     /// AllAnswered: every active silo described itself, so an empty list means no silo hosts the stage.
     public async Task<(IReadOnlyList<SiloDescription> Hosts, bool AllAnswered)> Candidates(CascadeStage stage, IReadOnlySet<string> excluded)
     {
-        var hosts = await grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true);
-        var descriptions = await Task.WhenAll(hosts.Keys
+        var silos = activeSilos is not null ? activeSilos() : (await grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true)).Keys;
+        var descriptions = await Task.WhenAll(silos
             .Where(silo => !excluded.Contains(silo.ToParsableString()))
             .Select(Describe));
         var hostsOfStage = descriptions

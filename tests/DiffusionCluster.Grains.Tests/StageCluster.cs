@@ -7,7 +7,8 @@ using Orleans.TestingHost;
 
 namespace DiffusionCluster.Grains.Tests;
 
-/// An in-process cluster whose silos host different stage sets (silo i hosts stages[i]) on the tiny cascade.
+/// An in-process cluster whose silos host different stage sets (silo i hosts stages[i]) on the tiny cascade. With
+/// initialSilos, only the first silos start; AddSilo starts the next one.
 public sealed class StageCluster : IAsyncDisposable
 {
     StageCluster(InProcessTestCluster cluster) => Cluster = cluster;
@@ -15,9 +16,9 @@ public sealed class StageCluster : IAsyncDisposable
     public InProcessTestCluster Cluster { get; }
     public IClusterClient Client => Cluster.Client;
 
-    public static async Task<StageCluster> Start(string[] stagesPerSilo, Dictionary<string, string?>? settings = null)
+    public static async Task<StageCluster> Start(string[] stagesPerSilo, Dictionary<string, string?>? settings = null, int? initialSilos = null)
     {
-        var builder = new InProcessTestClusterBuilder((short)stagesPerSilo.Length);
+        var builder = new InProcessTestClusterBuilder((short)(initialSilos ?? stagesPerSilo.Length));
         builder.Options.GatewayPerSilo = false; // clients talk to silo 0, where request grains then live
         builder.ConfigureSiloHost((silo, host) =>
         {
@@ -36,6 +37,8 @@ public sealed class StageCluster : IAsyncDisposable
         await cluster.DeployAsync();
         return new StageCluster(cluster);
     }
+
+    public async Task AddSilo() => await Cluster.StartAdditionalSiloAsync();
 
     public IGenerationGrain Request(Guid? id = null) => Client.GetGrain<IGenerationGrain>(id ?? Guid.NewGuid());
 

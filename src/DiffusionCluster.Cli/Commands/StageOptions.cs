@@ -16,38 +16,24 @@ public static class StageOptions
         args.WasGiven($"{stage}-aug") ? args.Int($"{stage}-aug", 0, 0, SamplingOptions.MaxAugmentationLevel) : null,
         stage == "decoder64" && args.WasGiven("decoder64-layout") ? args.Double("decoder64-layout", 0, 0, 1) : null);
 
+    /// The stages with sampling options on the command line.
+    static readonly CascadeStage[] Sampled = CascadeStages.All.Where(s => s != CascadeStage.Text).ToArray();
+
     public static GenerationSpec Request(Arguments args, string prompt) => new()
     {
         Prompt = prompt,
         Size = args.Int("size", 64, 1, 1 << 16),
         Seed = (ulong)args.Int("seed", 0, 0, int.MaxValue),
-        Prior = Read(args, "prior"),
-        Decoder64 = Read(args, "decoder64"),
-        Sr256 = Read(args, "sr256"),
-        Sr1024 = Read(args, "sr1024"),
+        Sampling = Sampled.Aggregate(SamplingByStage.Default, (all, stage) => all.With(stage, Read(args, stage.Name()))),
         IgnoreUnknownWords = args.Flag("ignore-unknown-words"),
     };
 
-    /// The same options as a cluster request.
-    public static GenerationSpec Spec(Arguments args, string prompt)
-    {
-        var request = Request(args, prompt);
-        return new GenerationSpec
-        {
-            Prompt = request.Prompt,
-            Size = request.Size,
-            Seed = request.Seed,
-            Prior = request.Prior,
-            Decoder64 = request.Decoder64,
-            Sr256 = request.Sr256,
-            Sr1024 = request.Sr1024,
-            DeadlineSeconds = args.Double("deadline-seconds", 600, 1, GenerationSpec.MaxDeadlineSeconds),
-            IgnoreUnknownWords = request.IgnoreUnknownWords,
-        };
-    }
+    /// The same options as a cluster request, with its deadline.
+    public static GenerationSpec Spec(Arguments args, string prompt) =>
+        Request(args, prompt) with { DeadlineSeconds = args.Double("deadline-seconds", 600, 1, GenerationSpec.MaxDeadlineSeconds) };
 
     public const string Help = """
-              per stage (prior, decoder, sr256, sr1024; unset: the model folder's sampling.json): --<stage>-steps N --<stage>-guidance W
+              per stage (prior, decoder64, sr256, sr1024; unset: the model folder's sampling.json): --<stage>-steps N --<stage>-guidance W
               --<stage>-thresholding none|static|dynamic[:p[:cap]] --<stage>-eta E --<stage>-aug LEVEL (SR input noise)
               --decoder64-layout SHARE (0-1: how much of the decoder's trajectory ILVR holds to the layout model's picture; 0 off)
         """;

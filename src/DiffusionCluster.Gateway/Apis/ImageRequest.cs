@@ -40,10 +40,7 @@ public sealed record ImageRequest(GenerationSpec Spec, int N, string ResponseFor
             Size = int.Parse(size[..size.IndexOf('x')]),
             Seed = (ulong)Long(body, "seed", 0, 0, (long)GenerationSpec.MaxSeed),
             DeadlineSeconds = Double(body, "deadline_seconds", 600, 1, GenerationSpec.MaxDeadlineSeconds),
-            Prior = Sampling(body, "prior"),
-            Decoder64 = Sampling(body, "decoder64"),
-            Sr256 = Sampling(body, "sr256"),
-            Sr1024 = Sampling(body, "sr1024"),
+            Sampling = StageNames.Aggregate(SamplingByStage.Default, (all, stage) => all.With(CascadeStages.Parse(stage), Sampling(body, stage))),
             Operation = operation,
             IgnoreUnknownWords = Bool(body, "ignore_unknown_words"),
         };

@@ -3,6 +3,8 @@ using DiffusionCluster.Abstractions;
 using DiffusionCluster.Grains.Hosting;
 using DiffusionCluster.ServiceDefaults;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using DiffusionCluster.Grains.Stages;
 using Orleans.Concurrency;
 using Orleans.Placement;
 using Orleans.Runtime;
@@ -16,15 +18,18 @@ namespace DiffusionCluster.Grains.Requests;
 /// An idle request (finished, nobody reading it) is collected after two minutes, so finished images do not
 /// pile up in silo memory; the gateway keeps what it serves.
 [Reentrant, PreferLocalPlacement, CollectionAgeLimit(Minutes = 2)]
-public sealed class GenerationGrain(IGrainFactory grains, CascadeDefinition cascade, ILogger<GenerationGrain> logger) : Grain, IGenerationGrain
+public sealed class GenerationGrain(IGrainFactory grains, IClusterMembershipService membership, CascadeDefinition cascade,
+    IOptions<SiloStageOptions> options, ILogger<GenerationGrain> logger) : Grain, IGenerationGrain
 {
     /// Failures reported by a stage (not an unreachable silo) before the request fails.
     const int AttemptsPerStage = 4;
-    /// How long a stage keeps looking for a reachable host: well beyond the time Orleans takes to declare a
-    /// killed silo dead (a few missed 5 s probes), waiting 0.5, 1, 2, then 4 s between rounds.
-    static readonly TimeSpan ClusterRecoveryWindow = TimeSpan.FromSeconds(90);
+    /// How long a stage keeps looking for a reachable host (Silo:StageRecoverySeconds), waiting 0.5, 1, 2, then 4 s
+    /// between rounds: long enough for Orleans to declare a killed silo dead and for a replacement to join.
+    readonly TimeSpan _recoveryWindow = TimeSpan.FromSeconds(options.Value.StageRecoverySeconds);
 
-    readonly StageRouter _router = new(grains);
+    // Routing reads this silo's membership view, never the membership table: a database outage leaves requests running.
+    readonly StageRouter _router = new(grains, () => membership.CurrentSnapshot.Members.Values
+        .Where(m => m.Status == SiloStatus.Active).Select(m => m.SiloAddress).ToList());
     readonly CancellationTokenSource _cancel = new();
     Task<GenerationResult>? _work;
     GenerationSpec? _spec;
@@ -176,7 +181,7 @@ public sealed class GenerationGrain(IGrainFactory grains, CascadeDefinition casc
     /// others before giving up with the overload error. A silo that cannot be reached (killed, partitioned)
     /// does not use up the stage's attempts: until the cluster declares it dead, placement and directory
     /// lookups through it can fail even for live silos, so those failures are retried with a back-off for up
-    /// to ClusterRecoveryWindow. Failures the stage itself reports count towards AttemptsPerStage.
+    /// to the recovery window. Failures the stage itself reports count towards AttemptsPerStage.
     async Task<StageOutput> RunStage(StageInput input, CancellationToken cancellation)
     {
         MessageLimits.Check($"the input of stage {input.Stage.Name()}", input.PayloadBytes);
@@ -187,12 +192,12 @@ public sealed class GenerationGrain(IGrainFactory grains, CascadeDefinition casc
         var clock = Stopwatch.StartNew();
         while (stageFailures < AttemptsPerStage)
         {
-            var (candidates, allAnswered) = await _router.Candidates(input.Stage, excluded);
+            var (candidates, _) = await _router.Candidates(input.Stage, excluded);
             if (candidates.Count == 0)
             {
                 if (overloaded is not null && lastFailure is null) throw overloaded;
-                if (allAnswered && excluded.Count == 0) break; // every silo answered and none hosts the stage
-                if (clock.Elapsed > ClusterRecoveryWindow) break;
+                // No host now (its silos died, or none has joined yet): wait for one within the recovery window.
+                if (clock.Elapsed > _recoveryWindow) break;
                 await Task.Delay(TimeSpan.FromSeconds(Math.Min(4, 0.5 * (1 << Math.Min(waits++, 3)))), cancellation);
                 excluded.Clear();
                 continue;
@@ -228,7 +233,7 @@ public sealed class GenerationGrain(IGrainFactory grains, CascadeDefinition casc
                 logger.LogWarning(e, "Stage {Stage} could not reach silo {Silo} (attempt {Attempt}); trying another silo", input.Stage.Name(), silo, attempt);
                 lastFailure = e;
                 excluded.Add(silo);
-                if (clock.Elapsed > ClusterRecoveryWindow) break;
+                if (clock.Elapsed > _recoveryWindow) break;
             }
             catch (Exception e) when (e is not (ArgumentException or OperationCanceledException))
             {
@@ -250,7 +255,7 @@ public sealed class GenerationGrain(IGrainFactory grains, CascadeDefinition casc
         if (overloaded is not null && lastFailure is null) throw overloaded;
         throw new InvalidOperationException(
             lastFailure is null
-                ? $"no active silo hosts stage {input.Stage.Name()}; start a silo with that stage"
+                ? $"no active silo hosts stage {input.Stage.Name()} (waited {_recoveryWindow.TotalSeconds:0} s, Silo:StageRecoverySeconds, for one to join); start a silo with that stage"
                 : $"stage {input.Stage.Name()} failed after {attempt} attempts on its hosts: {lastFailure.Message}",
             lastFailure);
     }

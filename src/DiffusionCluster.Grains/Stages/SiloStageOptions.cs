@@ -18,6 +18,9 @@ public sealed class SiloStageOptions
     public string ModelFolder { get; set; } = Models.Cascade.CascadeFolder.Bundled;
     /// Intra-op threads for this silo's tensor work; 0 keeps libtorch's default.
     public int Threads { get; set; }
+    /// How long a request waits for a stage whose hosts are all gone (or not yet joined) before failing: room for
+    /// Orleans to declare a killed silo dead and for its replacement to start and load its model.
+    public double StageRecoverySeconds { get; set; } = 90;
     /// Load every hosted stage's model when the silo starts rather than on its first request.
     public bool WarmUp { get; set; } = true;
     /// Batching limits per stage name; a stage not listed uses Default.
@@ -34,6 +37,8 @@ public sealed class SiloStageOptions
         var stages = HostedStages();
         foreach (var name in Batching.Keys) CascadeStages.Parse(name);
         PrecisionOption.Parse(Precision);
+        if (!(StageRecoverySeconds >= 0 && StageRecoverySeconds <= 3600))
+            throw new ArgumentException($"Silo:StageRecoverySeconds = {StageRecoverySeconds}; allowed 0 to 3600");
         if (Threads < 0 || Threads > 1024) throw new ArgumentException($"Silo:Threads = {Threads}; allowed 0 (libtorch default) to 1024");
         if (!Directory.Exists(ModelFolder))
             throw new ArgumentException($"Silo:ModelFolder \"{Path.GetFullPath(ModelFolder)}\" does not exist; point it at a cascade model folder (models/shapes-cascade)");

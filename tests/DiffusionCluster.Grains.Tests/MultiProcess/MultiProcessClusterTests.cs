@@ -46,6 +46,29 @@ public sealed class MultiProcessClusterTests
         Assert.Contains(results, r => r.Stages.Single(s => s.Stage == CascadeStage.Decoder64).Attempt > 1);
     }
 
+    [Fact]
+    public async Task Requests_run_while_the_database_is_down()
+    {
+        using var postgres = new PostgresServer();
+        await ClusterSchema.Apply(postgres.ConnectionString);
+        int port = 21000 + Random.Shared.Next(0, 4000);
+        using var front = new SiloProcess("text,prior,decoder64", postgres.ConnectionString, port, port + 100, TinyCascadeFolder.Path);
+        using var sr = new SiloProcess("sr256", postgres.ConnectionString, port + 1, 0, TinyCascadeFolder.Path);
+        await Task.WhenAll(front.Started, sr.Started);
+        using var client = await Client(postgres.ConnectionString);
+        var grains = client.Services.GetRequiredService<IGrainFactory>();
+        await WaitForSilos(grains, 2);
+        // Every stage's worker active before the outage, as in a cluster that has served requests.
+        await grains.Generate(Specs.Quick(size: 256), Guid.NewGuid());
+
+        postgres.Stop();
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 4)
+            .Select(i => Outcome(grains.Generate(Specs.Quick(size: 256, seed: (ulong)i), Guid.NewGuid())))).WaitAsync(TimeSpan.FromMinutes(3));
+
+        foreach (var (result, error) in outcomes)
+            Assert.True(result is not null, $"a request failed with the database down: {error}\n{front.Output}");
+    }
+
     static async Task<(GenerationResult? Result, string? Error)> Outcome(Task<GenerationResult> run)
     {
         try { return (await run, null); }

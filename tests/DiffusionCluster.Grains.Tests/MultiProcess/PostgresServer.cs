@@ -8,15 +8,33 @@ public sealed class PostgresServer : IDisposable
 {
     readonly string _data;
 
+    readonly int _port = FreePorts.Next();
+
     public PostgresServer()
     {
         _data = Path.Combine(Path.GetTempPath(), $"dc-pg-{Guid.NewGuid():N}");
-        var (code, output) = Run(Path.Combine(Repository.Root(), "deploy", "postgresql", "start-local.sh"), $"{_data} {FreePorts.Next()}");
-        if (code != 0) throw new InvalidOperationException($"PostgreSQL did not start (exit {code}):\n{output}");
-        ConnectionString = output.Trim().Split('\n')[^1];
+        ConnectionString = Start();
     }
 
     public string ConnectionString { get; }
+
+    /// Starts the server (again, after Stop) on the same data folder and port; returns its connection string.
+    public string Start()
+    {
+        var (code, output) = Run(Path.Combine(Repository.Root(), "deploy", "postgresql", "start-local.sh"), $"{_data} {_port}");
+        if (code != 0) throw new InvalidOperationException($"PostgreSQL did not start (exit {code}):\n{output}");
+        return output.Trim().Split('\n')[^1];
+    }
+
+    /// Stops the server at once (an outage: open connections are cut), keeping its data.
+    public void Stop() => PgCtl($"-D {_data} -m immediate stop");
+
+    void PgCtl(string arguments)
+    {
+        var pgctl = Directory.GetDirectories("/usr/lib/postgresql").OrderBy(d => d).Last() + "/bin/pg_ctl";
+        var asPostgres = Environment.UserName == "root";
+        Run(asPostgres ? "runuser" : pgctl, (asPostgres ? $"-u postgres -- {pgctl} " : "") + arguments);
+    }
 
 
     static (int Code, string Output) Run(string file, string arguments)
@@ -30,9 +48,7 @@ public sealed class PostgresServer : IDisposable
 
     public void Dispose()
     {
-        var pgctl = Directory.GetDirectories("/usr/lib/postgresql").OrderBy(d => d).Last() + "/bin/pg_ctl";
-        var asPostgres = Environment.UserName == "root";
-        Run(asPostgres ? "runuser" : pgctl, (asPostgres ? $"-u postgres -- {pgctl} " : "") + $"-D {_data} -m immediate stop");
+        Stop();
         try { Directory.Delete(_data, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }
