@@ -42,6 +42,8 @@ public static class GatewayApp
         builder.Services.AddOpenApi();
 
         var app = builder.Build();
+        // Statuses that routing and model binding set without a body (404, 405, 415, ...) get an OpenAI-shaped one.
+        app.UseStatusCodePages(context => ApiErrors.ForStatus(context.HttpContext).ExecuteAsync(context.HttpContext));
         app.UseMiddleware<ApiKeyMiddleware>();
         app.UseDefaultFiles();
         app.UseStaticFiles();

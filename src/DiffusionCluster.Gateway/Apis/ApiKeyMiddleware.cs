@@ -22,7 +22,8 @@ public sealed class ApiKeyMiddleware(RequestDelegate next, GatewayOptions option
 
     bool Authorised(string header)
     {
-        if (!header.StartsWith("Bearer ", StringComparison.Ordinal)) return false;
+        // The scheme is case-insensitive (RFC 9110 section 11.1).
+        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) return false;
         var given = Encoding.UTF8.GetBytes(header["Bearer ".Length..].Trim());
         return _keys.Any(k => CryptographicOperations.FixedTimeEquals(k, given));
     }

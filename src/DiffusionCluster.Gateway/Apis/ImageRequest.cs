@@ -83,7 +83,16 @@ public sealed record ImageRequest(GenerationSpec Spec, int N, string ResponseFor
     public static string? String(JsonElement body, string name)
     {
         if (!body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return null;
-        return value.ValueKind == JsonValueKind.String ? value.GetString() : throw new BadRequestException($"{name} must be a string", name);
+        if (value.ValueKind != JsonValueKind.String) throw new BadRequestException($"{name} must be a string", name);
+        try
+        {
+            return value.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            // A lone surrogate escape ("\ud800") or bytes that are not UTF-8: the client's text, not a server fault.
+            throw new BadRequestException($"{name} is not valid Unicode text (a lone surrogate or invalid UTF-8)", name, code: "invalid_text");
+        }
     }
 
     static long Long(JsonElement body, string name, long fallback, long min, long max)
