@@ -43,6 +43,29 @@ public sealed class ProtectionTests
     }
 
     [Fact]
+    public async Task A_key_owns_its_jobs_and_one_entry_may_hold_several_keys()
+    {
+        // As the chart passes its Secret: one entry, comma-separated.
+        await using var server = GatewayServer.With(new() { ["Gateway:ApiKeys:0"] = "k-alice, k-bob" });
+        await server.InitializeAsync();
+        HttpRequestMessage As(string key, HttpMethod method, string path, object? body = null)
+        {
+            var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+            return request;
+        }
+
+        var submitted = await server.Http.SendAsync(As("k-alice", HttpMethod.Post, "/v1/jobs", Slow(2)));
+        Assert.Equal(HttpStatusCode.Accepted, submitted.StatusCode);
+        var id = (await submitted.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("id").GetString();
+
+        Assert.Equal(HttpStatusCode.OK, (await server.Http.SendAsync(As("k-alice", HttpMethod.Get, $"/v1/jobs/{id}"))).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await server.Http.SendAsync(As("k-bob", HttpMethod.Get, $"/v1/jobs/{id}"))).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await server.Http.SendAsync(As("k-bob", HttpMethod.Delete, $"/v1/jobs/{id}"))).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await server.Http.SendAsync(As("k-bob", HttpMethod.Get, $"/v1/jobs/{id}/image"))).StatusCode);
+    }
+
+    [Fact]
     public async Task An_overloaded_stage_answers_429_with_retry_after()
     {
         await using var server = GatewayServer.With(new()

@@ -81,7 +81,7 @@ public static class ImagesApi
         var runs = ids.Select((id, i) =>
         {
             var spec = request.Spec with { Seed = request.Spec.Seed + (ulong)i };
-            return jobs.Track(id, spec, jobs.Grain(id).Generate(spec, context.RequestAborted)).Run;
+            return jobs.Track(id, spec, jobs.Grain(id).Generate(spec, context.RequestAborted), ApiKeyMiddleware.Owner(context)).Run;
         }).ToList();
         var results = await Task.WhenAll(runs);
         var data = results.Select(r => request.ResponseFormat == "b64_json"

@@ -37,17 +37,17 @@ public static class JobsApi
         api.MapPost("/", Submit).Produces<JobStatus>(202).Produces<ApiErrorBody>(400)
             .WithSummary("Submit one generation (same body as /v1/images/generations, n = 1); answers at once");
         api.MapGet("/{id:guid}", async (Guid id, HttpContext context, JobStore jobs) =>
-                jobs.Find(id) is { } job ? Results.Json(await Status(job, jobs, context)) : NotFound(id))
+                jobs.Find(id, ApiKeyMiddleware.Owner(context)) is { } job ? Results.Json(await Status(job, jobs, context)) : NotFound(id))
             .Produces<JobStatus>().WithSummary("Status and per-stage progress");
         api.MapGet("/{id:guid}/events", Events).WithSummary("Progress as server-sent events (progress, then done or error)");
-        api.MapDelete("/{id:guid}", async (Guid id, JobStore jobs) =>
+        api.MapDelete("/{id:guid}", async (Guid id, HttpContext context, JobStore jobs) =>
             {
-                if (jobs.Find(id) is null) return NotFound(id);
+                if (jobs.Find(id, ApiKeyMiddleware.Owner(context)) is null) return NotFound(id);
                 await jobs.Grain(id).Cancel();
                 return Results.Accepted($"/v1/jobs/{id}");
             })
             .WithSummary("Cancel: the request stops between denoising steps");
-        api.MapGet("/{id:guid}/image", (Guid id, JobStore jobs) => jobs.Find(id) switch
+        api.MapGet("/{id:guid}/image", (Guid id, HttpContext context, JobStore jobs) => jobs.Find(id, ApiKeyMiddleware.Owner(context)) switch
             {
                 null => NotFound(id),
                 { Run.IsCompletedSuccessfully: true } job => Results.File(job.Run.Result.Png, "image/png"),
@@ -69,7 +69,7 @@ public static class JobsApi
             // A prompt the model cannot draw is refused now, not reported later as a failed job.
             if (request.Spec.HasPrompt)
                 await (await new StageRouter(grains).LeastLoadedWorker(CascadeStage.Text)).CheckPrompt(request.Spec.Prompt, request.Spec.Seed, request.Spec.IgnoreUnknownWords);
-            var job = jobs.Start(request.Spec);
+            var job = jobs.Start(request.Spec, ApiKeyMiddleware.Owner(context));
             return Results.Json(await Status(job, jobs, context), statusCode: 202);
         }
         catch (Exception e)
@@ -104,7 +104,7 @@ public static class JobsApi
 
     static async Task Events(Guid id, HttpContext context, JobStore jobs, GatewayOptions options)
     {
-        if (jobs.Find(id) is not { } job)
+        if (jobs.Find(id, ApiKeyMiddleware.Owner(context)) is not { } job)
         {
             await NotFound(id).ExecuteAsync(context);
             return;

@@ -5,9 +5,11 @@ namespace DiffusionCluster.Gateway.Jobs;
 
 /// One submitted generation as the gateway sees it: its request id (the request grain's key), and once
 /// done, the result or the error. Progress is read from the request grain itself.
-public sealed class Job(Guid id, GenerationSpec spec, Task<GenerationResult> run)
+public sealed class Job(Guid id, GenerationSpec spec, Task<GenerationResult> run, string owner)
 {
     public Guid Id { get; } = id;
+    /// The API key (as ApiKeyMiddleware.Owner digests it) that started the job; "" without keys.
+    public string Owner { get; } = owner;
     public GenerationSpec Spec { get; } = spec;
     public DateTimeOffset Created { get; } = DateTimeOffset.UtcNow;
     public Task<GenerationResult> Run { get; } = run;
@@ -19,25 +21,26 @@ public sealed class JobStore(IGrainFactory grains, Microsoft.Extensions.Options.
     readonly ConcurrentDictionary<Guid, Job> _jobs = new();
 
     /// Starts a generation that runs on after the HTTP request that asked for it has ended.
-    public Job Start(GenerationSpec spec)
+    public Job Start(GenerationSpec spec, string owner)
     {
         var id = Guid.NewGuid();
-        var job = new Job(id, spec, grains.Generate(spec, id));
+        var job = new Job(id, spec, grains.Generate(spec, id), owner);
         _jobs[id] = job;
         Trim();
         return job;
     }
 
     /// Tracks a generation run by a synchronous request (so its `url` can be served).
-    public Job Track(Guid id, GenerationSpec spec, Task<GenerationResult> run)
+    public Job Track(Guid id, GenerationSpec spec, Task<GenerationResult> run, string owner)
     {
-        var job = new Job(id, spec, run);
+        var job = new Job(id, spec, run, owner);
         _jobs[id] = job;
         Trim();
         return job;
     }
 
-    public Job? Find(Guid id) => _jobs.GetValueOrDefault(id);
+    /// The job, if the owner started it: another key's job reads as missing, so ids reveal nothing.
+    public Job? Find(Guid id, string owner) => _jobs.GetValueOrDefault(id) is { } job && job.Owner == owner ? job : null;
 
     public IGenerationGrain Grain(Guid id) => grains.GetGrain<IGenerationGrain>(id);
 
