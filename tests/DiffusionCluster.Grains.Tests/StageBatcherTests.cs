@@ -54,6 +54,27 @@ public sealed class StageBatcherTests
     }
 
     [Fact]
+    public async Task Retry_after_is_the_time_the_requests_ahead_take_at_the_measured_service_time()
+    {
+        // 1.5 s per request, one request per batch: a first request measures it.
+        using var batcher = new StageBatcher<string, string>("test", Options(1, 0, 3), (inputs, _, _) =>
+        {
+            Thread.Sleep(1500);
+            return inputs;
+        });
+        await batcher.Enqueue("measure", "k");
+        var running = batcher.Enqueue("running", "k");
+        await Task.Delay(300); // taken off the queue by the batcher's thread
+        var ahead = Enumerable.Range(0, 3).Select(i => batcher.Enqueue($"queued {i}", "k")).Append(running).ToList();
+
+        var error = Assert.Throws<StageOverloadedException>(() => { _ = batcher.Enqueue("late", "k"); });
+        await Task.WhenAll(ahead);
+
+        // Four requests ahead at about 1.5 s each: 6 s (rounded up; slack for a slow machine's sleeps).
+        Assert.InRange(error.RetryAfterSeconds, 6, 8);
+    }
+
+    [Fact]
     public async Task Queue_wait_and_compute_time_are_measured_separately()
     {
         var gate = new Gate();

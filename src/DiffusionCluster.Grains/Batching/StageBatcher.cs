@@ -32,6 +32,8 @@ public sealed class StageBatcher<TIn, TOut> : IDisposable
     readonly Thread _thread;
     int _running;
     bool _disposed;
+    /// Measured compute seconds per request (a moving average over batches); null until a batch has run.
+    double? _secondsPerRequest;
 
     public StageBatcher(string name, BatchingOptions options, BatchCompute<TIn, TOut> compute)
     {
@@ -73,7 +75,11 @@ public sealed class StageBatcher<TIn, TOut> : IDisposable
         return pending.Done.Task;
     }
 
-    double RetryAfterSeconds() => Math.Max(1, Math.Ceiling(_options.MaxQueueDelayMilliseconds / 1000));
+    /// When a rejected client should try again: the time the requests ahead of it take at the measured service time
+    /// (at least 1 s, at most 10 min); 1 s before anything has been measured. Called under _gate.
+    double RetryAfterSeconds() => _secondsPerRequest is { } perRequest
+        ? Math.Clamp(Math.Ceiling((_queue.Count + _running) * perRequest), 1, 600)
+        : 1;
 
     void Loop()
     {
@@ -132,6 +138,11 @@ public sealed class StageBatcher<TIn, TOut> : IDisposable
             if (outputs.Count != batch.Count)
                 throw new InvalidOperationException($"stage {_name} returned {outputs.Count} outputs for a batch of {batch.Count}");
             var computeMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            lock (_gate)
+            {
+                var perRequest = computeMs / 1000 / batch.Count;
+                _secondsPerRequest = _secondsPerRequest is { } mean ? 0.7 * mean + 0.3 * perRequest : perRequest;
+            }
             for (int i = 0; i < batch.Count; i++)
             {
                 var queueMs = (started - batch[i].Enqueued) * 1000.0 / Stopwatch.Frequency;
