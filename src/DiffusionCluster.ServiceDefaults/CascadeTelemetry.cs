@@ -16,16 +16,23 @@ public static class CascadeTelemetry
     public static readonly ActivitySource Source = new(Name);
     public static readonly Meter Meter = new(Name);
 
-    public static readonly Histogram<double> QueueDuration = Meter.CreateHistogram<double>(
-        "dc.stage.queue.duration", "s", "Time a request waited in a stage's queue before its batch started");
-    public static readonly Histogram<double> ComputeDuration = Meter.CreateHistogram<double>(
-        "dc.stage.compute.duration", "s", "Time a stage's batch computed (every request in it sees the same)");
+    /// Bucket bounds in seconds for every duration histogram: milliseconds of queueing up to a ten-minute request.
+    /// Without them exporters use OpenTelemetry's default bounds (0, 5, 10 ... 10000), meant for milliseconds, and
+    /// every sub-second duration lands in the first bucket.
+    public static readonly double[] SecondsBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
+
+    static readonly InstrumentAdvice<double> Seconds = new() { HistogramBucketBoundaries = SecondsBuckets };
+
+    public static readonly Histogram<double> QueueDuration = Meter.CreateHistogram(
+        "dc.stage.queue.duration", "s", "Time a request waited in a stage's queue before its batch started", tags: null, advice: Seconds);
+    public static readonly Histogram<double> ComputeDuration = Meter.CreateHistogram(
+        "dc.stage.compute.duration", "s", "Time a stage's batch computed (every request in it sees the same)", tags: null, advice: Seconds);
     public static readonly Histogram<int> BatchSize = Meter.CreateHistogram<int>(
         "dc.stage.batch.size", "{request}", "Requests in the batch a stage ran");
     public static readonly Counter<long> Requests = Meter.CreateCounter<long>(
         "dc.requests", "{request}", "Generation requests by outcome (completed, failed, cancelled, overloaded)");
-    public static readonly Histogram<double> RequestDuration = Meter.CreateHistogram<double>(
-        "dc.request.duration", "s", "Wall time of a generation request in its request grain");
+    public static readonly Histogram<double> RequestDuration = Meter.CreateHistogram(
+        "dc.request.duration", "s", "Wall time of a generation request in its request grain", tags: null, advice: Seconds);
     public static readonly Counter<long> Images = Meter.CreateCounter<long>(
         "dc.images", "{image}", "Images produced, by size");
 
