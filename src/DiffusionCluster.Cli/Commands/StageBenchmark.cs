@@ -28,32 +28,18 @@ public static class StageBenchmark
         var spec = new GenerationSpec { Prompt = "a large red star in the center on a white background", Size = size };
         spec.Validate();
 
-        var stages = CascadeFolder.Definition(model).For(size).Select(s => s.Stage).ToList();
+        var descriptors = CascadeFolder.Definition(model).For(size);
+        var stages = descriptors.Select(s => s.Stage).ToList();
         var executors = stages.ToDictionary(s => s, s => new StageExecutor(s, model, device, dtype));
         // One request through the chain gives every stage a real input.
         var inputs = new Dictionary<CascadeStage, StageInput>();
-        TextFeatures? text = null;
-        WireTensor? embedding = null, image = null;
-        foreach (var stage in stages)
+        var walk = new CascadeWalk(spec, Guid.NewGuid(), descriptors);
+        foreach (var stage in descriptors)
         {
-            var kind = executors[stage].Descriptor.Kind;
-            var input = new StageInput
-            {
-                RequestId = Guid.NewGuid(), Stage = stage,
-                Prompt = kind == StageKind.Text ? spec.Prompt : null,
-                Text = text,
-                ImageEmbedding = kind == StageKind.Image && image is null ? embedding : null,
-                LowRes = image,
-                Sampling = kind == StageKind.Text ? null : spec.SamplingFor(stage),
-            };
-            inputs[stage] = input;
-            var row = executors[stage].Run([input], (_, _) => { }, CancellationToken.None)[0];
-            switch (kind)
-            {
-                case StageKind.Text: text = row.Text; break;
-                case StageKind.Prior: embedding = row.Tensor; break;
-                default: image = row.Tensor; break;
-            }
+            var input = walk.Input(stage);
+            inputs[stage.Stage] = input;
+            var row = executors[stage.Stage].Run([input], (_, _) => { }, CancellationToken.None)[0];
+            walk.Record(stage, row.Text, row.Tensor);
         }
 
         var timings = new List<StageTimings>();

@@ -39,14 +39,14 @@ public sealed class GenerationGrain(IGrainFactory grains, IClusterMembershipServ
     public Task<GenerationResult> Generate(GenerationSpec spec, CancellationToken cancellation = default)
     {
         spec.Validate();
-        _ = spec.StagesIn(cascade); // a size this cascade does not make fails the call, not a started run
+        var stages = spec.StagesIn(cascade); // a size this cascade does not make fails the call, not a started run
         if (_work is not null)
         {
             if (spec != _spec) throw new ArgumentException($"request {this.GetPrimaryKey()} is already running with different options; use a new request id");
             return _work;
         }
         _spec = spec;
-        _work = Run(spec, cancellation);
+        _work = Run(spec, stages, cancellation);
         return _work;
     }
 
@@ -75,7 +75,7 @@ public sealed class GenerationGrain(IGrainFactory grains, IClusterMembershipServ
         return Task.CompletedTask;
     }
 
-    async Task<GenerationResult> Run(GenerationSpec spec, CancellationToken callerCancellation)
+    async Task<GenerationResult> Run(GenerationSpec spec, IReadOnlyList<StageDescriptor> stages, CancellationToken callerCancellation)
     {
         var clock = Stopwatch.StartNew();
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(spec.DeadlineSeconds));
@@ -91,46 +91,21 @@ public sealed class GenerationGrain(IGrainFactory grains, IClusterMembershipServ
         string outcome = "failed";
         try
         {
-            TextFeatures? text = null, sourceText = null;
             ComposedCaption? caption = null;
-            WireTensor? embedding = null, image = null;
             byte[]? png = null;
-            var stages = spec.StagesIn(cascade);
+            var walk = new CascadeWalk(spec, requestId, stages);
             var planned = stages.Select(s => s.Stage).ToList();
             foreach (var stage in stages)
             {
                 current = stage.Stage;
                 _progress = new GenerationProgress(GenerationState.Running, stage.Stage, Stages: planned);
                 if (stage.Kind == StageKind.Text && spec.Operation is TextDiffOperation diff)
-                    sourceText = await EncodeText(requestId, stage.Stage, diff.SourceCaption, spec, runs, linked.Token);
-                var input = new StageInput
-                {
-                    RequestId = requestId,
-                    Stage = stage.Stage,
-                    Seed = spec.Seed,
-                    IgnoreUnknownWords = spec.IgnoreUnknownWords,
-                    EncodePng = stage == stages[^1],
-                };
-                // The first image stage draws from the prior's (or the source image's) embedding and runs the image
-                // operation; each later one refines the image before it.
-                input = stage.Kind switch
-                {
-                    StageKind.Text => input with { Prompt = spec.Prompt },
-                    StageKind.Prior => input with { Text = text, Sampling = spec.SamplingFor(stage.Stage) },
-                    _ when image is null => input with
-                    {
-                        Text = text, Sampling = spec.SamplingFor(stage.Stage), ImageEmbedding = embedding, Operation = spec.Operation, SourceText = sourceText,
-                    },
-                    _ => input with { Text = text, Sampling = spec.SamplingFor(stage.Stage), LowRes = image },
-                };
+                    walk.SourceText = await EncodeText(requestId, stage.Stage, diff.SourceCaption, spec, runs, linked.Token);
+                var input = walk.Input(stage);
                 var output = await RunStage(input, linked.Token);
                 runs.Add(output.Run);
-                switch (stage.Kind)
-                {
-                    case StageKind.Text: (text, caption) = (output.Text, output.Caption); break;
-                    case StageKind.Prior: embedding = output.Tensor; break;
-                    default: image = output.Tensor; break;
-                }
+                walk.Record(stage, output.Text, output.Tensor);
+                if (stage.Kind == StageKind.Text) caption = output.Caption;
                 if (input.EncodePng) png = output.Png ?? throw new InvalidOperationException($"stage {stage.Stage.Name()} returned no image");
             }
             _progress = _progress with { State = GenerationState.Completed };

@@ -42,7 +42,7 @@ public sealed class EditExecutor(CascadePipeline cascade, StageDescriptor stage,
         using var scope = NewDisposeScope();
         var text = batch[0].Text is null ? null : WireTensors.StackText(batch.Select(b => b.Text!), cascade.Device);
         var images = Run(batch, text, batch[0].RequiredSampling(), progress, cancellation);
-        return batch.Select((_, i) => new BatchRowOutput(Tensor: WireTensors.FromRow(images, i))).ToList();
+        return BatchRowOutput.Rows(images, batch.Count);
     }
 
     Tensor Run(IReadOnlyList<StageInput> batch, TextEncoding? text, SamplingOptions sampling, Action<int, int> progress, CancellationToken cancellation)

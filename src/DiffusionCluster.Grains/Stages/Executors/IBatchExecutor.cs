@@ -19,4 +19,9 @@ public interface IBatchExecutor
 }
 
 /// One request's share of a batch's output.
-public sealed record BatchRowOutput(TextFeatures? Text = null, WireTensor? Tensor = null, ComposedCaption? Caption = null);
+public sealed record BatchRowOutput(TextFeatures? Text = null, WireTensor? Tensor = null, ComposedCaption? Caption = null)
+{
+    /// A batch tensor's rows, one output per request.
+    public static IReadOnlyList<BatchRowOutput> Rows(TorchSharp.torch.Tensor batch, int count) =>
+        Enumerable.Range(0, count).Select(i => new BatchRowOutput(Tensor: WireTensors.FromRow(batch, i))).ToList();
+}

@@ -34,6 +34,6 @@ public sealed class ImageExecutor(CascadePipeline cascade, StageDescriptor stage
             ? Sampler.Sample(text, WireTensors.Stack(batch.Select(b => b.ImageEmbedding!), device), null, seeds, sampling, progress, cancellation)
             : Sampler.Sample(text, null, WireTensors.Stack(batch.Select(b => b.LowRes!), device), seeds, sampling, progress, cancellation,
                 new DecodeOptions { WithoutText = text is null });
-        return batch.Select((_, i) => new BatchRowOutput(Tensor: WireTensors.FromRow(images, i))).ToList();
+        return BatchRowOutput.Rows(images, batch.Count);
     }
 }

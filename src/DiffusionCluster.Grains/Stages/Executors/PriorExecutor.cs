@@ -24,6 +24,6 @@ public sealed class PriorExecutor(CascadePipeline cascade) : IBatchExecutor
         using var scope = NewDisposeScope();
         var text = WireTensors.StackText(batch.Select(b => b.Text!), cascade.Device);
         var embeddings = Prior.Sample(text, batch.Select(b => b.Seed).ToList(), batch[0].RequiredSampling(), progress, cancellation);
-        return batch.Select((_, i) => new BatchRowOutput(Tensor: WireTensors.FromRow(embeddings, i))).ToList();
+        return BatchRowOutput.Rows(embeddings, batch.Count);
     }
 }

@@ -27,6 +27,6 @@ public sealed class SegmentExecutor(CascadePipeline cascade, string modelFolder)
         var segmenter = _segmenter.Value;
         using var labels = segmenter.Predict(WireTensors.Stack(batch.Select(b => b.Operation!.Image), cascade.Device));
         var masks = Segmenter.Colourise(labels, segmenter.Config.Classes.Length);
-        return batch.Select((_, i) => new BatchRowOutput(Tensor: WireTensors.FromRow(masks, i))).ToList();
+        return BatchRowOutput.Rows(masks, batch.Count);
     }
 }
