@@ -13,7 +13,7 @@ COPY src/DiffusionCluster.Grains/*.csproj src/DiffusionCluster.Grains/
 COPY src/DiffusionCluster.Silo/*.csproj src/DiffusionCluster.Silo/
 RUN dotnet restore src/DiffusionCluster.Silo -p:TorchBackend=cuda
 COPY src/ src/
-COPY deploy/postgresql/clustering.sql deploy/postgresql/
+COPY deploy/postgresql/schema.sql deploy/postgresql/
 RUN dotnet publish src/DiffusionCluster.Silo -c Release --no-restore -p:TorchBackend=cuda -o /app
 
 FROM nvidia/cuda:12.8.1-cudnn-runtime-ubuntu24.04

@@ -15,7 +15,7 @@ COPY src/DiffusionCluster.Silo/*.csproj src/DiffusionCluster.Silo/
 ARG TORCH_BACKEND=cpu
 RUN dotnet restore src/DiffusionCluster.Silo -p:TorchBackend=${TORCH_BACKEND}
 COPY src/ src/
-COPY deploy/postgresql/clustering.sql deploy/postgresql/
+COPY deploy/postgresql/schema.sql deploy/postgresql/
 RUN dotnet publish src/DiffusionCluster.Silo -c Release --no-restore -p:TorchBackend=${TORCH_BACKEND} -o /app
 
 FROM mcr.microsoft.com/dotnet/runtime:10.0

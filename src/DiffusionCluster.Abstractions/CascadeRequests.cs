@@ -2,27 +2,45 @@ using Orleans.Runtime;
 
 namespace DiffusionCluster.Abstractions;
 
-/// The client side of a generation: validates at the edge, then submits under one request id, and
-/// resubmits under the same id if the silo holding the request grain is lost, so a silo crash costs time,
-/// not the request (the grain re-runs it from its seed on a live silo).
+/// The client side of a generation: validates at the edge, then starts it under one request id and waits in
+/// short, bounded calls. If the silo holding the request grain is lost, a call fails or times out; the next
+/// Start (idempotent per id) reaches the request again on a live silo, where it has resumed from its stored spec.
 public static class CascadeRequests
 {
-    const int Submissions = 3;
+    /// The most one Start or Cancel call may take: a call to a silo that was just killed can otherwise hang until
+    /// Orleans declares the silo dead.
+    static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(10);
+    /// How long one Wait call waits for the request to end before the client checks in again.
+    static readonly TimeSpan WaitSlice = TimeSpan.FromSeconds(15);
+    /// Beyond the request's own deadline: time for the cluster to declare a lost silo dead and resume the request.
+    static readonly TimeSpan RecoveryAllowance = TimeSpan.FromMinutes(3);
 
     public static async Task<GenerationResult> Generate(this IGrainFactory grains, GenerationSpec spec, Guid? requestId = null,
-        CancellationToken cancellation = default)
+        CancellationToken cancellation = default, string owner = "")
     {
         spec.Validate();
-        var id = requestId ?? Guid.NewGuid();
-        for (int submission = 1; ; submission++)
+        var request = grains.GetGrain<IGenerationGrain>(requestId ?? Guid.NewGuid());
+        var giveUp = DateTime.UtcNow + TimeSpan.FromSeconds(spec.DeadlineSeconds) + RecoveryAllowance;
+        for (int losses = 0; ; )
         {
             try
             {
-                return await grains.GetGrain<IGenerationGrain>(id).Generate(spec, cancellation);
+                cancellation.ThrowIfCancellationRequested();
+                await request.Start(spec, owner).WaitAsync(CallTimeout, cancellation);
+                if (await request.Wait(WaitSlice).WaitAsync(WaitSlice + CallTimeout, cancellation) is { } result) return result;
             }
-            catch (Exception e) when (submission < Submissions && IsSiloLoss(e) && !cancellation.IsCancellationRequested)
+            catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
             {
-                await Task.Delay(TimeSpan.FromSeconds(submission), cancellation);
+                // The caller left (a closed HTTP connection, Ctrl+C): cancel the request itself, not only the wait.
+                _ = request.Cancel();
+                throw;
+            }
+            catch (Exception e) when (IsSiloLoss(e))
+            {
+                if (DateTime.UtcNow > giveUp)
+                    throw new TimeoutException($"request {request.GetPrimaryKey()} did not finish within its deadline ({spec.DeadlineSeconds} s) and "
+                        + $"{RecoveryAllowance.TotalMinutes:0} min for the cluster to recover; last failure: {e.Message}", e);
+                await Task.Delay(TimeSpan.FromSeconds(Math.Min(5, 0.5 * (1 << Math.Min(losses++, 4)))), CancellationToken.None);
             }
         }
     }

@@ -38,7 +38,8 @@ public static class GatewayApp
             (cluster.ClusterId, cluster.ServiceId) = (bound.ClusterId, bound.ServiceId);
             builder.UseOrleansClient(client => client.UseCascadeClustering(cluster));
         }
-        builder.Services.AddSingleton<JobStore>();
+        builder.Services.AddSingleton<JobClient>();
+        builder.Services.AddSingleton<ImageLinks>();
         builder.Services.AddOpenApi();
 
         var app = builder.Build();

@@ -14,8 +14,11 @@ public sealed class GatewayOptions
     public long MaxUploadBytes { get; set; } = 20 * 1024 * 1024;
     public int MaxUploadSide { get; set; } = 4096;
     public long MaxUploadPixels { get; set; } = 4096L * 4096;
-    /// Finished jobs kept for status and image downloads, oldest dropped first.
-    public int MaxJobs { get; set; } = 256;
+    /// How long a returned image `url` works without a bearer token. Keep it within the silos'
+    /// Silo:ResultRetentionMinutes, after which the image itself is deleted.
+    public double ImageUrlMinutes { get; set; } = 60;
+    /// The key image links are signed with; every gateway replica needs the same one. Empty: derived from ApiKeys.
+    public string UrlSigningKey { get; set; } = "";
     /// How often a job's event stream reads the request grain's progress (it sends only what changed). A stage
     /// shorter than this may show no step counts on the web page; shorter intervals cost a grain call each.
     public int ProgressIntervalMs { get; set; } = 200;
@@ -24,5 +27,7 @@ public sealed class GatewayOptions
     {
         if (ProgressIntervalMs is < 10 or > 10_000)
             throw new ArgumentException($"Gateway:ProgressIntervalMs = {ProgressIntervalMs}; allowed 10 to 10000");
+        if (!(ImageUrlMinutes >= 1 && ImageUrlMinutes <= 7 * 24 * 60))
+            throw new ArgumentException($"Gateway:ImageUrlMinutes = {ImageUrlMinutes}; allowed 1 to {7 * 24 * 60} (a week)");
     }
 }

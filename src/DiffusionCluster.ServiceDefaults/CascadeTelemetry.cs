@@ -35,6 +35,10 @@ public static class CascadeTelemetry
         "dc.request.duration", "s", "Wall time of a generation request in its request grain", tags: null, advice: Seconds);
     public static readonly Counter<long> Images = Meter.CreateCounter<long>(
         "dc.images", "{image}", "Images produced, by size");
+    public static readonly Counter<long> RequestsResumed = Meter.CreateCounter<long>(
+        "dc.requests.resumed", "{request}", "Unfinished requests started again on another silo after theirs was lost");
+    public static readonly Counter<long> StorageFailures = Meter.CreateCounter<long>(
+        "dc.request_storage.failures", "{operation}", "Request storage reads, writes and deletes that failed (the request goes on from memory)");
 
     static readonly List<Func<IEnumerable<Measurement<int>>>> QueueDepthSources = [];
     static readonly ObservableGauge<int> QueueDepthGauge = Meter.CreateObservableGauge(
@@ -55,6 +59,7 @@ public static class CascadeTelemetry
         public const string Attempt = "dc.attempt";
         public const string Outcome = "dc.outcome";
         public const string Size = "dc.size";
+        public const string Operation = "dc.operation";
     }
 
     /// A silo's stages report their queue depth through this; dispose to stop.

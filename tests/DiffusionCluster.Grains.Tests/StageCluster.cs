@@ -31,7 +31,7 @@ public sealed class StageCluster : IAsyncDisposable
             };
             host.Configuration.AddInMemoryCollection(values);
         });
-        builder.ConfigureSilo((_, silo) => silo.AddCascadeStages().AddActivityPropagation());
+        builder.ConfigureSilo((_, silo) => silo.UseRequestStorage(new DiffusionCluster.ServiceDefaults.ClusterConnection()).AddCascadeStages().AddActivityPropagation());
         builder.ConfigureClient(client => client.AddActivityPropagation());
         var cluster = builder.Build();
         await cluster.DeployAsync();

@@ -17,7 +17,7 @@ public static class ClusterCommand
               starts one silo hosting the given stages and runs until stopped (Ctrl+C / SIGTERM);
               Silo__*, Cluster__* and Telemetry__* environment variables set the same options; OTLP export
               follows the standard OTEL_EXPORTER_OTLP_* variables
-          cluster schema --connection "Host=...;Database=..." [--file deploy/postgresql/clustering.sql]
+          cluster schema --connection "Host=...;Database=..." [--file deploy/postgresql/schema.sql]
               creates the PostgreSQL tables and OrleansQuery rows that ADO.NET clustering reads (safe to re-run)
         """;
 

@@ -39,6 +39,8 @@ public static class ApiErrors
         ArgumentException a => Result(400, a.Message, "invalid_request_error", null, "invalid_value"),
         OperationCanceledException c when !context.RequestAborted.IsCancellationRequested =>
             Result(504, c.Message, "timeout_error", null, "deadline_exceeded"),
+        // A silo lost mid-call, or the cluster slow to answer: the job is safe in the cluster; ask again shortly.
+        TimeoutException or Orleans.Runtime.OrleansException => Unavailable(e, context),
         // The request grain's own verdicts (no host for a stage, ...) carry no inner cause and name only stages.
         InvalidOperationException { InnerException: null } i => Result(503, $"the cluster could not complete the request: {i.Message}", "server_error", null, "cluster_error"),
         _ => Hidden(e, context),
@@ -64,6 +66,14 @@ public static class ApiErrors
         logger.LogError(e, "Request {TraceId} failed in the cluster", context.TraceIdentifier);
         return Result(503, $"the cluster could not complete the request; the gateway log has the cause under request id {context.TraceIdentifier}",
             "server_error", null, "cluster_error");
+    }
+
+    static IResult Unavailable(Exception e, HttpContext context)
+    {
+        var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("DiffusionCluster.Gateway.Errors");
+        logger.LogWarning(e, "Request {TraceId}: the cluster did not answer", context.TraceIdentifier);
+        context.Response.Headers.RetryAfter = "5";
+        return Result(503, "the cluster did not answer in time (a silo may be restarting); retry shortly", "server_error", null, "cluster_unavailable");
     }
 
     static IResult Overloaded(StageOverloadedException e, HttpContext context)

@@ -48,25 +48,25 @@ public static class ImagesApi
         return api;
     }
 
-    static Task<IResult> Generations(HttpContext context, JobStore jobs, GatewayOptions options) =>
-        Respond(context, jobs, async () => (ImageRequest.Parse(await ImageRequest.ReadBody(context.Request, options.MaxJsonBytes)), null));
+    static Task<IResult> Generations(HttpContext context, ImageLinks links, GatewayOptions options) =>
+        Respond(context, links, async () => (ImageRequest.Parse(await ImageRequest.ReadBody(context.Request, options.MaxJsonBytes)), null));
 
-    static Task<IResult> Variations(HttpContext context, JobStore jobs, GatewayOptions options) =>
-        Respond(context, jobs, async () => EditRequest.Variations(await ImageUpload.Read(context, options)));
+    static Task<IResult> Variations(HttpContext context, ImageLinks links, GatewayOptions options) =>
+        Respond(context, links, async () => EditRequest.Variations(await ImageUpload.Read(context, options)));
 
-    static Task<IResult> Edits(HttpContext context, JobStore jobs, GatewayOptions options) =>
-        Respond(context, jobs, async () => await EditRequest.Edits(await ImageUpload.Read(context, options), options, context.RequestAborted));
+    static Task<IResult> Edits(HttpContext context, ImageLinks links, GatewayOptions options) =>
+        Respond(context, links, async () => await EditRequest.Edits(await ImageUpload.Read(context, options), options, context.RequestAborted));
 
-    static Task<IResult> Segmentations(HttpContext context, JobStore jobs, GatewayOptions options) =>
-        Respond(context, jobs, async () => EditRequest.Segmentation(await ImageUpload.Read(context, options)));
+    static Task<IResult> Segmentations(HttpContext context, ImageLinks links, GatewayOptions options) =>
+        Respond(context, links, async () => EditRequest.Segmentation(await ImageUpload.Read(context, options)));
 
     /// Parses the request (any problem becomes an OpenAI-shaped error naming the field), then runs it.
-    static async Task<IResult> Respond(HttpContext context, JobStore jobs, Func<Task<(ImageRequest Request, List<string>? Notes)>> parse)
+    static async Task<IResult> Respond(HttpContext context, ImageLinks links, Func<Task<(ImageRequest Request, List<string>? Notes)>> parse)
     {
         try
         {
             var (request, notes) = await parse();
-            return await Run(context, jobs, request, notes);
+            return await Run(context, links, request, notes);
         }
         catch (Exception e)
         {
@@ -74,19 +74,17 @@ public static class ImagesApi
         }
     }
 
-    /// n images are n requests with consecutive seeds, run concurrently; the client leaving cancels them.
-    static async Task<IResult> Run(HttpContext context, JobStore jobs, ImageRequest request, IReadOnlyList<string>? notes)
+    /// n images are n requests with consecutive seeds, run concurrently; the client leaving cancels them. Each is a
+    /// job of the caller's key, so its `url` (a signed link) and /v1/jobs/{id} work from any gateway replica.
+    static async Task<IResult> Run(HttpContext context, ImageLinks links, ImageRequest request, IReadOnlyList<string>? notes)
     {
-        var ids = Enumerable.Range(0, request.N).Select(_ => Guid.NewGuid()).ToList();
-        var runs = ids.Select((id, i) =>
-        {
-            var spec = request.Spec with { Seed = request.Spec.Seed + (ulong)i };
-            return jobs.Track(id, spec, jobs.Grain(id).Generate(spec, context.RequestAborted), ApiKeyMiddleware.Owner(context)).Run;
-        }).ToList();
-        var results = await Task.WhenAll(runs);
+        var grains = context.RequestServices.GetRequiredService<IGrainFactory>();
+        var owner = ApiKeyMiddleware.Owner(context);
+        var results = await Task.WhenAll(Enumerable.Range(0, request.N).Select(i =>
+            grains.Generate(request.Spec with { Seed = request.Spec.Seed + (ulong)i }, Guid.NewGuid(), context.RequestAborted, owner)));
         var data = results.Select(r => request.ResponseFormat == "b64_json"
             ? ImageData.Of(r, Convert.ToBase64String(r.Png), null)
-            : ImageData.Of(r, null, $"{context.Request.Scheme}://{context.Request.Host}/v1/jobs/{r.RequestId}/image")).ToList();
+            : ImageData.Of(r, null, links.For(context, r.RequestId))).ToList();
         return Results.Json(new ImagesResponse(DateTimeOffset.UtcNow.ToUnixTimeSeconds(), data, notes is { Count: > 0 } ? notes : null));
     }
 }

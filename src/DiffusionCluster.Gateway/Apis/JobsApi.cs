@@ -27,6 +27,7 @@ public sealed record JobStatus(
     [property: JsonPropertyName("ignored_words"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? IgnoredWords = null);
 
 /// Long work: submit, read status and per-stage progress, stream it as server-sent events, cancel, fetch the PNG.
+/// Jobs live in the cluster (JobClient), so any gateway replica answers for any job.
 public static class JobsApi
 {
     static readonly JsonSerializerOptions Json = new();
@@ -36,31 +37,54 @@ public static class JobsApi
         var api = routes.MapGroup("/v1/jobs").WithTags("jobs");
         api.MapPost("/", Submit).Produces<JobStatus>(202).Produces<ApiErrorBody>(400)
             .WithSummary("Submit one generation (same body as /v1/images/generations, n = 1); answers at once");
-        api.MapGet("/{id:guid}", async (Guid id, HttpContext context, JobStore jobs) =>
-                jobs.Find(id, ApiKeyMiddleware.Owner(context)) is { } job ? Results.Json(await Status(job, jobs, context)) : NotFound(id))
+        api.MapGet("/{id:guid}", (Guid id, HttpContext context, JobClient jobs, ImageLinks links) => Answer(context, async () =>
+                await jobs.Find(id, ApiKeyMiddleware.Owner(context)) is { } job ? Results.Json(Status(id, job, context, links)) : NotFound(id)))
             .Produces<JobStatus>().WithSummary("Status and per-stage progress");
         api.MapGet("/{id:guid}/events", Events).WithSummary("Progress as server-sent events (progress, then done or error)");
-        api.MapDelete("/{id:guid}", async (Guid id, HttpContext context, JobStore jobs) =>
+        api.MapDelete("/{id:guid}", (Guid id, HttpContext context, JobClient jobs) => Answer(context, async () =>
             {
-                if (jobs.Find(id, ApiKeyMiddleware.Owner(context)) is null) return NotFound(id);
-                await jobs.Grain(id).Cancel();
+                if (await jobs.Find(id, ApiKeyMiddleware.Owner(context)) is null) return NotFound(id);
+                await jobs.Cancel(id);
                 return Results.Accepted($"/v1/jobs/{id}");
-            })
+            }))
             .WithSummary("Cancel: the request stops between denoising steps");
-        api.MapGet("/{id:guid}/image", (Guid id, HttpContext context, JobStore jobs) => jobs.Find(id, ApiKeyMiddleware.Owner(context)) switch
-            {
-                null => NotFound(id),
-                { Run.IsCompletedSuccessfully: true } job => Results.File(job.Run.Result.Png, "image/png"),
-                { Run.IsCompleted: true } => ApiErrors.Result(409, $"job {id} ended without an image", "invalid_request_error", "id", "job_failed"),
-                _ => ApiErrors.Result(409, $"job {id} is still running", "invalid_request_error", "id", "job_running"),
-            })
-            .Produces(200, contentType: "image/png").WithSummary("The PNG of a completed job");
+        api.MapGet("/{id:guid}/image", Image).Produces(200, contentType: "image/png")
+            .WithSummary("The PNG of a completed job: with the bearer key that started it, or by the signed link its `url` gives");
         return api;
     }
 
-    static IResult NotFound(Guid id) => ApiErrors.Result(404, $"no job {id} on this gateway", "invalid_request_error", "id", "job_not_found");
+    static IResult NotFound(Guid id) => ApiErrors.Result(404, $"no job {id}: it was never started, another key started it, or it ended longer ago than the cluster keeps results",
+        "invalid_request_error", "id", "job_not_found");
 
-    static async Task<IResult> Submit(HttpContext context, JobStore jobs, GatewayOptions options, IGrainFactory grains)
+    /// Runs a read of the cluster; what it throws becomes an OpenAI-shaped error (a silo lost mid-call: 503 to retry).
+    static async Task<IResult> Answer(HttpContext context, Func<Task<IResult>> read)
+    {
+        try
+        {
+            return await read();
+        }
+        catch (Exception e)
+        {
+            return ApiErrors.From(e, context);
+        }
+    }
+
+    /// A signed link (ApiKeyMiddleware has checked it) stands in for the key that started the job.
+    static Task<IResult> Image(Guid id, HttpContext context, JobClient jobs) => Answer(context, async () =>
+    {
+        var job = ApiKeyMiddleware.SignedLink(context)
+            ? await jobs.Grain(id).GetProgress() is { Exists: true } p ? p : null
+            : await jobs.Find(id, ApiKeyMiddleware.Owner(context));
+        return job switch
+        {
+            null => NotFound(id),
+            { State: GenerationState.Completed } => await jobs.Result(id) is { } result ? Results.File(result.Png, "image/png") : NotFound(id),
+            { Ended: true } => ApiErrors.Result(409, $"job {id} ended without an image", "invalid_request_error", "id", "job_failed"),
+            _ => ApiErrors.Result(409, $"job {id} is still running", "invalid_request_error", "id", "job_running"),
+        };
+    });
+
+    static async Task<IResult> Submit(HttpContext context, JobClient jobs, GatewayOptions options, IGrainFactory grains, ImageLinks links)
     {
         try
         {
@@ -69,8 +93,9 @@ public static class JobsApi
             // A prompt the model cannot draw is refused now, not reported later as a failed job.
             if (request.Spec.HasPrompt)
                 await (await new StageRouter(grains).LeastLoadedWorker(CascadeStage.Text)).CheckPrompt(request.Spec.Prompt, request.Spec.Seed, request.Spec.IgnoreUnknownWords);
-            var job = jobs.Start(request.Spec, ApiKeyMiddleware.Owner(context));
-            return Results.Json(await Status(job, jobs, context), statusCode: 202);
+            var id = Guid.NewGuid();
+            var job = await jobs.Start(id, request.Spec, ApiKeyMiddleware.Owner(context));
+            return Results.Json(Status(id, job, context, links), statusCode: 202);
         }
         catch (Exception e)
         {
@@ -78,33 +103,41 @@ public static class JobsApi
         }
     }
 
-    static async Task<JobStatus> Status(Job job, JobStore jobs, HttpContext context)
+    static JobStatus Status(Guid id, GenerationProgress job, HttpContext context, ImageLinks links)
     {
-        if (job.Run.IsCompletedSuccessfully)
+        var planned = (job.Stages ?? []).Select(s => s.Name()).ToList();
+        switch (job.State)
         {
-            var result = job.Run.Result;
-            var stages = result.Stages.Select(s => s.Stage.Name()).Distinct().ToList();
-            var timings = result.Stages.Select(s => new StageTiming(s.Stage.Name(), s.Silo, s.BatchSize, s.QueueMilliseconds, s.ComputeMilliseconds, s.Attempt)).ToList();
-            return new JobStatus(job.Id, "completed", null, 0, 0, stages, timings, $"{context.Request.Scheme}://{context.Request.Host}/v1/jobs/{job.Id}/image", null,
-                result.Caption?.Caption, result.Caption is { IgnoredWords.Count: > 0 } c ? c.IgnoredWords : null);
+            case GenerationState.Completed:
+                var runs = job.Runs ?? [];
+                var stages = runs.Select(s => s.Stage.Name()).Distinct().ToList();
+                var timings = runs.Select(s => new StageTiming(s.Stage.Name(), s.Silo, s.BatchSize, s.QueueMilliseconds, s.ComputeMilliseconds, s.Attempt)).ToList();
+                return new JobStatus(id, "completed", null, 0, 0, stages, timings, links.For(context, id), null,
+                    job.Caption?.Caption, job.Caption is { IgnoredWords.Count: > 0 } c ? c.IgnoredWords : null);
+            case GenerationState.Failed or GenerationState.Cancelled:
+                return new JobStatus(id, job.State == GenerationState.Failed ? "failed" : "cancelled", job.Stage?.Name(), job.Step, job.TotalSteps, planned, null, null,
+                    job.Error ?? "cancelled");
+            default:
+                return new JobStatus(id, job.State == GenerationState.NotStarted ? "queued" : "running", job.Stage?.Name(), job.Step, job.TotalSteps, planned, null, null, null);
         }
-        if (job.Run.IsCompleted)
-        {
-            // A cancelled call ends as a cancelled task without the reason; the request grain keeps it.
-            var ended = await jobs.Grain(job.Id).GetProgress();
-            var stages = (ended.Stages ?? []).Select(s => s.Name()).ToList();
-            var cancelled = job.Run.IsCanceled || ended.State == GenerationState.Cancelled;
-            var error = ended.Error ?? job.Run.Exception?.GetBaseException().Message ?? "cancelled";
-            return new JobStatus(job.Id, cancelled ? "cancelled" : "failed", ended.Stage?.Name(), ended.Step, ended.TotalSteps, stages, null, null, error);
-        }
-        var progress = await jobs.Grain(job.Id).GetProgress();
-        var planned = (progress.Stages ?? []).Select(s => s.Name()).ToList();
-        return new JobStatus(job.Id, progress.State == GenerationState.NotStarted ? "queued" : "running", progress.Stage?.Name(), progress.Step, progress.TotalSteps, planned, null, null, null);
     }
 
-    static async Task Events(Guid id, HttpContext context, JobStore jobs, GatewayOptions options)
+    /// Sends the status whenever it changes, until the job ends or the client leaves. A silo lost mid-stream
+    /// pauses the stream (reads are retried) rather than ending it: the job resumes on another silo.
+    static async Task Events(Guid id, HttpContext context, JobClient jobs, GatewayOptions options, ImageLinks links)
     {
-        if (jobs.Find(id, ApiKeyMiddleware.Owner(context)) is not { } job)
+        var owner = ApiKeyMiddleware.Owner(context);
+        GenerationProgress? job;
+        try
+        {
+            job = await jobs.Find(id, owner);
+        }
+        catch (Exception e)
+        {
+            await ApiErrors.From(e, context).ExecuteAsync(context);
+            return;
+        }
+        if (job is null)
         {
             await NotFound(id).ExecuteAsync(context);
             return;
@@ -113,20 +146,31 @@ public static class JobsApi
         context.Response.Headers.CacheControl = "no-cache";
         string? last = null;
         var aborted = context.RequestAborted;
+        var interval = TimeSpan.FromMilliseconds(options.ProgressIntervalMs);
         while (!aborted.IsCancellationRequested)
         {
-            var status = await Status(job, jobs, context);
+            var status = Status(id, job, context, links);
+            // The link's expiry changes every second; compare what the client cares about.
             var json = JsonSerializer.Serialize(status, Json);
-            bool done = status.State is "completed" or "failed" or "cancelled";
-            if (json != last || done)
+            var comparable = JsonSerializer.Serialize(status with { ImageUrl = null }, Json);
+            bool done = job.Ended;
+            if (comparable != last || done)
             {
                 var name = done ? (status.State == "completed" ? "done" : "error") : "progress";
                 await context.Response.WriteAsync($"event: {name}\ndata: {json}\n\n", aborted);
                 await context.Response.Body.FlushAsync(aborted);
-                last = json;
+                last = comparable;
             }
             if (done) return;
-            await Task.WhenAny(job.Run, Task.Delay(options.ProgressIntervalMs, aborted));
+            await jobs.WaitForEnd(id, interval);
+            try
+            {
+                job = await jobs.Find(id, owner) ?? job;
+            }
+            catch (Exception e) when (CascadeRequests.IsSiloLoss(e))
+            {
+                await Task.Delay(interval, aborted);
+            }
         }
     }
 }

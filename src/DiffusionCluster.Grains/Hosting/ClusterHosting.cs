@@ -8,6 +8,9 @@ using Microsoft.Extensions.Options;
 using DiffusionCluster.Models.Cascade;
 using Orleans.Configuration;
 using Orleans.Hosting;
+using Orleans.Serialization;
+using Orleans.Storage;
+using DiffusionCluster.Grains.Requests;
 
 namespace DiffusionCluster.Grains.Hosting;
 
@@ -47,6 +50,29 @@ public static class ClusterHosting
             var primary = new IPEndPoint(IPAddress.Loopback, cluster.PrimarySiloPort == 0 ? cluster.SiloPort : cluster.PrimarySiloPort);
             silo.UseLocalhostClustering(cluster.SiloPort, cluster.GatewayPort, primary, cluster.ServiceId, cluster.ClusterId);
         }
+        return silo;
+    }
+
+    /// Where request grains keep their records (RequestStore) and the reminders that resume a request whose silo
+    /// was lost: PostgreSQL (deploy/postgresql/schema.sql) in a cluster, memory in one process.
+    public static ISiloBuilder UseRequestStorage(this ISiloBuilder silo, ClusterConnection cluster)
+    {
+        if (cluster.IsPostgres)
+        {
+            silo.AddAdoNetGrainStorage(RequestStore.Name, o => (o.Invariant, o.ConnectionString, o.DeleteStateOnClear) = ("Npgsql", cluster.ConnectionString, true));
+            silo.UseAdoNetReminderService(o => (o.Invariant, o.ConnectionString) = ("Npgsql", cluster.ConnectionString));
+        }
+        else
+        {
+            silo.AddMemoryGrainStorage(RequestStore.Name);
+            silo.UseInMemoryReminderService();
+        }
+        // Orleans' own binary format: every type in a request record already has a serializer for grain calls, and it
+        // keeps the image bytes as bytes.
+        silo.Services.AddOptions<AdoNetGrainStorageOptions>(RequestStore.Name).Configure<Serializer>((o, s) => o.GrainStorageSerializer = new OrleansGrainStorageSerializer(s));
+        silo.Services.AddOptions<MemoryGrainStorageOptions>(RequestStore.Name).Configure<Serializer>((o, s) => o.GrainStorageSerializer = new OrleansGrainStorageSerializer(s));
+        silo.Services.AddOptions<ReminderOptions>().Configure<IOptions<SiloStageOptions>>((o, stages) =>
+            o.MinimumReminderPeriod = TimeSpan.FromSeconds(Math.Min(60, stages.Value.RequestSweepSeconds)));
         return silo;
     }
 

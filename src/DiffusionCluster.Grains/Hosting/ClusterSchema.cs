@@ -2,11 +2,11 @@ using Npgsql;
 
 namespace DiffusionCluster.Grains.Hosting;
 
-/// Applies deploy/postgresql/clustering.sql (embedded in this assembly) to a PostgreSQL database: the tables
+/// Applies deploy/postgresql/schema.sql (embedded in this assembly) to a PostgreSQL database: the tables
 /// and the OrleansQuery rows that Orleans' ADO.NET clustering reads. Safe to run again.
 public static class ClusterSchema
 {
-    const string Resource = "DiffusionCluster.Grains.clustering.sql";
+    const string Resource = "DiffusionCluster.Grains.schema.sql";
 
     public static string Script()
     {

@@ -28,7 +28,7 @@ public static class SiloHostFactory
         // Fail on a bad stage list or model folder before Orleans starts listening.
         (builder.Configuration.GetSection(SiloStageOptions.Section).Get<SiloStageOptions>() ?? new SiloStageOptions()).Validate();
         builder.AddCascadeTelemetry(builder.Configuration.GetSection(TelemetryOptions.Section).Get<TelemetryOptions>() ?? new TelemetryOptions());
-        builder.UseOrleans(silo => silo.UseCascadeClustering(cluster).AddCascadeStages().AddActivityPropagation());
+        builder.UseOrleans(silo => silo.UseCascadeClustering(cluster).UseRequestStorage(cluster).AddCascadeStages().AddActivityPropagation());
         return builder;
     }
 }

@@ -8,47 +8,116 @@ using DiffusionCluster.Grains.Stages;
 using Orleans.Concurrency;
 using Orleans.Placement;
 using Orleans.Runtime;
+using Orleans.Storage;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace DiffusionCluster.Grains.Requests;
 
 /// One generation: walks the cascade's stages (text encoder -> prior -> decoder64 -> sr256 -> sr1024 for the
-/// bundled cascade), stopping at the requested size, each stage on the least-loaded silo that hosts it. A stage whose silo fails is retried on another
-/// silo hosting it. Reentrant so progress, cancellation and a resubmitted Generate reach it while it runs;
-/// placed on the silo whose gateway received the request, so losing a stage silo never loses the request.
-/// An idle request (finished, nobody reading it) is collected after two minutes, so finished images do not
-/// pile up in silo memory; the gateway keeps what it serves.
+/// bundled cascade), stopping at the requested size, each stage on the least-loaded silo that hosts it. A stage whose
+/// silo fails is retried on another silo hosting it. Reentrant so progress, cancellation and a resubmitted Start
+/// reach it while it runs; placed on the silo whose gateway received the request.
+///
+/// The request's spec, owner, state and result are persistent (RequestStore), and an unfinished request holds a
+/// reminder: if its silo is lost, the reminder (or the client's next call) activates it on a live silo, which
+/// finds it unfinished and runs it again from its seed. Once ended, the record is kept for
+/// Silo:ResultRetentionMinutes, then deleted; an idle activation is collected after two minutes.
 [Reentrant, PreferLocalPlacement, CollectionAgeLimit(Minutes = 2)]
 public sealed class GenerationGrain(IGrainFactory grains, IClusterMembershipService membership, CascadeDefinition cascade,
-    IOptions<SiloStageOptions> options, ILogger<GenerationGrain> logger) : Grain, IGenerationGrain
+    IOptions<SiloStageOptions> options, ILogger<GenerationGrain> logger) : Grain, IGenerationGrain, IRemindable
 {
     /// Failures reported by a stage (not an unreachable silo) before the request fails.
     const int AttemptsPerStage = 4;
+    /// The reminder an unfinished request holds (ticking every Silo:RequestSweepSeconds) and an ended one holds
+    /// until its retention ends.
+    const string ReminderName = "request";
     /// How long a stage keeps looking for a reachable host (Silo:StageRecoverySeconds), waiting 0.5, 1, 2, then 4 s
     /// between rounds: long enough for Orleans to declare a killed silo dead and for a replacement to join.
     readonly TimeSpan _recoveryWindow = TimeSpan.FromSeconds(options.Value.StageRecoverySeconds);
+    readonly TimeSpan _retention = TimeSpan.FromMinutes(options.Value.ResultRetentionMinutes);
+    readonly TimeSpan _sweep = TimeSpan.FromSeconds(options.Value.RequestSweepSeconds);
 
     // Routing reads this silo's membership view, never the membership table: a database outage leaves requests running.
     readonly StageRouter _router = new(grains, () => membership.CurrentSnapshot.Members.Values
         .Where(m => m.Status == SiloStatus.Active).Select(m => m.SiloAddress).ToList());
     readonly CancellationTokenSource _cancel = new();
+    RequestStore _store = null!;
     Task<GenerationResult>? _work;
-    GenerationSpec? _spec;
     GenerationProgress _progress = new(GenerationState.NotStarted);
     IStageWorkerGrain? _currentWorker;
 
-    public Task<GenerationResult> Generate(GenerationSpec spec, CancellationToken cancellation = default)
+    RequestRecord Record => _store.Record;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _store = new RequestStore(ServiceProvider.GetRequiredKeyedService<IGrainStorage>(RequestStore.Name), this.GetGrainId(), logger);
+        await _store.Load();
+        _progress = Describe(Record);
+        if (Record.Unfinished)
+        {
+            // This request was running on a silo that is gone (or its activation was collected mid-run, which
+            // cannot happen while it works): run it again here.
+            logger.LogInformation("Resuming request {Request} (start {Start})", this.GetPrimaryKey(), Record.Starts + 1);
+            CascadeTelemetry.RequestsResumed.Add(1);
+            Record.Starts++;
+            await _store.Save();
+            Begin(Record.Spec!);
+        }
+    }
+
+    public async Task<GenerationProgress> Start(GenerationSpec spec, string owner)
     {
         spec.Validate();
-        var stages = spec.StagesIn(cascade); // a size this cascade does not make fails the call, not a started run
-        if (_work is not null)
+        spec.StagesIn(cascade); // a size this cascade does not make fails the call, not a started run
+        if (Record.Spec is not null)
         {
-            if (spec != _spec) throw new ArgumentException($"request {this.GetPrimaryKey()} is already running with different options; use a new request id");
-            return _work;
+            if (spec != Record.Spec || owner != Record.Owner)
+                throw new ArgumentException($"request {this.GetPrimaryKey()} already exists with different options; use a new request id");
+            // Known but not running here: its record was written by an activation that is gone and this one read
+            // none (storage was down), or it ended; only the first case runs again.
+            if (_work is null && Record.Unfinished)
+            {
+                Record.Starts++;
+                Begin(Record.Spec);
+            }
+            return _progress;
         }
-        _spec = spec;
-        _work = Run(spec, stages, cancellation);
-        return _work;
+        Record.Spec = spec;
+        Record.Owner = owner;
+        Record.Created = DateTimeOffset.UtcNow;
+        Record.State = GenerationState.NotStarted;
+        Record.Starts = 1; // written before it begins, so a resumed run counts from here
+        _progress = Describe(Record);
+        await _store.Save();
+        await KeepReminder(_sweep);
+        Begin(spec);
+        return _progress;
     }
+
+    public async Task<GenerationResult> Generate(GenerationSpec spec, CancellationToken cancellation = default)
+    {
+        await Start(spec, Record.Spec is null ? "" : Record.Owner);
+        using var leave = cancellation.Register(() => _cancel.Cancel());
+        if (_work is null) return await Wait(TimeSpan.Zero) ?? throw Ended();
+        return await _work;
+    }
+
+    public async Task<GenerationResult?> Wait(TimeSpan timeout)
+    {
+        if (_work is null)
+        {
+            if (Record.State == GenerationState.Completed) return Record.Result;
+            if (Record.State is GenerationState.Failed or GenerationState.Cancelled) throw Ended();
+            return null;
+        }
+        if (await Task.WhenAny(_work, Task.Delay(timeout)) != _work) return null;
+        return await _work;
+    }
+
+    /// The failure of a request that ended in an earlier activation (its exception object is gone; its message is kept).
+    Exception Ended() => Record.State == GenerationState.Cancelled
+        ? new OperationCanceledException($"request {this.GetPrimaryKey()}: {Record.Error}")
+        : new InvalidOperationException(Record.Error ?? $"request {this.GetPrimaryKey()} has not started");
 
     /// While a stage runs, asks its worker for the step reached; cheap, and only when someone is looking.
     public async Task<GenerationProgress> GetProgress()
@@ -75,11 +144,78 @@ public sealed class GenerationGrain(IGrainFactory grains, IClusterMembershipServ
         return Task.CompletedTask;
     }
 
-    async Task<GenerationResult> Run(GenerationSpec spec, IReadOnlyList<StageDescriptor> stages, CancellationToken callerCancellation)
+    /// An unfinished request's reminder finds it running (this activation resumed it) or lets it be; an ended one's
+    /// deletes it once its retention has passed.
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (!_store.Synced) return; // storage could not be read: nothing is known to be expired
+        if (Record.Spec is null || Record.Ended is { } ended && DateTimeOffset.UtcNow - ended >= _retention)
+        {
+            await _store.Clear();
+            _progress = Describe(Record);
+            await DropReminder();
+            DeactivateOnIdle();
+        }
+    }
+
+    void Begin(GenerationSpec spec)
+    {
+        // Not collected while it works, though nobody may be calling it (a job whose client reads it later).
+        DelayDeactivation(Record.Created + TimeSpan.FromSeconds(spec.DeadlineSeconds) - DateTimeOffset.UtcNow);
+        _work = Run(spec, spec.StagesIn(cascade), _cancel.Token);
+        _ = Finish(_work);
+    }
+
+    /// Records how the request ended (best effort: the caller already has the answer from _work), and trades the
+    /// sweep reminder for the retention one.
+    async Task Finish(Task<GenerationResult> work)
+    {
+        try { await work; } catch { /* recorded below from the progress Run left */ }
+        Record.State = _progress.State;
+        Record.Error = _progress.Error;
+        Record.Result = work.IsCompletedSuccessfully ? work.Result : null;
+        Record.Ended = DateTimeOffset.UtcNow;
+        await _store.Save();
+        await KeepReminder(_retention);
+    }
+
+    async Task KeepReminder(TimeSpan period)
+    {
+        try
+        {
+            await this.RegisterOrUpdateReminder(ReminderName, period, period);
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "Request {Request}: its reminder could not be set; it is not resumed if its silo is lost", this.GetPrimaryKey());
+        }
+    }
+
+    async Task DropReminder()
+    {
+        try
+        {
+            if (await this.GetReminder(ReminderName) is { } reminder) await this.UnregisterReminder(reminder);
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "Request {Request}: its reminder could not be removed", this.GetPrimaryKey());
+        }
+    }
+
+    /// The progress a record gives before this activation has run anything.
+    static GenerationProgress Describe(RequestRecord record) => record.Spec is null
+        ? new GenerationProgress(GenerationState.NotStarted)
+        : new GenerationProgress(record.State, Error: record.Error, Owner: record.Owner, Runs: record.Result?.Stages,
+            Caption: record.Result?.Caption, Starts: record.Starts);
+
+    async Task<GenerationResult> Run(GenerationSpec spec, IReadOnlyList<StageDescriptor> stages, CancellationToken cancellation)
     {
         var clock = Stopwatch.StartNew();
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(spec.DeadlineSeconds));
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, _cancel.Token, callerCancellation);
+        // The deadline counts from when the request was made, not from a resumed start.
+        var left = Record.Created + TimeSpan.FromSeconds(spec.DeadlineSeconds) - DateTimeOffset.UtcNow;
+        using var deadline = new CancellationTokenSource(left > TimeSpan.Zero ? left : TimeSpan.Zero);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, cancellation);
         var requestId = this.GetPrimaryKey();
         // The request's root span; a caller's trace context (W3C traceparent at the edge, carried by Orleans'
         // activity propagation) makes it part of the caller's trace.
@@ -98,7 +234,7 @@ public sealed class GenerationGrain(IGrainFactory grains, IClusterMembershipServ
             foreach (var stage in stages)
             {
                 current = stage.Stage;
-                _progress = new GenerationProgress(GenerationState.Running, stage.Stage, Stages: planned);
+                _progress = new GenerationProgress(GenerationState.Running, stage.Stage, Stages: planned, Owner: Record.Owner, Starts: Record.Starts);
                 if (stage.Kind == StageKind.Text && spec.Operation is TextDiffOperation diff)
                     walk.SourceText = await EncodeText(requestId, stage.Stage, diff.SourceCaption, spec, runs, linked.Token);
                 var input = walk.Input(stage);
@@ -108,10 +244,11 @@ public sealed class GenerationGrain(IGrainFactory grains, IClusterMembershipServ
                 if (stage.Kind == StageKind.Text) caption = output.Caption;
                 if (input.EncodePng) png = output.Png ?? throw new InvalidOperationException($"stage {stage.Stage.Name()} returned no image");
             }
-            _progress = _progress with { State = GenerationState.Completed };
+            var result = new GenerationResult(requestId, spec.Size, png!, runs, clock.Elapsed.TotalMilliseconds, caption);
+            _progress = _progress with { State = GenerationState.Completed, Runs = runs, Caption = caption };
             outcome = "completed";
             CascadeTelemetry.Images.Add(1, new KeyValuePair<string, object?>(CascadeTelemetry.Tags.Size, spec.Size));
-            return new GenerationResult(requestId, spec.Size, png!, runs, clock.Elapsed.TotalMilliseconds, caption);
+            return result;
         }
         catch (OperationCanceledException) when (linked.IsCancellationRequested)
         {

@@ -21,6 +21,11 @@ public sealed class SiloStageOptions
     /// How long a request waits for a stage whose hosts are all gone (or not yet joined) before failing: room for
     /// Orleans to declare a killed silo dead and for its replacement to start and load its model.
     public double StageRecoverySeconds { get; set; } = 90;
+    /// How long an ended request's record (state and image) is kept for status reads and downloads, then deleted.
+    public double ResultRetentionMinutes { get; set; } = 60;
+    /// How often an unfinished request's reminder fires: after its silo is lost, the longest wait (beyond the time
+    /// Orleans takes to declare the silo dead) before another silo picks the request up and runs it again.
+    public double RequestSweepSeconds { get; set; } = 60;
     /// Load every hosted stage's model when the silo starts rather than on its first request.
     public bool WarmUp { get; set; } = true;
     /// Batching limits per stage name; a stage not listed uses Default.
@@ -39,6 +44,10 @@ public sealed class SiloStageOptions
         PrecisionOption.Parse(Precision);
         if (!(StageRecoverySeconds >= 0 && StageRecoverySeconds <= 3600))
             throw new ArgumentException($"Silo:StageRecoverySeconds = {StageRecoverySeconds}; allowed 0 to 3600");
+        if (!(ResultRetentionMinutes >= 1 && ResultRetentionMinutes <= 7 * 24 * 60))
+            throw new ArgumentException($"Silo:ResultRetentionMinutes = {ResultRetentionMinutes}; allowed 1 to {7 * 24 * 60} (a week)");
+        if (!(RequestSweepSeconds >= 1 && RequestSweepSeconds <= 3600))
+            throw new ArgumentException($"Silo:RequestSweepSeconds = {RequestSweepSeconds}; allowed 1 to 3600");
         if (Threads < 0 || Threads > 1024) throw new ArgumentException($"Silo:Threads = {Threads}; allowed 0 (libtorch default) to 1024");
         if (!Directory.Exists(ModelFolder))
             throw new ArgumentException($"Silo:ModelFolder \"{Path.GetFullPath(ModelFolder)}\" does not exist; point it at a cascade model folder (models/shapes-cascade)");

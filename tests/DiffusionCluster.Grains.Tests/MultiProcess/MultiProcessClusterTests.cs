@@ -69,6 +69,49 @@ public sealed class MultiProcessClusterTests
             Assert.True(result is not null, $"a request failed with the database down: {error}\n{front.Output}");
     }
 
+    /// The silo holding the request grains dies: requests a client waits for and jobs nobody is watching both resume
+    /// on another silo from their stored records (the first through the client's next call, the second through
+    /// their reminders) and complete.
+    [Fact]
+    public async Task Killing_the_silo_holding_request_grains_loses_no_request()
+    {
+        using var postgres = new PostgresServer();
+        await ClusterSchema.Apply(postgres.ConnectionString);
+        int port = 21000 + Random.Shared.Next(0, 4000);
+        var quickSweep = new Dictionary<string, string> { ["Silo__RequestSweepSeconds"] = "3" };
+        // The only gateway at first, so every request grain is placed here.
+        using var holder = new SiloProcess("text,prior", postgres.ConnectionString, port, port + 100, TinyCascadeFolder.Path, quickSweep);
+        await holder.Started;
+        using var client = await Client(postgres.ConnectionString);
+        var grains = client.Services.GetRequiredService<IGrainFactory>();
+        await WaitForSilos(grains, 1);
+
+        // No decoder64 host yet: the requests run text and prior, then wait for one (Silo:StageRecoverySeconds).
+        var waited = Enumerable.Range(0, 2).Select(i => Outcome(grains.Generate(Specs.Quick(seed: (ulong)i), Guid.NewGuid()))).ToList();
+        var unwatched = Enumerable.Range(0, 2).Select(_ => Guid.NewGuid()).ToList();
+        foreach (var (id, i) in unwatched.Select((id, i) => (id, i)))
+            await grains.GetGrain<IGenerationGrain>(id).Start(Specs.Quick(seed: 10 + (ulong)i), owner: "");
+        using var survivor = new SiloProcess("text,prior", postgres.ConnectionString, port + 1, port + 101, TinyCascadeFolder.Path, quickSweep);
+        await survivor.Started;
+        await WaitForSilos(grains, 2);
+
+        holder.Kill();
+        using var decoder = new SiloProcess("decoder64", postgres.ConnectionString, port + 2, 0, TinyCascadeFolder.Path, quickSweep);
+        await decoder.Started;
+        var outcomes = await Task.WhenAll(waited).WaitAsync(TimeSpan.FromMinutes(4));
+        foreach (var (result, error) in outcomes)
+            Assert.True(result is not null, $"a waited-for request failed: {error}\n{survivor.Output}");
+        // The unwatched jobs resumed on their own: their first read here finds them already done, on a second start.
+        await Task.Delay(TimeSpan.FromSeconds(20));
+        foreach (var id in unwatched)
+        {
+            var progress = await grains.GetGrain<IGenerationGrain>(id).GetProgress();
+            Assert.True(progress.State == GenerationState.Completed, $"job {id} is {progress.State} ({progress.Error})\n{survivor.Output}");
+            Assert.True(progress.Starts >= 2, $"job {id} was started {progress.Starts} time(s)");
+            Assert.NotNull(await grains.GetGrain<IGenerationGrain>(id).Wait(TimeSpan.Zero));
+        }
+    }
+
     static async Task<(GenerationResult? Result, string? Error)> Outcome(Task<GenerationResult> run)
     {
         try { return (await run, null); }

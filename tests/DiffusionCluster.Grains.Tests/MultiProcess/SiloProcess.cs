@@ -10,7 +10,7 @@ public sealed class SiloProcess : IDisposable
     readonly StringBuilder _output = new();
     readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public SiloProcess(string stages, string connectionString, int siloPort, int gatewayPort, string modelFolder)
+    public SiloProcess(string stages, string connectionString, int siloPort, int gatewayPort, string modelFolder, IDictionary<string, string>? settings = null)
     {
         Stages = stages;
         SiloPort = siloPort;
@@ -18,6 +18,7 @@ public sealed class SiloProcess : IDisposable
         foreach (var a in new[] { Repository.Cli(), "cluster", "silo", "--stages", stages, "--connection", connectionString,
                      "--silo-port", siloPort.ToString(), "--gateway-port", gatewayPort.ToString(), "--model", modelFolder, "--threads", "1" })
             start.ArgumentList.Add(a);
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>()) start.Environment[key] = value;
         _process = Process.Start(start)!;
         _process.OutputDataReceived += (_, e) => Collect(e.Data);
         _process.ErrorDataReceived += (_, e) => Collect(e.Data);

@@ -1,0 +1,41 @@
+using DiffusionCluster.Abstractions;
+
+namespace DiffusionCluster.Gateway.Jobs;
+
+/// The gateway's view of jobs. A job is a request grain whose record (spec, owner, state, image) the cluster stores,
+/// so any gateway replica answers for any job and a gateway restart loses none. Every call is bounded: a silo lost
+/// mid-call costs the client a 503 to retry, never a hung connection.
+public sealed class JobClient(IGrainFactory grains)
+{
+    static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(10);
+
+    public IGenerationGrain Grain(Guid id) => grains.GetGrain<IGenerationGrain>(id);
+
+    /// Records and starts a job that runs on after the HTTP request that asked for it has ended.
+    public Task<GenerationProgress> Start(Guid id, GenerationSpec spec, string owner) => Grain(id).Start(spec, owner).WaitAsync(CallTimeout);
+
+    /// The job's progress, if it exists and the owner started it: another key's job reads as missing, so ids reveal nothing.
+    public async Task<GenerationProgress?> Find(Guid id, string owner)
+    {
+        var progress = await Grain(id).GetProgress().WaitAsync(CallTimeout);
+        return progress.Exists && progress.Owner == owner ? progress : null;
+    }
+
+    /// A completed job's result (with its PNG).
+    public async Task<GenerationResult?> Result(Guid id) => await Grain(id).Wait(TimeSpan.Zero).WaitAsync(CallTimeout);
+
+    /// Waits up to `timeout` for the job to end (its failure is read from its progress afterwards).
+    public async Task WaitForEnd(Guid id, TimeSpan timeout)
+    {
+        try
+        {
+            await Grain(id).Wait(timeout).WaitAsync(timeout + CallTimeout);
+        }
+        catch (Exception)
+        {
+            // Ended badly or could not be reached: the next progress read says which.
+        }
+    }
+
+    public Task Cancel(Guid id) => Grain(id).Cancel().WaitAsync(CallTimeout);
+}
