@@ -10,6 +10,7 @@ namespace DiffusionCluster.Gateway.Tests;
 public sealed class GatewayServer : IAsyncLifetime, IAsyncDisposable
 {
     readonly Dictionary<string, string?> _settings;
+    readonly bool _embeddedSilo;
     public WebApplication App { get; private set; } = null!;
     public HttpClient Http { get; private set; } = null!;
     public string BaseUrl { get; private set; } = "";
@@ -19,8 +20,17 @@ public sealed class GatewayServer : IAsyncLifetime, IAsyncDisposable
     /// A server with extra settings, for tests that own their server (fixtures use the default one).
     public static GatewayServer With(Dictionary<string, string?> settings) => new(settings);
 
-    GatewayServer(Dictionary<string, string?> settings)
+    /// Another gateway replica with no silo of its own: a client of `cluster`'s silo, as the chart's gateway pods are.
+    public static GatewayServer ReplicaOf(GatewayServer cluster, Dictionary<string, string?> settings)
     {
+        var replica = new GatewayServer(settings, embeddedSilo: false);
+        replica._settings["Gateway:Cluster"] = $"localhost:{cluster._settings["Cluster:GatewayPort"]}";
+        return replica;
+    }
+
+    GatewayServer(Dictionary<string, string?> settings, bool embeddedSilo = true)
+    {
+        _embeddedSilo = embeddedSilo;
         _settings = new Dictionary<string, string?>
         {
             ["Silo:ModelFolder"] = TinyCascadeFolder.Path,
@@ -42,7 +52,7 @@ public sealed class GatewayServer : IAsyncLifetime, IAsyncDisposable
     {
         for (var attempt = 1; ; attempt++)
         {
-            App = GatewayApp.Build([], _settings, embeddedSilo: builder => builder.AddCascadeSilo());
+            App = GatewayApp.Build([], _settings, embeddedSilo: _embeddedSilo ? builder => builder.AddCascadeSilo() : null);
             try
             {
                 await App.StartAsync();
