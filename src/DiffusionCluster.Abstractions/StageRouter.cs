@@ -13,10 +13,7 @@ public sealed class StageRouter(IGrainFactory grains, Func<IReadOnlyCollection<S
     /// AllAnswered: every active silo described itself, so an empty list means no silo hosts the stage.
     public async Task<(IReadOnlyList<SiloDescription> Hosts, bool AllAnswered)> Candidates(CascadeStage stage, IReadOnlySet<string> excluded)
     {
-        var silos = activeSilos is not null ? activeSilos() : (await grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true)).Keys;
-        var descriptions = await Task.WhenAll(silos
-            .Where(silo => !excluded.Contains(silo.ToParsableString()))
-            .Select(Describe));
+        var descriptions = await DescribeAll(excluded);
         var hostsOfStage = descriptions
             .Where(d => d is not null && d.Load.ContainsKey(stage))
             .Select(d => d!)
@@ -24,6 +21,24 @@ public sealed class StageRouter(IGrainFactory grains, Func<IReadOnlyCollection<S
             .ThenBy(_ => Random.Shared.Next())
             .ToList();
         return (hostsOfStage, descriptions.All(d => d is not null));
+    }
+
+    /// Every active silo's description (null for one that did not answer in time), the excluded ones left out.
+    public async Task<SiloDescription?[]> DescribeAll(IReadOnlySet<string>? excluded = null)
+    {
+        var silos = activeSilos is not null ? activeSilos() : (await grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true)).Keys;
+        return await Task.WhenAll(silos.Where(silo => excluded is null || !excluded.Contains(silo.ToParsableString())).Select(Describe));
+    }
+
+    /// A stage that every one of its hosts reports full: the soonest any of them has room. Null when some host has
+    /// room (or none answered: the request's own routing then waits for one).
+    public static StageOverloadedException? Saturated(CascadeStage stage, IEnumerable<SiloDescription?> silos)
+    {
+        var hosts = silos.Where(d => d is not null && d.Load.ContainsKey(stage)).Select(d => d!).ToList();
+        if (hosts.Count == 0 || hosts.Any(h => h.Full?.ContainsKey(stage) != true)) return null;
+        return new StageOverloadedException(
+            $"the cluster is saturated: stage {stage.Name()} is overloaded, its queue full on all {hosts.Count} of its hosts; retry later or add replicas of this stage",
+            hosts.Min(h => h.Full![stage]));
     }
 
     /// The stage's worker on its least-loaded host, for what the edge asks before a request runs (the text encoder's

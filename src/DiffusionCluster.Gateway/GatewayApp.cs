@@ -41,11 +41,13 @@ public static class GatewayApp
         builder.Services.AddSingleton<JobClient>();
         builder.Services.AddSingleton<ImageLinks>();
         builder.Services.AddOpenApi();
+        builder.Services.AddRequestLimits(options.Limits);
 
         var app = builder.Build();
         // Statuses that routing and model binding set without a body (404, 405, 415, ...) get an OpenAI-shaped one.
         app.UseStatusCodePages(context => ApiErrors.ForStatus(context.HttpContext).ExecuteAsync(context.HttpContext));
         app.UseMiddleware<ApiKeyMiddleware>();
+        app.UseRateLimiter(); // after the key check: limits are per key
         app.UseDefaultFiles();
         app.UseStaticFiles();
         app.MapOpenApi();

@@ -23,8 +23,11 @@ public sealed class GatewayOptions
     /// shorter than this may show no step counts on the web page; shorter intervals cost a grain call each.
     public int ProgressIntervalMs { get; set; } = 200;
 
+    public Apis.LimitOptions Limits { get; set; } = new();
+
     public void Validate()
     {
+        Limits.Validate();
         if (ProgressIntervalMs is < 10 or > 10_000)
             throw new ArgumentException($"Gateway:ProgressIntervalMs = {ProgressIntervalMs}; allowed 10 to 10000");
         if (!(ImageUrlMinutes >= 1 && ImageUrlMinutes <= 7 * 24 * 60))

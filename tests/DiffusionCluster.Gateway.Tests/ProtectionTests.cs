@@ -103,4 +103,74 @@ public sealed class ProtectionTests
 
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"sr256 kept running {clock.Elapsed.TotalSeconds:F1} s after the client left");
     }
+
+    [Fact]
+    public async Task A_saturated_cluster_refuses_a_job_at_admission_with_retry_after()
+    {
+        await using var server = GatewayServer.With(new()
+        {
+            ["Silo:DefaultBatching:MaxBatchSize"] = "1",
+            ["Silo:DefaultBatching:MaxQueueDelayMilliseconds"] = "0",
+            ["Silo:DefaultBatching:MaxQueueLength"] = "1",
+        });
+        await server.InitializeAsync();
+        var stages = server.App.Services.GetRequiredService<HostedStages>();
+        using var stop = new CancellationTokenSource();
+        // Slow requests until one computes in sr256 and one waits behind it: the stage is full on its only host.
+        var busy = new List<Task>();
+        for (var clock = System.Diagnostics.Stopwatch.StartNew(); !stages.Full().ContainsKey(CascadeStage.Sr256); await Task.Delay(200))
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), "sr256 never filled");
+            busy.Add(server.Http.PostAsJsonAsync("/v1/images/generations", Slow(1000), stop.Token));
+        }
+
+        var refused = await server.Http.PostAsJsonAsync("/v1/jobs", Slow(2));
+        var small = await server.Http.PostAsJsonAsync("/v1/jobs", new { prompt = "a red star", size = "64x64", prior_steps = 2, decoder64_steps = 2 });
+        stop.Cancel();
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        Assert.True(refused.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1));
+        Assert.Contains("saturated: stage sr256", await refused.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.Accepted, small.StatusCode); // a 64 px job never reaches sr256
+    }
+
+    [Fact]
+    public async Task A_key_over_its_rate_gets_429_and_other_keys_do_not()
+    {
+        await using var server = GatewayServer.With(new()
+        {
+            ["Gateway:ApiKeys:0"] = "fast,calm",
+            ["Gateway:Limits:RequestsPerMinute"] = "2",
+        });
+        await server.InitializeAsync();
+        HttpRequestMessage Post(string key) => new(HttpMethod.Post, "/v1/jobs")
+        {
+            Headers = { Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key) },
+            Content = JsonContent.Create(new { prompt = "a red star", size = "64x64", prior_steps = 2, decoder64_steps = 2 }),
+        };
+
+        var fast = new List<HttpResponseMessage>();
+        for (int i = 0; i < 3; i++) fast.Add(await server.Http.SendAsync(Post("fast")));
+        var calm = await server.Http.SendAsync(Post("calm"));
+
+        Assert.Equal([HttpStatusCode.Accepted, HttpStatusCode.Accepted, HttpStatusCode.TooManyRequests], fast.Select(r => r.StatusCode));
+        Assert.True(fast[2].Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1));
+        Assert.Contains("rate_limit_exceeded", await fast[2].Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.Accepted, calm.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_request_over_the_cost_cap_is_refused_naming_its_cost_and_the_limit()
+    {
+        await using var server = GatewayServer.With([]);
+        await server.InitializeAsync();
+
+        var response = await server.Http.PostAsJsonAsync("/v1/images/generations", new { prompt = "a red star", size = "1024x1024", n = 3, sr1024_steps = 1000 });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var error = (await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("error");
+        Assert.Equal("request_too_costly", error.GetProperty("code").GetString());
+        Assert.Contains("costs 883,200", error.GetProperty("message").GetString());
+        Assert.Contains("the limit is 512,000", error.GetProperty("message").GetString());
+    }
 }

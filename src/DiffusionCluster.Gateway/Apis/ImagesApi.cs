@@ -66,6 +66,7 @@ public static class ImagesApi
         try
         {
             var (request, notes) = await parse();
+            RequestLimits.CheckCost(request, context.RequestServices.GetRequiredService<GatewayOptions>().Limits);
             return await Run(context, links, request, notes);
         }
         catch (Exception e)

@@ -90,6 +90,7 @@ public static class JobsApi
         {
             var request = ImageRequest.Parse(await ImageRequest.ReadBody(context.Request, options.MaxJsonBytes));
             if (request.N != 1) throw new BadRequestException($"n = {request.N}; a job makes one image, submit one job per image", "n");
+            RequestLimits.CheckCost(request, options.Limits);
             // A prompt the model cannot draw is refused now, not reported later as a failed job.
             if (request.Spec.HasPrompt)
                 await (await new StageRouter(grains).LeastLoadedWorker(CascadeStage.Text)).CheckPrompt(request.Spec.Prompt, request.Spec.Seed, request.Spec.IgnoreUnknownWords);

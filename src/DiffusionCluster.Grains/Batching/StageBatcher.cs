@@ -51,6 +51,12 @@ public sealed class StageBatcher<TIn, TOut> : IDisposable
         get { lock (_gate) return _queue.Count + _running; }
     }
 
+    /// Null while the queue has room; when it is full, the seconds until it has (as a rejected request's Retry-After).
+    public double? SecondsUntilRoom
+    {
+        get { lock (_gate) return _queue.Count >= _options.MaxQueueLength ? RetryAfterSeconds() : null; }
+    }
+
     public Task<BatchResult<TOut>> Enqueue(TIn input, string batchKey, Action<int, int>? progress = null, CancellationToken cancellation = default)
     {
         cancellation.ThrowIfCancellationRequested();

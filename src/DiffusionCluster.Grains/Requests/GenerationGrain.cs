@@ -82,6 +82,7 @@ public sealed class GenerationGrain(IGrainFactory grains, IClusterMembershipServ
             }
             return _progress;
         }
+        await Admit(spec.StagesIn(cascade));
         Record.Spec = spec;
         Record.Owner = owner;
         Record.Created = DateTimeOffset.UtcNow;
@@ -92,6 +93,15 @@ public sealed class GenerationGrain(IGrainFactory grains, IClusterMembershipServ
         await KeepReminder(_sweep);
         Begin(spec);
         return _progress;
+    }
+
+    /// Admission: a request that would meet a stage full on every host is refused now (the client is told when to
+    /// come back) rather than recorded and failed when it gets there.
+    async Task Admit(IReadOnlyList<StageDescriptor> stages)
+    {
+        var silos = await _router.DescribeAll();
+        foreach (var stage in stages)
+            if (StageRouter.Saturated(stage.Stage, silos) is { } saturated) throw saturated;
     }
 
     public async Task<GenerationResult> Generate(GenerationSpec spec, CancellationToken cancellation = default)

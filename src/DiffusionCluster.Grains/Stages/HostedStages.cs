@@ -54,6 +54,10 @@ public sealed class HostedStages : IDisposable
 
     public IReadOnlyDictionary<CascadeStage, int> Load() => _stages.ToDictionary(s => s.Key, s => s.Value.Batcher.Load);
 
+    /// The stages whose queue is full, with the seconds until each has room.
+    public IReadOnlyDictionary<CascadeStage, double> Full() => _stages
+        .Select(s => (s.Key, Room: s.Value.Batcher.SecondsUntilRoom)).Where(s => s.Room is not null).ToDictionary(s => s.Key, s => s.Room!.Value);
+
     public void LoadModels()
     {
         foreach (var (executor, _) in _stages.Values) executor.Load();

@@ -83,5 +83,5 @@ public sealed class StageWorkerGrain(HostedStages stages, ILocalSiloDetails silo
 public sealed class SiloStagesGrain(HostedStages stages, ILocalSiloDetails silo) : Grain, ISiloStagesGrain
 {
     public Task<SiloDescription> Describe() =>
-        Task.FromResult(new SiloDescription(silo.SiloAddress.ToParsableString(), stages.Device, stages.Load()));
+        Task.FromResult(new SiloDescription(silo.SiloAddress.ToParsableString(), stages.Device, stages.Load(), stages.Full()));
 }
