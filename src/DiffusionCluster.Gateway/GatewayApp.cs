@@ -19,7 +19,11 @@ public static class GatewayApp
         options.Validate();
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(Options.Create(options));
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = Math.Max(options.MaxUploadBytes, options.MaxJsonBytes) + 1024 * 1024);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = Math.Max(options.MaxUploadBytes, options.MaxJsonBytes) + 1024 * 1024;
+            RequestSizeLimits.RaiseKestrelLimits(k);
+        });
         builder.Services.Configure<Microsoft.AspNetCore.Http.Features.FormOptions>(f => f.MultipartBodyLengthLimit = options.MaxUploadBytes);
 
         if (string.IsNullOrWhiteSpace(options.Cluster))
@@ -44,6 +48,7 @@ public static class GatewayApp
         builder.Services.AddRequestLimits(options.Limits);
 
         var app = builder.Build();
+        app.UseRequestSizeLimits();
         // Statuses that routing and model binding set without a body (404, 405, 415, ...) get an OpenAI-shaped one.
         app.UseStatusCodePages(context => ApiErrors.ForStatus(context.HttpContext).ExecuteAsync(context.HttpContext));
         app.UseMiddleware<ApiKeyMiddleware>();

@@ -64,4 +64,18 @@ public sealed class MalformedRequestTests(GatewayServer server) : IClassFixture<
 
         Assert.NotEqual(HttpStatusCode.Unauthorized, response.StatusCode);
     }
+
+    [Fact]
+    public async Task A_too_long_url_and_too_large_headers_get_shaped_414_and_431()
+    {
+        var longUrl = await server.Http.GetAsync("/v1/vocabulary?q=" + new string('a', 9000));
+        var bigHeaders = new HttpRequestMessage(HttpMethod.Get, "/v1/vocabulary");
+        bigHeaders.Headers.Add("X-Padding", new string('b', 40_000));
+        var largeHeaders = await server.Http.SendAsync(bigHeaders);
+
+        Assert.Equal(HttpStatusCode.RequestUriTooLong, longUrl.StatusCode);
+        Assert.Equal("uri_too_long", (await Error(longUrl)).GetProperty("code").GetString());
+        Assert.Equal(HttpStatusCode.RequestHeaderFieldsTooLarge, largeHeaders.StatusCode);
+        Assert.Contains("the limit is 32768", (await Error(largeHeaders)).GetProperty("message").GetString());
+    }
 }
