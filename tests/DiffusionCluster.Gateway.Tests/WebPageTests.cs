@@ -24,7 +24,8 @@ public sealed class WebPageTests
     {
         // The page asks for 1000 base steps (page.test.mjs) so one stage runs for seconds on the tiny cascade;
         // reading progress every 20 ms instead of 200 ms gives the browser many step counts to see within them.
-        await using var server = GatewayServer.With(new() { ["Gateway:ProgressIntervalMs"] = "20" });
+        // With an API key: the page sends the key it holds, and the image loads from its signed link.
+        await using var server = GatewayServer.With(new() { ["Gateway:ProgressIntervalMs"] = "20", ["Gateway:ApiKeys:0"] = "page-key" });
         await server.InitializeAsync();
         var web = WebTests();
         var chromium = Environment.GetEnvironmentVariable("CHROMIUM") ?? "/usr/bin/chromium";
@@ -36,7 +37,7 @@ public sealed class WebPageTests
         }
         var screenshot = Path.Combine(Path.GetTempPath(), $"dc-page-{Guid.NewGuid():N}.png");
 
-        var (code, output) = Run("node", $"page.test.mjs {server.BaseUrl} {screenshot}", web);
+        var (code, output) = Run("node", $"page.test.mjs {server.BaseUrl} {screenshot} page-key", web);
 
         Assert.True(code == 0, output);
         Assert.True(new FileInfo(screenshot).Length > 0);

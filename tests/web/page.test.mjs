@@ -1,15 +1,16 @@
-// Usage: node page.test.mjs <gateway base url> <screenshot.png>
+// Usage: node page.test.mjs <gateway base url> <screenshot.png> [api key]
 // Submits a prompt on the web page in headless Chromium, checks per-stage progress appears, then the image
 // and the per-stage latency timeline, then the gallery entry. Exits non-zero with a reason on any failure.
 import { chromium } from "playwright-core";
 
-const [base, screenshot] = process.argv.slice(2);
+const [base, screenshot, key] = process.argv.slice(2);
 const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
 const browser = await chromium.launch({ executablePath, args: ["--no-sandbox"] });
 try {
   const page = await browser.newPage();
   const seenSteps = new Set();
   await page.goto(base);
+  if (key) await page.fill("#key", key);
   await page.fill("#prompt", "a small blue circle on a white background");
   await page.selectOption("#size", "256x256");
   await page.fill("#seed", "3");

@@ -1,8 +1,38 @@
 // The page drives the job API: submit, follow progress over server-sent events, show the image and a
 // timeline of per-stage latency (queue wait hatched, compute coloured), and keep a gallery of this session.
+// The API key, when the gateway needs one, is kept in this browser (localStorage) and sent as a bearer token;
+// images load from their signed links, which need no key.
 const $ = id => document.getElementById(id);
 const gallery = JSON.parse(sessionStorage.getItem("gallery") || "[]");
 let current = null;
+$("key").value = localStorage.getItem("apiKey") || "";
+$("key").addEventListener("change", () => localStorage.setItem("apiKey", $("key").value));
+
+function headers(extra = {}) {
+  const key = $("key").value.trim();
+  return key ? { ...extra, Authorization: `Bearer ${key}` } : extra;
+}
+
+// Server-sent events read with fetch (EventSource cannot send a key): calls on(event, data) per event.
+async function follow(url, on) {
+  const response = await fetch(url, { headers: headers() });
+  if (!response.ok) { on("error", JSON.stringify({ error: (await response.json()).error.message })); return; }
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffer += value;
+    let end;
+    while ((end = buffer.indexOf("\n\n")) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const name = /^event: (.*)$/m.exec(block)?.[1];
+      const data = /^data: (.*)$/m.exec(block)?.[1];
+      if (name && data) on(name, data);
+    }
+  }
+}
 
 function showGallery() {
   $("gallery").innerHTML = "";
@@ -64,21 +94,20 @@ async function submit(event) {
     prompt: $("prompt").value, size: $("size").value, seed: Number($("seed").value),
     decoder64_guidance: Number($("guidance").value), decoder64_steps: Number($("steps").value),
   };
-  const response = await fetch("/v1/jobs", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+  const response = await fetch("/v1/jobs", { method: "POST", headers: headers({ "Content-Type": "application/json" }), body: JSON.stringify(body) });
   const status = await response.json();
   if (!response.ok) { fail(status.error.message); return; }
   current = status.id;
   $("submit").disabled = true;
   $("cancel").disabled = false;
   showStages(status);
-  const events = new EventSource(`/v1/jobs/${status.id}/events`);
-  events.addEventListener("progress", e => showStages(JSON.parse(e.data)));
-  events.addEventListener("done", e => { events.close(); done(JSON.parse(e.data), body); });
-  events.addEventListener("error", e => {
-    events.close();
-    if (e.data) fail(JSON.parse(e.data).error || "failed");
-    finish();
-  });
+  let ended = false;
+  await follow(`/v1/jobs/${status.id}/events`, (name, data) => {
+    if (name === "progress") showStages(JSON.parse(data));
+    else if (name === "done") { ended = true; done(JSON.parse(data), body); }
+    else if (name === "error") { ended = true; fail(JSON.parse(data).error || "failed"); finish(); }
+  }).catch(error => fail(`lost the job's progress: ${error.message}`));
+  if (!ended) finish();
 }
 
 function done(status, body) {
@@ -106,5 +135,5 @@ function finish() {
 }
 
 $("generate").addEventListener("submit", submit);
-$("cancel").addEventListener("click", () => current && fetch(`/v1/jobs/${current}`, { method: "DELETE" }));
+$("cancel").addEventListener("click", () => current && fetch(`/v1/jobs/${current}`, { method: "DELETE", headers: headers() }));
 showGallery();
