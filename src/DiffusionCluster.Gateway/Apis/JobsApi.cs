@@ -56,7 +56,7 @@ public static class JobsApi
     static IResult NotFound(Guid id) => ApiErrors.Result(404, $"no job {id}: it was never started, another key started it, or it ended longer ago than the cluster keeps results",
         "invalid_request_error", "id", "job_not_found");
 
-    /// Runs a read of the cluster; what it throws becomes an OpenAI-shaped error (a silo lost mid-call: 503 to retry).
+    /// Runs a call to the cluster; what it throws becomes an OpenAI-shaped error (a silo lost mid-call: 503 to retry).
     static async Task<IResult> Answer(HttpContext context, Func<Task<IResult>> read)
     {
         try
@@ -84,25 +84,18 @@ public static class JobsApi
         };
     });
 
-    static async Task<IResult> Submit(HttpContext context, JobClient jobs, GatewayOptions options, IGrainFactory grains, ImageLinks links)
+    static Task<IResult> Submit(HttpContext context, JobClient jobs, GatewayOptions options, IGrainFactory grains, ImageLinks links) => Answer(context, async () =>
     {
-        try
-        {
-            var request = ImageRequest.Parse(await ImageRequest.ReadBody(context.Request, options.MaxJsonBytes));
-            if (request.N != 1) throw new BadRequestException($"n = {request.N}; a job makes one image, submit one job per image", "n");
-            RequestLimits.CheckCost(request, options.Limits);
-            // A prompt the model cannot draw is refused now, not reported later as a failed job.
-            if (request.Spec.HasPrompt)
-                await (await new StageRouter(grains).LeastLoadedWorker(CascadeStage.Text)).CheckPrompt(request.Spec.Prompt, request.Spec.Seed, request.Spec.IgnoreUnknownWords);
-            var id = Guid.NewGuid();
-            var job = await jobs.Start(id, request.Spec, ApiKeyMiddleware.Owner(context));
-            return Results.Json(Status(id, job, context, links), statusCode: 202);
-        }
-        catch (Exception e)
-        {
-            return ApiErrors.From(e, context);
-        }
-    }
+        var request = ImageRequest.Parse(await ImageRequest.ReadBody(context.Request, options.MaxJsonBytes));
+        if (request.N != 1) throw new BadRequestException($"n = {request.N}; a job makes one image, submit one job per image", "n");
+        RequestLimits.CheckCost(request, options.Limits);
+        // A prompt the model cannot draw is refused now, not reported later as a failed job.
+        if (request.Spec.HasPrompt)
+            await (await new StageRouter(grains).LeastLoadedWorker(CascadeStage.Text)).CheckPrompt(request.Spec.Prompt, request.Spec.Seed, request.Spec.IgnoreUnknownWords);
+        var id = Guid.NewGuid();
+        var job = await jobs.Start(id, request.Spec, ApiKeyMiddleware.Owner(context));
+        return Results.Json(Status(id, job, context, links), statusCode: 202);
+    });
 
     static JobStatus Status(Guid id, GenerationProgress job, HttpContext context, ImageLinks links)
     {

@@ -53,36 +53,32 @@ public sealed class GenerationGrain(IGrainFactory grains, IClusterMembershipServ
         _store = new RequestStore(ServiceProvider.GetRequiredKeyedService<IGrainStorage>(RequestStore.Name), this.GetGrainId(), logger);
         await _store.Load();
         _progress = Describe(Record);
-        if (Record.Unfinished)
-        {
-            // This request was running on a silo that is gone (or its activation was collected mid-run, which
-            // cannot happen while it works): run it again here.
-            logger.LogInformation("Resuming request {Request} (start {Start})", this.GetPrimaryKey(), Record.Starts + 1);
-            CascadeTelemetry.RequestsResumed.Add(1);
-            Record.Starts++;
-            await _store.Save();
-            Begin(Record.Spec!);
-        }
+        if (Record.Unfinished) await Resume();
+    }
+
+    /// Runs again, here, a request whose record says unfinished while no activation works on it: the silo that ran
+    /// it is gone (or this activation read no record because storage was down and a client's Start told it).
+    async Task Resume()
+    {
+        logger.LogInformation("Resuming request {Request} (start {Start})", this.GetPrimaryKey(), Record.Starts + 1);
+        CascadeTelemetry.RequestsResumed.Add(1);
+        Record.Starts++;
+        await _store.Save();
+        Begin(Record.Spec!);
     }
 
     public async Task<GenerationProgress> Start(GenerationSpec spec, string owner)
     {
         spec.Validate();
-        spec.StagesIn(cascade); // a size this cascade does not make fails the call, not a started run
+        var stages = spec.StagesIn(cascade); // a size this cascade does not make fails the call, not a started run
         if (Record.Spec is not null)
         {
             if (spec != Record.Spec || owner != Record.Owner)
                 throw new ArgumentException($"request {this.GetPrimaryKey()} already exists with different options; use a new request id");
-            // Known but not running here: its record was written by an activation that is gone and this one read
-            // none (storage was down), or it ended; only the first case runs again.
-            if (_work is null && Record.Unfinished)
-            {
-                Record.Starts++;
-                Begin(Record.Spec);
-            }
+            if (_work is null && Record.Unfinished) await Resume();
             return _progress;
         }
-        await Admit(spec.StagesIn(cascade));
+        await Admit(stages);
         Record.Spec = spec;
         Record.Owner = owner;
         Record.Created = DateTimeOffset.UtcNow;
