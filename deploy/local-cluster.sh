@@ -48,13 +48,13 @@ Gateway__Cluster="$CONN" Urls="$HTTP" Telemetry__PrometheusPort=9469 dotnet "$GA
 PIDS+=($!)
 
 # Ready means every pool's silo has joined, not just the first one.
-EXPECTED="ready: $i silo(s)"
+ready() { curl -fs "$HTTP/health/ready" 2>/dev/null | grep -q "\"status\":\"ready\",\"silos\":$i,"; }
 for _ in $(seq 1 180); do
-  if [ "$(curl -fs "$HTTP/health/ready" 2>/dev/null)" = "$EXPECTED" ]; then break; fi
+  if ready; then break; fi
   sleep 1
 done
-[ "$(curl -fs "$HTTP/health/ready" 2>/dev/null)" = "$EXPECTED" ] || { echo "the cluster never had $i silos ready; see $WORK/*.log" >&2; exit 1; }
-echo "gateway ready on $HTTP ($EXPECTED)"
+ready || { echo "the cluster never had $i silos ready; see $WORK/*.log" >&2; exit 1; }
+echo "gateway ready on $HTTP (ready: $i silo(s))"
 
 if [ "${1:-}" = "--smoke" ]; then
   curl -fs "$HTTP/v1/images/generations" -H 'Content-Type: application/json' \

@@ -40,3 +40,12 @@ public interface ISiloStagesGrain : IGrainWithStringKey
     [Alias("Describe")]
     Task<SiloDescription> Describe();
 }
+
+/// The active silos as the silo that answers sees them (its in-memory membership view), so a client of the cluster
+/// (a gateway) routes without reading the membership table, which a database outage makes fail.
+[Alias("DiffusionCluster.IClusterViewGrain")]
+public interface IClusterViewGrain : IGrainWithIntegerKey
+{
+    [Alias("ActiveSilos")]
+    Task<List<SiloAddress>> ActiveSilos();
+}

@@ -4,8 +4,9 @@ namespace DiffusionCluster.Abstractions;
 
 /// Finds the silos that host a stage, least loaded first: takes the cluster's active silos, then asks each
 /// silo what it hosts and how busy each stage is. A silo that does not answer in time is skipped.
-/// activeSilos: on a silo, its in-memory membership view (IClusterMembershipService), so routing a request never
-/// reads the membership table; left out (a client at the edge), the management grain, which reads the table.
+/// activeSilos: on a silo, its in-memory membership view (IClusterMembershipService); left out (a client at the
+/// edge), the membership view of the gateway silo the client calls (IClusterViewGrain). Routing never reads the
+/// membership table, so a database outage leaves it working.
 public sealed class StageRouter(IGrainFactory grains, Func<IReadOnlyCollection<SiloAddress>>? activeSilos = null)
 {
     static readonly TimeSpan DescribeTimeout = TimeSpan.FromSeconds(5);
@@ -26,7 +27,7 @@ public sealed class StageRouter(IGrainFactory grains, Func<IReadOnlyCollection<S
     /// Every active silo's description (null for one that did not answer in time), the excluded ones left out.
     public async Task<SiloDescription?[]> DescribeAll(IReadOnlySet<string>? excluded = null)
     {
-        var silos = activeSilos is not null ? activeSilos() : (await grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true)).Keys;
+        var silos = activeSilos is not null ? activeSilos() : await grains.GetGrain<IClusterViewGrain>(0).ActiveSilos();
         return await Task.WhenAll(silos.Where(silo => excluded is null || !excluded.Contains(silo.ToParsableString())).Select(Describe));
     }
 

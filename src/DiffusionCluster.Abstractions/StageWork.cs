@@ -48,10 +48,12 @@ public sealed record ComposedCaption(
     [property: Id(1)] IReadOnlyList<string> IgnoredWords);
 
 /// What a silo hosts and how busy each of its stages is (queued plus running requests). Full: the stages whose
-/// queue is at its limit, each with the seconds until it has room at its measured service time.
+/// queue is at its limit, each with the seconds until it has room at its measured service time. Degraded: what on
+/// the silo works at reduced strength (request storage failing), for readiness.
 [GenerateSerializer, Immutable, Alias("DiffusionCluster.SiloDescription")]
 public sealed record SiloDescription(
     [property: Id(0)] string Silo,
     [property: Id(1)] string Device,
     [property: Id(2)] IReadOnlyDictionary<CascadeStage, int> Load,
-    [property: Id(3)] IReadOnlyDictionary<CascadeStage, double>? Full = null);
+    [property: Id(3)] IReadOnlyDictionary<CascadeStage, double>? Full = null,
+    [property: Id(4)] string? Degraded = null);

@@ -45,6 +45,11 @@ const string Usage = $"""
           each stage's batch compute time per batch size on this device: the profile `plan` reads
       bench tracing [--size 64|256|1024] [--runs N] [--model DIR] [--device cpu|cuda[:N]] [--threads N] [--ours-only]
           end-to-end latency of the same requests with tracing on and off, alternating, in one run
+      bench chaos [--faults all|none|baseline,stage-silo,sole-host,request-silo,database,gateway] [--jobs N] [--size 64|256]
+            [--steps N] [--burst N] [--restart-after S] [--outage S] [--sweep-seconds S] [--patience S] [--model DIR] [--out FILE.json]
+          starts PostgreSQL, 5 silos and 2 gateways as processes on loopback (from a built checkout), runs N jobs
+          through obedient clients while each fault strikes, and counts completed / failed / lost / refused;
+          --burst N then sends N jobs at once and counts requests per image and readiness latency
 
       plan --target IMAGES_PER_S [--size 64|256|1024] --profile FILE.json [--utilisation 0.7] [--out values.yaml] [--model DIR]
           replicas and batching limits per stage (Little's law on the measured times), with the arithmetic,

@@ -179,7 +179,13 @@ public sealed class ImagesApiTests(GatewayServer server) : IClassFixture<Gateway
     public async Task Health_and_the_openapi_document_are_served()
     {
         Assert.Equal(HttpStatusCode.OK, (await server.Http.GetAsync("/health/live")).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await server.Http.GetAsync("/health/ready")).StatusCode);
+        var ready = await server.Http.GetAsync("/health/ready");
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        var readiness = await ready.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("ready", readiness.GetProperty("status").GetString());
+        Assert.Equal(1, readiness.GetProperty("silos").GetInt32());
+        Assert.Equal(1, readiness.GetProperty("stages").GetProperty("decoder64").GetInt32());
+        Assert.Empty(readiness.GetProperty("degraded").EnumerateArray());
         var openapi = await server.Http.GetStringAsync("/openapi/v1.json");
         Assert.Contains("/v1/images/generations", openapi);
         Assert.Contains("/v1/jobs/{id}/events", openapi);

@@ -1,24 +1,44 @@
-using Orleans.Runtime;
+using System.Text.Json.Serialization;
+using DiffusionCluster.Abstractions;
 
 namespace DiffusionCluster.Gateway.Apis;
 
-/// Kubernetes probes: live while the process serves HTTP; ready only once the cluster answers.
+/// What readiness reports: "ready", "degraded" (serving, but something works at reduced strength: a silo's request
+/// storage failing, a silo not answering) or "unavailable"; the silos that answered, how many host each stage, and
+/// what is degraded, in words.
+public sealed record Readiness(
+    [property: JsonPropertyName("status")] string Status,
+    [property: JsonPropertyName("silos")] int Silos,
+    [property: JsonPropertyName("stages")] IReadOnlyDictionary<string, int> Stages,
+    [property: JsonPropertyName("degraded")] IReadOnlyList<string> Degraded);
+
+/// Kubernetes probes: live while the process serves HTTP; ready while some silo of the cluster answers (200 when
+/// ready or degraded, so a degraded cluster keeps its gateways in service; 503 when no silo answers).
 public static class HealthApi
 {
+    static readonly TimeSpan ClusterTimeout = TimeSpan.FromSeconds(8);
+
     public static void MapHealthApi(this IEndpointRouteBuilder routes)
     {
         routes.MapGet("/health/live", () => Results.Text("live")).WithTags("health");
         routes.MapGet("/health/ready", async (IGrainFactory grains) =>
         {
+            SiloDescription?[] silos;
             try
             {
-                var silos = await grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true).WaitAsync(TimeSpan.FromSeconds(2));
-                return silos.Count > 0 ? Results.Text($"ready: {silos.Count} silo(s)") : Results.Text("no active silo", statusCode: 503);
+                silos = await new StageRouter(grains).DescribeAll().WaitAsync(ClusterTimeout);
             }
-            catch (Exception e)
+            catch (Exception e) when (e is not OperationCanceledException)
             {
-                return Results.Text($"cluster unreachable: {e.Message}", statusCode: 503);
+                return Results.Json(new Readiness("unavailable", 0, new Dictionary<string, int>(), ["the cluster did not answer"]), statusCode: 503);
             }
-        }).WithTags("health");
+            var answered = silos.Where(s => s is not null).Select(s => s!).ToList();
+            var stages = answered.SelectMany(s => s.Load.Keys).GroupBy(s => s.Name()).OrderBy(g => g.Key).ToDictionary(g => g.Key, g => g.Count());
+            if (answered.Count == 0)
+                return Results.Json(new Readiness("unavailable", 0, stages, [silos.Length == 0 ? "no active silo" : $"none of {silos.Length} active silos answered"]), statusCode: 503);
+            var degraded = answered.Where(s => s.Degraded is not null).Select(s => $"silo {s.Silo}: {s.Degraded}").ToList();
+            if (answered.Count < silos.Length) degraded.Add($"{silos.Length - answered.Count} of {silos.Length} active silos did not answer");
+            return Results.Json(new Readiness(degraded.Count == 0 ? "ready" : "degraded", answered.Count, stages, degraded));
+        }).WithTags("health").Produces<Readiness>(200).Produces<Readiness>(503);
     }
 }

@@ -57,6 +57,7 @@ public static class ClusterHosting
     /// was lost: PostgreSQL (deploy/postgresql/schema.sql) in a cluster, memory in one process.
     public static ISiloBuilder UseRequestStorage(this ISiloBuilder silo, ClusterConnection cluster)
     {
+        silo.Services.AddSingleton<RequestStorageHealth>();
         if (cluster.IsPostgres)
         {
             silo.AddAdoNetGrainStorage(RequestStore.Name, o => (o.Invariant, o.ConnectionString, o.DeleteStateOnClear) = ("Npgsql", cluster.ConnectionString, true));

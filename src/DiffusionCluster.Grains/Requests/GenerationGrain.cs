@@ -38,8 +38,7 @@ public sealed class GenerationGrain(IGrainFactory grains, IClusterMembershipServ
     readonly TimeSpan _sweep = TimeSpan.FromSeconds(options.Value.RequestSweepSeconds);
 
     // Routing reads this silo's membership view, never the membership table: a database outage leaves requests running.
-    readonly StageRouter _router = new(grains, () => membership.CurrentSnapshot.Members.Values
-        .Where(m => m.Status == SiloStatus.Active).Select(m => m.SiloAddress).ToList());
+    readonly StageRouter _router = new(grains, () => ClusterViewGrain.Active(membership));
     readonly CancellationTokenSource _cancel = new();
     RequestStore _store = null!;
     Task<GenerationResult>? _work;
@@ -50,7 +49,8 @@ public sealed class GenerationGrain(IGrainFactory grains, IClusterMembershipServ
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        _store = new RequestStore(ServiceProvider.GetRequiredKeyedService<IGrainStorage>(RequestStore.Name), this.GetGrainId(), logger);
+        _store = new RequestStore(ServiceProvider.GetRequiredKeyedService<IGrainStorage>(RequestStore.Name), this.GetGrainId(),
+            ServiceProvider.GetRequiredService<RequestStorageHealth>(), logger);
         await _store.Load();
         _progress = Describe(Record);
         if (Record.Unfinished) await Resume();

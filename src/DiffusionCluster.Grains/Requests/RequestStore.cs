@@ -9,7 +9,7 @@ namespace DiffusionCluster.Grains.Requests;
 /// cluster, memory in one process). Storage is kept off the request's critical path: a failed write is logged
 /// and counted and the request runs on from memory (it is written again at its next change), so a database
 /// outage costs durability for its length, not requests.
-public sealed class RequestStore(IGrainStorage storage, GrainId grain, ILogger logger)
+public sealed class RequestStore(IGrainStorage storage, GrainId grain, RequestStorageHealth health, ILogger logger)
 {
     /// The grain storage provider's name (ClusterHosting.UseRequestStorage registers it).
     public const string Name = "requests";
@@ -30,6 +30,7 @@ public sealed class RequestStore(IGrainStorage storage, GrainId grain, ILogger l
             await storage.ReadStateAsync(StateName, grain, _state);
             _state.State ??= new RequestRecord();
             Synced = true;
+            health.Succeeded();
         }
         catch (Exception e)
         {
@@ -43,6 +44,7 @@ public sealed class RequestStore(IGrainStorage storage, GrainId grain, ILogger l
         {
             await storage.WriteStateAsync(StateName, grain, _state);
             Synced = true;
+            health.Succeeded();
         }
         catch (InconsistentStateException e)
         {
@@ -74,6 +76,7 @@ public sealed class RequestStore(IGrainStorage storage, GrainId grain, ILogger l
     void Failed(string operation, Exception e)
     {
         Synced = false;
+        if (e is not InconsistentStateException) health.Failed();
         CascadeTelemetry.StorageFailures.Add(1, new KeyValuePair<string, object?>(CascadeTelemetry.Tags.Operation, operation));
         logger.LogWarning(e, "Request storage {Operation} failed for {Grain}; the request goes on from memory", operation, grain);
     }

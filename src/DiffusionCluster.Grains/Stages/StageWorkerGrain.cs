@@ -3,6 +3,7 @@ using DiffusionCluster.Abstractions;
 using DiffusionCluster.Grains.Batching;
 using DiffusionCluster.Grains.Hosting;
 using DiffusionCluster.Grains.Placement;
+using DiffusionCluster.Grains.Requests;
 using DiffusionCluster.ServiceDefaults;
 using Orleans.Concurrency;
 using Orleans.Runtime;
@@ -80,8 +81,8 @@ public sealed class StageWorkerGrain(HostedStages stages, ILocalSiloDetails silo
 
 /// Describes this silo's stages and their load, for the request grain's routing.
 [SiloKeyPlacement]
-public sealed class SiloStagesGrain(HostedStages stages, ILocalSiloDetails silo) : Grain, ISiloStagesGrain
+public sealed class SiloStagesGrain(HostedStages stages, RequestStorageHealth storage, ILocalSiloDetails silo) : Grain, ISiloStagesGrain
 {
     public Task<SiloDescription> Describe() =>
-        Task.FromResult(new SiloDescription(silo.SiloAddress.ToParsableString(), stages.Device, stages.Load(), stages.Full()));
+        Task.FromResult(new SiloDescription(silo.SiloAddress.ToParsableString(), stages.Device, stages.Load(), stages.Full(), storage.Degraded));
 }

@@ -68,6 +68,11 @@ public sealed class MultiProcessClusterTests
 
         foreach (var (result, error) in outcomes)
             Assert.True(result is not null, $"a request failed with the database down: {error}\n{front.Output}");
+        // Routing from a client uses a silo's membership view too, and the silo holding the requests tells readiness
+        // that their records are not being stored.
+        var silos = await new StageRouter(grains).DescribeAll();
+        Assert.Equal(2, silos.Count(s => s is not null));
+        Assert.Contains(silos, s => s?.Degraded?.StartsWith("request storage failing", StringComparison.Ordinal) == true);
     }
 
     /// The silo holding the request grains dies: requests a client waits for and jobs nobody is watching both resume
