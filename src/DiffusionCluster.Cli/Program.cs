@@ -64,6 +64,20 @@ if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
     Console.WriteLine(Usage);
     return args.Length == 0 ? 2 : 0;
 }
+if (args[0] is "--version" or "version")
+{
+    var version = typeof(Arguments).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+        .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion ?? "unknown";
+    Console.WriteLine($"diffusion-cluster {version} (.NET {Environment.Version})");
+    return 0;
+}
+// Help for one command, wherever the flag stands: `generate --help`, `bench chaos -h`.
+if (args.Skip(1).Any(a => a is "-h" or "--help"))
+{
+    var help = CommandHelp.For(Usage, args[0]);
+    Console.WriteLine(help ?? $"unknown command \"{args[0]}\"\n\n{Usage}");
+    return help is null ? 2 : 0;
+}
 
 try
 {
@@ -78,18 +92,22 @@ try
         "plan" => PlanCommand.Run(arguments),
         "export" => ExportCommand.Run(arguments),
         "eval" => EvalCommand.Run(arguments),
-        _ => throw new UsageException($"unknown command \"{args[0]}\""),
+        _ => throw new UsageException($"unknown command \"{args[0]}\"; commands: generate, edit, train, eval, export, cluster, bench, plan"),
     };
 }
 catch (UsageException e)
 {
-    Console.Error.WriteLine($"error: {e.Message}\n\n{Usage}");
+    var command = CommandHelp.For(Usage, args[0]) is null ? "" : $" {args[0]}";
+    Console.Error.WriteLine($"error: {e.Message}\n(diffusion-cluster{command} --help lists the options)");
     return 2;
 }
-catch (Exception e) when (e is ArgumentException or ModelFormatException or InvalidOperationException or FileNotFoundException
-                               or StageOverloadedException or OperationCanceledException or Npgsql.NpgsqlException)
+catch (Exception e)
 {
-    // DC_DEBUG=1 prints where it happened, for bug reports.
-    Console.Error.WriteLine(Environment.GetEnvironmentVariable("DC_DEBUG") == "1" ? $"error: {e}" : $"error: {e.Message}");
+    // One line for the person; DC_DEBUG=1 prints where it happened, for bug reports.
+    var cause = CommandHelp.Cause(e);
+    bool expected = cause is ArgumentException or ModelFormatException or InvalidOperationException or FileNotFoundException or DirectoryNotFoundException
+        or StageOverloadedException or OperationCanceledException or TimeoutException or Npgsql.NpgsqlException or IOException;
+    Console.Error.WriteLine(Environment.GetEnvironmentVariable("DC_DEBUG") == "1" ? $"error: {e}"
+        : expected ? $"error: {cause.Message}" : $"error: {cause.GetType().Name}: {cause.Message} (DC_DEBUG=1 prints the stack trace)");
     return 1;
 }

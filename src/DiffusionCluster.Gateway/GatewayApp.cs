@@ -10,15 +10,23 @@ namespace DiffusionCluster.Gateway;
 /// adds it when Gateway:Cluster is empty.
 public static class GatewayApp
 {
+    public const string DefaultUrl = "http://localhost:8080";
+
     public static WebApplication Build(string[] args, IDictionary<string, string?>? overrides = null, Action<WebApplicationBuilder>? embeddedSilo = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         if (overrides is not null) builder.Configuration.AddInMemoryCollection(overrides);
         builder.Logging.AddFilter("Orleans", LogLevel.Warning);
+        // Orleans' ADO.NET clustering runs its table reads through Polly pipelines, which log every call at information level.
+        builder.Logging.AddFilter("Polly", LogLevel.Warning);
         var options = builder.Configuration.GetSection(GatewayOptions.Section).Get<GatewayOptions>() ?? new GatewayOptions();
         options.Validate();
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(Options.Create(options));
+        // http://localhost:8080 unless the standard ASP.NET Core settings say otherwise (ASPNETCORE_URLS, --urls, Urls,
+        // ASPNETCORE_HTTP_PORTS): a default in appsettings.json would override the environment variables.
+        if (new[] { "urls", "http_ports", "https_ports" }.All(key => string.IsNullOrWhiteSpace(builder.Configuration[key])))
+            builder.WebHost.UseUrls(DefaultUrl);
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Limits.MaxRequestBodySize = Math.Max(options.MaxUploadBytes, options.MaxJsonBytes) + 1024 * 1024;
@@ -44,6 +52,7 @@ public static class GatewayApp
         }
         builder.Services.AddSingleton<JobClient>();
         builder.Services.AddSingleton<ImageLinks>();
+        builder.Services.AddSingleton<StagesSeen>();
         builder.Services.AddOpenApi();
         builder.Services.AddRequestLimits(options.Limits);
 

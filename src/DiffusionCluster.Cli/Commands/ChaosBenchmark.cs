@@ -9,12 +9,13 @@ namespace DiffusionCluster.Cli.Commands;
 
 public sealed record FaultReport(
     string Fault, string What, int Jobs, int InFlightAtFault, int Completed, int Failed, int Lost, int Refused,
-    double SubmissionsPerJob, double P50Seconds, double P95Seconds, int MaxAttempt, string? ReadinessDuringFault, IReadOnlyList<string> Errors);
+    double SubmissionsPerJob, double P50Seconds, double P95Seconds, int MaxAttempt, string? ReadinessDuringFault, IReadOnlyList<string> Errors,
+    IReadOnlyList<string> Retries);
 
 public sealed record BurstReport(
     int Images, int Completed, int Failed, int Lost, int Refused, double SubmissionsPerImage, double RequestsPerImage,
     double P50Seconds, double P95Seconds, double WallSeconds, double HealthP95Milliseconds, int HealthSamples, int HealthFailures,
-    IReadOnlyList<string> Errors);
+    IReadOnlyList<string> Errors, IReadOnlyList<string> Retries);
 
 public sealed record ChaosReport(int Size, int? Steps, string Model, IReadOnlyList<FaultReport> Faults, BurstReport? Burst);
 
@@ -81,6 +82,7 @@ public static class ChaosBenchmark
                               $"{report.SubmissionsPerJob,8:F2} {report.P50Seconds,6:F1} {report.P95Seconds,6:F1} {(report.MaxAttempt > 1 ? "yes" : "no"),7}");
             if (report.ReadinessDuringFault is { } ready) Console.WriteLine($"    readiness during the fault: {ready}");
             foreach (var error in report.Errors) Console.WriteLine($"    {error}");
+            foreach (var retry in report.Retries) Console.WriteLine($"    submitted again after: {retry}");
         }
         BurstReport? burstReport = burst > 0 ? await RunBurst(cluster, client, burst, Body, http) : null;
         if (burstReport is { } b)
@@ -89,6 +91,7 @@ public static class ChaosBenchmark
                               $"{b.SubmissionsPerImage:F2} submissions and {b.RequestsPerImage:F2} requests per image; job p50 {b.P50Seconds:F1} s, p95 {b.P95Seconds:F1} s; " +
                               $"{b.WallSeconds:F0} s in all; /health/ready p95 {b.HealthP95Milliseconds:F0} ms over {b.HealthSamples} reads ({b.HealthFailures} not ready)");
             foreach (var error in b.Errors) Console.WriteLine($"    {error}");
+            foreach (var retry in b.Retries) Console.WriteLine($"    submitted again after: {retry}");
         }
         if (output is not null)
         {
@@ -170,7 +173,7 @@ public static class ChaosBenchmark
         return new FaultReport(fault, what, jobs, inFlight,
             outcomes.Count(o => o.Result == "completed"), outcomes.Count(o => o.Result == "failed"), outcomes.Count(o => o.Result == "lost"),
             outcomes.Count(o => o.Result == "refused"), outcomes.Average(o => o.Submissions), Percentile(seconds, 0.5), Percentile(seconds, 0.95),
-            outcomes.Max(o => o.MaxAttempt), readiness, Errors(outcomes));
+            outcomes.Max(o => o.MaxAttempt), readiness, Errors(outcomes), Retries(outcomes));
     }
 
     /// What the surviving gateway's readiness says `after` into a fault: status code, status and what is degraded.
@@ -221,13 +224,22 @@ public static class ChaosBenchmark
         return new BurstReport(images, completed, outcomes.Count(o => o.Result == "failed"), outcomes.Count(o => o.Result == "lost"),
             outcomes.Count(o => o.Result == "refused"), outcomes.Sum(o => o.Submissions) / (double)Math.Max(1, completed),
             outcomes.Sum(o => o.Requests) / (double)Math.Max(1, completed), Percentile(seconds, 0.5), Percentile(seconds, 0.95),
-            clock.Elapsed.TotalSeconds, Percentile(health.Order().ToList(), 0.95), health.Count, healthFailures, Errors(outcomes));
+            clock.Elapsed.TotalSeconds, Percentile(health.Order().ToList(), 0.95), health.Count, healthFailures, Errors(outcomes), Retries(outcomes));
     }
 
     /// The distinct errors, most frequent first, each with its count.
     static List<string> Errors(IEnumerable<JobOutcome> outcomes) => outcomes
         .Where(o => o.Error is not null)
         .GroupBy(o => $"{o.Result}: {o.Error![..Math.Min(300, o.Error!.Length)]}")
+        .OrderByDescending(g => g.Count())
+        .Take(5)
+        .Select(g => $"{g.Count()} x {g.Key}")
+        .ToList();
+
+    /// Why submissions were sent again: each distinct answer with its count, most frequent first.
+    static List<string> Retries(IEnumerable<JobOutcome> outcomes) => outcomes
+        .SelectMany(o => o.Retries)
+        .GroupBy(r => r)
         .OrderByDescending(g => g.Count())
         .Take(5)
         .Select(g => $"{g.Count()} x {g.Key}")

@@ -105,6 +105,10 @@ public sealed record RunTarget(string? Cluster, string Model, string Device, str
             args.Text("precision", "fp32"), args.Int("threads", 0, 0, 1024), args.Text("out", defaultOutput));
         if (target.Cluster is not null && new[] { "model", "device", "precision", "threads" }.Any(args.WasGiven))
             throw new UsageException("--model, --device, --precision and --threads configure the embedded silo; with --cluster the silos' own configuration applies");
+        // Checked before any compute, so a mistyped folder costs nothing.
+        var folder = Path.GetDirectoryName(Path.GetFullPath(target.Output));
+        if (folder is not null && !Directory.Exists(folder))
+            throw new UsageException($"--out {target.Output}: the folder {folder} does not exist; create it or write elsewhere");
         return target;
     }
 }

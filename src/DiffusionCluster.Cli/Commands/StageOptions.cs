@@ -22,11 +22,23 @@ public static class StageOptions
     public static GenerationSpec Request(Arguments args, string prompt) => new()
     {
         Prompt = prompt,
-        Size = args.Int("size", 64, 1, 1 << 16),
+        Size = Size(args),
         Seed = (ulong)args.Int("seed", 0, 0, int.MaxValue),
         Sampling = Sampled.Aggregate(SamplingByStage.Default, (all, stage) => all.With(stage, Read(args, stage.Name()))),
         IgnoreUnknownWords = args.Flag("ignore-unknown-words"),
     };
+
+    /// The image side: "256", or "256x256" as the HTTP API writes it (images are square; which sides the cascade
+    /// makes is the spec's check).
+    static int Size(Arguments args)
+    {
+        var text = args.Text("size");
+        if (text is null) return 64;
+        var sides = text.ToLowerInvariant().Split('x');
+        if (sides.Length <= 2 && sides.All(side => int.TryParse(side, System.Globalization.NumberStyles.None, null, out _)) && sides.Distinct().Count() == 1)
+            return int.TryParse(sides[0], out var size) ? size : int.MaxValue;
+        throw new UsageException($"--size {text}: give the side in pixels: 64, 256 or 1024 (\"256x256\" works too; images are square)");
+    }
 
     /// The same options as a cluster request, with its deadline.
     public static GenerationSpec Spec(Arguments args, string prompt) =>

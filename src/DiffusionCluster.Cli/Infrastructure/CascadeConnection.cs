@@ -14,6 +14,8 @@ public sealed class CascadeConnection : IAsyncDisposable
 {
     readonly IHost _host;
 
+    static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(15);
+
     CascadeConnection(IHost host) => _host = host;
 
     public IGrainFactory Grains => _host.Services.GetRequiredService<IGrainFactory>();
@@ -48,7 +50,18 @@ public sealed class CascadeConnection : IAsyncDisposable
         builder.Logging.SetMinimumLevel(LogLevel.Warning).AddFilter("Orleans", LogLevel.Error);
         builder.UseOrleansClient(client => client.UseCascadeClustering(connection));
         var host = builder.Build();
-        await host.StartAsync();
+        using var timeout = new CancellationTokenSource(ConnectTimeout);
+        try
+        {
+            await host.StartAsync(timeout.Token).WaitAsync(timeout.Token);
+        }
+        catch (Exception e) when (e is not UsageException)
+        {
+            host.Dispose();
+            var where = connection.IsPostgres ? "whose membership is in the PostgreSQL database given" : $"at {cluster}";
+            var cause = timeout.IsCancellationRequested ? $"no answer within {ConnectTimeout.TotalSeconds:0} s" : CommandHelp.Cause(e).Message;
+            throw new InvalidOperationException($"could not connect to the cluster {where} (--cluster): {cause}; is a silo with a gateway port running?", e);
+        }
         return new CascadeConnection(host);
     }
 

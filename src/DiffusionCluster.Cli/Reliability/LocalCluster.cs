@@ -50,10 +50,11 @@ public sealed class LocalCluster : IDisposable
                 var environment = new Dictionary<string, string>
                 {
                     ["Gateway__Cluster"] = cluster.Database.ConnectionString,
+                    ["ASPNETCORE_URLS"] = url.ToString(),
                     ["Logging__LogLevel__Default"] = "Warning",
                     ["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information",
                 };
-                return cluster.Add(new ChildProcess(name, gatewayDll, ["--urls", url.ToString()], environment, "Now listening on"));
+                return cluster.Add(new ChildProcess(name, gatewayDll, [], environment, "Now listening on"));
             }
             cluster.Gateway = Gateway("gateway 1");
             var gateway2 = Gateway("gateway 2");

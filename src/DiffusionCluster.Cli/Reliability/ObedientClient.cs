@@ -7,7 +7,8 @@ namespace DiffusionCluster.Cli.Reliability;
 
 /// How one job ended, seen from its client. Completed, Failed (the job ended in an error), Lost (accepted, then
 /// unknown or never ended within the client's patience) or Refused (never accepted).
-public sealed record JobOutcome(string Result, int Submissions, int Requests, double Seconds, int MaxAttempt, string? Error);
+/// Retries: the answers that made the client submit again (status and the start of the message).
+public sealed record JobOutcome(string Result, int Submissions, int Requests, double Seconds, int MaxAttempt, string? Error, IReadOnlyList<string> Retries);
 
 /// A client of the gateways' job API that does what a well-behaved user does: submits a job, waits as long as a
 /// 429 or 503 answer's Retry-After says before trying again, follows the job's event stream to its end, and moves to
@@ -23,7 +24,8 @@ public sealed class ObedientClient(HttpClient http, IReadOnlyList<Uri> gateways,
         using var stop = new CancellationTokenSource(patience);
         int gateway = firstGateway % gateways.Count, submissions = 0, requests = 0, maxAttempt = 0;
         string? lastAnswer = null;
-        JobOutcome End(string result, string? error) => new(result, submissions, requests, clock.Elapsed.TotalSeconds, maxAttempt, error);
+        var retries = new List<string>();
+        JobOutcome End(string result, string? error) => new(result, submissions, requests, clock.Elapsed.TotalSeconds, maxAttempt, error, retries);
         Uri At(string path) => new(gateways[gateway], path);
 
         string? id = null;
@@ -42,11 +44,13 @@ public sealed class ObedientClient(HttpClient http, IReadOnlyList<Uri> gateways,
                 }
                 lastAnswer = $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync(stop.Token)}";
                 if (response.StatusCode is not (HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable)) return End("refused", lastAnswer);
+                retries.Add(lastAnswer[..Math.Min(160, lastAnswer.Length)]);
                 await Delay(RetryAfter(response), stop.Token);
             }
             catch (Exception e) when (e is HttpRequestException or IOException || e is OperationCanceledException && !stop.IsCancellationRequested)
             {
                 lastAnswer = e.Message;
+                retries.Add($"no answer: {e.Message}");
                 gateway = (gateway + 1) % gateways.Count;
                 await Delay(Reconnect, stop.Token);
             }

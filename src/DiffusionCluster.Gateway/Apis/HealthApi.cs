@@ -21,7 +21,7 @@ public static class HealthApi
     public static void MapHealthApi(this IEndpointRouteBuilder routes)
     {
         routes.MapGet("/health/live", () => Results.Text("live")).WithTags("health");
-        routes.MapGet("/health/ready", async (IGrainFactory grains) =>
+        routes.MapGet("/health/ready", async (IGrainFactory grains, StagesSeen seen) =>
         {
             SiloDescription?[] silos;
             try
@@ -38,7 +38,23 @@ public static class HealthApi
                 return Results.Json(new Readiness("unavailable", 0, stages, [silos.Length == 0 ? "no active silo" : $"none of {silos.Length} active silos answered"]), statusCode: 503);
             var degraded = answered.Where(s => s.Degraded is not null).Select(s => $"silo {s.Silo}: {s.Degraded}").ToList();
             if (answered.Count < silos.Length) degraded.Add($"{silos.Length - answered.Count} of {silos.Length} active silos did not answer");
+            foreach (var stage in seen.Missing(stages))
+                degraded.Add($"stage {stage} has no active host: requests that need it wait up to Silo:StageRecoverySeconds for one to join, then fail");
             return Results.Json(new Readiness(degraded.Count == 0 ? "ready" : "degraded", answered.Count, stages, degraded));
         }).WithTags("health").Produces<Readiness>(200).Produces<Readiness>(503);
+    }
+}
+
+/// The stages this gateway has seen hosted since it started, so readiness can name one whose hosts are all gone
+/// (the cluster itself does not say which stages a cascade needs).
+public sealed class StagesSeen
+{
+    readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _stages = new();
+
+    /// Records the stages hosted now; returns those seen before that have no host now.
+    public IReadOnlyList<string> Missing(IReadOnlyDictionary<string, int> hostsNow)
+    {
+        foreach (var stage in hostsNow.Keys) _stages[stage] = true;
+        return _stages.Keys.Where(stage => !hostsNow.ContainsKey(stage)).Order().ToList();
     }
 }

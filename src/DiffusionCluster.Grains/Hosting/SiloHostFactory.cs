@@ -16,7 +16,8 @@ public static class SiloHostFactory
         // appsettings.json is read from beside the program, wherever it is started from.
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
         if (overrides is not null) builder.Configuration.AddInMemoryCollection(overrides);
-        builder.Logging.SetMinimumLevel(logLevel).AddFilter("Orleans", orleansLogLevel);
+        // Orleans' ADO.NET providers run their database calls through Polly pipelines, which log every call at information level.
+        builder.Logging.SetMinimumLevel(logLevel).AddFilter("Orleans", orleansLogLevel).AddFilter("Polly", LogLevel.Warning);
         builder.AddCascadeSilo();
         return builder.Build();
     }

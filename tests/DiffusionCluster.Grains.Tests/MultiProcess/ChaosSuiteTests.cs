@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 
 namespace DiffusionCluster.Grains.Tests.MultiProcess;
@@ -15,7 +14,7 @@ public sealed class ChaosSuiteTests
         var reportFile = Path.Combine(Path.GetTempPath(), $"chaos-{Guid.NewGuid():N}.json");
         try
         {
-            var (code, output) = await Cli(TimeSpan.FromMinutes(12), "bench", "chaos", "--model", TinyCascadeFolder.Path,
+            var (code, output) = await CliRun.Run(TimeSpan.FromMinutes(12), "bench", "chaos", "--model", TinyCascadeFolder.Path,
                 "--jobs", "6", "--steps", "40", "--burst", "40", "--out", reportFile);
             Assert.True(code == 0, output);
             var report = JsonDocument.Parse(File.ReadAllText(reportFile)).RootElement;
@@ -43,29 +42,5 @@ public sealed class ChaosSuiteTests
         {
             File.Delete(reportFile);
         }
-    }
-
-    static async Task<(int ExitCode, string Output)> Cli(TimeSpan timeout, params string[] arguments)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in (string[])[Repository.Cli(), .. arguments]) start.ArgumentList.Add(a);
-        using var process = Process.Start(start)!;
-        var output = new System.Text.StringBuilder();
-        void Collect(string? line) { if (line is not null) lock (output) output.AppendLine(line); }
-        process.OutputDataReceived += (_, e) => Collect(e.Data);
-        process.ErrorDataReceived += (_, e) => Collect(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        try
-        {
-            await process.WaitForExitAsync().WaitAsync(timeout);
-        }
-        catch (TimeoutException)
-        {
-            process.Kill(entireProcessTree: true);
-            lock (output) throw new TimeoutException($"bench chaos ran past {timeout.TotalMinutes:0} min:\n{output}");
-        }
-        process.WaitForExit();
-        lock (output) return (process.ExitCode, output.ToString());
     }
 }

@@ -1,23 +1,12 @@
-using System.Diagnostics;
-
 namespace DiffusionCluster.Grains.Tests.MultiProcess;
 
 /// `generate` as a user runs it: a prompt with unknown words is refused by name and no image is written; asked to go
 /// on, the CLI draws without them, says which words it left out and the caption it drew.
 public sealed class CliPromptTests
 {
-    static async Task<(int ExitCode, string Output)> Generate(string prompt, string output, params string[] extra)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        string[] arguments = [Repository.Cli(), "generate", prompt, "--model", TinyCascadeFolder.Path, "--out", output,
-            "--prior-steps", "2", "--decoder64-steps", "2", "--threads", "1", .. extra];
-        foreach (var a in arguments) start.ArgumentList.Add(a);
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(3));
-        return (process.ExitCode, await stdout + await stderr);
-    }
+    static Task<(int ExitCode, string Output)> Generate(string prompt, string output, params string[] extra) =>
+        CliRun.Run(TimeSpan.FromMinutes(3), ["generate", prompt, "--model", TinyCascadeFolder.Path, "--out", output,
+            "--prior-steps", "2", "--decoder64-steps", "2", "--threads", "1", .. extra]);
 
     [Fact]
     public async Task Unknown_words_are_refused_by_name_and_no_image_is_written()

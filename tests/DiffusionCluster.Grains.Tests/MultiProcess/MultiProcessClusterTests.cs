@@ -1,4 +1,5 @@
 using DiffusionCluster.ServiceDefaults;
+using DiffusionCluster.Cli.Reliability;
 using DiffusionCluster.Abstractions;
 using DiffusionCluster.Grains.Hosting;
 using DiffusionCluster.Grains.Placement;
@@ -16,7 +17,7 @@ public sealed class MultiProcessClusterTests
     [Fact]
     public async Task Killing_a_stage_silo_mid_request_loses_no_request()
     {
-        using var postgres = new PostgresServer();
+        using var postgres = new LocalPostgres(Repository.Root());
         await ClusterSchema.Apply(postgres.ConnectionString);
         int port = 21000 + Random.Shared.Next(0, 4000);
         using var text = new SiloProcess("text,prior", postgres.ConnectionString, port, port + 100, TinyCascadeFolder.Path);
@@ -50,7 +51,7 @@ public sealed class MultiProcessClusterTests
     [Fact]
     public async Task Requests_run_while_the_database_is_down()
     {
-        using var postgres = new PostgresServer();
+        using var postgres = new LocalPostgres(Repository.Root());
         await ClusterSchema.Apply(postgres.ConnectionString);
         int port = 21000 + Random.Shared.Next(0, 4000);
         using var front = new SiloProcess("text,prior,decoder64", postgres.ConnectionString, port, port + 100, TinyCascadeFolder.Path);
@@ -81,7 +82,7 @@ public sealed class MultiProcessClusterTests
     [Fact]
     public async Task Killing_the_silo_holding_request_grains_loses_no_request()
     {
-        using var postgres = new PostgresServer();
+        using var postgres = new LocalPostgres(Repository.Root());
         await ClusterSchema.Apply(postgres.ConnectionString);
         int port = 21000 + Random.Shared.Next(0, 4000);
         var quickSweep = new Dictionary<string, string> { ["Silo__RequestSweepSeconds"] = "3" };
