@@ -35,6 +35,8 @@ public sealed class CascadeConnection : IAsyncDisposable
             ["Cluster:Membership"] = ClusterConnection.Localhost,
             ["Cluster:SiloPort"] = FreePort().ToString(),
             ["Cluster:GatewayPort"] = FreePort().ToString(),
+            // A silo that fails to start is reported in one line by the command; the host would log it with its stack.
+            ["Logging:LogLevel:Microsoft.Extensions.Hosting"] = "None",
         };
         foreach (var (key, value) in extra ?? new Dictionary<string, string?>()) settings[key] = value;
         // Orleans' start-up advice (ServerGC, ...) is noise for a one-shot command.
@@ -47,17 +49,20 @@ public sealed class CascadeConnection : IAsyncDisposable
     {
         var connection = ClusterConnection.ForClient(cluster);
         var builder = Host.CreateApplicationBuilder();
-        builder.Logging.SetMinimumLevel(LogLevel.Warning).AddFilter("Orleans", LogLevel.Error);
+        // A failed connection is reported in one line by the command; the host would log it with its stack.
+        builder.Logging.SetMinimumLevel(LogLevel.Warning).AddFilter("Orleans", LogLevel.Error).AddFilter("Microsoft.Extensions.Hosting", LogLevel.None);
         builder.UseOrleansClient(client => client.UseCascadeClustering(connection));
         var host = builder.Build();
         using var timeout = new CancellationTokenSource(ConnectTimeout);
+        var start = host.StartAsync(timeout.Token);
         try
         {
-            await host.StartAsync(timeout.Token).WaitAsync(timeout.Token);
+            await start.WaitAsync(timeout.Token);
         }
         catch (Exception e) when (e is not UsageException)
         {
-            host.Dispose();
+            // Disposed once its start has given up, not under it.
+            _ = start.ContinueWith(_ => host.Dispose(), TaskScheduler.Default);
             var where = connection.IsPostgres ? "whose membership is in the PostgreSQL database given" : $"at {cluster}";
             var cause = timeout.IsCancellationRequested ? $"no answer within {ConnectTimeout.TotalSeconds:0} s" : CommandHelp.Cause(e).Message;
             throw new InvalidOperationException($"could not connect to the cluster {where} (--cluster): {cause}; is a silo with a gateway port running?", e);

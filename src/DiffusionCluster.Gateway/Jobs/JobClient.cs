@@ -8,11 +8,26 @@ namespace DiffusionCluster.Gateway.Jobs;
 public sealed class JobClient(IGrainFactory grains)
 {
     static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(10);
+    const int StartAttempts = 3;
 
     public IGenerationGrain Grain(Guid id) => grains.GetGrain<IGenerationGrain>(id);
 
-    /// Records and starts a job that runs on after the HTTP request that asked for it has ended.
-    public Task<GenerationProgress> Start(Guid id, GenerationSpec spec, string owner) => Grain(id).Start(spec, owner).WaitAsync(CallTimeout);
+    /// Records and starts a job that runs on after the HTTP request that asked for it has ended. A call that times out
+    /// (a busy or restarting silo) is sent again with the same id, which Start treats as the same job, rather than
+    /// answered 503: the client's own retry would make a new id and so a second job.
+    public async Task<GenerationProgress> Start(Guid id, GenerationSpec spec, string owner)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await Grain(id).Start(spec, owner).WaitAsync(CallTimeout);
+            }
+            catch (TimeoutException) when (attempt < StartAttempts)
+            {
+            }
+        }
+    }
 
     /// The job's progress, if it exists and the owner started it: another key's job reads as missing, so ids reveal nothing.
     public async Task<GenerationProgress?> Find(Guid id, string owner)
