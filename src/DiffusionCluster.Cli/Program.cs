@@ -47,6 +47,7 @@ const string Usage = $"""
           end-to-end latency of the same requests with tracing on and off, alternating, in one run
       bench chaos [--faults all|none|baseline,stage-silo,sole-host,request-silo,database,gateway] [--jobs N] [--size 64|256]
             [--steps N] [--burst N] [--restart-after S] [--outage S] [--sweep-seconds S] [--patience S] [--model DIR] [--out FILE.json]
+            [--logs FILE (each process's last 200 lines)]
           starts PostgreSQL, 5 silos and 2 gateways as processes on loopback (from a built checkout), runs N jobs
           through obedient clients while each fault strikes, and counts completed / failed / lost / refused;
           --burst N then sends N jobs at once and counts requests per image and readiness latency

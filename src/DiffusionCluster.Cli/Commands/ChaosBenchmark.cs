@@ -51,6 +51,7 @@ public static class ChaosBenchmark
         var sweep = args.Int("sweep-seconds", 10, 1, 3600);
         var patience = TimeSpan.FromSeconds(args.Double("patience", 600, 10, 7200));
         var output = args.Text("out");
+        var logs = args.Text("logs");
         args.RejectUnknown();
         if (!Directory.Exists(model)) throw new UsageException($"model folder {model} not found");
 
@@ -92,6 +93,11 @@ public static class ChaosBenchmark
                               $"{b.WallSeconds:F0} s in all; /health/ready p95 {b.HealthP95Milliseconds:F0} ms over {b.HealthSamples} reads ({b.HealthFailures} not ready)");
             foreach (var error in b.Errors) Console.WriteLine($"    {error}");
             foreach (var retry in b.Retries) Console.WriteLine($"    submitted again after: {retry}");
+        }
+        if (logs is not null)
+        {
+            File.WriteAllText(logs, cluster.Output + "\n");
+            Console.WriteLine($"wrote the processes' last output to {logs}");
         }
         if (output is not null)
         {
