@@ -234,18 +234,15 @@ public static class ChaosBenchmark
     }
 
     /// The distinct errors, most frequent first, each with its count.
-    static List<string> Errors(IEnumerable<JobOutcome> outcomes) => outcomes
-        .Where(o => o.Error is not null)
-        .GroupBy(o => $"{o.Result}: {o.Error![..Math.Min(300, o.Error!.Length)]}")
-        .OrderByDescending(g => g.Count())
-        .Take(5)
-        .Select(g => $"{g.Count()} x {g.Key}")
-        .ToList();
+    static List<string> Errors(IEnumerable<JobOutcome> outcomes) =>
+        Counted(outcomes.Where(o => o.Error is not null).Select(o => $"{o.Result}: {o.Error![..Math.Min(300, o.Error!.Length)]}"));
 
     /// Why submissions were sent again: each distinct answer with its count, most frequent first.
-    static List<string> Retries(IEnumerable<JobOutcome> outcomes) => outcomes
-        .SelectMany(o => o.Retries)
-        .GroupBy(r => r)
+    static List<string> Retries(IEnumerable<JobOutcome> outcomes) => Counted(outcomes.SelectMany(o => o.Retries));
+
+    /// The five most frequent texts, each with its count.
+    static List<string> Counted(IEnumerable<string> texts) => texts
+        .GroupBy(t => t)
         .OrderByDescending(g => g.Count())
         .Take(5)
         .Select(g => $"{g.Count()} x {g.Key}")

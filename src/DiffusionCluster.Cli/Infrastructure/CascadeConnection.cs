@@ -70,7 +70,8 @@ public sealed class CascadeConnection : IAsyncDisposable
         return new CascadeConnection(host);
     }
 
-    static int FreePort()
+    /// A loopback port nothing listens on now.
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -1,3 +1,4 @@
+using DiffusionCluster.Cli.Infrastructure;
 using DiffusionCluster.Grains.Hosting;
 
 namespace DiffusionCluster.Cli.Reliability;
@@ -30,7 +31,7 @@ public sealed class LocalCluster : IDisposable
             ChildProcess Silo(string name, string stages, bool gateway)
             {
                 string[] arguments = ["cluster", "silo", "--stages", stages, "--connection", cluster.Database.ConnectionString, "--model", modelFolder,
-                    "--threads", "1", "--silo-port", LocalPostgres.FreePort().ToString(), "--gateway-port", gateway ? LocalPostgres.FreePort().ToString() : "0"];
+                    "--threads", "1", "--silo-port", CascadeConnection.FreePort().ToString(), "--gateway-port", gateway ? CascadeConnection.FreePort().ToString() : "0"];
                 return cluster.Add(new ChildProcess(name, cli, arguments, siloSettings, "silo started"));
             }
             cluster.Front = Silo("front silo 1", "text,prior", gateway: true);
@@ -45,7 +46,7 @@ public sealed class LocalCluster : IDisposable
             var gateways = new List<Uri>();
             ChildProcess Gateway(string name)
             {
-                var url = new Uri($"http://127.0.0.1:{LocalPostgres.FreePort()}");
+                var url = new Uri($"http://127.0.0.1:{CascadeConnection.FreePort()}");
                 gateways.Add(url);
                 var environment = new Dictionary<string, string>
                 {

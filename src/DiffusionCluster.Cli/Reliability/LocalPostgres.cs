@@ -1,6 +1,5 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
+using DiffusionCluster.Cli.Infrastructure;
 
 namespace DiffusionCluster.Cli.Reliability;
 
@@ -11,7 +10,7 @@ public sealed class LocalPostgres : IDisposable
 {
     readonly string _script;
     readonly string _data = Path.Combine(Path.GetTempPath(), $"dc-pg-{Guid.NewGuid():N}");
-    readonly int _port = FreePort();
+    readonly int _port = CascadeConnection.FreePort();
 
     public LocalPostgres(string repositoryRoot)
     {
@@ -36,13 +35,6 @@ public sealed class LocalPostgres : IDisposable
         var pgctl = Directory.GetDirectories("/usr/lib/postgresql").OrderBy(d => d).Last() + "/bin/pg_ctl";
         var asPostgres = Environment.UserName == "root";
         Run(asPostgres ? "runuser" : pgctl, (asPostgres ? $"-u postgres -- {pgctl} " : "") + $"-D {_data} -m immediate stop");
-    }
-
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     static (int Code, string Output) Run(string file, string arguments)
