@@ -15,9 +15,11 @@ if [ ! -f "$DATA/PG_VERSION" ]; then
   if [ ${#AS[@]} -gt 0 ]; then chown postgres "$DATA"; fi
   "${AS[@]}" "$BIN/initdb" -D "$DATA" -A trust -U postgres >/dev/null
 fi
+# Each silo and gateway process pools up to 100 connections (Npgsql's Maximum Pool Size); PostgreSQL's default of
+# 100 connections in all is reached by a busy local cluster of seven processes, so allow more.
 if ! "${AS[@]}" "$BIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1; then
   "${AS[@]}" "$BIN/pg_ctl" -D "$DATA" -l "$DATA/server.log" -w \
-    -o "-c listen_addresses=127.0.0.1 -c port=$PORT -c unix_socket_directories=$DATA" start >/dev/null
+    -o "-c listen_addresses=127.0.0.1 -c port=$PORT -c unix_socket_directories=$DATA -c max_connections=500" start >/dev/null
 fi
 if ! psql -h 127.0.0.1 -p "$PORT" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='diffusion_cluster'" | grep -q 1; then
   psql -h 127.0.0.1 -p "$PORT" -U postgres -qc "CREATE DATABASE diffusion_cluster"

@@ -31,15 +31,29 @@ public sealed class StageRouter(IGrainFactory grains, Func<IReadOnlyCollection<S
         return await Task.WhenAll(silos.Where(silo => excluded is null || !excluded.Contains(silo.ToParsableString())).Select(Describe));
     }
 
-    /// A stage that every one of its hosts reports full: the soonest any of them has room. Null when some host has
-    /// room (or none answered: the request's own routing then waits for one).
-    public static StageOverloadedException? Saturated(CascadeStage stage, IEnumerable<SiloDescription?> silos)
+    /// Admission: the stage where a new request would wait longest, when that wait is more than it can afford.
+    /// A stage's wait is the requests ahead of the new one there (every running request that has not passed it, or
+    /// its hosts' queues where those are longer) times its measured seconds per request, shared by its hosts; a
+    /// stage with no host or no measurement yet adds nothing. The exception's retry hint is the time until the
+    /// wait fits. Null: admit.
+    public static StageOverloadedException? Saturated(IEnumerable<CascadeStage> stages, IReadOnlyCollection<SiloDescription?> silos, double affordableSeconds)
     {
-        var hosts = silos.Where(d => d is not null && d.Load.ContainsKey(stage)).Select(d => d!).ToList();
-        if (hosts.Count == 0 || hosts.Any(h => h.Full?.ContainsKey(stage) != true)) return null;
+        var known = silos.OfType<SiloDescription>().ToList();
+        (CascadeStage Stage, int Ahead, int Hosts, double Seconds)? worst = null;
+        foreach (var stage in stages)
+        {
+            var hosts = known.Where(d => d.Load.ContainsKey(stage)).ToList();
+            var perRequest = hosts.Select(h => h.SecondsPerRequest?.GetValueOrDefault(stage) ?? 0).Where(t => t > 0).DefaultIfEmpty(0).Average();
+            if (hosts.Count == 0 || perRequest == 0) continue;
+            int ahead = Math.Max(known.Sum(d => d.Ahead?.GetValueOrDefault(stage) ?? 0), hosts.Sum(h => h.Load[stage]));
+            var seconds = ahead * perRequest / hosts.Count;
+            if (worst is null || seconds > worst.Value.Seconds) worst = (stage, ahead, hosts.Count, seconds);
+        }
+        if (worst is not { } w || w.Seconds <= affordableSeconds) return null;
         return new StageOverloadedException(
-            $"the cluster is saturated: stage {stage.Name()} is overloaded, its queue full on all {hosts.Count} of its hosts; retry later or add replicas of this stage",
-            hosts.Min(h => h.Full![stage]));
+            $"the cluster is saturated: stage {w.Stage.Name()} has {w.Ahead} requests ahead of this one, about {w.Seconds:0} s of work for its {w.Hosts} hosts, " +
+            $"more than the {affordableSeconds:0} s this request can wait within its deadline; retry later or add replicas of this stage",
+            w.Seconds - affordableSeconds);
     }
 
     /// The stage's worker on its least-loaded host, for what the edge asks before a request runs (the text encoder's

@@ -47,13 +47,15 @@ public sealed record ComposedCaption(
     [property: Id(0)] string Caption,
     [property: Id(1)] IReadOnlyList<string> IgnoredWords);
 
-/// What a silo hosts and how busy each of its stages is (queued plus running requests). Full: the stages whose
-/// queue is at its limit, each with the seconds until it has room at its measured service time. Degraded: what on
-/// the silo works at reduced strength (request storage failing), for readiness.
+/// What a silo hosts and how busy each of its stages is (Load: queued plus running requests). SecondsPerRequest: each
+/// hosted stage's compute time per request as measured here (absent before anything ran). Ahead: the requests
+/// running on this silo, counted at each stage they have not yet passed. Degraded: what on the silo works at
+/// reduced strength (request storage failing), for readiness.
 [GenerateSerializer, Immutable, Alias("DiffusionCluster.SiloDescription")]
 public sealed record SiloDescription(
     [property: Id(0)] string Silo,
     [property: Id(1)] string Device,
     [property: Id(2)] IReadOnlyDictionary<CascadeStage, int> Load,
-    [property: Id(3)] IReadOnlyDictionary<CascadeStage, double>? Full = null,
-    [property: Id(4)] string? Degraded = null);
+    [property: Id(4)] string? Degraded = null,
+    [property: Id(5)] IReadOnlyDictionary<CascadeStage, double>? SecondsPerRequest = null,
+    [property: Id(6)] IReadOnlyDictionary<CascadeStage, int>? Ahead = null);

@@ -2,7 +2,7 @@ using DiffusionCluster.Abstractions;
 
 namespace DiffusionCluster.Grains.Tests;
 
-/// Concurrent requests share batches; a full queue rejects with a clear overload error; nothing is lost.
+/// Concurrent requests share batches; requests that meet a full queue wait for room; nothing is lost.
 public sealed class BatchingTests
 {
     [Fact]
@@ -40,7 +40,7 @@ public sealed class BatchingTests
     }
 
     [Fact]
-    public async Task A_full_queue_rejects_with_an_overload_error_and_every_request_ends()
+    public async Task Admitted_requests_that_meet_a_full_queue_wait_for_room_and_all_complete()
     {
         await using var cluster = await StageCluster.Start(["all"], new()
         {
@@ -50,24 +50,16 @@ public sealed class BatchingTests
         });
         var slow = Specs.Quick() with { Decoder64 = new SamplingOptions(150, 2.0, "none") };
 
-        var outcomes = await Task.WhenAll(Enumerable.Range(0, 6).Select(async i =>
-        {
-            try
-            {
-                await cluster.Request().Generate(slow with { Seed = (ulong)i });
-                return "completed";
-            }
-            catch (StageOverloadedException e)
-            {
-                Assert.Contains("overloaded", e.Message);
-                // Refused by the stage's queue itself, or earlier at admission (a stage full on its only host).
-                Assert.Matches("the limit is 1|queue full on all 1 of its hosts", e.Message);
-                Assert.True(e.RetryAfterSeconds >= 1);
-                return "overloaded";
-            }
-        }));
+        // Six requests at once against a decoder64 that runs one and queues one: four meet a full queue at first.
+        var results = await Task.WhenAll(Enumerable.Range(0, 6).Select(i => cluster.Request().Generate(slow with { Seed = (ulong)i })));
 
-        Assert.Contains("completed", outcomes);
-        Assert.Contains("overloaded", outcomes);
+        Assert.All(results, r => Assert.NotEmpty(r.Png));
+        Assert.Equal(6, results.Select(r => r.Png).Distinct(new BytesComparer()).Count());
+    }
+
+    sealed class BytesComparer : IEqualityComparer<byte[]>
+    {
+        public bool Equals(byte[]? x, byte[]? y) => x.AsSpan().SequenceEqual(y);
+        public int GetHashCode(byte[] bytes) => bytes.Length;
     }
 }

@@ -75,6 +75,25 @@ public sealed class StageBatcherTests
     }
 
     [Fact]
+    public async Task Seconds_per_request_counts_a_first_batch_before_it_ends_then_the_measured_mean()
+    {
+        var gate = new Gate();
+        using var batcher = new StageBatcher<string, string>("test", Options(2, 0, 4), gate.Compute);
+        Assert.Null(batcher.SecondsPerRequest);
+
+        var running = batcher.Enqueue("a", "k");
+        while (gate.BatchSizes.Count == 0) await Task.Delay(1);
+        await Task.Delay(600);
+        var whileRunning = batcher.SecondsPerRequest;
+        gate.Open.Set();
+        await running;
+
+        // One request running for at least 0.6 s costs at least that much; once it ends, its measured time stays.
+        Assert.InRange(whileRunning!.Value, 0.6, 5);
+        Assert.InRange(batcher.SecondsPerRequest!.Value, whileRunning.Value, 5);
+    }
+
+    [Fact]
     public async Task Queue_wait_and_compute_time_are_measured_separately()
     {
         var gate = new Gate();

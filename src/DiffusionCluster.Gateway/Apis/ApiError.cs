@@ -78,7 +78,7 @@ public static class ApiErrors
 
     static IResult Overloaded(StageOverloadedException e, HttpContext context)
     {
-        context.Response.Headers.RetryAfter = Math.Ceiling(e.RetryAfterSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        context.Response.Headers.RetryAfter = RetryAfter.Spread(e.RetryAfterSeconds);
         return Result(429, e.Message, "overloaded_error", null, "stage_overloaded");
     }
 }

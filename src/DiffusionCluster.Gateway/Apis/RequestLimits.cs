@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Threading.RateLimiting;
 using DiffusionCluster.Abstractions;
 
@@ -8,9 +7,13 @@ namespace DiffusionCluster.Gateway.Apis;
 /// of the cluster. 0 turns a limit off.
 public sealed class LimitOptions
 {
-    /// Generation requests (POST /v1/images/*, /v1/jobs) a key may start per minute (a token bucket: bursts up to it).
+    /// Generation requests (POST /v1/images/*, /v1/jobs) a key may start per minute: a token bucket that holds a
+    /// minute's worth (a burst) and refills evenly, a token every 60 / RequestsPerMinute s (at most a second's worth
+    /// at a time), so a refused client is told to come back when its next request fits, not at the minute's end. A
+    /// request that fits in the next 10 s of refill waits for its token at the gateway instead of being refused.
     public int RequestsPerMinute { get; set; } = 600;
-    /// Generation requests of one key in flight at the gateway at once.
+    /// Synchronous generation requests (POST /v1/images/*) of one key in flight at the gateway at once; a job
+    /// (POST /v1/jobs) is answered at once and runs in the cluster, where admission weighs it.
     public int ConcurrentRequests { get; set; } = 64;
     /// The most one request may cost: n x (size / 64)^2 x its stages' denoising steps, a stage whose steps the
     /// request does not name counted at AssumedStageSteps. The default admits ten 1024 px images at 50 steps a stage.
@@ -37,26 +40,35 @@ public static class RequestLimits
         {
             o.GlobalLimiter = PartitionedRateLimiter.CreateChained(
                 PartitionedRateLimiter.Create<HttpContext, string>(context => StartsGeneration(context) && limits.RequestsPerMinute > 0
-                    ? RateLimitPartition.GetTokenBucketLimiter(Partition(context), _ => new TokenBucketRateLimiterOptions
-                    {
-                        TokenLimit = limits.RequestsPerMinute, TokensPerPeriod = limits.RequestsPerMinute,
-                        ReplenishmentPeriod = TimeSpan.FromMinutes(1), QueueLimit = 0, AutoReplenishment = true,
-                    })
+                    ? RateLimitPartition.GetTokenBucketLimiter(Partition(context), _ => Refill(limits.RequestsPerMinute))
                     : RateLimitPartition.GetNoLimiter("")),
-                PartitionedRateLimiter.Create<HttpContext, string>(context => StartsGeneration(context) && limits.ConcurrentRequests > 0
+                PartitionedRateLimiter.Create<HttpContext, string>(context => StartsGeneration(context) && IsSynchronous(context) && limits.ConcurrentRequests > 0
                     ? RateLimitPartition.GetConcurrencyLimiter(Partition(context), _ => new ConcurrencyLimiterOptions { PermitLimit = limits.ConcurrentRequests, QueueLimit = 0 })
                     : RateLimitPartition.GetNoLimiter("")));
             o.OnRejected = async (rejection, cancellation) =>
             {
                 var context = rejection.HttpContext;
-                var wait = rejection.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? Math.Max(1, Math.Ceiling(retryAfter.TotalSeconds)) : 1;
-                context.Response.Headers.RetryAfter = wait.ToString(CultureInfo.InvariantCulture);
+                // The token bucket knows when the next token comes; a concurrency limit does not (a request in flight
+                // ends when it ends), so that refusal says 1 s, spread like every Retry-After.
+                var wait = RetryAfter.Spread(rejection.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter.TotalSeconds : 1);
+                context.Response.Headers.RetryAfter = wait;
                 await ApiErrors.Result(429,
-                    $"rate limit reached: a key may start {limits.RequestsPerMinute} generations a minute and have {limits.ConcurrentRequests} in flight (Gateway:Limits); retry after {wait} s",
+                    $"rate limit reached: a key may start {limits.RequestsPerMinute} generations a minute and have {limits.ConcurrentRequests} synchronous ones in flight (Gateway:Limits); retry after {wait} s",
                     "rate_limit_error", null, "rate_limit_exceeded").ExecuteAsync(context);
             };
         });
         return services;
+    }
+
+    static TokenBucketRateLimiterOptions Refill(int perMinute)
+    {
+        var period = TimeSpan.FromSeconds(Math.Max(1, 60.0 / perMinute));
+        return new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = perMinute, ReplenishmentPeriod = period, AutoReplenishment = true,
+            QueueLimit = perMinute / 6, QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+            TokensPerPeriod = Math.Max(1, (int)Math.Round(perMinute * period.TotalSeconds / 60)),
+        };
     }
 
     /// Refuses a request over the cost cap, naming its cost, the cap and what to lower.
@@ -76,6 +88,8 @@ public static class RequestLimits
 
     static bool StartsGeneration(HttpContext context) =>
         HttpMethods.IsPost(context.Request.Method) && (context.Request.Path.StartsWithSegments("/v1/images") || context.Request.Path.StartsWithSegments("/v1/jobs"));
+
+    static bool IsSynchronous(HttpContext context) => context.Request.Path.StartsWithSegments("/v1/images");
 
     /// The API key's digest, or the client's address where the gateway has no keys.
     static string Partition(HttpContext context) =>

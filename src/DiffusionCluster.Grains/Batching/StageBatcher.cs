@@ -31,6 +31,7 @@ public sealed class StageBatcher<TIn, TOut> : IDisposable
     readonly object _gate = new();
     readonly Thread _thread;
     int _running;
+    long _runningSince;
     bool _disposed;
     /// Measured compute seconds per request (a moving average over batches); null until a batch has run.
     double? _secondsPerRequest;
@@ -51,10 +52,19 @@ public sealed class StageBatcher<TIn, TOut> : IDisposable
         get { lock (_gate) return _queue.Count + _running; }
     }
 
-    /// Null while the queue has room; when it is full, the seconds until it has (as a rejected request's Retry-After).
-    public double? SecondsUntilRoom
+    /// The compute seconds one request costs here, for admission's estimate of the work ahead: the measured mean,
+    /// raised to what the running batch has already taken (so a first, slow batch counts before it ends). Null
+    /// before anything has run.
+    public double? SecondsPerRequest
     {
-        get { lock (_gate) return _queue.Count >= _options.MaxQueueLength ? RetryAfterSeconds() : null; }
+        get
+        {
+            lock (_gate)
+            {
+                double? running = _running > 0 ? Stopwatch.GetElapsedTime(_runningSince).TotalSeconds / _running : null;
+                return _secondsPerRequest is { } mean ? Math.Max(mean, running ?? 0) : running;
+            }
+        }
     }
 
     public Task<BatchResult<TOut>> Enqueue(TIn input, string batchKey, Action<int, int>? progress = null, CancellationToken cancellation = default)
@@ -116,6 +126,7 @@ public sealed class StageBatcher<TIn, TOut> : IDisposable
                     var batch = _queue.Where(p => p.Key == head.Key).Take(_options.MaxBatchSize).ToList();
                     foreach (var p in batch) _queue.Remove(p);
                     _running = batch.Count;
+                    _runningSince = Stopwatch.GetTimestamp();
                     return batch;
                 }
                 Monitor.Wait(_gate, TimeSpan.FromMilliseconds(Math.Max(1, _options.MaxQueueDelayMilliseconds - waited)));

@@ -58,6 +58,7 @@ public static class ClusterHosting
     public static ISiloBuilder UseRequestStorage(this ISiloBuilder silo, ClusterConnection cluster)
     {
         silo.Services.AddSingleton<RequestStorageHealth>();
+        silo.Services.AddSingleton<RequestBacklog>();
         if (cluster.IsPostgres)
         {
             silo.AddAdoNetGrainStorage(RequestStore.Name, o => (o.Invariant, o.ConnectionString, o.DeleteStateOnClear) = ("Npgsql", cluster.ConnectionString, true));

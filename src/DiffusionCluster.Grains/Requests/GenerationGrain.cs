@@ -31,6 +31,9 @@ public sealed class GenerationGrain(IGrainFactory grains, IClusterMembershipServ
     /// The reminder an unfinished request holds (ticking every Silo:RequestSweepSeconds) and an ended one holds
     /// until its retention ends.
     const string ReminderName = "request";
+    /// The share of its deadline a request may spend waiting for the work ahead of it; the rest is for its own
+    /// stages and for the admission estimate's error.
+    const double WaitShareOfDeadline = 0.75;
     /// How long a stage keeps looking for a reachable host (Silo:StageRecoverySeconds), waiting 0.5, 1, 2, then 4 s
     /// between rounds: long enough for Orleans to declare a killed silo dead and for a replacement to join.
     readonly TimeSpan _recoveryWindow = TimeSpan.FromSeconds(options.Value.StageRecoverySeconds);
@@ -78,7 +81,7 @@ public sealed class GenerationGrain(IGrainFactory grains, IClusterMembershipServ
             if (_work is null && Record.Unfinished) await Resume();
             return _progress;
         }
-        await Admit(stages);
+        await Admit(spec, stages);
         Record.Spec = spec;
         Record.Owner = owner;
         Record.Created = DateTimeOffset.UtcNow;
@@ -86,18 +89,18 @@ public sealed class GenerationGrain(IGrainFactory grains, IClusterMembershipServ
         Record.Starts = 1; // written before it begins, so a resumed run counts from here
         _progress = Describe(Record);
         await _store.Save();
-        await KeepReminder(_sweep);
         Begin(spec);
+        _ = KeepReminder(_sweep);
         return _progress;
     }
 
-    /// Admission: a request that would meet a stage full on every host is refused now (the client is told when to
-    /// come back) rather than recorded and failed when it gets there.
-    async Task Admit(IReadOnlyList<StageDescriptor> stages)
+    /// Admission: a request whose wait for the work ahead of it would eat too much of its deadline is refused now,
+    /// told when to come back, rather than recorded and run out of time in the cluster. An admitted request that
+    /// meets a full queue waits for room (RunStage).
+    async Task Admit(GenerationSpec spec, IReadOnlyList<StageDescriptor> stages)
     {
         var silos = await _router.DescribeAll();
-        foreach (var stage in stages)
-            if (StageRouter.Saturated(stage.Stage, silos) is { } saturated) throw saturated;
+        if (StageRouter.Saturated(stages.Select(s => s.Stage), silos, spec.DeadlineSeconds * WaitShareOfDeadline) is { } saturated) throw saturated;
     }
 
     public async Task<GenerationResult> Generate(GenerationSpec spec, CancellationToken cancellation = default)
@@ -185,15 +188,30 @@ public sealed class GenerationGrain(IGrainFactory grains, IClusterMembershipServ
         await KeepReminder(_retention);
     }
 
+    /// Sets the request's reminder. The reminder service can still be starting (a fresh cluster's first minute) or
+    /// its table out of reach, so a failed attempt is tried again for a few minutes rather than leave an unfinished
+    /// request without the guarantee that it is resumed.
     async Task KeepReminder(TimeSpan period)
     {
-        try
+        const int attempts = 8;
+        for (int attempt = 1; ; attempt++)
         {
-            await this.RegisterOrUpdateReminder(ReminderName, period, period);
-        }
-        catch (Exception e)
-        {
-            logger.LogWarning(e, "Request {Request}: its reminder could not be set; it is not resumed if its silo is lost", this.GetPrimaryKey());
+            try
+            {
+                await this.RegisterOrUpdateReminder(ReminderName, period, period);
+                if (attempt > 1) logger.LogInformation("Request {Request}: its reminder was set at attempt {Attempt}", this.GetPrimaryKey(), attempt);
+                return;
+            }
+            catch (Exception e) when (attempt < attempts)
+            {
+                logger.LogDebug(e, "Request {Request}: its reminder could not be set yet (attempt {Attempt})", this.GetPrimaryKey(), attempt);
+                await Task.Delay(TimeSpan.FromSeconds(5 * attempt));
+            }
+            catch (Exception e)
+            {
+                logger.LogWarning(e, "Request {Request}: its reminder could not be set; it is not resumed if its silo is lost", this.GetPrimaryKey());
+                return;
+            }
         }
     }
 
@@ -229,6 +247,7 @@ public sealed class GenerationGrain(IGrainFactory grains, IClusterMembershipServ
         span?.SetTag(CascadeTelemetry.Tags.RequestId, requestId.ToString());
         span?.SetTag(CascadeTelemetry.Tags.Size, spec.Size);
         var runs = new List<StageRun>();
+        using var backlog = ServiceProvider.GetRequiredService<RequestBacklog>().Track(stages.Select(s => s.Stage));
         CascadeStage current = cascade.Stages[0].Stage;
         string outcome = "failed";
         try
@@ -246,6 +265,7 @@ public sealed class GenerationGrain(IGrainFactory grains, IClusterMembershipServ
                 var input = walk.Input(stage);
                 var output = await RunStage(input, linked.Token);
                 runs.Add(output.Run);
+                backlog.Passed(stage.Stage);
                 walk.Record(stage, output.Text, output.Tensor);
                 if (stage.Kind == StageKind.Text) caption = output.Caption;
                 if (input.EncodePng) png = output.Png ?? throw new InvalidOperationException($"stage {stage.Stage.Name()} returned no image");
@@ -295,8 +315,10 @@ public sealed class GenerationGrain(IGrainFactory grains, IClusterMembershipServ
         return output.Text!;
     }
 
-    /// Tries the least-loaded hosting silo; on a failure moves to the next, on an overloaded queue tries the
-    /// others before giving up with the overload error. A silo that cannot be reached (killed, partitioned)
+    /// Tries the least-loaded hosting silo; on a failure moves to the next; on an overloaded queue tries the
+    /// others, and when every host's queue is full waits for room (an admitted request runs out its deadline
+    /// rather than fail on a busy moment), backing off from 0.25 s to 8 s with jitter so that waiting requests
+    /// spread their retries. A silo that cannot be reached (killed, partitioned)
     /// does not use up the stage's attempts: until the cluster declares it dead, placement and directory
     /// lookups through it can fail even for live silos, so those failures are retried with a back-off for up
     /// to the recovery window. Failures the stage itself reports count towards AttemptsPerStage.
@@ -306,14 +328,21 @@ public sealed class GenerationGrain(IGrainFactory grains, IClusterMembershipServ
         var excluded = new HashSet<string>();
         StageOverloadedException? overloaded = null;
         Exception? lastFailure = null;
-        int attempt = 0, stageFailures = 0, waits = 0;
+        int attempt = 0, stageFailures = 0, waits = 0, roomWaits = 0;
         var clock = Stopwatch.StartNew();
         while (stageFailures < AttemptsPerStage)
         {
             var (candidates, _) = await _router.Candidates(input.Stage, excluded);
             if (candidates.Count == 0)
             {
-                if (overloaded is not null && lastFailure is null) throw overloaded;
+                if (overloaded is not null && lastFailure is null)
+                {
+                    var backoff = Math.Min(8, 0.25 * (1 << Math.Min(roomWaits++, 5))) * (0.5 + Random.Shared.NextDouble());
+                    await Task.Delay(TimeSpan.FromSeconds(backoff), cancellation);
+                    excluded.Clear();
+                    overloaded = null;
+                    continue;
+                }
                 // No host now (its silos died, or none has joined yet): wait for one within the recovery window.
                 if (clock.Elapsed > _recoveryWindow) break;
                 await Task.Delay(TimeSpan.FromSeconds(Math.Min(4, 0.5 * (1 << Math.Min(waits++, 3)))), cancellation);

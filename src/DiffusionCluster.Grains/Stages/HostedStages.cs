@@ -54,9 +54,9 @@ public sealed class HostedStages : IDisposable
 
     public IReadOnlyDictionary<CascadeStage, int> Load() => _stages.ToDictionary(s => s.Key, s => s.Value.Batcher.Load);
 
-    /// The stages whose queue is full, with the seconds until each has room.
-    public IReadOnlyDictionary<CascadeStage, double> Full() => _stages
-        .Select(s => (s.Key, Room: s.Value.Batcher.SecondsUntilRoom)).Where(s => s.Room is not null).ToDictionary(s => s.Key, s => s.Room!.Value);
+    /// Each stage's measured compute seconds per request, for the stages that have run something.
+    public IReadOnlyDictionary<CascadeStage, double> SecondsPerRequest() => _stages
+        .Select(s => (s.Key, Seconds: s.Value.Batcher.SecondsPerRequest)).Where(s => s.Seconds is not null).ToDictionary(s => s.Key, s => s.Seconds!.Value);
 
     public void LoadModels()
     {

@@ -81,8 +81,8 @@ public sealed class StageWorkerGrain(HostedStages stages, ILocalSiloDetails silo
 
 /// Describes this silo's stages and their load, for the request grain's routing.
 [SiloKeyPlacement]
-public sealed class SiloStagesGrain(HostedStages stages, RequestStorageHealth storage, ILocalSiloDetails silo) : Grain, ISiloStagesGrain
+public sealed class SiloStagesGrain(HostedStages stages, RequestStorageHealth storage, RequestBacklog backlog, ILocalSiloDetails silo) : Grain, ISiloStagesGrain
 {
-    public Task<SiloDescription> Describe() =>
-        Task.FromResult(new SiloDescription(silo.SiloAddress.ToParsableString(), stages.Device, stages.Load(), stages.Full(), storage.Degraded));
+    public Task<SiloDescription> Describe() => Task.FromResult(new SiloDescription(
+        silo.SiloAddress.ToParsableString(), stages.Device, stages.Load(), storage.Degraded, stages.SecondsPerRequest(), backlog.Ahead()));
 }

@@ -1,0 +1,60 @@
+using DiffusionCluster.Abstractions;
+
+namespace DiffusionCluster.Grains.Tests;
+
+/// Admission's arithmetic (StageRouter.Saturated): the work ahead of a new request at each of its stages against the
+/// time it can wait.
+public sealed class AdmissionTests
+{
+    static SiloDescription Host(string name, CascadeStage stage, int load, double? secondsPerRequest, int ahead = 0) =>
+        new(name, "cpu", new Dictionary<CascadeStage, int> { [stage] = load },
+            SecondsPerRequest: secondsPerRequest is { } s ? new Dictionary<CascadeStage, double> { [stage] = s } : null,
+            Ahead: new Dictionary<CascadeStage, int> { [stage] = ahead });
+
+    static SiloDescription Front(string name, params (CascadeStage Stage, int Ahead)[] ahead) =>
+        new(name, "cpu", new Dictionary<CascadeStage, int>(), Ahead: ahead.ToDictionary(a => a.Stage, a => a.Ahead));
+
+    [Fact]
+    public void The_requests_ahead_times_the_measured_time_shared_by_the_hosts_is_weighed_against_the_wait_allowed()
+    {
+        // 12 requests ahead at decoder64 (counted by the front silos running them), 2 s each, 2 hosts: 12 s of work.
+        SiloDescription?[] silos =
+        [
+            Front("front-1", (CascadeStage.Decoder64, 7)), Front("front-2", (CascadeStage.Decoder64, 5)),
+            Host("d1", CascadeStage.Decoder64, 2, 2.0), Host("d2", CascadeStage.Decoder64, 2, 2.0), null,
+        ];
+
+        Assert.Null(StageRouter.Saturated([CascadeStage.Decoder64], silos, 12));
+        var refused = StageRouter.Saturated([CascadeStage.Decoder64], silos, 9);
+
+        Assert.NotNull(refused);
+        Assert.Equal(3, refused.RetryAfterSeconds, precision: 6);
+        Assert.Equal("the cluster is saturated: stage decoder64 has 12 requests ahead of this one, about 12 s of work for its 2 hosts, " +
+            "more than the 9 s this request can wait within its deadline; retry later or add replicas of this stage", refused.Message);
+    }
+
+    [Fact]
+    public void A_stage_the_request_does_not_use_or_not_measured_yet_or_without_hosts_adds_nothing()
+    {
+        SiloDescription?[] silos =
+        [
+            Front("front", (CascadeStage.Sr256, 100), (CascadeStage.Decoder64, 100)),
+            Host("sr", CascadeStage.Sr256, 4, 5.0), Host("d", CascadeStage.Decoder64, 4, null),
+        ];
+
+        Assert.Null(StageRouter.Saturated([CascadeStage.Decoder64, CascadeStage.Sr1024], silos, 1));
+        Assert.NotNull(StageRouter.Saturated([CascadeStage.Decoder64, CascadeStage.Sr256], silos, 1));
+    }
+
+    [Fact]
+    public void A_host_queue_longer_than_the_requests_counted_ahead_counts_instead()
+    {
+        // Work in the queue that no running request accounts for (its request silo did not answer).
+        SiloDescription?[] silos = [Host("d", CascadeStage.Decoder64, 10, 1.0, ahead: 2)];
+
+        var refused = StageRouter.Saturated([CascadeStage.Decoder64], silos, 5);
+
+        Assert.Contains("has 10 requests ahead", refused!.Message);
+        Assert.Equal(5, refused.RetryAfterSeconds, precision: 6);
+    }
+}
