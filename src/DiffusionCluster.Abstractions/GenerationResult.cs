@@ -2,6 +2,7 @@ namespace DiffusionCluster.Abstractions;
 
 /// Where and how one stage ran for a request: the silo, its device, the batch it shared, the time it
 /// waited in the stage's queue and the time the batch computed. Attempt counts retries after a silo failure.
+/// RouteMilliseconds: the time the request grain took to choose the host it ran on.
 [GenerateSerializer, Immutable, Alias("DiffusionCluster.StageRun")]
 public sealed record StageRun(
     [property: Id(0)] CascadeStage Stage,
@@ -13,7 +14,8 @@ public sealed record StageRun(
     [property: Id(6)] int Attempt = 1,
     [property: Id(7)] string Model = "",
     /// The denoising steps the stage ran (its request's or its model's default); 0 for the text encoder.
-    [property: Id(8)] int Steps = 0);
+    [property: Id(8)] int Steps = 0,
+    [property: Id(9)] double RouteMilliseconds = 0);
 
 /// A finished generation: the PNG, how each stage ran, and the caption the image was drawn from (null for an
 /// uncaptioned image operation).

@@ -7,9 +7,17 @@ namespace DiffusionCluster.Abstractions;
 /// activeSilos: on a silo, its in-memory membership view (IClusterMembershipService); left out (a client at the
 /// edge), the membership view of the gateway silo the client calls (IClusterViewGrain). Routing never reads the
 /// membership table, so a database outage leaves it working.
-public sealed class StageRouter(IGrainFactory grains, Func<IReadOnlyCollection<SiloAddress>>? activeSilos = null)
+/// reuseFor: how long one round of descriptions serves every request routed through this router (one router per
+/// silo), so routing costs a lookup rather than a call to every silo per stage; requests sent to a host since the
+/// round count towards its load, so a burst within the window spreads over the hosts. Zero: ask every time.
+public sealed class StageRouter(IGrainFactory grains, Func<IReadOnlyCollection<SiloAddress>>? activeSilos = null, TimeSpan reuseFor = default)
 {
     static readonly TimeSpan DescribeTimeout = TimeSpan.FromSeconds(5);
+    readonly object _gate = new();
+    Task<SiloDescription?[]>? _round;
+    long _roundStarted;
+    /// Requests sent to (silo, stage) since the current round was asked for.
+    readonly System.Collections.Concurrent.ConcurrentDictionary<(string Silo, CascadeStage Stage), int> _sent = new();
 
     /// AllAnswered: every active silo described itself, so an empty list means no silo hosts the stage.
     public async Task<(IReadOnlyList<SiloDescription> Hosts, bool AllAnswered)> Candidates(CascadeStage stage, IReadOnlySet<string> excluded)
@@ -18,24 +26,57 @@ public sealed class StageRouter(IGrainFactory grains, Func<IReadOnlyCollection<S
         var hostsOfStage = descriptions
             .Where(d => d is not null && d.Load.ContainsKey(stage))
             .Select(d => d!)
-            .OrderBy(d => d.Load[stage])
+            .OrderBy(d => d!.Load[stage] + _sent.GetValueOrDefault((d.Silo, stage)))
             .ThenBy(_ => Random.Shared.Next())
             .ToList();
         return (hostsOfStage, descriptions.All(d => d is not null));
     }
 
+    /// Counts a request sent to a host, until the next round of descriptions reports it in the host's load.
+    public void Sent(CascadeStage stage, string silo)
+    {
+        if (reuseFor > TimeSpan.Zero) _sent.AddOrUpdate((silo, stage), 1, (_, n) => n + 1);
+    }
+
     /// Every active silo's description (null for one that did not answer in time), the excluded ones left out.
     public async Task<SiloDescription?[]> DescribeAll(IReadOnlySet<string>? excluded = null)
     {
+        var all = await Round();
+        return excluded is null or { Count: 0 } ? all : all.Where(d => d is null || !excluded.Contains(d.Silo)).ToArray();
+    }
+
+    /// The current round of descriptions, asked for again once it is older than reuseFor; callers that find it
+    /// stale while a new round is being asked for wait for that one rather than start another.
+    Task<SiloDescription?[]> Round()
+    {
+        if (reuseFor <= TimeSpan.Zero) return AskAll();
+        lock (_gate)
+        {
+            var fresh = _round is { IsCompleted: false } || _round is { IsCompletedSuccessfully: true }
+                && System.Diagnostics.Stopwatch.GetElapsedTime(_roundStarted) < reuseFor;
+            if (!fresh)
+            {
+                _roundStarted = System.Diagnostics.Stopwatch.GetTimestamp();
+                _sent.Clear();
+                // On the thread pool, not the calling grain's scheduler: the round serves every grain on the silo.
+                _round = Task.Run(AskAll);
+            }
+            return _round!;
+        }
+    }
+
+    async Task<SiloDescription?[]> AskAll()
+    {
         var silos = activeSilos is not null ? activeSilos() : await grains.GetGrain<IClusterViewGrain>(0).ActiveSilos();
-        return await Task.WhenAll(silos.Where(silo => excluded is null || !excluded.Contains(silo.ToParsableString())).Select(Describe));
+        return await Task.WhenAll(silos.Select(Describe));
     }
 
     /// Admission: the stage where a new request would wait longest, when that wait is more than it can afford.
     /// A stage's wait is the requests ahead of the new one there (every running request that has not passed it, or
-    /// its hosts' queues where those are longer) times its measured seconds per request, shared by its hosts; a
-    /// stage with no host or no measurement yet adds nothing. The exception's retry hint is the time until the
-    /// wait fits. Null: admit.
+    /// its hosts' queues where those are longer) times its measured seconds per request, shared by its hosts. Before
+    /// any host has measured the stage, no more are admitted ahead of it than its hosts' queues hold (a burst that
+    /// arrives before the first batch ends is not taken on trust). A stage with no host adds nothing (the request's
+    /// routing waits for one). The exception's retry hint is the time until the wait fits. Null: admit.
     public static StageOverloadedException? Saturated(IEnumerable<CascadeStage> stages, IReadOnlyCollection<SiloDescription?> silos, double affordableSeconds)
     {
         var known = silos.OfType<SiloDescription>().ToList();
@@ -43,9 +84,18 @@ public sealed class StageRouter(IGrainFactory grains, Func<IReadOnlyCollection<S
         foreach (var stage in stages)
         {
             var hosts = known.Where(d => d.Load.ContainsKey(stage)).ToList();
+            if (hosts.Count == 0) continue;
             var perRequest = hosts.Select(h => h.SecondsPerRequest?.GetValueOrDefault(stage) ?? 0).Where(t => t > 0).DefaultIfEmpty(0).Average();
-            if (hosts.Count == 0 || perRequest == 0) continue;
             int ahead = Math.Max(known.Sum(d => d.Ahead?.GetValueOrDefault(stage) ?? 0), hosts.Sum(h => h.Load[stage]));
+            if (perRequest == 0)
+            {
+                int room = hosts.Sum(h => h.QueueLimits?.GetValueOrDefault(stage) ?? 0);
+                if (room > 0 && ahead >= room)
+                    return new StageOverloadedException(
+                        $"the cluster is saturated: stage {stage.Name()} has {ahead} requests ahead of this one, as many as its {hosts.Count} hosts' queues hold, " +
+                        "before its service time is measured; retry later or add replicas of this stage", 1);
+                continue;
+            }
             var seconds = ahead * perRequest / hosts.Count;
             if (worst is null || seconds > worst.Value.Seconds) worst = (stage, ahead, hosts.Count, seconds);
         }

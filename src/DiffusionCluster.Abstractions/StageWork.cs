@@ -49,7 +49,8 @@ public sealed record ComposedCaption(
 
 /// What a silo hosts and how busy each of its stages is (Load: queued plus running requests). SecondsPerRequest: each
 /// hosted stage's compute time per request as measured here (absent before anything ran). Ahead: the requests
-/// running on this silo, counted at each stage they have not yet passed. Degraded: what on the silo works at
+/// running on this silo, counted at each stage they have not yet passed. QueueLimits: each hosted stage's
+/// MaxQueueLength. Degraded: what on the silo works at
 /// reduced strength (request storage failing), for readiness.
 [GenerateSerializer, Immutable, Alias("DiffusionCluster.SiloDescription")]
 public sealed record SiloDescription(
@@ -58,4 +59,5 @@ public sealed record SiloDescription(
     [property: Id(2)] IReadOnlyDictionary<CascadeStage, int> Load,
     [property: Id(4)] string? Degraded = null,
     [property: Id(5)] IReadOnlyDictionary<CascadeStage, double>? SecondsPerRequest = null,
-    [property: Id(6)] IReadOnlyDictionary<CascadeStage, int>? Ahead = null);
+    [property: Id(6)] IReadOnlyDictionary<CascadeStage, int>? Ahead = null,
+    [property: Id(7)] IReadOnlyDictionary<CascadeStage, int>? QueueLimits = null);

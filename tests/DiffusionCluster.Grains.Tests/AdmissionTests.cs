@@ -57,4 +57,18 @@ public sealed class AdmissionTests
         Assert.Contains("has 10 requests ahead", refused!.Message);
         Assert.Equal(5, refused.RetryAfterSeconds, precision: 6);
     }
+
+    [Fact]
+    public void Before_a_stage_is_measured_no_more_are_admitted_ahead_of_it_than_its_queues_hold()
+    {
+        SiloDescription Unmeasured(string name, int load) => new(name, "cpu", new Dictionary<CascadeStage, int> { [CascadeStage.Decoder64] = load },
+            QueueLimits: new Dictionary<CascadeStage, int> { [CascadeStage.Decoder64] = 4 });
+        SiloDescription?[] room = [Front("front", (CascadeStage.Decoder64, 7)), Unmeasured("d1", 0), Unmeasured("d2", 0)];
+        SiloDescription?[] full = [Front("front", (CascadeStage.Decoder64, 8)), Unmeasured("d1", 0), Unmeasured("d2", 0)];
+
+        Assert.Null(StageRouter.Saturated([CascadeStage.Decoder64], room, 600));
+        var refused = StageRouter.Saturated([CascadeStage.Decoder64], full, 600);
+        Assert.Equal("the cluster is saturated: stage decoder64 has 8 requests ahead of this one, as many as its 2 hosts' queues hold, " +
+            "before its service time is measured; retry later or add replicas of this stage", refused!.Message);
+    }
 }

@@ -10,18 +10,19 @@ using static TorchSharp.torch;
 namespace DiffusionCluster.Cli.Commands;
 
 /// `bench networks`: forward latency and size of every default network, measured on this machine;
-/// `bench cluster`, `bench stages`, `bench tracing`, `bench chaos`: see ClusterBenchmark, StageBenchmark,
-/// TracingBenchmark, ChaosBenchmark.
+/// `bench cluster`, `bench stages`, `bench tracing`, `bench chaos`, `bench scale`: see ClusterBenchmark,
+/// StageBenchmark, TracingBenchmark, ChaosBenchmark, ScaleBenchmark.
 public static class BenchCommand
 {
     public static async Task<int> Run(Arguments args)
     {
-        var what = args.Positionals.FirstOrDefault() ?? throw new UsageException("bench needs a target: networks, cluster, stages, tracing or chaos");
+        var what = args.Positionals.FirstOrDefault() ?? throw new UsageException("bench needs a target: networks, cluster, stages, tracing, chaos or scale");
         if (what == "cluster") return await ClusterBenchmark.Run(args);
         if (what == "stages") return StageBenchmark.Run(args);
         if (what == "tracing") return await TracingBenchmark.Run(args);
         if (what == "chaos") return await ChaosBenchmark.Run(args);
-        if (what != "networks") throw new UsageException($"unknown bench target \"{what}\"; known: networks, cluster, stages, tracing, chaos");
+        if (what == "scale") return await ScaleBenchmark.Run(args);
+        if (what != "networks") throw new UsageException($"unknown bench target \"{what}\"; known: networks, cluster, stages, tracing, chaos, scale");
         var device = DeviceOption.Parse(args.Text("device", "cpu"));
         int runs = args.Int("runs", 5, 1, 1000);
         var output = args.Text("out");

@@ -13,8 +13,9 @@ public static class ClusterCommand
           cluster silo --stages all|text,prior,decoder64,sr256,sr1024 [--model DIR] [--device cpu|cuda[:N]] [--threads N]
                 [--membership localhost|postgres] [--connection "Host=...;Database=..."] [--silo-port P] [--gateway-port P (0 = none)]
                 [--primary-port P (localhost)] [--advertise IP] [--max-batch N] [--max-queue-delay-ms X] [--max-queue N]
-                [--metrics-port P (Prometheus /metrics)]
-              starts one silo hosting the given stages and runs until stopped (Ctrl+C / SIGTERM);
+                [--metrics-port P (Prometheus /metrics)] [--simulated-profile stage-profile.json]
+              starts one silo hosting the given stages and runs until stopped (Ctrl+C / SIGTERM); with
+              --simulated-profile its stages compute nothing and take the profile's measured time per batch;
               Silo__*, Cluster__* and Telemetry__* environment variables set the same options; OTLP export
               follows the standard OTEL_EXPORTER_OTLP_* variables
           cluster schema --connection "Host=...;Database=..." [--file deploy/postgresql/schema.sql]
@@ -53,6 +54,7 @@ public static class ClusterCommand
         Map("primary-port", "Cluster:PrimarySiloPort");
         Map("advertise", "Cluster:AdvertisedAddress");
         Map("metrics-port", "Telemetry:PrometheusPort");
+        Map("simulated-profile", "Silo:SimulatedProfile");
         args.RejectUnknown();
         if (settings.ContainsKey("Cluster:ConnectionString") && !settings.ContainsKey("Cluster:Membership"))
             settings["Cluster:Membership"] = ClusterConnection.Postgres;

@@ -79,7 +79,7 @@ public sealed class LocalCluster : IDisposable
     /// The last output of every process, for a failure's report.
     public string Output => string.Join("\n\n", _processes.Select(p => $"== {p.Name}\n{p.Output}"));
 
-    static string RepositoryRoot()
+    public static string RepositoryRoot()
     {
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
             if (File.Exists(Path.Combine(directory.FullName, "DiffusionCluster.sln"))) return directory.FullName;

@@ -11,6 +11,8 @@ using Orleans.Hosting;
 using Orleans.Serialization;
 using Orleans.Storage;
 using DiffusionCluster.Grains.Requests;
+using DiffusionCluster.Abstractions;
+using Orleans.Runtime;
 
 namespace DiffusionCluster.Grains.Hosting;
 
@@ -59,6 +61,11 @@ public static class ClusterHosting
     {
         silo.Services.AddSingleton<RequestStorageHealth>();
         silo.Services.AddSingleton<RequestBacklog>();
+        // One router per silo, its round of silo descriptions shared by every request grain here. It reads this
+        // silo's membership view, never the membership table: a database outage leaves requests running.
+        silo.Services.AddSingleton(sp => new StageRouter(sp.GetRequiredService<IGrainFactory>(),
+            () => ClusterViewGrain.Active(sp.GetRequiredService<IClusterMembershipService>()),
+            TimeSpan.FromMilliseconds(sp.GetRequiredService<IOptions<SiloStageOptions>>().Value.RoutingRefreshMilliseconds)));
         if (cluster.IsPostgres)
         {
             silo.AddAdoNetGrainStorage(RequestStore.Name, o => (o.Invariant, o.ConnectionString, o.DeleteStateOnClear) = ("Npgsql", cluster.ConnectionString, true));

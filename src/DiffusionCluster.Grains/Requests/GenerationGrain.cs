@@ -23,7 +23,7 @@ namespace DiffusionCluster.Grains.Requests;
 /// finds it unfinished and runs it again from its seed. Once ended, the record is kept for
 /// Silo:ResultRetentionMinutes, then deleted; an idle activation is collected after two minutes.
 [Reentrant, PreferLocalPlacement, CollectionAgeLimit(Minutes = 2)]
-public sealed class GenerationGrain(IGrainFactory grains, IClusterMembershipService membership, CascadeDefinition cascade,
+public sealed class GenerationGrain(StageRouter router, RequestBacklog backlog, CascadeDefinition cascade,
     IOptions<SiloStageOptions> options, ILogger<GenerationGrain> logger) : Grain, IGenerationGrain, IRemindable
 {
     /// Failures reported by a stage (not an unreachable silo) before the request fails.
@@ -40,8 +40,7 @@ public sealed class GenerationGrain(IGrainFactory grains, IClusterMembershipServ
     readonly TimeSpan _retention = TimeSpan.FromMinutes(options.Value.ResultRetentionMinutes);
     readonly TimeSpan _sweep = TimeSpan.FromSeconds(options.Value.RequestSweepSeconds);
 
-    // Routing reads this silo's membership view, never the membership table: a database outage leaves requests running.
-    readonly StageRouter _router = new(grains, () => ClusterViewGrain.Active(membership));
+    readonly StageRouter _router = router;
     readonly CancellationTokenSource _cancel = new();
     RequestStore _store = null!;
     Task<GenerationResult>? _work;
@@ -247,7 +246,7 @@ public sealed class GenerationGrain(IGrainFactory grains, IClusterMembershipServ
         span?.SetTag(CascadeTelemetry.Tags.RequestId, requestId.ToString());
         span?.SetTag(CascadeTelemetry.Tags.Size, spec.Size);
         var runs = new List<StageRun>();
-        using var backlog = ServiceProvider.GetRequiredService<RequestBacklog>().Track(stages.Select(s => s.Stage));
+        using var ahead = backlog.Track(stages.Select(s => s.Stage));
         CascadeStage current = cascade.Stages[0].Stage;
         string outcome = "failed";
         try
@@ -265,7 +264,7 @@ public sealed class GenerationGrain(IGrainFactory grains, IClusterMembershipServ
                 var input = walk.Input(stage);
                 var output = await RunStage(input, linked.Token);
                 runs.Add(output.Run);
-                backlog.Passed(stage.Stage);
+                ahead.Passed(stage.Stage);
                 walk.Record(stage, output.Text, output.Tensor);
                 if (stage.Kind == StageKind.Text) caption = output.Caption;
                 if (input.EncodePng) png = output.Png ?? throw new InvalidOperationException($"stage {stage.Stage.Name()} returned no image");
@@ -332,7 +331,9 @@ public sealed class GenerationGrain(IGrainFactory grains, IClusterMembershipServ
         var clock = Stopwatch.StartNew();
         while (stageFailures < AttemptsPerStage)
         {
+            var routing = Stopwatch.StartNew();
             var (candidates, _) = await _router.Candidates(input.Stage, excluded);
+            var routeMs = routing.Elapsed.TotalMilliseconds;
             if (candidates.Count == 0)
             {
                 if (overloaded is not null && lastFailure is null)
@@ -359,9 +360,10 @@ public sealed class GenerationGrain(IGrainFactory grains, IClusterMembershipServ
             try
             {
                 var worker = _router.Worker(input.Stage, silo);
+                _router.Sent(input.Stage, silo);
                 _currentWorker = worker;
                 var output = await worker.Run(input, cancellation);
-                var run = output.Run with { Attempt = attempt };
+                var run = output.Run with { Attempt = attempt, RouteMilliseconds = routeMs };
                 if (span is not null) Describe(span, run);
                 return output with { Run = run };
             }

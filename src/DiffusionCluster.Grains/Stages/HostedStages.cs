@@ -19,16 +19,30 @@ public sealed class HostedStages : IDisposable
     {
         var o = options.Value;
         o.Validate();
-        if (o.Threads > 0) set_num_threads(o.Threads);
-        // A silo configured for CUDA that cannot initialise it, or for half precision on a CPU, refuses to start.
-        var device = DeviceOption.Parse(o.Device);
-        var dtype = PrecisionOption.Parse(o.Precision, device);
-        Device = dtype == ScalarType.Float32 ? o.Device : $"{o.Device}/{PrecisionOption.Name(dtype)}";
+        Func<CascadeStage, StageExecutor> executorOf;
+        if (o.SimulatedProfile is { } file)
+        {
+            var profile = Capacity.StageProfile.Read(file);
+            var cascade = Models.Cascade.CascadeFolder.Definition(o.ModelFolder);
+            Device = $"simulated {profile.Device}";
+            executorOf = stage => StageExecutor.Simulated(cascade[stage], profile.Stages.FirstOrDefault(s => s.Stage == stage.Name())
+                ?? throw new ArgumentException($"Silo:SimulatedProfile \"{file}\" has no timings for stage {stage.Name()}"));
+        }
+        else
+        {
+            if (o.Threads > 0) set_num_threads(o.Threads);
+            // A silo configured for CUDA that cannot initialise it, or for half precision on a CPU, refuses to start.
+            var device = DeviceOption.Parse(o.Device);
+            var dtype = PrecisionOption.Parse(o.Precision, device);
+            Device = dtype == ScalarType.Float32 ? o.Device : $"{o.Device}/{PrecisionOption.Name(dtype)}";
+            executorOf = stage => new StageExecutor(stage, o.ModelFolder, device, dtype);
+        }
         foreach (var stage in o.HostedStages())
         {
-            var executor = new StageExecutor(stage, o.ModelFolder, device, dtype);
+            var executor = executorOf(stage);
             var batcher = new StageBatcher<StageInput, BatchRowOutput>(stage.Name(), o.BatchingFor(stage), executor.Run);
             _stages[stage] = (executor, batcher);
+            _queueLimits[stage] = o.BatchingFor(stage).MaxQueueLength;
         }
         WarmUp = o.WarmUp;
         Model = $"{Path.GetFileName(Path.GetFullPath(o.ModelFolder).TrimEnd(Path.DirectorySeparatorChar))}";
@@ -37,6 +51,7 @@ public sealed class HostedStages : IDisposable
     }
 
     readonly IDisposable _queueDepth;
+    readonly Dictionary<CascadeStage, int> _queueLimits = new();
 
     /// The model folder's name, as spans and stage runs report it ("shapes-cascade").
     public string Model { get; }
@@ -57,6 +72,9 @@ public sealed class HostedStages : IDisposable
     /// Each stage's measured compute seconds per request, for the stages that have run something.
     public IReadOnlyDictionary<CascadeStage, double> SecondsPerRequest() => _stages
         .Select(s => (s.Key, Seconds: s.Value.Batcher.SecondsPerRequest)).Where(s => s.Seconds is not null).ToDictionary(s => s.Key, s => s.Seconds!.Value);
+
+    /// Each stage's queue limit (MaxQueueLength): what admission lets wait at a stage before its time is measured.
+    public IReadOnlyDictionary<CascadeStage, int> QueueLimits() => _queueLimits;
 
     public void LoadModels()
     {

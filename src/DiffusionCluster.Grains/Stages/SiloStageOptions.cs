@@ -26,6 +26,14 @@ public sealed class SiloStageOptions
     /// How often an unfinished request's reminder fires: after its silo is lost, the longest wait (beyond the time
     /// Orleans takes to declare the silo dead) before another silo picks the request up and runs it again.
     public double RequestSweepSeconds { get; set; } = 60;
+    /// A stage profile (`bench stages --out`): when set, the silo's stages compute nothing and take the profile's
+    /// time for each batch (SimulatedExecutor), for trying capacity at a scale the machine could not compute. The
+    /// model folder still gives the cascade's stages and sizes; its weights are not read.
+    public string? SimulatedProfile { get; set; }
+    /// How long one round of silo descriptions (what each silo hosts, its queues, its measured times) serves the
+    /// routing and admission of every request on this silo before it is asked for again. 0: ask for every stage of
+    /// every request (a call to every silo each time).
+    public double RoutingRefreshMilliseconds { get; set; } = 250;
     /// Load every hosted stage's model when the silo starts rather than on its first request.
     public bool WarmUp { get; set; } = true;
     /// Batching limits per stage name; a stage not listed uses Default.
@@ -48,6 +56,8 @@ public sealed class SiloStageOptions
             throw new ArgumentException($"Silo:ResultRetentionMinutes = {ResultRetentionMinutes}; allowed 1 to {7 * 24 * 60} (a week)");
         if (!(RequestSweepSeconds >= 1 && RequestSweepSeconds <= 3600))
             throw new ArgumentException($"Silo:RequestSweepSeconds = {RequestSweepSeconds}; allowed 1 to 3600");
+        if (!(RoutingRefreshMilliseconds >= 0 && RoutingRefreshMilliseconds <= 10_000))
+            throw new ArgumentException($"Silo:RoutingRefreshMilliseconds = {RoutingRefreshMilliseconds}; allowed 0 to 10000");
         if (Threads < 0 || Threads > 1024) throw new ArgumentException($"Silo:Threads = {Threads}; allowed 0 (libtorch default) to 1024");
         if (!Directory.Exists(ModelFolder))
             throw new ArgumentException($"Silo:ModelFolder \"{Path.GetFullPath(ModelFolder)}\" does not exist; point it at a cascade model folder (models/shapes-cascade)");
@@ -60,12 +70,14 @@ public sealed class SiloStageOptions
         {
             throw new ArgumentException($"Silo:ModelFolder \"{ModelFolder}\" is not a cascade model folder: {e.Message}");
         }
+        if (SimulatedProfile is not null && !File.Exists(SimulatedProfile))
+            throw new ArgumentException($"Silo:SimulatedProfile \"{Path.GetFullPath(SimulatedProfile)}\" does not exist; write one with `bench stages --out FILE`");
         foreach (var stage in stages)
         {
             if (!cascade.Has(stage))
                 throw new ArgumentException($"Silo:Stages names {stage.Name()}, which the cascade in \"{ModelFolder}\" does not run; it runs {string.Join(", ", cascade.Stages.Select(s => s.Stage.Name()))}");
             var component = cascade[stage].Component;
-            if (!File.Exists(Path.Combine(ModelFolder, component, "config.json")))
+            if (SimulatedProfile is null && !File.Exists(Path.Combine(ModelFolder, component, "config.json")))
                 throw new ArgumentException($"Silo:ModelFolder \"{ModelFolder}\" has no {component}/config.json, which stage {stage.Name()} needs");
             BatchingFor(stage).Validate(stage.Name());
         }

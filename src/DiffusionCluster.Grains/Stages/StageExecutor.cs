@@ -19,7 +19,6 @@ public sealed class StageExecutor
     {
         var cascade = new CascadePipeline(modelFolder, device, dtype);
         Descriptor = cascade.Definition[stage];
-        Device = device;
         _executor = Descriptor.Kind switch
         {
             StageKind.Text => new TextExecutor(cascade),
@@ -34,9 +33,17 @@ public sealed class StageExecutor
         }
     }
 
+    StageExecutor(StageDescriptor descriptor, IBatchExecutor executor)
+    {
+        Descriptor = descriptor;
+        _executor = executor;
+    }
+
+    /// A stage that computes nothing and takes the profile's time (SimulatedExecutor); image operations are refused.
+    public static StageExecutor Simulated(StageDescriptor descriptor, Capacity.StageTimings timings) => new(descriptor, new SimulatedExecutor(descriptor, timings));
+
     public StageDescriptor Descriptor { get; }
     public CascadeStage Stage => Descriptor.Stage;
-    public Device Device { get; }
 
     /// Loads the stage's network now (a silo warms its stages at start-up, so the first request does not pay for it).
     public void Load() => _executor.Load();
@@ -44,6 +51,7 @@ public sealed class StageExecutor
     /// The text stage's prompt vocabulary (null for a model without a composer).
     public PromptVocabulary? Vocabulary() => _executor is TextExecutor text
         ? text.Vocabulary()
+        : _executor is SimulatedExecutor && Descriptor.Kind == StageKind.Text ? null
         : throw new InvalidOperationException($"stage {Stage.Name()} reads no prompts; ask a text worker");
 
     /// Checks one request against this stage before it joins a batch, so a bad request fails alone.

@@ -36,7 +36,10 @@ internal sealed class ResBlock : nn.Module
         if (_embedding is not null && embedding is not null)
         {
             var scaleShift = _embedding.forward(F.silu(embedding)).unsqueeze(-1).unsqueeze(-1).chunk(2, 1);
-            h = h * (1 + scaleShift[0]) + scaleShift[1];
+            // h (1 + scale) + shift, written without a number operand: TorchSharp wraps such a number in a native
+            // Scalar that the GC can finalize while the native op still reads it (seen as rare "toFloat" failures
+            // under load), and this line runs in every block at every step.
+            h = h + h * scaleShift[0] + scaleShift[1];
         }
         h = _conv2.forward(F.silu(h));
         var skip = _skip is null ? x : _skip.forward(x);

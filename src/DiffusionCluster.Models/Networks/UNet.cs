@@ -146,7 +146,8 @@ public sealed class UNet : nn.Module
         if (imageEmbedding is not null) embedding = embedding + _imageToEmbedding!.forward(imageEmbedding);
         var (context, contextMask) = Context(conditioning, imageEmbedding, x.shape[0]);
 
-        var h = _inputGate is null ? x : x * (1 + _inputGate.forward(timeEmbedding)).view(x.shape[0], Config.InChannels, 1, 1);
+        // x (1 + gate), without a number operand (see ResBlock.forward).
+        var h = _inputGate is null ? x : x + x * _inputGate.forward(timeEmbedding).view(x.shape[0], Config.InChannels, 1, 1);
         if (conditioning.LowRes is not null)
         {
             var upsampled = F.interpolate(conditioning.LowRes, new[] { x.shape[2], x.shape[3] }, mode: InterpolationMode.Bilinear, align_corners: false);

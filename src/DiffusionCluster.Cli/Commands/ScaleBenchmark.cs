@@ -1,0 +1,277 @@
+using System.Globalization;
+using System.Text.Json;
+using DiffusionCluster.Abstractions;
+using DiffusionCluster.Cli.Infrastructure;
+using DiffusionCluster.Cli.Scale;
+using DiffusionCluster.Grains.Batching;
+using DiffusionCluster.Grains.Capacity;
+using DiffusionCluster.Models.Cascade;
+
+namespace DiffusionCluster.Cli.Commands;
+
+public sealed record Percentiles(double P50, double P95, double P99);
+
+public sealed record StageReport(
+    string Stage, double ArrivalsPerSecond, int PlannedReplicas, int BatchSize, double MaxQueueDelayMilliseconds, double PlannedUtilisation,
+    Percentiles QueueSeconds, Percentiles StageSeconds, double MeanQueueDepth, int MaxQueueDepth);
+
+public sealed record PhaseReport(
+    string Phase, double Seconds, double OfferedPerSecond, double AchievedPerSecond, int Sent, int Completed, int Failed, int Lost,
+    Percentiles EndToEndSeconds, IReadOnlyDictionary<string, Percentiles> EndToEndSecondsBySize, Percentiles RouteMilliseconds,
+    Percentiles OutsideStagesMillisecondsPerStage,
+    IReadOnlyList<StageReport> Stages, IReadOnlyList<string> Events, IReadOnlyList<string> Errors);
+
+public sealed record ScaleReport(
+    string Profile, double TargetPerSecond, string Mix, double Utilisation, int Silos, string Layout,
+    IReadOnlyDictionary<string, double> PlannedLatencySecondsBySize, IReadOnlyList<StagePlan> Plan, IReadOnlyList<PhaseReport> Phases);
+
+/// `bench scale`: does a cluster sized by `plan` deliver? Plans replicas and batching for a target rate and size
+/// mix from a stage profile, starts that cluster with simulated-compute silos (SimulatedCluster: real processes,
+/// grains, routing, batching and PostgreSQL membership; stages that take the profile's time instead of
+/// computing), drives open-loop Poisson load (PoissonLoad) and reports throughput, latency per stage and end to end,
+/// queue depths and orchestration cost beside the plan's predictions. Phases: steady (the target rate), churn (a
+/// stage silo killed and replaced every --churn-every s), step (twice the rate with the chart's HPA rule adding
+/// silos: desired = ceil(replicas x queue depth per replica / --target-queue-depth)).
+public static class ScaleBenchmark
+{
+    public static async Task<int> Run(Arguments args)
+    {
+        var profileFile = Path.GetFullPath(args.Text("profile", Path.Combine(Reliability.LocalCluster.RepositoryRoot(), "docs", "bench", "stage-profile-cpu.json")));
+        var model = Path.GetFullPath(args.Text("model", CascadeFolder.Bundled));
+        double rate = args.Double("rate", 2, 0.01, 1000);
+        var mixText = args.Text("mix", "64:1,256:1,1024:1");
+        double utilisation = args.Double("utilisation", 0.7, 0.05, 1);
+        int front = args.Int("front", 2, 1, 64);
+        var duration = TimeSpan.FromSeconds(args.Double("duration", 60, 5, 3600));
+        var warmUp = TimeSpan.FromSeconds(args.Double("warm-up", 15, 0, 600));
+        double churnEvery = args.Double("churn-every", 0, 0, 600);
+        bool step = args.Flag("step");
+        double targetQueueDepth = args.Double("target-queue-depth", 2, 0.1, 1000);
+        int maxSilos = args.Int("max-silos", 80, 1, 500);
+        var output = args.Text("out");
+        args.RejectUnknown();
+
+        var profile = StageProfile.Read(profileFile);
+        var cascade = CascadeFolder.Definition(model);
+        var mix = ParseMix(mixText, cascade);
+        var (plans, arrivals) = PlanMix(profile, cascade, rate, mix, utilisation);
+        var replicas = plans.ToDictionary(p => CascadeStages.Parse(p.Stage), p => p.Replicas);
+        var batching = plans.ToDictionary(p => CascadeStages.Parse(p.Stage), p => new BatchingOptions
+        {
+            MaxBatchSize = p.BatchSize, MaxQueueDelayMilliseconds = Math.Ceiling(p.MaxQueueDelayMilliseconds), MaxQueueLength = Math.Max(p.MaxQueueLength, 16),
+        });
+        int silos = Math.Max(front, replicas.GetValueOrDefault(CascadeStage.Text)) + replicas.Where(r => r.Key != CascadeStage.Text).Sum(r => r.Value);
+        if (silos > maxSilos) throw new UsageException($"the plan for {rate} images/s needs {silos} silos; --max-silos is {maxSilos}: lower --rate or raise --max-silos");
+        var plannedLatency = mix.ToDictionary(m => m.Size.ToString(CultureInfo.InvariantCulture),
+            m => cascade.For(m.Size).Sum(s => plans.First(p => p.Stage == s.Stage.Name()) is var p ? p.BatchSeconds + p.MaxQueueDelayMilliseconds / 1000 : 0));
+        Console.WriteLine($"plan for {rate:0.###} images/s ({mixText}) at utilisation {utilisation:0.##}, profile {Path.GetFileName(profileFile)}:");
+        foreach (var p in plans) Console.WriteLine($"  {p.Arithmetic}");
+        Console.WriteLine("  plan's latency by size (each stage's max queue delay plus one batch, no queueing): " +
+            string.Join(", ", plannedLatency.Select(l => $"{l.Key} px {l.Value:0.00} s")));
+
+        using var cluster = await SimulatedCluster.Start(model, profileFile, replicas, front, batching, Console.Out);
+        await using var client = await CascadeConnection.Client(cluster.Database.ConnectionString);
+        var router = new StageRouter(client.Grains);
+        await WaitForMembership(router, cluster.Silos.Count);
+        var load = new PoissonLoad(client.Grains, mix, seed: 1);
+        var layout = $"{silos} silo processes (one silo each) on one machine; {front} front silos host text and the client's gateways";
+        Console.WriteLine($"cluster up: {layout}");
+
+        if (warmUp > TimeSpan.Zero) await load.Drive(warmUp, _ => rate);
+        var phases = new List<PhaseReport>();
+        var sent = (await load.Outcomes()).Count;
+        async Task<PhaseReport> Phase(string name, Func<double, double> rateAt, Func<CancellationToken, Task<List<string>>>? alongside = null)
+        {
+            var start = load.Now;
+            using var stop = new CancellationTokenSource();
+            var depths = SampleDepths(router, stop.Token);
+            var events = alongside?.Invoke(stop.Token) ?? Task.FromResult(new List<string>());
+            await load.Drive(duration, rateAt);
+            var end = load.Now;
+            stop.Cancel();
+            var all = await load.Outcomes();
+            var phase = all.Skip(sent).ToList();
+            sent = all.Count;
+            var report = Report(name, start, end, phase, all, await depths, plans, arrivals, await events);
+            Print(report, plannedLatency);
+            phases.Add(report);
+            return report;
+        }
+
+        await Phase("steady", _ => rate);
+        if (churnEvery > 0) await Phase("churn", _ => rate, stop => Churn(cluster, churnEvery, stop));
+        if (step) await Phase("step x2", _ => 2 * rate, stop => Autoscale(cluster, router, targetQueueDepth, maxSilos, load, stop));
+
+        var result = new ScaleReport(Path.GetFileName(profileFile), rate, mixText, utilisation, silos, layout, plannedLatency, plans, phases);
+        if (output is not null)
+        {
+            File.WriteAllText(output, JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }) + "\n");
+            Console.WriteLine($"wrote {output}");
+        }
+        return phases.Any(p => p.Lost > 0) ? 1 : 0;
+    }
+
+    static List<(int Size, double Share)> ParseMix(string text, CascadeDefinition cascade)
+    {
+        var mix = new List<(int, double)>();
+        foreach (var part in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            var pieces = part.Split(':');
+            if (pieces.Length != 2 || !int.TryParse(pieces[0], out var size) || !double.TryParse(pieces[1], CultureInfo.InvariantCulture, out var share) || !(share > 0))
+                throw new UsageException($"--mix \"{text}\": give SIZE:SHARE pairs, e.g. 64:1,256:1,1024:1");
+            if (!cascade.Sizes.Contains(size)) throw new UsageException($"--mix size {size}: the cascade makes {string.Join(", ", cascade.Sizes)}");
+            mix.Add((size, share));
+        }
+        return mix.Count > 0 ? mix : throw new UsageException("--mix is empty");
+    }
+
+    /// Each stage's plan at the rate that reaches it (the requests whose size runs it).
+    static (List<StagePlan> Plans, Dictionary<string, double> Arrivals) PlanMix(StageProfile profile, CascadeDefinition cascade, double rate,
+        IReadOnlyList<(int Size, double Share)> mix, double utilisation)
+    {
+        double total = mix.Sum(m => m.Share);
+        var plans = new List<StagePlan>();
+        var arrivals = new Dictionary<string, double>();
+        foreach (var stage in cascade.Stages)
+        {
+            double stageRate = rate * mix.Where(m => cascade.For(m.Size).Contains(stage)).Sum(m => m.Share) / total;
+            if (stageRate <= 0) continue;
+            arrivals[stage.Stage.Name()] = stageRate;
+            plans.Add(CapacityPlanner.Plan(profile, cascade, stageRate, cascade.Sizes.Max(), utilisation).First(p => p.Stage == stage.Stage.Name()));
+        }
+        return (plans, arrivals);
+    }
+
+    static async Task WaitForMembership(StageRouter router, int silos)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            var seen = (await router.DescribeAll()).Count(d => d is not null);
+            if (seen >= silos) return;
+            if (clock.Elapsed > TimeSpan.FromMinutes(3)) throw new TimeoutException($"only {seen} of {silos} silos answered after 3 minutes");
+            await Task.Delay(1000);
+        }
+    }
+
+    /// Every stage's queue depth (queued plus running requests over its hosts), once a second.
+    static async Task<List<Dictionary<string, (int Depth, int Hosts)>>> SampleDepths(StageRouter router, CancellationToken stop)
+    {
+        var samples = new List<Dictionary<string, (int, int)>>();
+        while (!stop.IsCancellationRequested)
+        {
+            var silos = (await router.DescribeAll()).OfType<SiloDescription>().ToList();
+            samples.Add(silos.SelectMany(d => d.Load).GroupBy(l => l.Key.Name()).ToDictionary(g => g.Key, g => (g.Sum(l => l.Value), g.Count())));
+            try { await Task.Delay(1000, stop); } catch (OperationCanceledException) { }
+        }
+        return samples;
+    }
+
+    /// Kills a random non-front silo every `every` seconds and starts a replacement hosting the same stage.
+    static async Task<List<string>> Churn(SimulatedCluster cluster, double every, CancellationToken stop)
+    {
+        var events = new List<string>();
+        var random = new Random(7);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var replacements = new List<Task>();
+        while (!stop.IsCancellationRequested)
+        {
+            try { await Task.Delay(TimeSpan.FromSeconds(every), stop); } catch (OperationCanceledException) { break; }
+            var victims = cluster.Silos.Where(s => !s.Front).ToList();
+            if (victims.Count == 0) break;
+            var victim = victims[random.Next(victims.Count)];
+            cluster.Kill(victim);
+            events.Add($"{clock.Elapsed.TotalSeconds:0.0} s: killed {victim.Process.Name}, starting a replacement");
+            replacements.Add(cluster.Add(victim.Stage));
+        }
+        await Task.WhenAll(replacements);
+        return events;
+    }
+
+    /// The chart's HPA rule per stage pool, every 5 s: desired = ceil(replicas x mean queue depth per replica / target),
+    /// only upwards here (the step is up), capped by maxSilos.
+    static async Task<List<string>> Autoscale(SimulatedCluster cluster, StageRouter router, double target, int maxSilos, PoissonLoad load, CancellationToken stop)
+    {
+        var events = new List<string>();
+        var starting = new List<Task>();
+        var start = load.Now;
+        double? absorbed = null;
+        int calm = 0;
+        while (!stop.IsCancellationRequested)
+        {
+            try { await Task.Delay(5000, stop); } catch (OperationCanceledException) { break; }
+            var silos = (await router.DescribeAll()).OfType<SiloDescription>().ToList();
+            bool allUnder = true;
+            foreach (var stage in silos.SelectMany(d => d.Load.Keys).Distinct())
+            {
+                var hosts = silos.Where(d => d.Load.ContainsKey(stage)).ToList();
+                double perReplica = hosts.Average(h => h.Load[stage]);
+                if (perReplica > target) allUnder = false;
+                int desired = (int)Math.Ceiling(hosts.Count * perReplica / target);
+                int add = Math.Min(desired - hosts.Count, maxSilos - cluster.Silos.Count);
+                if (stage == CascadeStage.Text || add <= 0) continue;
+                events.Add($"{load.Now - start:0} s: {stage.Name()} at {perReplica:0.0} per replica over {hosts.Count}: adding {add}");
+                for (int i = 0; i < add; i++) starting.Add(cluster.Add(stage));
+            }
+            calm = allUnder ? calm + 1 : 0;
+            if (calm == 3 && absorbed is null)
+            {
+                absorbed = load.Now - start - 10;
+                events.Add($"absorbed: every pool at or under {target} per replica from {absorbed:0} s after the step");
+            }
+        }
+        await Task.WhenAll(starting);
+        if (absorbed is null) events.Add($"not absorbed within the phase: some pool stayed above {target} per replica");
+        return events;
+    }
+
+    static PhaseReport Report(string name, double start, double end, List<LoadOutcome> sent, IReadOnlyList<LoadOutcome> all,
+        List<Dictionary<string, (int Depth, int Hosts)>> depths, List<StagePlan> plans, Dictionary<string, double> arrivals, List<string> events)
+    {
+        var seconds = end - start;
+        var completed = sent.Where(o => o.Result == "completed").ToList();
+        // Throughput: completions inside the phase's window, whenever the request arrived.
+        int doneInWindow = all.Count(o => o.Result == "completed" && o.Arrived + o.Seconds >= start && o.Arrived + o.Seconds < end);
+        var stages = plans.Select(p =>
+        {
+            var runs = completed.SelectMany(o => o.Stages).Where(r => r.Stage.Name() == p.Stage).ToList();
+            var samples = depths.Select(d => d.GetValueOrDefault(p.Stage).Depth).DefaultIfEmpty(0).ToList();
+            return new StageReport(p.Stage, arrivals[p.Stage], p.Replicas, p.BatchSize, p.MaxQueueDelayMilliseconds, p.Utilisation,
+                Of(runs.Select(r => r.QueueMilliseconds / 1000)), Of(runs.Select(r => (r.QueueMilliseconds + r.ComputeMilliseconds) / 1000)),
+                samples.Average(), samples.Max());
+        }).ToList();
+        // Per stage, the request grain's time outside the stages' queues and compute: routing, messaging, wire
+        // tensors, PNG encoding of the last stage.
+        var outside = completed.Where(o => o.Stages.Count > 0)
+            .Select(o => (o.GrainMilliseconds - o.Stages.Sum(r => r.QueueMilliseconds + r.ComputeMilliseconds)) / o.Stages.Count);
+        var errors = sent.Where(o => o.Error is not null).GroupBy(o => $"{o.Result}: {o.Error}").Select(g => $"{g.Count()} x {g.Key}").ToList();
+        return new PhaseReport(name, seconds, sent.Count / seconds, doneInWindow / seconds, sent.Count, completed.Count,
+            sent.Count(o => o.Result == "failed"), sent.Count(o => o.Result == "lost"),
+            Of(completed.Select(o => o.Seconds)),
+            completed.GroupBy(o => o.Size).OrderBy(g => g.Key).ToDictionary(g => g.Key.ToString(CultureInfo.InvariantCulture), g => Of(g.Select(o => o.Seconds))),
+            Of(completed.SelectMany(o => o.Stages).Select(r => r.RouteMilliseconds)), Of(outside), stages, events, errors);
+    }
+
+    static Percentiles Of(IEnumerable<double> values)
+    {
+        var sorted = values.OrderBy(v => v).ToArray();
+        if (sorted.Length == 0) return new Percentiles(0, 0, 0);
+        double At(double q) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)];
+        return new Percentiles(At(0.5), At(0.95), At(0.99));
+    }
+
+    static void Print(PhaseReport r, IReadOnlyDictionary<string, double> plannedLatency)
+    {
+        Console.WriteLine($"{r.Phase}: offered {r.OfferedPerSecond:0.00}/s, achieved {r.AchievedPerSecond:0.00}/s; sent {r.Sent}, completed {r.Completed}, failed {r.Failed}, lost {r.Lost}; " +
+            $"end to end p50/p95/p99 {r.EndToEndSeconds.P50:0.00}/{r.EndToEndSeconds.P95:0.00}/{r.EndToEndSeconds.P99:0.00} s; " +
+            $"routing per stage p50/p95/p99 {r.RouteMilliseconds.P50:0.000}/{r.RouteMilliseconds.P95:0.000}/{r.RouteMilliseconds.P99:0.000} ms; " +
+            $"outside queue and compute per stage p50/p95 {r.OutsideStagesMillisecondsPerStage.P50:0.0}/{r.OutsideStagesMillisecondsPerStage.P95:0.0} ms");
+        foreach (var (size, p) in r.EndToEndSecondsBySize)
+            Console.WriteLine($"  {size,5} px  end to end p50/p95/p99 {p.P50:0.00}/{p.P95:0.00}/{p.P99:0.00} s  (plan {plannedLatency.GetValueOrDefault(size):0.00} s)");
+        foreach (var s in r.Stages)
+            Console.WriteLine($"  {s.Stage,-10} {s.ArrivalsPerSecond,6:0.00}/s  replicas {s.PlannedReplicas,3}  planned utilisation {s.PlannedUtilisation,4:P0}  " +
+                $"queue p50/p95/p99 {s.QueueSeconds.P50:0.00}/{s.QueueSeconds.P95:0.00}/{s.QueueSeconds.P99:0.00} s  stage p99 {s.StageSeconds.P99:0.00} s  depth mean {s.MeanQueueDepth:0.0} max {s.MaxQueueDepth}");
+        foreach (var e in r.Events) Console.WriteLine($"  {e}");
+        foreach (var e in r.Errors.Take(5)) Console.WriteLine($"  {e}");
+    }
+}

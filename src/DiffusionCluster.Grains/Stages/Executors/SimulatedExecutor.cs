@@ -1,0 +1,56 @@
+using DiffusionCluster.Abstractions;
+using DiffusionCluster.Grains.Capacity;
+
+namespace DiffusionCluster.Grains.Stages.Executors;
+
+/// Stands in for a stage's network on a simulated-compute silo (Silo:SimulatedProfile): holds the batcher's thread
+/// for the time the stage's measured profile gives for the batch, then returns zero-filled outputs of the stage's
+/// kind (image stages at their real size, so the wire carries real image bytes). Grains, routing, batching, queues,
+/// telemetry and membership around it are the real ones: this is how capacity is tried at a scale the machine's
+/// cores could not compute.
+public sealed class SimulatedExecutor(StageDescriptor stage, StageTimings timings) : IBatchExecutor
+{
+    public void Load() { }
+
+    /// Any prompt and options are accepted: there is no model to check them against.
+    public void Validate(StageInput input) { }
+
+    public int? Steps(StageInput input) => timings.Steps > 0 ? input.Sampling?.Steps ?? timings.Steps : null;
+
+    public IReadOnlyList<BatchRowOutput> Run(IReadOnlyList<StageInput> batch, Action<int, int> progress, CancellationToken cancellation)
+    {
+        int steps = Steps(batch[0]) ?? 1;
+        var seconds = BatchSeconds(timings, batch.Count) * (timings.Steps > 0 ? (double)steps / timings.Steps : 1);
+        var perStep = TimeSpan.FromSeconds(seconds / steps);
+        for (int step = 1; step <= steps; step++)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            Thread.Sleep(perStep);
+            progress(step, steps);
+        }
+        return batch.Select(Output).ToList();
+    }
+
+    /// The profile's time for a batch of n: measured where it was, linear between measured sizes, and beyond the
+    /// largest measured size that batch's time per request times n.
+    public static double BatchSeconds(StageTimings timings, int n)
+    {
+        var measured = timings.Batches.OrderBy(b => b.BatchSize).ToList();
+        if (n <= measured[0].BatchSize) return measured[0].Seconds;
+        for (int i = 1; i < measured.Count; i++)
+        {
+            var (a, b) = (measured[i - 1], measured[i]);
+            if (n <= b.BatchSize) return a.Seconds + (b.Seconds - a.Seconds) * (n - a.BatchSize) / (b.BatchSize - a.BatchSize);
+        }
+        return measured[^1].Seconds * n / measured[^1].BatchSize;
+    }
+
+    BatchRowOutput Output(StageInput input) => stage.Kind switch
+    {
+        StageKind.Text => new(Text: new TextFeatures(Zeros(1, 1, 1), Zeros(1, 1), Zeros(1, 1)), Caption: new ComposedCaption(input.Prompt ?? "", [])),
+        StageKind.Prior => new(Tensor: Zeros(1, 1)),
+        _ => new(Tensor: Zeros(1, 3, stage.Size, stage.Size)),
+    };
+
+    static WireTensor Zeros(params long[] shape) => new(shape, new float[shape.Aggregate(1L, (a, b) => a * b)]);
+}
