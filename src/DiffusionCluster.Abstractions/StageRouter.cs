@@ -80,7 +80,7 @@ public sealed class StageRouter(IGrainFactory grains, Func<IReadOnlyCollection<S
     public static StageOverloadedException? Saturated(IEnumerable<CascadeStage> stages, IReadOnlyCollection<SiloDescription?> silos, double affordableSeconds)
     {
         var known = silos.OfType<SiloDescription>().ToList();
-        (CascadeStage Stage, int Ahead, int Hosts, double Seconds)? worst = null;
+        (CascadeStage Stage, int Ahead, int Hosts, double Seconds, double Slot)? worst = null;
         foreach (var stage in stages)
         {
             var hosts = known.Where(d => d.Load.ContainsKey(stage)).ToList();
@@ -97,13 +97,13 @@ public sealed class StageRouter(IGrainFactory grains, Func<IReadOnlyCollection<S
                 continue;
             }
             var seconds = ahead * perRequest / hosts.Count;
-            if (worst is null || seconds > worst.Value.Seconds) worst = (stage, ahead, hosts.Count, seconds);
+            if (worst is null || seconds > worst.Value.Seconds) worst = (stage, ahead, hosts.Count, seconds, perRequest / hosts.Count);
         }
         if (worst is not { } w || w.Seconds <= affordableSeconds) return null;
         return new StageOverloadedException(
             $"the cluster is saturated: stage {w.Stage.Name()} has {w.Ahead} requests ahead of this one, about {w.Seconds:0} s of work for its {w.Hosts} hosts, " +
             $"more than the {affordableSeconds:0} s this request can wait within its deadline; retry later or add replicas of this stage",
-            w.Seconds - affordableSeconds);
+            w.Seconds - affordableSeconds, w.Slot);
     }
 
     /// The stage's worker on its least-loaded host, for what the edge asks before a request runs (the text encoder's

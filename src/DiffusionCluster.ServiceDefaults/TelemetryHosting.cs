@@ -39,7 +39,9 @@ public static class TelemetryHosting
             })
             .WithMetrics(metrics =>
             {
-                metrics.AddMeter(CascadeTelemetry.Name, OrleansMeter);
+                // .NET's runtime meter (GC, thread pool, exceptions) and, in the gateway, ASP.NET Core's request and
+                // connection meters, beside the cascade's and Orleans'.
+                metrics.AddMeter(CascadeTelemetry.Name, OrleansMeter, "System.Runtime", "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel");
                 if (otlp) metrics.AddOtlpExporter();
                 if (options.PrometheusPort > 0)
                     metrics.AddPrometheusHttpListener(o => (o.Host, o.Port) = (options.PrometheusHost, options.PrometheusPort));

@@ -29,6 +29,7 @@ public sealed class AdmissionTests
 
         Assert.NotNull(refused);
         Assert.Equal(3, refused.RetryAfterSeconds, precision: 6);
+        Assert.Equal(1, refused.SlotSeconds, precision: 6); // 2 s a request over 2 hosts
         Assert.Equal("the cluster is saturated: stage decoder64 has 12 requests ahead of this one, about 12 s of work for its 2 hosts, " +
             "more than the 9 s this request can wait within its deadline; retry later or add replicas of this stage", refused.Message);
     }
@@ -70,5 +71,21 @@ public sealed class AdmissionTests
         var refused = StageRouter.Saturated([CascadeStage.Decoder64], full, 600);
         Assert.Equal("the cluster is saturated: stage decoder64 has 8 requests ahead of this one, as many as its 2 hosts' queues hold, " +
             "before its service time is measured; retry later or add replicas of this stage", refused!.Message);
+    }
+
+    [Fact]
+    public void Refused_requests_are_told_to_come_back_one_slot_apart_after_the_earliest_time()
+    {
+        var slots = new Requests.RetrySlots();
+        var now = DateTimeOffset.UnixEpoch;
+
+        var first = slots.Next(10, 0.5, now);
+        var second = slots.Next(10, 0.5, now);
+        var third = slots.Next(10, 0.5, now + TimeSpan.FromSeconds(1));
+        // Long after the last slot, the earliest time counts again.
+        var later = slots.Next(10, 0.5, now + TimeSpan.FromSeconds(100));
+
+        Assert.Equal([10, 10.5, 10], [first, second, third]);
+        Assert.Equal(10, later, precision: 6);
     }
 }

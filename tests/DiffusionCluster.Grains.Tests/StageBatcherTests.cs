@@ -45,7 +45,7 @@ public sealed class StageBatcherTests
         while (gate.BatchSizes.Count == 0) await Task.Delay(1);
         var queued = new[] { batcher.Enqueue("b", "k"), batcher.Enqueue("c", "k") };
 
-        var error = Assert.Throws<StageOverloadedException>(() => { _ = batcher.Enqueue("d", "k"); });
+        var error = await Assert.ThrowsAsync<StageOverloadedException>(() => batcher.Enqueue("d", "k"));
         gate.Open.Set();
         await Task.WhenAll(queued.Append(running));
 
@@ -67,11 +67,35 @@ public sealed class StageBatcherTests
         await Task.Delay(300); // taken off the queue by the batcher's thread
         var ahead = Enumerable.Range(0, 3).Select(i => batcher.Enqueue($"queued {i}", "k")).Append(running).ToList();
 
-        var error = Assert.Throws<StageOverloadedException>(() => { _ = batcher.Enqueue("late", "k"); });
+        var error = await Assert.ThrowsAsync<StageOverloadedException>(() => batcher.Enqueue("late", "k"));
         await Task.WhenAll(ahead);
 
         // Four requests ahead at about 1.5 s each: 6 s (rounded up; slack for a slow machine's sleeps).
         Assert.InRange(error.RetryAfterSeconds, 6, 8);
+    }
+
+    [Fact]
+    public async Task A_request_that_may_wait_is_held_until_the_queue_has_room_and_a_cancelled_one_leaves()
+    {
+        var gate = new Gate();
+        using var batcher = new StageBatcher<string, string>("test", Options(1, 0, 1), gate.Compute);
+        var running = batcher.Enqueue("a", "k");
+        while (gate.BatchSizes.Count == 0) await Task.Delay(1);
+        var queued = batcher.Enqueue("b", "k");
+        using var leave = new CancellationTokenSource();
+        var waiting = batcher.Enqueue("c", "k", waitForRoom: true);
+        var cancelled = batcher.Enqueue("d", "k", cancellation: leave.Token, waitForRoom: true);
+        await Task.Delay(100);
+        Assert.Equal(4, batcher.Load);
+        Assert.False(waiting.IsCompleted);
+
+        leave.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
+        gate.Open.Set();
+        var results = await Task.WhenAll(running, queued, waiting);
+
+        Assert.Equal(["A", "B", "C"], results.Select(r => r.Output));
+        Assert.Equal(0, batcher.Load);
     }
 
     [Fact]

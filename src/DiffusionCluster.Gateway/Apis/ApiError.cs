@@ -78,7 +78,10 @@ public static class ApiErrors
 
     static IResult Overloaded(StageOverloadedException e, HttpContext context)
     {
-        context.Response.Headers.RetryAfter = RetryAfter.Spread(e.RetryAfterSeconds);
+        // Admission already spaces refused requests' returns (RetrySlots); a full stage queue's hint is spread here.
+        context.Response.Headers.RetryAfter = e.SlotSeconds > 0
+            ? Math.Ceiling(Math.Max(1, e.RetryAfterSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture)
+            : RetryAfter.Spread(e.RetryAfterSeconds);
         return Result(429, e.Message, "overloaded_error", null, "stage_overloaded");
     }
 }

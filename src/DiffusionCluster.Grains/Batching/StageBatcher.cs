@@ -11,7 +11,9 @@ public delegate IReadOnlyList<TOut> BatchCompute<TIn, TOut>(IReadOnlyList<TIn> i
 
 /// Dynamic batching for one stage: requests with the same batch key (same stage options and shapes) that
 /// arrive within MaxQueueDelay of the oldest waiting one run together, up to MaxBatchSize. Compute runs on
-/// one dedicated thread, never on Orleans' scheduler. The queue is bounded: a full queue rejects at once.
+/// one dedicated thread, never on Orleans' scheduler. The queue is bounded: a full queue rejects at once, or, for a
+/// caller that asks to wait, holds it until the batcher takes from the queue (up to WaitingPerQueuePlace times the
+/// queue's length may wait so; beyond that it rejects too).
 public sealed class StageBatcher<TIn, TOut> : IDisposable
 {
     sealed class Pending(TIn input, string key, Action<int, int>? progress, CancellationToken cancellation)
@@ -24,6 +26,9 @@ public sealed class StageBatcher<TIn, TOut> : IDisposable
         public TaskCompletionSource<BatchResult<TOut>> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
+    /// How many requests may wait for room per place in the queue: a bound on memory should admission misjudge.
+    public const int WaitingPerQueuePlace = 16;
+
     readonly string _name;
     readonly BatchingOptions _options;
     readonly BatchCompute<TIn, TOut> _compute;
@@ -31,6 +36,9 @@ public sealed class StageBatcher<TIn, TOut> : IDisposable
     readonly object _gate = new();
     readonly Thread _thread;
     int _running;
+    int _waiting;
+    /// Completed (and replaced) each time the batcher takes from the queue, waking the requests waiting for room.
+    TaskCompletionSource? _room;
     long _runningSince;
     bool _disposed;
     /// Measured compute seconds per request (a moving average over batches); null until a batch has run.
@@ -46,10 +54,10 @@ public sealed class StageBatcher<TIn, TOut> : IDisposable
         _thread.Start();
     }
 
-    /// Requests waiting plus requests in the running batch.
+    /// Requests queued, waiting for room and in the running batch.
     public int Load
     {
-        get { lock (_gate) return _queue.Count + _running; }
+        get { lock (_gate) return _queue.Count + _waiting + _running; }
     }
 
     /// The compute seconds one request costs here, for admission's estimate of the work ahead: the measured mean,
@@ -67,19 +75,40 @@ public sealed class StageBatcher<TIn, TOut> : IDisposable
         }
     }
 
-    public Task<BatchResult<TOut>> Enqueue(TIn input, string batchKey, Action<int, int>? progress = null, CancellationToken cancellation = default)
+    /// waitForRoom: a full queue holds the request until it has room (within the cancellation), instead of refusing it.
+    public async Task<BatchResult<TOut>> Enqueue(TIn input, string batchKey, Action<int, int>? progress = null, CancellationToken cancellation = default,
+        bool waitForRoom = false)
     {
         cancellation.ThrowIfCancellationRequested();
         var pending = new Pending(input, batchKey, progress, cancellation);
-        lock (_gate)
+        while (true)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            if (_queue.Count >= _options.MaxQueueLength)
-                throw new StageOverloadedException(
-                    $"stage {_name} is overloaded: {_queue.Count} requests queued, the limit is {_options.MaxQueueLength}; retry later or add replicas of this stage",
-                    RetryAfterSeconds());
-            _queue.AddLast(pending);
-            Monitor.PulseAll(_gate);
+            Task room;
+            lock (_gate)
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                if (_queue.Count < _options.MaxQueueLength)
+                {
+                    _queue.AddLast(pending);
+                    Monitor.PulseAll(_gate);
+                    break;
+                }
+                if (!waitForRoom || _waiting >= WaitingPerQueuePlace * _options.MaxQueueLength)
+                    throw new StageOverloadedException(
+                        $"stage {_name} is overloaded: {_queue.Count} requests queued" + (waitForRoom ? $" and {_waiting} waiting" : "") +
+                        $", the limit is {_options.MaxQueueLength}; retry later or add replicas of this stage",
+                        RetryAfterSeconds());
+                room = (_room ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+                _waiting++;
+            }
+            try
+            {
+                await room.WaitAsync(cancellation);
+            }
+            finally
+            {
+                lock (_gate) _waiting--;
+            }
         }
         // A request cancelled while still queued leaves the queue at once; one already running is handled by the batch.
         cancellation.Register(() =>
@@ -88,7 +117,7 @@ public sealed class StageBatcher<TIn, TOut> : IDisposable
             lock (_gate) removed = _queue.Remove(pending);
             if (removed) pending.Done.TrySetCanceled(cancellation);
         });
-        return pending.Done.Task;
+        return await pending.Done.Task;
     }
 
     /// When a rejected client should try again: the time the requests ahead of it take at the measured service time
@@ -125,6 +154,8 @@ public sealed class StageBatcher<TIn, TOut> : IDisposable
                 {
                     var batch = _queue.Where(p => p.Key == head.Key).Take(_options.MaxBatchSize).ToList();
                     foreach (var p in batch) _queue.Remove(p);
+                    _room?.TrySetResult();
+                    _room = null;
                     _running = batch.Count;
                     _runningSince = Stopwatch.GetTimestamp();
                     return batch;
@@ -189,6 +220,7 @@ public sealed class StageBatcher<TIn, TOut> : IDisposable
             _disposed = true;
             left = _queue.ToList();
             _queue.Clear();
+            _room?.TrySetResult(); // the waiting requests then find the batcher disposed
             Monitor.PulseAll(_gate);
         }
         foreach (var p in left) p.Done.TrySetException(new ObjectDisposedException($"stage {_name} is shutting down"));

@@ -23,7 +23,7 @@ namespace DiffusionCluster.Grains.Requests;
 /// finds it unfinished and runs it again from its seed. Once ended, the record is kept for
 /// Silo:ResultRetentionMinutes, then deleted; an idle activation is collected after two minutes.
 [Reentrant, PreferLocalPlacement, CollectionAgeLimit(Minutes = 2)]
-public sealed class GenerationGrain(StageRouter router, RequestBacklog backlog, CascadeDefinition cascade,
+public sealed class GenerationGrain(StageRouter router, RequestBacklog backlog, RetrySlots retrySlots, ILocalSiloDetails localSilo, CascadeDefinition cascade,
     IOptions<SiloStageOptions> options, ILogger<GenerationGrain> logger) : Grain, IGenerationGrain, IRemindable
 {
     /// Failures reported by a stage (not an unreachable silo) before the request fails.
@@ -94,12 +94,20 @@ public sealed class GenerationGrain(StageRouter router, RequestBacklog backlog, 
     }
 
     /// Admission: a request whose wait for the work ahead of it would eat too much of its deadline is refused now,
-    /// told when to come back, rather than recorded and run out of time in the cluster. An admitted request that
-    /// meets a full queue waits for room (RunStage).
+    /// told when to come back (RetrySlots: one slot after the requests refused before it, plus a slot of margin so
+    /// that the work ahead has drained below its limit when it returns), rather than recorded and run out of time in
+    /// the cluster. An admitted request that meets a full queue waits for room (RunStage).
     async Task Admit(GenerationSpec spec, IReadOnlyList<StageDescriptor> stages)
     {
-        var silos = await _router.DescribeAll();
-        if (StageRouter.Saturated(stages.Select(s => s.Stage), silos, spec.DeadlineSeconds * WaitShareOfDeadline) is { } saturated) throw saturated;
+        // This silo's own requests ahead as they are now, not as the last round of descriptions saw them: a burst
+        // arrives faster than the rounds refresh.
+        var here = localSilo.SiloAddress.ToParsableString();
+        var silos = (await _router.DescribeAll()).Select(d => d?.Silo == here ? d with { Ahead = backlog.Ahead() } : d).ToList();
+        if (StageRouter.Saturated(stages.Select(s => s.Stage), silos, spec.DeadlineSeconds * WaitShareOfDeadline) is not { } saturated) return;
+        // Every silo that runs requests admits on its own, so each spaces its refusals that many slots apart.
+        int admitting = Math.Max(1, silos.Count(d => d?.Ahead is { Count: > 0 }));
+        var slot = saturated.SlotSeconds * admitting;
+        throw saturated.WithRetryAfter(retrySlots.Next(saturated.RetryAfterSeconds + slot, slot, DateTimeOffset.UtcNow));
     }
 
     public async Task<GenerationResult> Generate(GenerationSpec spec, CancellationToken cancellation = default)
@@ -314,8 +322,9 @@ public sealed class GenerationGrain(StageRouter router, RequestBacklog backlog, 
         return output.Text!;
     }
 
-    /// Tries the least-loaded hosting silo; on a failure moves to the next; on an overloaded queue tries the
-    /// others, and when every host's queue is full waits for room (an admitted request runs out its deadline
+    /// Tries the least-loaded hosting silo; on a failure moves to the next. A host whose queue is full holds the
+    /// request until it has room; one that refuses even that (its waiting list full too) sends the request to the
+    /// others, and when every host refuses it waits and tries again (an admitted request runs out its deadline
     /// rather than fail on a busy moment), backing off from 0.25 s to 8 s with jitter so that waiting requests
     /// spread their retries. A silo that cannot be reached (killed, partitioned)
     /// does not use up the stage's attempts: until the cluster declares it dead, placement and directory

@@ -39,7 +39,7 @@ public sealed class StageWorkerGrain(HostedStages stages, ILocalSiloDetails silo
         try
         {
             result = await stages.Batcher(_stage).Enqueue(input, StageExecutor.BatchKey(input),
-                (step, total) => steps[input.RequestId] = (step, total), cancellation);
+                (step, total) => steps[input.RequestId] = (step, total), cancellation, waitForRoom: true);
         }
         finally
         {
