@@ -74,18 +74,23 @@ public sealed class AdmissionTests
     }
 
     [Fact]
-    public void Refused_requests_are_told_to_come_back_one_slot_apart_after_the_earliest_time()
+    public void Refused_requests_come_back_spread_over_as_many_slots_as_were_refused_lately_and_within_two_minutes()
     {
         var slots = new Requests.RetrySlots();
         var now = DateTimeOffset.UnixEpoch;
 
-        var first = slots.Next(10, 0.5, now);
-        var second = slots.Next(10, 0.5, now);
-        var third = slots.Next(10, 0.5, now + TimeSpan.FromSeconds(1));
-        // Long after the last slot, the earliest time counts again.
-        var later = slots.Next(10, 0.5, now + TimeSpan.FromSeconds(100));
+        var first = slots.Next(10, 0.5, now, spread: 1);
+        double crowd = 0;
+        for (int i = 0; i < 9; i++) crowd = slots.Next(10, 0.5, now, spread: 1);
+        var unlucky = slots.Next(10, 0.5, now, spread: 0);
+        // A minute later the crowd has decayed to 11 / 2^6.
+        var later = slots.Next(10, 0.5, now + TimeSpan.FromSeconds(60), spread: 1);
+        var far = slots.Next(500, 0.5, now + TimeSpan.FromSeconds(60), spread: 0);
 
-        Assert.Equal([10, 10.5, 10], [first, second, third]);
-        Assert.Equal(10, later, precision: 6);
+        Assert.Equal(10.5, first, precision: 6);
+        Assert.Equal(15, crowd, precision: 6); // the tenth of ten refused together: 10 slots of 0.5 s
+        Assert.Equal(10, unlucky, precision: 6);
+        Assert.Equal(10 + 0.5 * (11 / 64.0 + 1), later, precision: 6);
+        Assert.Equal(Requests.RetrySlots.MaxSeconds, far);
     }
 }

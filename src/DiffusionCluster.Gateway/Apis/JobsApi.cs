@@ -140,7 +140,12 @@ public static class JobsApi
         context.Response.Headers.CacheControl = "no-cache";
         string? last = null;
         var aborted = context.RequestAborted;
-        var interval = TimeSpan.FromMilliseconds(options.ProgressIntervalMs);
+        // A job whose status has not changed is asked less and less often (doubling up to 2 s): a burst's hundreds
+        // of waiting jobs would otherwise cost the cluster two calls each every interval. The end is still seen at
+        // once (WaitForEnd returns when the job ends).
+        var fastest = TimeSpan.FromMilliseconds(options.ProgressIntervalMs);
+        var slowest = TimeSpan.FromMilliseconds(Math.Max(options.ProgressIntervalMs, 2000));
+        var interval = fastest;
         while (!aborted.IsCancellationRequested)
         {
             var status = Status(id, job, context, links);
@@ -148,6 +153,7 @@ public static class JobsApi
             var json = JsonSerializer.Serialize(status, Json);
             var comparable = JsonSerializer.Serialize(status with { ImageUrl = null }, Json);
             bool done = job.Ended;
+            interval = comparable == last ? TimeSpan.FromTicks(Math.Min(slowest.Ticks, interval.Ticks * 2)) : fastest;
             if (comparable != last || done)
             {
                 var name = done ? (status.State == "completed" ? "done" : "error") : "progress";

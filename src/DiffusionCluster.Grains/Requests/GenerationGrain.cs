@@ -94,8 +94,8 @@ public sealed class GenerationGrain(StageRouter router, RequestBacklog backlog, 
     }
 
     /// Admission: a request whose wait for the work ahead of it would eat too much of its deadline is refused now,
-    /// told when to come back (RetrySlots: one slot after the requests refused before it, plus a slot of margin so
-    /// that the work ahead has drained below its limit when it returns), rather than recorded and run out of time in
+    /// told when to come back (RetrySlots: when the wait fits, plus a slot of margin so that the work ahead has drained
+    /// below its limit when it returns, spread over the crowd refused with it), rather than recorded and run out of time in
     /// the cluster. An admitted request that meets a full queue waits for room (RunStage).
     async Task Admit(GenerationSpec spec, IReadOnlyList<StageDescriptor> stages)
     {
@@ -107,7 +107,7 @@ public sealed class GenerationGrain(StageRouter router, RequestBacklog backlog, 
         // Every silo that runs requests admits on its own, so each spaces its refusals that many slots apart.
         int admitting = Math.Max(1, silos.Count(d => d?.Ahead is { Count: > 0 }));
         var slot = saturated.SlotSeconds * admitting;
-        throw saturated.WithRetryAfter(retrySlots.Next(saturated.RetryAfterSeconds + slot, slot, DateTimeOffset.UtcNow));
+        throw saturated.WithRetryAfter(retrySlots.Next(saturated.RetryAfterSeconds + slot, slot, DateTimeOffset.UtcNow, Random.Shared.NextDouble()));
     }
 
     public async Task<GenerationResult> Generate(GenerationSpec spec, CancellationToken cancellation = default)
