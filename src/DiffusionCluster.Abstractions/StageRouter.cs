@@ -71,6 +71,10 @@ public sealed class StageRouter(IGrainFactory grains, Func<IReadOnlyCollection<S
         return await Task.WhenAll(silos.Select(Describe));
     }
 
+    /// The spacing of the returns of requests refused before a stage is measured: a crowd of n refused together comes
+    /// back over about n / 10 s, by when the first batches have measured the stage.
+    public const double UnmeasuredSlotSeconds = 0.1;
+
     /// Admission: the stage where a new request would wait longest, when that wait is more than it can afford.
     /// A stage's wait is the requests ahead of the new one there (every running request that has not passed it, or
     /// its hosts' queues where those are longer) times its measured seconds per request, shared by its hosts. Before
@@ -93,7 +97,7 @@ public sealed class StageRouter(IGrainFactory grains, Func<IReadOnlyCollection<S
                 if (room > 0 && ahead >= room)
                     return new StageOverloadedException(
                         $"the cluster is saturated: stage {stage.Name()} has {ahead} requests ahead of this one, as many as its {hosts.Count} hosts' queues hold, " +
-                        "before its service time is measured; retry later or add replicas of this stage", 1);
+                        "before its service time is measured; retry later or add replicas of this stage", 2, UnmeasuredSlotSeconds);
                 continue;
             }
             var seconds = ahead * perRequest / hosts.Count;

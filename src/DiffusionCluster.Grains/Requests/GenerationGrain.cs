@@ -46,6 +46,9 @@ public sealed class GenerationGrain(StageRouter router, RequestBacklog backlog, 
     Task<GenerationResult>? _work;
     GenerationProgress _progress = new(GenerationState.NotStarted);
     IStageWorkerGrain? _currentWorker;
+    /// This request counted in the silo's backlog from admission on, so requests admitted while it is being recorded
+    /// see it ahead of them.
+    RequestBacklog.Tracker? _ahead;
 
     RequestRecord Record => _store.Record;
 
@@ -81,13 +84,23 @@ public sealed class GenerationGrain(StageRouter router, RequestBacklog backlog, 
             return _progress;
         }
         await Admit(spec, stages);
+        _ahead = backlog.Track(stages.Select(s => s.Stage));
         Record.Spec = spec;
         Record.Owner = owner;
         Record.Created = DateTimeOffset.UtcNow;
         Record.State = GenerationState.NotStarted;
         Record.Starts = 1; // written before it begins, so a resumed run counts from here
         _progress = Describe(Record);
-        await _store.Save();
+        try
+        {
+            await _store.Save();
+        }
+        catch
+        {
+            _ahead.Dispose();
+            _ahead = null;
+            throw;
+        }
         Begin(spec);
         _ = KeepReminder(_sweep);
         return _progress;
@@ -178,7 +191,9 @@ public sealed class GenerationGrain(StageRouter router, RequestBacklog backlog, 
     {
         // Not collected while it works, though nobody may be calling it (a job whose client reads it later).
         DelayDeactivation(Record.Created + TimeSpan.FromSeconds(spec.DeadlineSeconds) - DateTimeOffset.UtcNow);
-        _work = Run(spec, spec.StagesIn(cascade), _cancel.Token);
+        var stages = spec.StagesIn(cascade);
+        _ahead ??= backlog.Track(stages.Select(s => s.Stage));
+        _work = Run(spec, stages, _ahead, _cancel.Token);
         _ = Finish(_work);
     }
 
@@ -240,7 +255,7 @@ public sealed class GenerationGrain(StageRouter router, RequestBacklog backlog, 
         : new GenerationProgress(record.State, Error: record.Error, Owner: record.Owner, Runs: record.Result?.Stages,
             Caption: record.Result?.Caption, Starts: record.Starts);
 
-    async Task<GenerationResult> Run(GenerationSpec spec, IReadOnlyList<StageDescriptor> stages, CancellationToken cancellation)
+    async Task<GenerationResult> Run(GenerationSpec spec, IReadOnlyList<StageDescriptor> stages, RequestBacklog.Tracker tracked, CancellationToken cancellation)
     {
         var clock = Stopwatch.StartNew();
         // The deadline counts from when the request was made, not from a resumed start.
@@ -254,7 +269,7 @@ public sealed class GenerationGrain(StageRouter router, RequestBacklog backlog, 
         span?.SetTag(CascadeTelemetry.Tags.RequestId, requestId.ToString());
         span?.SetTag(CascadeTelemetry.Tags.Size, spec.Size);
         var runs = new List<StageRun>();
-        using var ahead = backlog.Track(stages.Select(s => s.Stage));
+        using var ahead = tracked;
         CascadeStage current = cascade.Stages[0].Stage;
         string outcome = "failed";
         try
