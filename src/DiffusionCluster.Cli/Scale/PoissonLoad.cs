@@ -9,8 +9,8 @@ public sealed record LoadOutcome(double Arrived, int Size, string Result, double
 
 /// Open-loop load: requests arrive at exponentially distributed intervals (a Poisson process) at the rate the
 /// schedule gives for the moment, each of a size drawn from the mix, sent whether or not earlier ones have ended,
-/// as independent users send them. Each is followed to its end: completed, failed (it ended in an error) or lost
-/// (no answer within its deadline and a minute).
+/// as independent users send them, through the client path the gateway uses. Each is followed to its end:
+/// completed, failed (it ended in an error) or lost (no answer within its deadline and four minutes).
 public sealed class PoissonLoad(IGrainFactory grains, IReadOnlyList<(int Size, double Share)> mix, int seed, double deadlineSeconds = 600)
 {
     static readonly string[] Prompts = ["a red circle", "a star above a circle", "two green circles", "a small blue square on the left"];
@@ -58,7 +58,9 @@ public sealed class PoissonLoad(IGrainFactory grains, IReadOnlyList<(int Size, d
         var clock = Stopwatch.StartNew();
         try
         {
-            var result = await grains.GetGrain<IGenerationGrain>(Guid.NewGuid()).Generate(spec).WaitAsync(TimeSpan.FromSeconds(deadlineSeconds + 60));
+            // The product's client path (CascadeRequests): bounded calls, and a request whose call meets a lost silo is
+            // started again under the same id, as the gateway does.
+            var result = await grains.Generate(spec).WaitAsync(TimeSpan.FromSeconds(deadlineSeconds + 240));
             return new LoadOutcome(arrived, size, "completed", clock.Elapsed.TotalSeconds, result.Stages, result.TotalMilliseconds, null);
         }
         catch (TimeoutException e)

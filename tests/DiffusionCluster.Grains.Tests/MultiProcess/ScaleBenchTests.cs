@@ -13,7 +13,7 @@ public sealed class ScaleBenchTests
         var reportFile = Path.Combine(Path.GetTempPath(), $"scale-{Guid.NewGuid():N}.json");
         try
         {
-            var (code, output) = await CliRun.Run(TimeSpan.FromMinutes(8), "bench", "scale",
+            var (code, output) = await CliRun.Run(TimeSpan.FromMinutes(8), "bench", "scale", "--model", Path.Combine(Repository.Root(), "models", "shapes-cascade"),
                 "--profile", Path.Combine(Repository.Root(), "docs", "bench", "stage-profile-cpu.json"),
                 "--rate", "1.2", "--mix", "64:1,256:1,1024:1", "--duration", "30", "--warm-up", "10", "--max-silos", "8", "--out", reportFile);
             Assert.True(code == 0, output);
