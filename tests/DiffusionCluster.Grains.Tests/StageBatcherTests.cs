@@ -112,8 +112,9 @@ public sealed class StageBatcherTests
         gate.Open.Set();
         await running;
 
-        // One request running for at least 0.6 s costs at least that much; once it ends, its measured time stays.
-        Assert.InRange(whileRunning!.Value, 0.6, 5);
+        // One request running for 0.6 s (timers may fire a little early) costs at least that much; once it ends,
+        // its measured time stays.
+        Assert.InRange(whileRunning!.Value, 0.5, 5);
         Assert.InRange(batcher.SecondsPerRequest!.Value, whileRunning.Value, 5);
     }
 
