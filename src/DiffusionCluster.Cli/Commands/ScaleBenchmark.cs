@@ -63,7 +63,7 @@ public static class ScaleBenchmark
         int silos = Math.Max(front, replicas.GetValueOrDefault(CascadeStage.Text)) + replicas.Where(r => r.Key != CascadeStage.Text).Sum(r => r.Value);
         if (silos > maxSilos) throw new UsageException($"the plan for {rate} images/s needs {silos} silos; --max-silos is {maxSilos}: lower --rate or raise --max-silos");
         var plannedLatency = mix.ToDictionary(m => m.Size.ToString(CultureInfo.InvariantCulture),
-            m => cascade.For(m.Size).Sum(s => plans.First(p => p.Stage == s.Stage.Name()) is var p ? p.BatchSeconds + p.MaxQueueDelayMilliseconds / 1000 : 0));
+            m => cascade.For(m.Size).Select(s => plans.First(p => p.Stage == s.Stage.Name())).Sum(p => p.BatchSeconds + p.MaxQueueDelayMilliseconds / 1000));
         Console.WriteLine($"plan for {rate:0.###} images/s ({mixText}) at utilisation {utilisation:0.##}, profile {Path.GetFileName(profileFile)}:");
         foreach (var p in plans) Console.WriteLine($"  {p.Arithmetic}");
         Console.WriteLine("  plan's latency by size (each stage's max queue delay plus one batch, no queueing): " +

@@ -192,8 +192,10 @@ public sealed class GenerationGrain(StageRouter router, RequestBacklog backlog, 
         // Not collected while it works, though nobody may be calling it (a job whose client reads it later).
         DelayDeactivation(Record.Created + TimeSpan.FromSeconds(spec.DeadlineSeconds) - DateTimeOffset.UtcNow);
         var stages = spec.StagesIn(cascade);
-        _ahead ??= backlog.Track(stages.Select(s => s.Stage));
-        _work = Run(spec, stages, _ahead, _cancel.Token);
+        // Run owns the tracker from here (it ends with the run); a resumed request is counted now.
+        var tracked = _ahead ?? backlog.Track(stages.Select(s => s.Stage));
+        _ahead = null;
+        _work = Run(spec, stages, tracked, _cancel.Token);
         _ = Finish(_work);
     }
 
