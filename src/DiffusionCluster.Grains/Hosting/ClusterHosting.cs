@@ -41,6 +41,12 @@ public static class ClusterHosting
     {
         cluster.Validate();
         silo.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (cluster.ClusterId, cluster.ServiceId));
+        // The strongly consistent directory: when a silo dies, the ranges it owned are rebuilt from the live silos'
+        // activations. The default directory instead deactivates every grain whose entry the dead silo held, so
+        // killing one stage silo restarted a share of the requests running elsewhere from their first stage.
+#pragma warning disable ORLEANSEXP003
+        silo.AddDistributedGrainDirectory();
+#pragma warning restore ORLEANSEXP003
         if (cluster.IsPostgres)
         {
             silo.UseAdoNetClustering(o => (o.Invariant, o.ConnectionString) = ("Npgsql", cluster.ConnectionString));

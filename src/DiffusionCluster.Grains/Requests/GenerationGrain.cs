@@ -49,6 +49,9 @@ public sealed class GenerationGrain(StageRouter router, RequestBacklog backlog, 
     /// This request counted in the silo's backlog from admission on, so requests admitted while it is being recorded
     /// see it ahead of them.
     RequestBacklog.Tracker? _ahead;
+    /// Set when Orleans takes this activation down while the request runs (its silo shutting down, a duplicate
+    /// found by the directory): the run stops and its record stays unfinished, for the next activation to resume.
+    bool _deactivated;
 
     RequestRecord Record => _store.Record;
 
@@ -59,6 +62,18 @@ public sealed class GenerationGrain(StageRouter router, RequestBacklog backlog, 
         await _store.Load();
         _progress = Describe(Record);
         if (Record.Unfinished) await Resume();
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (_work is { IsCompleted: false })
+        {
+            logger.LogInformation("Request {Request}: activation deactivated while running ({Reason}); its record stays unfinished",
+                this.GetPrimaryKey(), reason);
+            _deactivated = true;
+            _cancel.Cancel();
+        }
+        return Task.CompletedTask;
     }
 
     /// Runs again, here, a request whose record says unfinished while no activation works on it: the silo that ran
@@ -204,6 +219,7 @@ public sealed class GenerationGrain(StageRouter router, RequestBacklog backlog, 
     async Task Finish(Task<GenerationResult> work)
     {
         try { await work; } catch { /* recorded below from the progress Run left */ }
+        if (_deactivated) return;
         Record.State = _progress.State;
         Record.Error = _progress.Error;
         Record.Result = work.IsCompletedSuccessfully ? work.Result : null;
