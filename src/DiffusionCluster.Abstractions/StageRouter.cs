@@ -8,34 +8,55 @@ namespace DiffusionCluster.Abstractions;
 /// edge), the membership view of the gateway silo the client calls (IClusterViewGrain). Routing never reads the
 /// membership table, so a database outage leaves it working.
 /// reuseFor: how long one round of descriptions serves every request routed through this router (one router per
-/// silo), so routing costs a lookup rather than a call to every silo per stage; requests sent to a host since the
-/// round count towards its load, so a burst within the window spreads over the hosts. Zero: ask every time.
+/// silo), so routing costs a lookup rather than a call to every silo per stage. A round older than that is asked for
+/// again in the background while requests go on routing by the one they have (a request never waits for a round
+/// unless none is recent: the first, or one after the router sat idle). Requests sent to a host since the round
+/// in use was asked for count towards its load, so a burst within the window spreads over the hosts. Zero: ask
+/// every time.
 public sealed class StageRouter(IGrainFactory grains, Func<IReadOnlyCollection<SiloAddress>>? activeSilos = null, TimeSpan reuseFor = default)
 {
     static readonly TimeSpan DescribeTimeout = TimeSpan.FromSeconds(5);
+    /// A round older than this many reuse windows is not routed by while a new one is asked for: the router was idle
+    /// and its view of load means nothing now.
+    const int StaleRounds = 8;
     readonly object _gate = new();
-    Task<SiloDescription?[]>? _round;
-    long _roundStarted;
-    /// Requests sent to (silo, stage) since the current round was asked for.
-    readonly System.Collections.Concurrent.ConcurrentDictionary<(string Silo, CascadeStage Stage), int> _sent = new();
+    /// The round requests route by, when it was asked for, and the requests sent to each (silo, stage) since then.
+    SiloDescription?[]? _current;
+    long _currentAsked;
+    Dictionary<(string Silo, CascadeStage Stage), int> _sentSinceCurrent = new();
+    /// The round being asked for, and the requests sent since it was asked for (they become the counts once it lands).
+    Task<SiloDescription?[]>? _pending;
+    long _pendingAsked;
+    Dictionary<(string Silo, CascadeStage Stage), int> _sentSincePending = new();
 
     /// AllAnswered: every active silo described itself, so an empty list means no silo hosts the stage.
     public async Task<(IReadOnlyList<SiloDescription> Hosts, bool AllAnswered)> Candidates(CascadeStage stage, IReadOnlySet<string> excluded)
     {
         var descriptions = await DescribeAll(excluded);
+        Dictionary<(string, CascadeStage), int> sent;
+        lock (_gate) sent = _sentSinceCurrent;
+        int Load(SiloDescription d)
+        {
+            lock (_gate) return d.Load[stage] + sent.GetValueOrDefault((d.Silo, stage));
+        }
         var hostsOfStage = descriptions
             .Where(d => d is not null && d.Load.ContainsKey(stage))
             .Select(d => d!)
-            .OrderBy(d => d!.Load[stage] + _sent.GetValueOrDefault((d.Silo, stage)))
+            .OrderBy(Load)
             .ThenBy(_ => Random.Shared.Next())
             .ToList();
         return (hostsOfStage, descriptions.All(d => d is not null));
     }
 
-    /// Counts a request sent to a host, until the next round of descriptions reports it in the host's load.
+    /// Counts a request sent to a host, until a round asked for after it reports it in the host's load.
     public void Sent(CascadeStage stage, string silo)
     {
-        if (reuseFor > TimeSpan.Zero) _sent.AddOrUpdate((silo, stage), 1, (_, n) => n + 1);
+        if (reuseFor <= TimeSpan.Zero) return;
+        lock (_gate)
+        {
+            _sentSinceCurrent[(silo, stage)] = _sentSinceCurrent.GetValueOrDefault((silo, stage)) + 1;
+            if (_pending is not null) _sentSincePending[(silo, stage)] = _sentSincePending.GetValueOrDefault((silo, stage)) + 1;
+        }
     }
 
     /// Every active silo's description (null for one that did not answer in time), the excluded ones left out.
@@ -45,23 +66,39 @@ public sealed class StageRouter(IGrainFactory grains, Func<IReadOnlyCollection<S
         return excluded is null or { Count: 0 } ? all : all.Where(d => d is null || !excluded.Contains(d.Silo)).ToArray();
     }
 
-    /// The current round of descriptions, asked for again once it is older than reuseFor; callers that find it
-    /// stale while a new round is being asked for wait for that one rather than start another.
+    /// The round to route by: the current one while it is recent, asking for the next in the background once it is
+    /// older than reuseFor; the next one itself when there is no recent round.
     Task<SiloDescription?[]> Round()
     {
         if (reuseFor <= TimeSpan.Zero) return AskAll();
         lock (_gate)
         {
-            var fresh = _round is { IsCompleted: false } || _round is { IsCompletedSuccessfully: true }
-                && System.Diagnostics.Stopwatch.GetElapsedTime(_roundStarted) < reuseFor;
-            if (!fresh)
+            var age = _current is null ? TimeSpan.MaxValue : System.Diagnostics.Stopwatch.GetElapsedTime(_currentAsked);
+            if (age >= reuseFor && _pending is null)
             {
-                _roundStarted = System.Diagnostics.Stopwatch.GetTimestamp();
-                _sent.Clear();
+                _pendingAsked = System.Diagnostics.Stopwatch.GetTimestamp();
+                _sentSincePending = new();
                 // On the thread pool, not the calling grain's scheduler: the round serves every grain on the silo.
-                _round = Task.Run(AskAll);
+                var pending = Task.Run(AskAll);
+                _pending = pending;
+                _ = pending.ContinueWith(Land, TaskScheduler.Default);
             }
-            return _round!;
+            return age < reuseFor * StaleRounds ? Task.FromResult(_current!) : _pending!;
+        }
+    }
+
+    /// A round that has landed becomes the one requests route by; a failed one leaves the last in place.
+    void Land(Task<SiloDescription?[]> round)
+    {
+        lock (_gate)
+        {
+            if (round.IsCompletedSuccessfully)
+            {
+                _current = round.Result;
+                _currentAsked = _pendingAsked;
+                _sentSinceCurrent = _sentSincePending;
+            }
+            _pending = null;
         }
     }
 

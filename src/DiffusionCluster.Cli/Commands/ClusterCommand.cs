@@ -13,9 +13,11 @@ public static class ClusterCommand
           cluster silo --stages all|text,prior,decoder64,sr256,sr1024 [--model DIR] [--device cpu|cuda[:N]] [--threads N]
                 [--membership localhost|postgres] [--connection "Host=...;Database=..."] [--silo-port P] [--gateway-port P (0 = none)]
                 [--primary-port P (localhost)] [--advertise IP] [--max-batch N] [--max-queue-delay-ms X] [--max-queue N]
-                [--metrics-port P (Prometheus /metrics)] [--simulated-profile stage-profile.json]
+                [--metrics-port P (Prometheus /metrics)] [--simulated-profile stage-profile.json] [--count N (1-64)]
               starts one silo hosting the given stages and runs until stopped (Ctrl+C / SIGTERM); with
               --simulated-profile its stages compute nothing and take the profile's measured time per batch;
+              --count N starts N silos in this process, each on a free port and without a gateway (many
+              simulated silos on one machine: bench scale);
               Silo__*, Cluster__* and Telemetry__* environment variables set the same options; OTLP export
               follows the standard OTEL_EXPORTER_OTLP_* variables
           cluster schema --connection "Host=...;Database=..." [--file deploy/postgresql/schema.sql]
@@ -33,8 +35,12 @@ public static class ClusterCommand
         };
     }
 
+    /// The most silos one process may hold (--count).
+    const int MaxSilosPerProcess = 64;
+
     static async Task<int> Silo(Arguments args)
     {
+        int count = args.Int("count", 1, 1, MaxSilosPerProcess);
         var settings = new Dictionary<string, string?>();
         void Map(string option, string key)
         {
@@ -59,10 +65,40 @@ public static class ClusterCommand
         if (settings.ContainsKey("Cluster:ConnectionString") && !settings.ContainsKey("Cluster:Membership"))
             settings["Cluster:Membership"] = ClusterConnection.Postgres;
 
-        using var host = SiloHostFactory.Build([], settings);
-        await host.StartAsync();
-        Console.WriteLine($"silo started: stages {settings.GetValueOrDefault("Silo:Stages") ?? "all"}; stop with Ctrl+C");
-        await host.WaitForShutdownAsync();
+        var stages = settings.GetValueOrDefault("Silo:Stages") ?? "all";
+        if (count == 1)
+        {
+            using var host = SiloHostFactory.Build([], settings);
+            await host.StartAsync();
+            Console.WriteLine($"silo started: stages {stages}; stop with Ctrl+C");
+            await host.WaitForShutdownAsync();
+            return 0;
+        }
+        return await Silos(count, settings, stages);
+    }
+
+    /// Several silos in one process, each its own host on its own port: they share the process's threads and
+    /// memory, as simulated silos can (their stages compute nothing), so dozens fit on a small machine.
+    static async Task<int> Silos(int count, Dictionary<string, string?> settings, string stages)
+    {
+        if (settings.ContainsKey("Cluster:SiloPort") || settings.ContainsKey("Cluster:GatewayPort") || settings.ContainsKey("Telemetry:PrometheusPort"))
+            throw new UsageException("--count above 1 picks each silo's port itself: leave out --silo-port, --gateway-port and --metrics-port");
+        var hosts = Enumerable.Range(0, count).Select(_ => SiloHostFactory.Build([], new Dictionary<string, string?>(settings)
+        {
+            ["Cluster:SiloPort"] = CascadeConnection.FreePort().ToString(),
+            ["Cluster:GatewayPort"] = "0",
+        })).ToList();
+        try
+        {
+            foreach (var host in hosts) await host.StartAsync();
+            Console.WriteLine($"silo started: {count} silos, stages {stages}; stop with Ctrl+C");
+            // Each host's console lifetime stops it on Ctrl+C / SIGTERM.
+            await Task.WhenAll(hosts.Select(h => h.WaitForShutdownAsync()));
+        }
+        finally
+        {
+            foreach (var host in hosts) host.Dispose();
+        }
         return 0;
     }
 

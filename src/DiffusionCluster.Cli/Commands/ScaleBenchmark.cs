@@ -31,7 +31,8 @@ public sealed record ScaleReport(
 /// computing), drives open-loop Poisson load (PoissonLoad) and reports throughput, latency per stage and end to end,
 /// queue depths and orchestration cost beside the plan's predictions. Phases: steady (the target rate), churn (a
 /// stage silo killed and replaced every --churn-every s), step (twice the rate with the chart's HPA rule adding
-/// silos: desired = ceil(replicas x queue depth per replica / --target-queue-depth)).
+/// silos: desired = ceil(replicas x queue depth per replica / --target-queue-depth); then back to the rate, the
+/// rule removing them). --silos-per-process packs the stage pools' silos (SimulatedCluster) so that 64 fit.
 public static class ScaleBenchmark
 {
     public static async Task<int> Run(Arguments args)
@@ -48,6 +49,7 @@ public static class ScaleBenchmark
         bool step = args.Flag("step");
         double targetQueueDepth = args.Double("target-queue-depth", 2, 0.1, 1000);
         int maxSilos = args.Int("max-silos", 80, 1, 500);
+        int silosPerProcess = args.Int("silos-per-process", 1, 1, 64);
         var output = args.Text("out");
         args.RejectUnknown();
 
@@ -69,12 +71,15 @@ public static class ScaleBenchmark
         Console.WriteLine("  plan's latency by size (each stage's max queue delay plus one batch, no queueing): " +
             string.Join(", ", plannedLatency.Select(l => $"{l.Key} px {l.Value:0.00} s")));
 
-        using var cluster = await SimulatedCluster.Start(model, profileFile, replicas, front, batching, Console.Out);
+        using var cluster = await SimulatedCluster.Start(model, profileFile, replicas, front, batching, silosPerProcess, Console.Out);
         await using var client = await CascadeConnection.Client(cluster.Database.ConnectionString);
         var router = new StageRouter(client.Grains);
-        await WaitForMembership(router, cluster.Silos.Count);
+        await WaitForMembership(router, cluster.SiloCount);
         var load = new PoissonLoad(client.Grains, mix, seed: 1);
-        var layout = $"{silos} silo processes (one silo each) on one machine; {front} front silos host text and the client's gateways";
+        var layout = silosPerProcess == 1
+            ? $"{silos} silo processes (one silo each) on one machine; {front} front silos host text and the client's gateways"
+            : $"{silos} silos in {cluster.Silos.Count} processes on one machine (up to {silosPerProcess} to a process, one of each pool alone); " +
+              $"{front} front silos, each its own process, host text and the client's gateways";
         Console.WriteLine($"cluster up: {layout}");
 
         if (warmUp > TimeSpan.Zero) await load.Drive(warmUp, _ => rate);
@@ -100,7 +105,12 @@ public static class ScaleBenchmark
 
         await Phase("steady", _ => rate);
         if (churnEvery > 0) await Phase("churn", _ => rate, stop => Churn(cluster, churnEvery, stop));
-        if (step) await Phase("step x2", _ => 2 * rate, stop => Autoscale(cluster, router, targetQueueDepth, maxSilos, load, stop));
+        if (step)
+        {
+            var floor = replicas.ToDictionary(r => r.Key, r => r.Value);
+            await Phase("step x2", _ => 2 * rate, stop => Autoscale(cluster, router, targetQueueDepth, maxSilos, floor, silosPerProcess, load, stop));
+            await Phase("step back", _ => rate, stop => Autoscale(cluster, router, targetQueueDepth, maxSilos, floor, silosPerProcess, load, stop));
+        }
 
         var result = new ScaleReport(Path.GetFileName(profileFile), rate, mixText, utilisation, silos, layout, plannedLatency, plans, phases);
         if (output is not null)
@@ -177,7 +187,8 @@ public static class ScaleBenchmark
         while (!stop.IsCancellationRequested)
         {
             try { await Task.Delay(TimeSpan.FromSeconds(every), stop); } catch (OperationCanceledException) { break; }
-            var victims = cluster.Silos.Where(s => !s.Front).ToList();
+            // A process of one silo: the loss of one machine running one silo.
+            var victims = cluster.Silos.Where(s => !s.Front && s.Count == 1).ToList();
             if (victims.Count == 0) break;
             var victim = victims[random.Next(victims.Count)];
             cluster.Kill(victim);
@@ -189,14 +200,19 @@ public static class ScaleBenchmark
     }
 
     /// The chart's HPA rule per stage pool, every 5 s: desired = ceil(replicas x mean queue depth per replica / target),
-    /// only upwards here (the step is up), capped by maxSilos.
-    static async Task<List<string>> Autoscale(SimulatedCluster cluster, StageRouter router, double target, int maxSilos, PoissonLoad load, CancellationToken stop)
+    /// capped by maxSilos above and the plan's replicas below. Up at once, in processes of up to silosPerProcess; down
+    /// only after the rule has asked for fewer three times running (HPA's stabilisation), by SIGTERM (a graceful pod
+    /// stop) to one process per pool per round, the largest that leaves at least the desired count. The phase reports when every pool is back
+    /// at or under the target.
+    static async Task<List<string>> Autoscale(SimulatedCluster cluster, StageRouter router, double target, int maxSilos,
+        IReadOnlyDictionary<CascadeStage, int> floor, int silosPerProcess, PoissonLoad load, CancellationToken stop)
     {
         var events = new List<string>();
-        var starting = new List<Task>();
+        var changing = new List<Task>();
         var start = load.Now;
         double? absorbed = null;
         int calm = 0;
+        var wantsFewer = new Dictionary<CascadeStage, int>();
         while (!stop.IsCancellationRequested)
         {
             try { await Task.Delay(5000, stop); } catch (OperationCanceledException) { break; }
@@ -207,21 +223,35 @@ public static class ScaleBenchmark
                 var hosts = silos.Where(d => d.Load.ContainsKey(stage)).ToList();
                 double perReplica = hosts.Average(h => h.Load[stage]);
                 if (perReplica > target) allUnder = false;
-                int desired = (int)Math.Ceiling(hosts.Count * perReplica / target);
-                int add = Math.Min(desired - hosts.Count, maxSilos - cluster.Silos.Count);
-                if (stage == CascadeStage.Text || add <= 0) continue;
-                events.Add($"{load.Now - start:0} s: {stage.Name()} at {perReplica:0.0} per replica over {hosts.Count}: adding {add}");
-                for (int i = 0; i < add; i++) starting.Add(cluster.Add(stage));
+                if (stage == CascadeStage.Text) continue;
+                int desired = Math.Max(floor.GetValueOrDefault(stage, 1), (int)Math.Ceiling(hosts.Count * perReplica / target));
+                int add = Math.Min(desired - hosts.Count, maxSilos - cluster.SiloCount);
+                if (add > 0)
+                {
+                    wantsFewer[stage] = 0;
+                    events.Add($"{load.Now - start:0} s: {stage.Name()} at {perReplica:0.0} per replica over {hosts.Count}: adding {add}");
+                    for (int left = add; left > 0; left -= silosPerProcess) changing.Add(cluster.Add(stage, Math.Min(left, silosPerProcess)));
+                }
+                else if (desired < hosts.Count && (wantsFewer[stage] = wantsFewer.GetValueOrDefault(stage) + 1) >= 3
+                         && cluster.Silos.Where(s => s.Stage == stage && !s.Front && s.Count <= hosts.Count - desired)
+                             .OrderByDescending(s => s.Count).FirstOrDefault() is { } victim)
+                {
+                    wantsFewer[stage] = 0;
+                    events.Add($"{load.Now - start:0} s: {stage.Name()} at {perReplica:0.0} per replica over {hosts.Count} (wants {desired}): stopping {victim.Process.Name}");
+                    changing.Add(cluster.Stop(victim));
+                }
+                else if (desired >= hosts.Count) wantsFewer[stage] = 0;
             }
             calm = allUnder ? calm + 1 : 0;
             if (calm == 3 && absorbed is null)
             {
                 absorbed = load.Now - start - 10;
-                events.Add($"absorbed: every pool at or under {target} per replica from {absorbed:0} s after the step");
+                events.Add($"absorbed: every pool at or under {target} per replica from {absorbed:0} s into the phase");
             }
         }
-        await Task.WhenAll(starting);
+        await Task.WhenAll(changing);
         if (absorbed is null) events.Add($"not absorbed within the phase: some pool stayed above {target} per replica");
+        events.Add($"silos at the end of the phase: {cluster.SiloCount}");
         return events;
     }
 

@@ -3,8 +3,8 @@ using System.Diagnostics;
 namespace DiffusionCluster.Cli.Reliability;
 
 /// One process of a local cluster (a silo or a gateway), run as `dotnet DLL ARGS`: started and waited for until it
-/// prints its ready line, killed with SIGKILL (a machine lost, not a shutdown) and started again with the same
-/// arguments. Its last lines of output are kept for error messages.
+/// prints its ready line, killed with SIGKILL (a machine lost, not a shutdown) or stopped with SIGTERM (a scale-down),
+/// and started again with the same arguments. Its last lines of output are kept for error messages.
 public sealed class ChildProcess(string name, string dll, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string> environment, string readyLine)
     : IDisposable
 {
@@ -64,6 +64,27 @@ public sealed class ChildProcess(string name, string dll, IReadOnlyList<string> 
         _process.Kill(entireProcessTree: true);
         _process.WaitForExit(10_000);
     }
+
+    /// SIGTERM: the process leaves the cluster the way a scaled-down pod does (the hosts stop gracefully), then exits.
+    public async Task Stop(TimeSpan timeout)
+    {
+        if (_process is null || _process.HasExited) return;
+        if (SendSignal(_process.Id, SigTerm) != 0) throw new InvalidOperationException($"could not send SIGTERM to {name} (pid {_process.Id})");
+        try
+        {
+            await _process.WaitForExitAsync().WaitAsync(timeout);
+        }
+        catch (TimeoutException)
+        {
+            Kill();
+            throw new TimeoutException($"{name} did not exit within {timeout.TotalSeconds:0} s of SIGTERM; killed:\n{Output}");
+        }
+    }
+
+    const int SigTerm = 15;
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    static extern int SendSignal(int pid, int signal);
 
     public void Dispose()
     {
