@@ -19,10 +19,10 @@ public sealed record PhaseReport(
     string Phase, double Seconds, double OfferedPerSecond, double AchievedPerSecond, int Sent, int Completed, int Failed, int Lost,
     Percentiles EndToEndSeconds, IReadOnlyDictionary<string, Percentiles> EndToEndSecondsBySize, Percentiles RouteMilliseconds,
     Percentiles OutsideStagesMillisecondsPerStage,
-    IReadOnlyList<StageReport> Stages, IReadOnlyList<string> Events, IReadOnlyList<string> Errors);
+    IReadOnlyList<StageReport> Stages, IReadOnlyList<string> Events, IReadOnlyList<string> Errors, double? MachineCpuBusy = null);
 
 public sealed record ScaleReport(
-    string Profile, double TargetPerSecond, string Mix, double Utilisation, int Silos, string Layout,
+    string Profile, double TimeScale, double TargetPerSecond, string Mix, double Utilisation, int Silos, string Layout,
     IReadOnlyDictionary<string, double> PlannedLatencySecondsBySize, IReadOnlyList<StagePlan> Plan, IReadOnlyList<PhaseReport> Phases);
 
 /// `bench scale`: does a cluster sized by `plan` deliver? Plans replicas and batching for a target rate and size
@@ -50,10 +50,19 @@ public static class ScaleBenchmark
         double targetQueueDepth = args.Double("target-queue-depth", 2, 0.1, 1000);
         int maxSilos = args.Int("max-silos", 80, 1, 500);
         int silosPerProcess = args.Int("silos-per-process", 1, 1, 64);
+        double timeScale = args.Double("time-scale", 1, 1, 1000);
         var output = args.Text("out");
         args.RejectUnknown();
 
         var profile = StageProfile.Read(profileFile);
+        var profileName = Path.GetFileName(profileFile);
+        if (timeScale != 1)
+        {
+            // The silos read the slowed profile too: their simulated batches take the scaled times.
+            profile = profile.Slowed(timeScale);
+            profileFile = Path.Combine(Path.GetTempPath(), $"stage-profile-x{timeScale:0.##}-{Guid.NewGuid():N}.json");
+            File.WriteAllText(profileFile, profile.ToJson());
+        }
         var cascade = CascadeFolder.Definition(model);
         var mix = ParseMix(mixText, cascade);
         var (plans, arrivals) = PlanMix(profile, cascade, rate, mix, utilisation);
@@ -66,7 +75,8 @@ public static class ScaleBenchmark
         if (silos > maxSilos) throw new UsageException($"the plan for {rate} images/s needs {silos} silos; --max-silos is {maxSilos}: lower --rate or raise --max-silos");
         var plannedLatency = mix.ToDictionary(m => m.Size.ToString(CultureInfo.InvariantCulture),
             m => cascade.For(m.Size).Select(s => plans.First(p => p.Stage == s.Stage.Name())).Sum(p => p.BatchSeconds + p.MaxQueueDelayMilliseconds / 1000));
-        Console.WriteLine($"plan for {rate:0.###} images/s ({mixText}) at utilisation {utilisation:0.##}, profile {Path.GetFileName(profileFile)}:");
+        Console.WriteLine($"plan for {rate:0.###} images/s ({mixText}) at utilisation {utilisation:0.##}, profile {profileName}" +
+            (timeScale != 1 ? $" with every batch time x {timeScale:0.##}" : "") + ":");
         foreach (var p in plans) Console.WriteLine($"  {p.Arithmetic}");
         Console.WriteLine("  plan's latency by size (each stage's max queue delay plus one batch, no queueing): " +
             string.Join(", ", plannedLatency.Select(l => $"{l.Key} px {l.Value:0.00} s")));
@@ -88,6 +98,7 @@ public static class ScaleBenchmark
         async Task<PhaseReport> Phase(string name, Func<double, double> rateAt, Func<CancellationToken, Task<List<string>>>? alongside = null)
         {
             var start = load.Now;
+            var cpuBefore = MachineCpu.Read();
             using var stop = new CancellationTokenSource();
             var depths = SampleDepths(router, stop.Token);
             var events = alongside?.Invoke(stop.Token) ?? Task.FromResult(new List<string>());
@@ -97,7 +108,7 @@ public static class ScaleBenchmark
             var all = await load.Outcomes();
             var phase = all.Skip(sent).ToList();
             sent = all.Count;
-            var report = Report(name, start, end, phase, all, await depths, plans, arrivals, await events);
+            var report = Report(name, start, end, phase, all, await depths, plans, arrivals, await events) with { MachineCpuBusy = MachineCpu.BusySince(cpuBefore) };
             Print(report, plannedLatency);
             phases.Add(report);
             return report;
@@ -112,7 +123,7 @@ public static class ScaleBenchmark
             await Phase("step back", _ => rate, stop => Autoscale(cluster, router, targetQueueDepth, maxSilos, floor, silosPerProcess, load, stop));
         }
 
-        var result = new ScaleReport(Path.GetFileName(profileFile), rate, mixText, utilisation, silos, layout, plannedLatency, plans, phases);
+        var result = new ScaleReport(profileName, timeScale, rate, mixText, utilisation, silos, layout, plannedLatency, plans, phases);
         if (output is not null)
         {
             File.WriteAllText(output, JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }) + "\n");
@@ -184,9 +195,11 @@ public static class ScaleBenchmark
         var random = new Random(7);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var replacements = new List<Task>();
-        while (!stop.IsCancellationRequested)
+        for (int round = 1; !stop.IsCancellationRequested; round++)
         {
-            try { await Task.Delay(TimeSpan.FromSeconds(every), stop); } catch (OperationCanceledException) { break; }
+            // On a fixed schedule (every s from the phase's start), however long a kill took.
+            var next = TimeSpan.FromSeconds(every * round) - clock.Elapsed;
+            try { if (next > TimeSpan.Zero) await Task.Delay(next, stop); } catch (OperationCanceledException) { break; }
             // A process of one silo: the loss of one machine running one silo.
             var victims = cluster.Silos.Where(s => !s.Front && s.Count == 1).ToList();
             if (victims.Count == 0) break;
@@ -296,6 +309,7 @@ public static class ScaleBenchmark
             $"end to end p50/p95/p99 {r.EndToEndSeconds.P50:0.00}/{r.EndToEndSeconds.P95:0.00}/{r.EndToEndSeconds.P99:0.00} s; " +
             $"routing per stage p50/p95/p99 {r.RouteMilliseconds.P50:0.000}/{r.RouteMilliseconds.P95:0.000}/{r.RouteMilliseconds.P99:0.000} ms; " +
             $"outside queue and compute per stage p50/p95 {r.OutsideStagesMillisecondsPerStage.P50:0.0}/{r.OutsideStagesMillisecondsPerStage.P95:0.0} ms");
+        if (r.MachineCpuBusy is { } busy) Console.WriteLine($"  machine CPU busy {busy:P0} of all cores over the phase");
         foreach (var (size, p) in r.EndToEndSecondsBySize)
             Console.WriteLine($"  {size,5} px  end to end p50/p95/p99 {p.P50:0.00}/{p.P95:0.00}/{p.P99:0.00} s  (plan {plannedLatency.GetValueOrDefault(size):0.00} s)");
         foreach (var s in r.Stages)

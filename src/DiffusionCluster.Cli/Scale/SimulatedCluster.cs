@@ -16,6 +16,10 @@ public sealed class SimulatedCluster : IDisposable
 {
     /// Silos started at once: more only queue for the same two cores and can miss the start timeout.
     const int ParallelStarts = 6;
+    /// Each process's PostgreSQL connections (Npgsql's Maximum Pool Size; its silos share them): two dozen processes
+    /// stay within the local server's 500 (deploy/postgresql/start-local.sh) where Npgsql's default of 100 each
+    /// ran it out of connections.
+    const int PoolPerProcess = 16;
 
     readonly string _cli = Path.Combine(AppContext.BaseDirectory, "diffusion-cluster.dll");
     readonly string _model, _profile;
@@ -99,7 +103,7 @@ public sealed class SimulatedCluster : IDisposable
     public async Task<Silo> Add(CascadeStage stage, int count = 1, bool front = false)
     {
         var name = count == 1 ? $"{stage.Name()} silo {Interlocked.Increment(ref _named)}" : $"{count} {stage.Name()} silos (process {Interlocked.Increment(ref _named)})";
-        string[] arguments = ["cluster", "silo", "--stages", stage.Name(), "--connection", Database.ConnectionString, "--model", _model,
+        string[] arguments = ["cluster", "silo", "--stages", stage.Name(), "--connection", $"{Database.ConnectionString};Maximum Pool Size={PoolPerProcess}", "--model", _model,
             "--simulated-profile", _profile,
             .. count == 1
                 ? ["--silo-port", CascadeConnection.FreePort().ToString(), "--gateway-port", front ? CascadeConnection.FreePort().ToString() : "0"]

@@ -16,6 +16,15 @@ public sealed record StageProfile(string Device, string Machine, string Model, i
 
     public string ToJson() => JsonSerializer.Serialize(this, Json) + "\n";
 
+    /// The same profile with every batch taking `factor` times as long: the same cluster shape (Little's law keeps
+    /// the replicas of rate x time) at 1/factor of the request rate, for simulating a large cluster on a machine whose
+    /// cores cannot carry the orchestration of the full rate.
+    public StageProfile Slowed(double factor) => this with
+    {
+        Machine = $"{Machine}, every batch time x {factor:0.##}",
+        Stages = Stages.Select(s => s with { Batches = s.Batches.Select(b => b with { Seconds = b.Seconds * factor }).ToList() }).ToList(),
+    };
+
     public static StageProfile Read(string file)
     {
         var profile = JsonSerializer.Deserialize<StageProfile>(File.ReadAllText(file), Json)
