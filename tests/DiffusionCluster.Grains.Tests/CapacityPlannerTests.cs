@@ -35,6 +35,17 @@ public sealed class CapacityPlannerTests
     }
 
     [Fact]
+    public void A_slow_stage_waits_for_company_no_longer_than_the_batcher_allows()
+    {
+        // sr256 at x4: delay min(1 / (0.5/26) s, 72 / 2 s) = 36 s, over the batcher's 10 s limit, which any silo would refuse.
+        var plans = CapacityPlanner.Plan(Profile.Slowed(4), Cascade, targetImagesPerSecond: 0.5, size: 1024, utilisation: 0.7).ToDictionary(p => p.Stage);
+
+        Assert.Equal(26, plans["sr256"].Replicas); // Little's law: a quarter of the rate at four times the time
+        Assert.Equal(Batching.BatchingOptions.MaxQueueDelayLimitMilliseconds, plans["sr256"].MaxQueueDelayMilliseconds);
+        new Batching.BatchingOptions { MaxBatchSize = 2, MaxQueueDelayMilliseconds = plans["sr256"].MaxQueueDelayMilliseconds }.Validate("sr256");
+    }
+
+    [Fact]
     public void A_64_pixel_plan_needs_only_the_first_three_stages()
     {
         var plans = CapacityPlanner.Plan(Profile, Cascade, 1, 64, 0.7);

@@ -8,11 +8,14 @@ public sealed class BatchingOptions
     public double MaxQueueDelayMilliseconds { get; set; } = 20;
     public int MaxQueueLength { get; set; } = 64;
 
+    /// The longest a batch may wait for company: past this a request's own latency matters more than a fuller batch.
+    public const double MaxQueueDelayLimitMilliseconds = 10_000;
+
     public void Validate(string stage)
     {
         if (MaxBatchSize < 1 || MaxBatchSize > 256) throw new ArgumentException($"{stage}: MaxBatchSize = {MaxBatchSize}; allowed 1 to 256");
-        if (!(MaxQueueDelayMilliseconds >= 0 && MaxQueueDelayMilliseconds <= 10_000))
-            throw new ArgumentException($"{stage}: MaxQueueDelayMilliseconds = {MaxQueueDelayMilliseconds}; allowed 0 to 10000");
+        if (!(MaxQueueDelayMilliseconds >= 0 && MaxQueueDelayMilliseconds <= MaxQueueDelayLimitMilliseconds))
+            throw new ArgumentException($"{stage}: MaxQueueDelayMilliseconds = {MaxQueueDelayMilliseconds}; allowed 0 to {MaxQueueDelayLimitMilliseconds}");
         if (MaxQueueLength < 1 || MaxQueueLength > 100_000) throw new ArgumentException($"{stage}: MaxQueueLength = {MaxQueueLength}; allowed 1 to 100000");
     }
 }

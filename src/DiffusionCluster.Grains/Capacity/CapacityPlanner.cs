@@ -15,8 +15,8 @@ public sealed record StagePlan(
 /// R * t(b) / b (requests in service = arrival rate x time in service, b requests share a batch); dividing by
 /// the target utilisation leaves headroom for queueing, and the result is rounded up.
 /// MaxQueueDelay is the time one replica takes to receive b - 1 more requests at its share of R (capped at
-/// half a batch time, so waiting never costs more than half the compute it saves); the queue holds four
-/// batches.
+/// half a batch time, so waiting never costs more than half the compute it saves, and at the batcher's limit,
+/// BatchingOptions.MaxQueueDelayLimitMilliseconds); the queue holds four batches.
 public static class CapacityPlanner
 {
     /// cascade: the model's stages, of which a request of this size runs a prefix.
@@ -34,13 +34,15 @@ public static class CapacityPlanner
             double busy = targetImagesPerSecond * best.Seconds / best.BatchSize;
             int replicas = Math.Max(1, (int)Math.Ceiling(busy / utilisation - 1e-9));
             double perReplicaArrivals = targetImagesPerSecond / replicas;
-            double delayMs = best.BatchSize == 1 ? 0 : Math.Min(1000.0 * (best.BatchSize - 1) / perReplicaArrivals, 500.0 * best.Seconds);
+            double delayMs = best.BatchSize == 1 ? 0
+                : Math.Min(Math.Min(1000.0 * (best.BatchSize - 1) / perReplicaArrivals, 500.0 * best.Seconds), Batching.BatchingOptions.MaxQueueDelayLimitMilliseconds);
             int queue = 4 * best.BatchSize;
             var arithmetic = string.Create(CultureInfo.InvariantCulture,
                 $"{stage.Name()}: batch {best.BatchSize} takes {best.Seconds:0.###} s -> {rate:0.###} img/s per replica; " +
                 $"busy replicas = {targetImagesPerSecond:0.###} x {best.Seconds:0.###} / {best.BatchSize} = {busy:0.###}; " +
                 $"replicas = ceil({busy:0.###} / {utilisation:0.##}) = {replicas} (utilisation {busy / replicas:P0}); " +
-                $"max queue delay = min(({best.BatchSize} - 1) / ({targetImagesPerSecond:0.###} / {replicas}), {best.Seconds:0.###} / 2) = {delayMs:0} ms");
+                $"max queue delay = min(({best.BatchSize} - 1) / ({targetImagesPerSecond:0.###} / {replicas}), {best.Seconds:0.###} / 2, " +
+                $"{Batching.BatchingOptions.MaxQueueDelayLimitMilliseconds / 1000:0} s) = {delayMs:0} ms");
             plans.Add(new StagePlan(stage.Name(), best.BatchSize, best.Seconds, rate, busy, replicas, busy / replicas, delayMs, queue, arithmetic));
         }
         return plans;
