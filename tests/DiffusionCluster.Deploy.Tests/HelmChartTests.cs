@@ -18,6 +18,7 @@ public sealed class HelmChartTests
     [InlineData("")]
     [InlineData("helm/diffusion-cluster/ci/gpu-values.yaml")]
     [InlineData("docs/bench/values-capacity-cpu.yaml")]
+    [InlineData("helm/diffusion-cluster/ci/platform-values.yaml")]
     public void The_chart_lints(string valuesFile)
     {
         var output = Repository.Helm($"lint {Chart} {(valuesFile == "" ? "" : $"-f {valuesFile}")}");
@@ -45,6 +46,51 @@ public sealed class HelmChartTests
     }
 
     [Fact]
+    public void Every_container_passes_pod_security_restricted()
+    {
+        var pods = Render().Where(d => d.Contains("\nkind: Deployment") || d.Contains("\nkind: Job")).ToList();
+
+        Assert.Equal(7, pods.Count); // gateway, five pools, the schema job
+        foreach (var pod in pods)
+        {
+            Assert.Contains("seccompProfile: { type: RuntimeDefault }", pod);
+            Assert.Contains("allowPrivilegeEscalation: false", pod);
+            Assert.Contains("drop:\n              - ALL", pod);
+            Assert.Contains("runAsNonRoot: true", pod);
+        }
+    }
+
+    [Fact]
+    public void A_platform_teams_values_reach_every_pod_and_add_ingress_pod_monitor_and_hpa_policies()
+    {
+        var documents = Render("helm/diffusion-cluster/ci/platform-values.yaml");
+        var deployments = documents.Where(d => d.Contains("\nkind: Deployment")).ToList();
+
+        Assert.Equal(6, deployments.Count);
+        foreach (var pod in deployments)
+        {
+            Assert.Contains("serviceAccountName: test-diffusion-cluster", pod);
+            Assert.Contains("imagePullSecrets:\n        - name: registry-credentials", pod);
+        }
+        var gateway = Assert.Single(deployments, d => d.Contains("name: test-diffusion-cluster-gateway"));
+        Assert.Contains("team: imaging", gateway);
+        Assert.Contains("topologyKey: topology.kubernetes.io/zone", gateway);
+        Assert.Contains("maxUnavailable: 0", gateway);
+        Assert.All(Silos(documents), s => Assert.Contains("podAntiAffinity:", s));
+        Assert.Single(documents, d => d.Contains("kind: ServiceAccount") && d.Contains("eks.amazonaws.com/role-arn"));
+        var ingress = Assert.Single(documents, d => d.Contains("kind: Ingress"));
+        Assert.Contains("ingressClassName: nginx", ingress);
+        Assert.Contains("host: \"images.example.com\"", ingress);
+        Assert.Contains("name: test-diffusion-cluster-gateway", ingress);
+        var monitor = Assert.Single(documents, d => d.Contains("kind: PodMonitor"));
+        Assert.Contains("release: kube-prometheus-stack", monitor);
+        Assert.Contains("port: metrics", monitor);
+        var hpas = documents.Where(d => d.Contains("kind: HorizontalPodAutoscaler")).ToList();
+        Assert.Equal(5, hpas.Count);
+        Assert.All(hpas, h => Assert.Contains("stabilizationWindowSeconds: 300", h));
+    }
+
+    [Fact]
     public void Gpu_pools_ask_for_gpus_use_the_cuda_image_and_autoscale_on_queue_depth()
     {
         var documents = Render("helm/diffusion-cluster/ci/gpu-values.yaml");
@@ -56,6 +102,7 @@ public sealed class HelmChartTests
             Assert.Contains("nvidia.com/gpu: 1", s);
             Assert.Contains("silo-cuda:", s);
             Assert.Contains("value: \"cuda:0\"", s);
+            Assert.Contains("key: nvidia.com/gpu", s); // tainted GPU nodes take every GPU pool
         });
         Assert.Contains(silos, s => s.Contains("value: \"text,prior,decoder64\"") && s.Contains("name: Silo__Precision\n              value: \"bf16\""));
         var hpa = Assert.Single(documents, d => d.Contains("kind: HorizontalPodAutoscaler"));

@@ -38,3 +38,39 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
   value: {{ .Values.telemetry.otlpProtocol | quote }}
 {{- end }}
 {{- end -}}
+
+{{/* The service account pods run as. */}}
+{{- define "dc.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "dc.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Pod-spec settings every Deployment takes: (dict "root" $ "pod" <gateway or pool values>). */}}
+{{- define "dc.podSettings" -}}
+{{- with include "dc.serviceAccountName" .root }}
+serviceAccountName: {{ . }}
+{{- end }}
+{{- with .root.Values.imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .pod.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .pod.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .pod.affinity }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .pod.topologySpreadConstraints }}
+topologySpreadConstraints:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end -}}
