@@ -82,7 +82,7 @@ public static class ScaleBenchmark
             string.Join(", ", plannedLatency.Select(l => $"{l.Key} px {l.Value:0.00} s")));
 
         using var cluster = await SimulatedCluster.Start(model, profileFile, replicas, front, batching, silosPerProcess, Console.Out);
-        await using var client = await CascadeConnection.Client(cluster.Database.ConnectionString);
+        await using var client = await CascadeConnection.Client(cluster.Database.ConnectionString, TimeSpan.FromMinutes(3));
         var router = new StageRouter(client.Grains);
         await WaitForMembership(router, cluster.SiloCount);
         var load = new PoissonLoad(client.Grains, mix, seed: 1);

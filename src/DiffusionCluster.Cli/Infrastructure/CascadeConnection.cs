@@ -45,7 +45,9 @@ public sealed class CascadeConnection : IAsyncDisposable
         return new CascadeConnection(host);
     }
 
-    public static async Task<CascadeConnection> Client(string cluster)
+    /// connectTimeout: how long to wait for a gateway silo to answer (15 s when left out: a user's command should
+    /// say soon that nothing is there; a benchmark whose own silos are still settling waits longer).
+    public static async Task<CascadeConnection> Client(string cluster, TimeSpan? connectTimeout = null)
     {
         var connection = ClusterConnection.ForClient(cluster);
         var builder = Host.CreateApplicationBuilder();
@@ -53,7 +55,8 @@ public sealed class CascadeConnection : IAsyncDisposable
         builder.Logging.SetMinimumLevel(LogLevel.Warning).AddFilter("Orleans", LogLevel.Error).AddFilter("Microsoft.Extensions.Hosting", LogLevel.None);
         builder.UseOrleansClient(client => client.UseCascadeClustering(connection));
         var host = builder.Build();
-        using var timeout = new CancellationTokenSource(ConnectTimeout);
+        var wait = connectTimeout ?? ConnectTimeout;
+        using var timeout = new CancellationTokenSource(wait);
         var start = host.StartAsync(timeout.Token);
         try
         {
@@ -64,7 +67,7 @@ public sealed class CascadeConnection : IAsyncDisposable
             // Disposed once its start has given up, not under it.
             _ = start.ContinueWith(_ => host.Dispose(), TaskScheduler.Default);
             var where = connection.IsPostgres ? "whose membership is in the PostgreSQL database given" : $"at {cluster}";
-            var cause = timeout.IsCancellationRequested ? $"no answer within {ConnectTimeout.TotalSeconds:0} s" : CommandHelp.Cause(e).Message;
+            var cause = timeout.IsCancellationRequested ? $"no answer within {wait.TotalSeconds:0} s" : CommandHelp.Cause(e).Message;
             throw new InvalidOperationException($"could not connect to the cluster {where} (--cluster): {cause}; is a silo with a gateway port running?", e);
         }
         return new CascadeConnection(host);

@@ -417,8 +417,9 @@ public sealed class GenerationGrain(StageRouter router, RequestBacklog backlog, 
                 excluded.Add(silo);
                 attempt--;
             }
-            catch (OrleansMessageRejectionException e)
+            catch (Exception e) when (e is OrleansMessageRejectionException || e is OperationCanceledException && !cancellation.IsCancellationRequested)
             {
+                // A call cancelled by nobody here is one Orleans gave up on as its host went away: unreachable too.
                 span.RecordError(e);
                 span?.SetTag(CascadeTelemetry.Tags.Outcome, "unreachable");
                 logger.LogWarning(e, "Stage {Stage} could not reach silo {Silo} (attempt {Attempt}); trying another silo", input.Stage.Name(), silo, attempt);
