@@ -23,10 +23,12 @@ public static class CascadeRequests
         var giveUp = DateTime.UtcNow + TimeSpan.FromSeconds(spec.DeadlineSeconds) + RecoveryAllowance;
         for (int losses = 0; ; )
         {
+            bool starting = true;
             try
             {
                 cancellation.ThrowIfCancellationRequested();
                 await request.Start(spec, owner).WaitAsync(CallTimeout, cancellation);
+                starting = false;
                 if (await request.Wait(WaitSlice).WaitAsync(WaitSlice + CallTimeout, cancellation) is { } result) return result;
             }
             catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
@@ -35,7 +37,10 @@ public static class CascadeRequests
                 _ = request.Cancel();
                 throw;
             }
-            catch (Exception e) when (IsSiloLoss(e))
+            // Start cancels nothing itself: a Start call cancelled by nobody here is one the client runtime gave up on
+            // (seen while silos were being killed), and Start is idempotent. Wait, though, rethrows the request's own
+            // cancellation, which is its answer.
+            catch (Exception e) when (IsSiloLoss(e) || starting && e is OperationCanceledException)
             {
                 if (DateTime.UtcNow > giveUp)
                     throw new TimeoutException($"request {request.GetPrimaryKey()} did not finish within its deadline ({spec.DeadlineSeconds} s) and "

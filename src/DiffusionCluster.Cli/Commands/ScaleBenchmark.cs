@@ -19,7 +19,8 @@ public sealed record PhaseReport(
     string Phase, double Seconds, double OfferedPerSecond, double AchievedPerSecond, int Sent, int Completed, int Failed, int Lost,
     Percentiles EndToEndSeconds, IReadOnlyDictionary<string, Percentiles> EndToEndSecondsBySize, Percentiles RouteMilliseconds,
     Percentiles OutsideStagesMillisecondsPerStage,
-    IReadOnlyList<StageReport> Stages, IReadOnlyList<string> Events, IReadOnlyList<string> Errors, double? MachineCpuBusy = null);
+    IReadOnlyList<StageReport> Stages, IReadOnlyList<string> Events, IReadOnlyList<string> Errors, double? MachineCpuBusy = null,
+    int Refusals = 0);
 
 public sealed record ScaleReport(
     string Profile, double TimeScale, double TargetPerSecond, string Mix, double Utilisation, int Silos, string Layout,
@@ -212,11 +213,15 @@ public static class ScaleBenchmark
         return events;
     }
 
+    /// Rounds of 5 s the rule must ask for fewer replicas before one goes: 30 s of stabilisation.
+    const int ScaleDownRounds = 6;
+
     /// The chart's HPA rule per stage pool, every 5 s: desired = ceil(replicas x mean queue depth per replica / target),
     /// capped by maxSilos above and the plan's replicas below. Up at once, in processes of up to silosPerProcess; down
-    /// only after the rule has asked for fewer three times running (HPA's stabilisation), by SIGTERM (a graceful pod
-    /// stop) to one process per pool per round, the largest that leaves at least the desired count. The phase reports when every pool is back
-    /// at or under the target.
+    /// only after the rule has asked for fewer ScaleDownRounds times running (HPA's stabilisation window, shortened
+    /// from its default 5 minutes to fit a phase), by SIGTERM (a graceful pod stop) to one process per pool per
+    /// round, the largest that leaves at least the desired count. The phase reports when every pool is back at or
+    /// under the target.
     static async Task<List<string>> Autoscale(SimulatedCluster cluster, StageRouter router, double target, int maxSilos,
         IReadOnlyDictionary<CascadeStage, int> floor, int silosPerProcess, PoissonLoad load, CancellationToken stop)
     {
@@ -245,7 +250,7 @@ public static class ScaleBenchmark
                     events.Add($"{load.Now - start:0} s: {stage.Name()} at {perReplica:0.0} per replica over {hosts.Count}: adding {add}");
                     for (int left = add; left > 0; left -= silosPerProcess) changing.Add(cluster.Add(stage, Math.Min(left, silosPerProcess)));
                 }
-                else if (desired < hosts.Count && (wantsFewer[stage] = wantsFewer.GetValueOrDefault(stage) + 1) >= 3
+                else if (desired < hosts.Count && (wantsFewer[stage] = wantsFewer.GetValueOrDefault(stage) + 1) >= ScaleDownRounds
                          && cluster.Silos.Where(s => s.Stage == stage && !s.Front && s.Count <= hosts.Count - desired)
                              .OrderByDescending(s => s.Count).FirstOrDefault() is { } victim)
                 {
@@ -292,7 +297,8 @@ public static class ScaleBenchmark
             sent.Count(o => o.Result == "failed"), sent.Count(o => o.Result == "lost"),
             Of(completed.Select(o => o.Seconds)),
             completed.GroupBy(o => o.Size).OrderBy(g => g.Key).ToDictionary(g => g.Key.ToString(CultureInfo.InvariantCulture), g => Of(g.Select(o => o.Seconds))),
-            Of(completed.SelectMany(o => o.Stages).Select(r => r.RouteMilliseconds)), Of(outside), stages, events, errors);
+            Of(completed.SelectMany(o => o.Stages).Select(r => r.RouteMilliseconds)), Of(outside), stages, events, errors,
+            Refusals: sent.Sum(o => o.Refusals));
     }
 
     static Percentiles Of(IEnumerable<double> values)
@@ -305,7 +311,7 @@ public static class ScaleBenchmark
 
     static void Print(PhaseReport r, IReadOnlyDictionary<string, double> plannedLatency)
     {
-        Console.WriteLine($"{r.Phase}: offered {r.OfferedPerSecond:0.00}/s, achieved {r.AchievedPerSecond:0.00}/s; sent {r.Sent}, completed {r.Completed}, failed {r.Failed}, lost {r.Lost}; " +
+        Console.WriteLine($"{r.Phase}: offered {r.OfferedPerSecond:0.00}/s, achieved {r.AchievedPerSecond:0.00}/s; sent {r.Sent}, completed {r.Completed}, failed {r.Failed}, lost {r.Lost}, refusals obeyed {r.Refusals}; " +
             $"end to end p50/p95/p99 {r.EndToEndSeconds.P50:0.00}/{r.EndToEndSeconds.P95:0.00}/{r.EndToEndSeconds.P99:0.00} s; " +
             $"routing per stage p50/p95/p99 {r.RouteMilliseconds.P50:0.000}/{r.RouteMilliseconds.P95:0.000}/{r.RouteMilliseconds.P99:0.000} ms; " +
             $"outside queue and compute per stage p50/p95 {r.OutsideStagesMillisecondsPerStage.P50:0.0}/{r.OutsideStagesMillisecondsPerStage.P95:0.0} ms");

@@ -4,13 +4,16 @@ using DiffusionCluster.Abstractions;
 namespace DiffusionCluster.Cli.Scale;
 
 /// How one request of the load ended. Arrived: seconds from the load's start. Seconds: its end-to-end time as the
-/// client saw it. Stages: its stage runs, GrainMilliseconds: its time inside the request grain (completed requests only).
-public sealed record LoadOutcome(double Arrived, int Size, string Result, double Seconds, IReadOnlyList<StageRun> Stages, double GrainMilliseconds, string? Error);
+/// client saw it, refusals and their waits included. Stages: its stage runs, GrainMilliseconds: its time inside the
+/// request grain (completed requests only). Refusals: how often admission refused it before it ran.
+public sealed record LoadOutcome(double Arrived, int Size, string Result, double Seconds, IReadOnlyList<StageRun> Stages, double GrainMilliseconds, string? Error,
+    int Refusals = 0);
 
 /// Open-loop load: requests arrive at exponentially distributed intervals (a Poisson process) at the rate the
 /// schedule gives for the moment, each of a size drawn from the mix, sent whether or not earlier ones have ended,
-/// as independent users send them, through the client path the gateway uses. Each is followed to its end:
-/// completed, failed (it ended in an error) or lost (no answer within its deadline and four minutes).
+/// as independent users send them, through the client path the gateway uses. A request admission refuses is sent
+/// again after the Retry-After it was given, as an obedient client does. Each is followed to its end: completed,
+/// failed (it ended in an error) or lost (no answer within its deadline and four minutes).
 public sealed class PoissonLoad(IGrainFactory grains, IReadOnlyList<(int Size, double Share)> mix, int seed, double deadlineSeconds = 600)
 {
     static readonly string[] Prompts = ["a red circle", "a star above a circle", "two green circles", "a small blue square on the left"];
@@ -56,20 +59,32 @@ public sealed class PoissonLoad(IGrainFactory grains, IReadOnlyList<(int Size, d
     {
         var spec = new GenerationSpec { Prompt = Prompts[index % Prompts.Length], Size = size, Seed = (ulong)index, DeadlineSeconds = deadlineSeconds };
         var clock = Stopwatch.StartNew();
-        try
+        int refusals = 0;
+        while (true)
         {
-            // The product's client path (CascadeRequests): bounded calls, and a request whose call meets a lost silo is
-            // started again under the same id, as the gateway does.
-            var result = await grains.Generate(spec).WaitAsync(TimeSpan.FromSeconds(deadlineSeconds + 240));
-            return new LoadOutcome(arrived, size, "completed", clock.Elapsed.TotalSeconds, result.Stages, result.TotalMilliseconds, null);
-        }
-        catch (TimeoutException e)
-        {
-            return new LoadOutcome(arrived, size, "lost", clock.Elapsed.TotalSeconds, [], 0, e.Message);
-        }
-        catch (Exception e)
-        {
-            return new LoadOutcome(arrived, size, "failed", clock.Elapsed.TotalSeconds, [], 0, e.Message);
+            try
+            {
+                // The product's client path (CascadeRequests): bounded calls, and a request whose call meets a lost silo is
+                // started again under the same id, as the gateway does.
+                var result = await grains.Generate(spec).WaitAsync(TimeSpan.FromSeconds(deadlineSeconds + 240));
+                return new LoadOutcome(arrived, size, "completed", clock.Elapsed.TotalSeconds, result.Stages, result.TotalMilliseconds, null, refusals);
+            }
+            catch (StageOverloadedException e) when (clock.Elapsed.TotalSeconds + e.RetryAfterSeconds < deadlineSeconds)
+            {
+                // Refused at admission (the gateway's 429): nothing was recorded; come back when told.
+                refusals++;
+                await Task.Delay(TimeSpan.FromSeconds(e.RetryAfterSeconds));
+            }
+            catch (TimeoutException e)
+            {
+                return new LoadOutcome(arrived, size, "lost", clock.Elapsed.TotalSeconds, [], 0, e.Message, refusals);
+            }
+            catch (Exception e)
+            {
+                // The type and where it was thrown (Orleans keeps a remote exception's stack), for a failure to be traced.
+                var origin = e.StackTrace?.Split('\n').FirstOrDefault(l => l.Contains("DiffusionCluster", StringComparison.Ordinal))?.Trim();
+                return new LoadOutcome(arrived, size, "failed", clock.Elapsed.TotalSeconds, [], 0, $"{e.GetType().Name}: {e.Message}" + (origin is null ? "" : $" ({origin})"), refusals);
+            }
         }
     }
 }
