@@ -130,7 +130,8 @@ public sealed class MultiProcessClusterTests
         catch (Exception e) { return (null, e.ToString()); }
     }
 
-    static async Task<IHost> Client(string connectionString)
+    /// An Orleans client of the PostgreSQL cluster, started.
+    internal static async Task<IHost> Client(string connectionString)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);

@@ -1,10 +1,7 @@
 using DiffusionCluster.Abstractions;
 using DiffusionCluster.Cli.Reliability;
 using DiffusionCluster.Grains.Hosting;
-using DiffusionCluster.ServiceDefaults;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace DiffusionCluster.Grains.Tests.MultiProcess;
 
@@ -25,11 +22,7 @@ public sealed class PackedSilosTests
             new Dictionary<string, string>(), "silo started: 3 silos");
         await packed.Start();
 
-        var builder = Host.CreateApplicationBuilder();
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.UseOrleansClient(c => c.UseCascadeClustering(new ClusterConnection { Membership = ClusterConnection.Postgres, ConnectionString = postgres.ConnectionString }));
-        using var client = builder.Build();
-        await client.StartAsync();
+        using var client = await MultiProcessClusterTests.Client(postgres.ConnectionString);
         var grains = client.Services.GetRequiredService<IGrainFactory>();
         var router = new StageRouter(grains);
 
