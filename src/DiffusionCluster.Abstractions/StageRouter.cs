@@ -60,15 +60,16 @@ public sealed class StageRouter(IGrainFactory grains, Func<IReadOnlyCollection<S
     }
 
     /// Every active silo's description (null for one that did not answer in time), the excluded ones left out.
-    public async Task<SiloDescription?[]> DescribeAll(IReadOnlySet<string>? excluded = null)
+    /// recent: from a round asked for within the reuse window (waiting for the next one if the one in hand is older).
+    public async Task<SiloDescription?[]> DescribeAll(IReadOnlySet<string>? excluded = null, bool recent = false)
     {
-        var all = await Round();
+        var all = await Round(recent);
         return excluded is null or { Count: 0 } ? all : all.Where(d => d is null || !excluded.Contains(d.Silo)).ToArray();
     }
 
     /// The round to route by: the current one while it is recent, asking for the next in the background once it is
     /// older than reuseFor; the next one itself when there is no recent round.
-    Task<SiloDescription?[]> Round()
+    Task<SiloDescription?[]> Round(bool recent = false)
     {
         if (reuseFor <= TimeSpan.Zero) return AskAll();
         lock (_gate)
@@ -83,7 +84,7 @@ public sealed class StageRouter(IGrainFactory grains, Func<IReadOnlyCollection<S
                 _pending = pending;
                 _ = pending.ContinueWith(Land, TaskScheduler.Default);
             }
-            return age < reuseFor * StaleRounds ? Task.FromResult(_current!) : _pending!;
+            return age < (recent ? reuseFor : reuseFor * StaleRounds) ? Task.FromResult(_current!) : _pending!;
         }
     }
 

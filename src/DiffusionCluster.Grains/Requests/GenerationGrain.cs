@@ -130,10 +130,15 @@ public sealed class GenerationGrain(StageRouter router, RequestBacklog backlog, 
         // This silo's own requests ahead as they are now, not as the last round of descriptions saw them: a burst
         // arrives faster than the rounds refresh.
         var here = localSilo.SiloAddress.ToParsableString();
-        var silos = (await _router.DescribeAll()).Select(d => d?.Silo == here ? d with { Ahead = backlog.Ahead() } : d).ToList();
-        if (StageRouter.Saturated(stages.Select(s => s.Stage), silos, spec.DeadlineSeconds * WaitShareOfDeadline) is not { } saturated) return;
+        StageOverloadedException? Check(SiloDescription?[] round) => StageRouter.Saturated(stages.Select(s => s.Stage),
+            round.Select(d => d?.Silo == here ? d with { Ahead = backlog.Ahead() } : d).ToList(), spec.DeadlineSeconds * WaitShareOfDeadline);
+        // Admitted on the round in hand; refused only on a recent one (a stale round can still say "unmeasured" of a
+        // stage that has measured itself since).
+        if (Check(await _router.DescribeAll()) is null) return;
+        var recent = await _router.DescribeAll(recent: true);
+        if (Check(recent) is not { } saturated) return;
         // Every silo that runs requests admits on its own, so each spaces its refusals that many slots apart.
-        int admitting = Math.Max(1, silos.Count(d => d?.Ahead is { Count: > 0 }));
+        int admitting = Math.Max(1, recent.Count(d => d?.Ahead is { Count: > 0 }));
         var slot = saturated.SlotSeconds * admitting;
         throw saturated.WithRetryAfter(retrySlots.Next(saturated.RetryAfterSeconds + slot, slot, DateTimeOffset.UtcNow, Random.Shared.NextDouble()));
     }
