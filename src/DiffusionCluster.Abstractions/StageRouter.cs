@@ -33,18 +33,11 @@ public sealed class StageRouter(IGrainFactory grains, Func<IReadOnlyCollection<S
     public async Task<(IReadOnlyList<SiloDescription> Hosts, bool AllAnswered)> Candidates(CascadeStage stage, IReadOnlySet<string> excluded)
     {
         var descriptions = await DescribeAll(excluded);
-        Dictionary<(string, CascadeStage), int> sent;
-        lock (_gate) sent = _sentSinceCurrent;
-        int Load(SiloDescription d)
-        {
-            lock (_gate) return d.Load[stage] + sent.GetValueOrDefault((d.Silo, stage));
-        }
-        var hostsOfStage = descriptions
-            .Where(d => d is not null && d.Load.ContainsKey(stage))
-            .Select(d => d!)
-            .OrderBy(Load)
-            .ThenBy(_ => Random.Shared.Next())
-            .ToList();
+        List<(SiloDescription Host, int Load)> hosts;
+        lock (_gate)
+            hosts = descriptions.OfType<SiloDescription>().Where(d => d.Load.ContainsKey(stage))
+                .Select(d => (d, d.Load[stage] + _sentSinceCurrent.GetValueOrDefault((d.Silo, stage)))).ToList();
+        var hostsOfStage = hosts.OrderBy(h => h.Load).ThenBy(_ => Random.Shared.Next()).Select(h => h.Host).ToList();
         return (hostsOfStage, descriptions.All(d => d is not null));
     }
 
