@@ -128,11 +128,7 @@ public sealed class StageBatcher<TIn, TOut> : IDisposable
 
     void Loop()
     {
-        while (TakeBatch() is { } batch)
-        {
-            Run(batch);
-            lock (_gate) _running = 0;
-        }
+        while (TakeBatch() is { } batch) Run(batch);
     }
 
     List<Pending>? TakeBatch()
@@ -186,8 +182,10 @@ public sealed class StageBatcher<TIn, TOut> : IDisposable
             if (outputs.Count != batch.Count)
                 throw new InvalidOperationException($"stage {_name} returned {outputs.Count} outputs for a batch of {batch.Count}");
             var computeMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            // Off the load before any caller hears back: a caller that sees its result sees the batch gone.
             lock (_gate)
             {
+                _running = 0;
                 var perRequest = computeMs / 1000 / batch.Count;
                 _secondsPerRequest = _secondsPerRequest is { } mean ? 0.7 * mean + 0.3 * perRequest : perRequest;
             }
@@ -199,10 +197,12 @@ public sealed class StageBatcher<TIn, TOut> : IDisposable
         }
         catch (OperationCanceledException)
         {
+            lock (_gate) _running = 0;
             foreach (var p in batch) p.Done.TrySetCanceled();
         }
         catch (Exception e)
         {
+            lock (_gate) _running = 0;
             foreach (var p in batch) p.Done.TrySetException(e);
         }
         finally
