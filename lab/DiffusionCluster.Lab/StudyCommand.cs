@@ -19,8 +19,11 @@ public static class StudyCommand
           study edits|guidance|thresholding|sr-aug|diffae|layout|rerank|layout-guide|segmentation|decoder-denoising|oracle-prior
                 [--prompts FILE.jsonl] [--objects 1|2|3] [--limit N] [--steps N] [--model DIR] [--candidates N] [--shares S1,S2,..]
                 [--labelled 10,20,50] [--device cpu|cuda[:N]] [--precision fp32|fp16|bf16] [--out DIR]
+                [--offset N] [--parts P1,P2,..] [--edit-strength S] [--edit-guidance W]
               edits: reconstruction PSNR, variations, text diffs, inpainting/uncropping, SDEdit and ILVR on held-out
-              scenes; guidance: classifier-free vs CLIP guidance; thresholding: none/static/dynamic across guidance
+              scenes (--parts picks some of reconstruction, variations, textdiff, inpainting, sdedit); --offset N skips
+              the first N scenes of edits and diffae (settings are chosen on one slice and reported on another); --edit-strength and
+              --edit-guidance set the contrastive edit of text diffs and diffae (defaults: ContrastEditOptions); guidance: classifier-free vs CLIP guidance; thresholding: none/static/dynamic across guidance
               weights; sr-aug: the SR input's noise-augmentation level; diffae: attribute manipulation along the fitted
               directions (`diffusion-cluster train attributes`) on held-out single-object scenes; layout: whether the
               embeddings and the prior's samples say where an object is (linear probe) and whether the decoder's estimate
@@ -47,6 +50,13 @@ public static class StudyCommand
         int objects = args.Int("objects", 0, 1, 3);
         var shares = which == "layout-guide" ? Shares(args.Text("shares", "0.5,0.7,0.9")) : [];
         var labelled = which == "segmentation" ? args.Ints("labelled", "10,20,50", 1, 100_000).Distinct().Order().ToArray() : [];
+        int offset = args.Int("offset", 0, 0, 100_000);
+        var parts = args.Text("parts", "");
+        var edit = ContrastEditOptions.Default with
+        {
+            Strength = args.Double("edit-strength", ContrastEditOptions.Default.Strength, 0.01, 1),
+            Guidance = args.Double("edit-guidance", ContrastEditOptions.Default.Guidance, 1, ContrastEditOptions.MaxGuidance),
+        };
         args.RejectUnknown();
 
         var all = BenchPrompt.ReadAtLeastTwo(promptFile, objects, "a study");
@@ -68,9 +78,13 @@ public static class StudyCommand
         {
             case "edits":
                 // Single- and two-object scenes, alternating, so both kinds are in a short run.
-                var scenes = all.Where(p => p.Scene.Objects.Count == 1).Zip(all.Where(p => p.Scene.Objects.Count == 2)).SelectMany(z => new[] { z.First, z.Second }).Take(limit).ToList();
+                var scenes = all.Where(p => p.Scene.Objects.Count == 1).Zip(all.Where(p => p.Scene.Objects.Count == 2)).SelectMany(z => new[] { z.First, z.Second }).Skip(offset).Take(limit).ToList();
                 if (scenes.Count == 0) throw new UsageException("study edits needs single- and two-object prompts; leave out --objects");
-                report = new EditStudy(operations, Console.Error).Run(scenes, new EditStudy.Options(Scenes: limit, Decoder: new SamplingOptions { Steps = steps }), commandLine, output);
+                var picked = parts.Length == 0 ? null : parts.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToHashSet();
+                if (picked?.Except(EditStudy.AllParts).FirstOrDefault() is { } unknown)
+                    throw new UsageException($"unknown part \"{unknown}\" of study edits; choose from {string.Join(", ", EditStudy.AllParts)}");
+                report = new EditStudy(operations, Console.Error).Run(scenes, new EditStudy.Options(Scenes: limit, Decoder: new SamplingOptions { Steps = steps },
+                    Edit: edit, Parts: picked), commandLine, output);
                 break;
             case "guidance":
                 var (cfgTable, cfgPlot, _) = guidance.ClassifierFreeVsClip(Mixed(all, limit), [1, 2, 3, 5, 8], [10, 30, 100, 300], steps);
@@ -91,8 +105,8 @@ public static class StudyCommand
                 break;
             case "diffae":
                 report = new StudyReport("DiffAE attribute manipulation", commandLine);
-                var singles = all.Where(p => p.Scene.Objects.Count == 1).Take(limit).ToList();
-                report.Add(new DiffAeStudy(operations, Console.Error).Measure(singles, AttributeDirections.Load(model), [0, 0.5, 1.0, 1.5, 2.0], 50));
+                var singles = all.Where(p => p.Scene.Objects.Count == 1).Skip(offset).Take(limit).ToList();
+                report.Add(new DiffAeStudy(operations, Console.Error).Measure(singles, AttributeDirections.Load(model), [0, 0.5, 1.0, 1.5, 2.0], edit));
                 break;
             case "layout":
                 report = new LayoutStudy(model, device, Console.Error).Run(probeScenes: 2000, heldOutScenes: 500, priorScenes: 100, decoderScenes: limit, commandLine);

@@ -177,8 +177,10 @@ public sealed record InterpolateOperation : InvertingOperation
 [GenerateSerializer, Immutable, Alias("DiffusionCluster.TextDiffOperation")]
 public sealed record TextDiffOperation : InvertingOperation
 {
+    public const double DefaultAmount = 0.5;
+
     [Id(0)] public required string SourceCaption { get; init; }
-    [Id(1)] public double Amount { get; init; } = 0.5;
+    [Id(1)] public double Amount { get; init; } = DefaultAmount;
 
     public override string Name => "textdiff";
     public override bool PromptOptional => false;
@@ -196,10 +198,10 @@ public sealed record TextDiffOperation : InvertingOperation
 [GenerateSerializer, Immutable, Alias("DiffusionCluster.AttributeOperation")]
 public sealed record AttributeOperation : InvertingOperation
 {
-    public const double MaxAmount = 2;
+    public const double MaxAmount = 2, DefaultAmount = 0.5;
 
     [Id(0)] public required string Attribute { get; init; }
-    [Id(1)] public double Amount { get; init; } = 0.5;
+    [Id(1)] public double Amount { get; init; } = DefaultAmount;
 
     public override string Name => "attribute";
 

@@ -8,9 +8,14 @@ namespace DiffusionCluster.Diffusion;
 /// (the second half of unCLIP's bipartite latent).
 public static class DdimInversion
 {
-    public static Tensor Invert(Denoiser model, PredictionType prediction, Tensor image, DdimScheduler scheduler, CancellationToken cancellation = default)
+    /// untilIndex: stop at the timestep the sampler visits at that index (0: all the way to x_T), so sampling
+    /// with StartIndex = untilIndex decodes the result back (DiffEdit's partial encoding).
+    public static Tensor Invert(Denoiser model, PredictionType prediction, Tensor image, DdimScheduler scheduler, CancellationToken cancellation = default,
+        int untilIndex = 0)
     {
-        var ascending = scheduler.Timesteps.Reverse().ToArray();
+        if (untilIndex < 0 || untilIndex >= scheduler.Timesteps.Count)
+            throw new ArgumentOutOfRangeException(nameof(untilIndex), untilIndex, $"inversion must stop at one of the {scheduler.Timesteps.Count} visited steps");
+        var ascending = scheduler.Timesteps.Skip(untilIndex).Reverse().ToArray();
         var schedule = scheduler.Schedule;
         var x = image.alias();
         for (int i = 0; i < ascending.Length; i++)

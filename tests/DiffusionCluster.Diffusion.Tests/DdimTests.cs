@@ -56,6 +56,28 @@ public class DdimTests
     }
 
     [Fact]
+    public void Partial_inversion_stops_at_the_start_index_and_sampling_from_there_round_trips()
+    {
+        // With the point-mass oracle the state at timestep t is exactly sqrt(abar_t) x0 + sqrt(1 - abar_t) eps for the
+        // eps DDIM inversion carries; starting the sampler at the same index must decode back to the image.
+        var s = NoiseSchedule.Cosine(1000);
+        using var image = rand(new long[] { 1, 3, 8, 8 }, generator: new Generator(7)) * 2 - 1;
+        var scheduler = new DdimScheduler(s, Respacing.Evenly(20, s.Length));
+        var oracle = Oracles.PointMass(image, s, PredictionType.Velocity);
+        int start = SdEdit.StartIndex(0.5, scheduler);
+
+        using var partial = DdimInversion.Invert(oracle, PredictionType.Velocity, image, scheduler, untilIndex: start);
+        using var decoded = Sampler.Sample(oracle, partial, scheduler, new SamplerOptions { Prediction = PredictionType.Velocity, StartIndex = start });
+
+        Assert.True(Oracles.MaxAbsDiff(decoded, image) < 1e-4);
+        // Half-way down the schedule the latent is neither the image nor pure noise.
+        double a = s.AlphaBar(scheduler.Timesteps[start]);
+        Assert.InRange(a, 0.2, 0.8);
+        Assert.True(Oracles.MaxAbsDiff(partial, image) > 1e-2);
+        Assert.Throws<ArgumentOutOfRangeException>(() => DdimInversion.Invert(oracle, PredictionType.Velocity, image, scheduler, untilIndex: 20));
+    }
+
+    [Fact]
     public void Inversion_of_a_gaussian_data_model_converges_as_steps_grow()
     {
         // For N(mean, std^2) data the probability-flow ODE is known exactly, so inversion is well posed:

@@ -94,18 +94,45 @@ public sealed class ImageEditsApiTests(GatewayServer server) : IClassFixture<Gat
         Assert.Equal(HttpStatusCode.OK, attribute);
     }
 
+    [Fact]
+    public async Task Text_diffs_reconstructions_and_interpolations_are_edit_operations()
+    {
+        var second = Picture(64, 64, (x, y) => x < 32 ? new Rgba32(40, 80, 220) : new Rgba32(250, 250, 250));
+        var interpolate = Form(Scene, ("size", "64x64"), ("operation", "interpolate"), ("frames", "3"), ("interpolate_noise", "false"), ("inversion_steps", "5"));
+        interpolate.Add(new ByteArrayContent(second), "second_image", "second.png");
+
+        var (textDiff, _) = await Post("/v1/images/edits", Form(Scene, ("prompt", "a blue circle"), ("size", "64x64"), ("operation", "textdiff"),
+            ("source_caption", "a red circle"), ("amount", "0.25"), ("inversion_steps", "5")));
+        var (reconstruct, _) = await Post("/v1/images/edits", Form(Scene, ("size", "64x64"), ("operation", "reconstruct"), ("inversion_steps", "5")));
+        var (interpolated, strip) = await Post("/v1/images/edits", interpolate);
+
+        Assert.Equal(HttpStatusCode.OK, textDiff);
+        Assert.Equal(HttpStatusCode.OK, reconstruct);
+        Assert.Equal(HttpStatusCode.OK, interpolated);
+        using var frames = Png.Decode(Images(strip)[0]);
+        Assert.Equal(new long[] { 3, 64, 3 * 64 }, frames.shape);
+    }
+
     [Theory]
+    [InlineData("source_caption", "source_caption is required for operation textdiff")]
+    [InlineData("second_image", "second_image is required for operation interpolate")]
+    [InlineData("interpolate_noise", "interpolate_noise must be true or false")]
+    [InlineData("inversion_steps", "inversion_steps must be a whole number from 5 to 250")]
     [InlineData("attribute", "attribute is required for operation attribute")]
     [InlineData("no-mask", "the image has no transparent pixels to edit")]
     [InlineData("mask-size", "the mask is 32x32; it must match the image's 64x64")]
     [InlineData("strength", "strength must be a number from 0.05 to 1")]
     [InlineData("factor", "ILVR factor N = 3; allowed 1, 2, 4, 8, 16 or 32")]
-    [InlineData("operation", "operation \"paint\" is not supported; allowed: inpaint, sdedit, ilvr")]
+    [InlineData("operation", "operation \"paint\" is not supported; allowed: inpaint, sdedit, ilvr, textdiff, attribute, reconstruct, interpolate")]
     [InlineData("prompt", "prompt is required")]
     public async Task Bad_edits_are_refused_naming_the_problem_and_the_limit(string which, string expected)
     {
         var form = which switch
         {
+            "source_caption" => Form(Scene, ("prompt", "a blue circle"), ("operation", "textdiff")),
+            "second_image" => Form(Scene, ("operation", "interpolate")),
+            "interpolate_noise" => Form(Scene, ("operation", "interpolate"), ("interpolate_noise", "sometimes")),
+            "inversion_steps" => Form(Scene, ("operation", "reconstruct"), ("inversion_steps", "1")),
             "attribute" => Form(Scene, ("operation", "attribute")),
             "no-mask" => Form(Scene, ("prompt", "a red circle")),
             "mask-size" => Form(Scene, ("prompt", "a red circle")),
@@ -114,6 +141,7 @@ public sealed class ImageEditsApiTests(GatewayServer server) : IClassFixture<Gat
             "operation" => Form(Scene, ("prompt", "a red circle"), ("operation", "paint")),
             _ => Form(Scene, ("operation", "sdedit")),
         };
+        if (which == "interpolate_noise") form.Add(new ByteArrayContent(Scene), "second_image", "second.png");
         if (which == "mask-size") form.Add(new ByteArrayContent(Picture(32, 32, (_, _) => new Rgba32(0, 0, 0, 0))), "mask", "mask.png");
 
         var response = await server.Http.PostAsync("/v1/images/edits", form);

@@ -50,18 +50,19 @@ public class AttributeDirectionsTests
     }
 
     [Fact]
-    public void A_manipulation_by_zero_is_the_reconstruction()
+    public void A_manipulation_by_zero_leaves_the_image_as_it_is()
     {
         var operations = new ImageOperations(new CascadePipeline(TinyCascadeFolder.Path, CPU));
         var directions = AttributeDirections.Load(TinyCascadeFolder.Path);
         using var image = rand(new long[] { 1, 3, 64, 64 }, generator: new Generator(6)) * 2 - 1;
-        using var latent = operations.Encode(image, null, 4);
+        var options = ContrastEditOptions.Default with { Steps = 4, MaskDraws = 2 };
 
-        using var results = operations.Manipulate(latent, directions, "circle", [0, 1]);
-        using var reconstruction = operations.Decode(latent);
+        using var unmoved = operations.Manipulate(image, null, directions, "circle", 0, options, seed: 1);
+        using var moved = operations.Manipulate(image, null, directions, "circle", 1, options, seed: 1);
 
-        Assert.Equal(new long[] { 2, 3, 64, 64 }, results.shape);
-        float zeroMove = (results[0] - reconstruction[0]).abs().max().item<float>();
-        Assert.True(zeroMove < 1e-3, $"differs by {zeroMove}");
+        Assert.Equal(0f, unmoved.Mask.max().item<float>());
+        Assert.True((unmoved.Images - image).abs().max().item<float>() < 1e-5);
+        Assert.Equal(new long[] { 1, 3, 64, 64 }, moved.Images.shape);
+        Assert.True(moved.Mask.max().item<float>() == 1f, "a non-zero move edits somewhere");
     }
 }

@@ -59,19 +59,47 @@ public class ImageOperationsTests
         Assert.Throws<ArgumentException>(() => Operations.Interpolate(a, b, frames: 1, interpolateNoise: false));
     }
 
+    static readonly ContrastEditOptions QuickEdit = ContrastEditOptions.Default with { Steps = 4, MaskDraws = 2 };
+
     [Fact]
-    public void A_text_diff_of_zero_is_the_reconstruction_under_the_new_caption()
+    public void A_text_diff_redraws_only_inside_its_mask_and_follows_its_seed()
     {
         var red = Operations.Text("a red circle")!;
         var blue = Operations.Text("a blue circle")!;
-        using var latent = Operations.Encode(Picture(5), red, 4);
+        using var image = Picture(5);
 
-        using var edits = Operations.TextDiff(latent, red, blue, [0, 0.25, 0.5]);
-        using var zero = Operations.Decode(latent.ImageEmbedding, latent.Noise, blue, 4, guidance: 1);
+        using var first = Operations.TextDiff(image, red, blue, 0.5, QuickEdit, seed: 3);
+        using var again = Operations.TextDiff(image, red, blue, 0.5, QuickEdit, seed: 3);
 
-        Assert.Equal(new long[] { 3, 3, 64, 64 }, edits.shape);
-        Assert.True((edits[0] - zero[0]).abs().max().item<float>() < 1e-4);
-        Assert.Throws<ArgumentException>(() => Operations.TextDiff(latent, red, blue, [1.5]));
+        Assert.Equal(new long[] { 1, 3, 64, 64 }, first.Images.shape);
+        Assert.Equal(new long[] { 1, 1, 64, 64 }, first.Mask.shape);
+        Assert.True(first.Images.Same(again.Images));
+        float masked = first.Mask.mean().item<float>();
+        Assert.True(masked > 0 && masked < 1, $"mask covers {masked:P0} of the image");
+        using var outside = ((first.Images - image).abs() * (1 - first.Mask)).max();
+        Assert.True(outside.item<float>() < 1e-5, $"pixels outside the mask moved by {outside.item<float>()}");
+        Assert.Throws<ArgumentException>(() => Operations.TextDiff(image, red, blue, 1.5, QuickEdit, seed: 3));
+    }
+
+    [Fact]
+    public void Variations_hold_the_source_layout_when_the_decoder_has_a_layout_model()
+    {
+        using var image = Picture(13) * 0.2;
+        var holding = new SamplingOptions(4, 1.0, "static") { Layout = 1.0 };
+
+        using var held = Operations.Variations(image, null, [1, 2], holding);
+        using var free = Operations.Variations(image, null, [1, 2], holding with { Layout = 0 });
+
+        // Held to the end (share 1), the variations' 16 px pictures are the source's (static thresholding keeps the
+        // samples in [-1, 1], so the final clamp does not move them); without the hold they are not.
+        int factor = Operations.Cascade.Decoder.LayoutFactor;
+        using var source = nn.functional.avg_pool2d(image, factor);
+        double Distance(Tensor images)
+        {
+            using var low = nn.functional.avg_pool2d(images, factor);
+            return (low - source).abs().mean().item<float>();
+        }
+        Assert.True(Distance(held) < 0.01 && Distance(free) > 0.1, $"variations are {Distance(held)} from the source's layout held, {Distance(free)} free");
     }
 
     [Fact]

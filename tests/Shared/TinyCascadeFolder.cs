@@ -33,7 +33,7 @@ public static class TinyCascadeFolder
             SampleSize = 64, BaseChannels = 8, ChannelMult = [1, 2], AttentionResolutions = [], Heads = 2,
             ContextDim = 16, ImageEmbedDim = 16, ImageTokens = 2, PatchSize = 4,
         };
-        CascadeFolder.Save(root, CascadeFolder.Decoder64, decoder, new UNet(decoder));
+        CascadeFolder.Save(root, CascadeFolder.Decoder64, decoder, Untrained(new UNet(decoder)));
         // A layout model, so sampling with a layout share runs the ILVR guide (in process and in the cluster).
         var layout = new LayoutConfig { MaxTextLength = 48, VocabSize = 128, TextLayers = 1, Width = 16, Layers = 1, Heads = 2, Grid = 4, Size = 16, ImageSize = 64 };
         CascadeFolder.Save(root, CascadeFolder.Layout, layout, new LayoutNetwork(layout));
@@ -57,5 +57,16 @@ public static class TinyCascadeFolder
         // Prompts go through a composer, as in the bundled cascade.
         CascadeFolder.SaveComposer(root, DiffusionCluster.Shapes.World.Shapes);
         return root;
+    }
+
+    /// A fresh U-Net's zero-initialised layers (its output convolution among them) filled with small random values, so
+    /// its predictions depend on the input and the conditioning as a trained network's do.
+    static UNet Untrained(UNet network)
+    {
+        using var _ = no_grad();
+        foreach (var (_, parameter) in network.named_parameters())
+            if (parameter.abs().max().item<float>() == 0)
+                parameter.copy_(randn_like(parameter) * 0.05);
+        return network;
     }
 }

@@ -1,6 +1,7 @@
 // Usage: node page.test.mjs <gateway base url> <screenshot.png> [api key]
 // Submits a prompt on the web page in headless Chromium, checks per-stage progress appears, then the image
-// and the per-stage latency timeline, then the gallery entry. Exits non-zero with a reason on any failure.
+// and the per-stage latency timeline, then the gallery entry, then image operations on the result. Exits non-zero
+// with a reason on any failure.
 import { chromium } from "playwright-core";
 
 const [base, screenshot, key] = process.argv.slice(2);
@@ -36,8 +37,27 @@ try {
   if (seenSteps.size === 0) throw new Error("never saw per-step progress of a stage");
   const gallery = await page.$$eval("#gallery figure", f => f.length);
   if (gallery !== 1) throw new Error(`gallery has ${gallery} entries, expected 1`);
+  // Image operations on the generated image: variations (two images), a text diff refused without its source
+  // caption (the message names the field), then run with it.
+  await page.click("#use-image");
+  await page.selectOption("#edit-operation", "variation");
+  await page.click("#edit-submit");
+  await page.waitForFunction(() => document.querySelectorAll("#edit-result img").length === 2 && document.querySelector("#edit-message").textContent.startsWith("done"), null, { timeout: 120000 });
+  await page.selectOption("#edit-operation", "textdiff");
+  if (await page.isHidden("#edit-source")) throw new Error("the text diff's source caption field is hidden");
+  if (await page.isVisible("#edit-strength")) throw new Error("SDEdit's strength shows for a text diff");
+  await page.fill("#edit-prompt", "a small red circle on a white background");
+  await page.click("#edit-submit");
+  await page.waitForFunction(() => document.querySelector("#edit-message").className === "error", null, { timeout: 60000 });
+  const refused = await page.textContent("#edit-message");
+  if (!refused.includes("source_caption is required")) throw new Error(`text diff without a source caption: "${refused}"`);
+  await page.fill("#edit-source", "a small blue circle on a white background");
+  await page.click("#edit-submit");
+  await page.waitForFunction(() => document.querySelector("#edit-message").textContent.startsWith("done"), null, { timeout: 120000 });
+  const edited = await page.$$eval("#edit-result img", imgs => imgs.map(i => i.complete && i.naturalWidth));
+  if (edited.length !== 1 || edited[0] !== 64) throw new Error(`text diff result images: ${edited}`);
   await page.screenshot({ path: screenshot, fullPage: true });
-  console.log(`ok: saw progress ${[...seenSteps].join("; ")}; timeline ${segments.join(",")}`);
+  console.log(`ok: saw progress ${[...seenSteps].join("; ")}; timeline ${segments.join(",")}; variations and a text diff of the result`);
 } finally {
   await browser.close();
 }

@@ -14,7 +14,11 @@ namespace DiffusionCluster.Lab.Studies;
 /// ILVR. Every figure is computed from exact renders and the scene parser.
 public sealed class EditStudy(ImageOperations operations, TextWriter log)
 {
-    public sealed record Options(int Scenes = 12, int InversionSteps = 50, int Variations = 4, SamplingOptions? Decoder = null);
+    public sealed record Options(int Scenes = 12, int InversionSteps = 50, int Variations = 4, SamplingOptions? Decoder = null,
+        ContrastEditOptions? Edit = null, IReadOnlySet<string>? Parts = null);
+
+    /// The study's parts, in the order they run; Options.Parts picks some (all by default).
+    public static readonly string[] AllParts = ["reconstruction", "variations", "textdiff", "inpainting", "sdedit"];
 
     public StudyReport Run(IReadOnlyList<BenchPrompt> prompts, Options options, string command, string outputFolder)
     {
@@ -26,9 +30,12 @@ public sealed class EditStudy(ImageOperations operations, TextWriter log)
         using var renders = Renderer.RenderBatch(scenes.Select(p => p.Scene).ToList(), 64).to(device);
         var grid = new List<Tensor>();
 
+        bool Runs(string part) => options.Parts is null || options.Parts.Contains(part);
+        var rows = new List<IReadOnlyList<string>>();
+
         // 1. Bipartite latents: encode (z_i, DDIM-inverted x_T) and decode back.
         using var captions = operations.Cascade.Text.Encode(scenes.Select(p => p.Prompt).ToList());
-        var rows = new List<IReadOnlyList<string>>();
+        if (Runs("reconstruction")) {
         foreach (var (label, text) in new[] { ("with the caption", captions), ("without a caption (z_i alone)", (Models.Networks.TextEncoding?)null) })
         {
             using var latent = operations.Encode(renders, text, options.InversionSteps);
@@ -41,9 +48,11 @@ public sealed class EditStudy(ImageOperations operations, TextWriter log)
         }
         report.Add(new StudyTable($"Reconstruction from the bipartite latent ({options.InversionSteps} DDIM steps each way, 64 px)",
             ["conditioning", "mean PSNR", "worst PSNR", "scenes >= 25 dB"], rows,
-            "Target: >= 25 dB. Decoding is deterministic DDIM (eta 0, guidance 1) from the inverted x_T."));
+            "Target: >= 30 dB. Decoding is deterministic DDIM (eta 0, guidance 1) from the inverted x_T."));
+        }
 
-        // 2. Variations: z_i kept, x_T fresh per seed.
+        // 2. Variations: z_i kept, x_T fresh per seed, the render's own layout picture held.
+        if (Runs("variations")) {
         rows = [];
         foreach (bool captioned in new[] { true, false })
         {
@@ -70,39 +79,15 @@ public sealed class EditStudy(ImageOperations operations, TextWriter log)
         }
         report.Add(new StudyTable($"Variations ({options.Variations} per scene, decoder {decoder.Steps?.ToString() ?? "default"} steps, guidance {decoder.Guidance?.ToString() ?? "default"})",
             ["conditioning", "objects the parser finds kept (colour, shape, cell)", "mean absolute difference between variations (pixels in [-1, 1])"], rows,
-            "Target: >= 80% of objects kept; a distance above 0 shows the variations differ."));
-
-        // 3. Text diffs: recolour the first object of each scene.
-        rows = [];
-        var amounts = new[] { 0.0, 0.25, 0.5, 0.75 };
-        var changed = new int[amounts.Length];
-        var othersKept = new int[amounts.Length];
-        for (int i = 0; i < scenes.Count; i++)
-        {
-            var target = SceneAgreement.Recoloured(scenes[i].Scene, 0);
-            var newCaption = Captioner.Describe(target, new Random(scenes[i].Id)).Text;
-            using var oldText = operations.Cascade.Text.Encode([scenes[i].Prompt]);
-            using var newText = operations.Cascade.Text.Encode([newCaption]);
-            using var latent = operations.Encode(renders[i..(i + 1)], oldText, options.InversionSteps);
-            using var edits = operations.TextDiff(latent, oldText, newText, amounts);
-            for (int k = 0; k < amounts.Length; k++)
-            {
-                var parsed = SceneParser.Parse(edits[k]);
-                var recoloured = target.Objects[0];
-                if (parsed.Objects.Any(p => p.Colour == recoloured.Colour && p.Shape == recoloured.Shape)) changed[k]++;
-                if (parsed.Background == target.Background && target.Objects.Skip(1).All(o => parsed.Objects.Any(p => p.Colour == o.Colour && p.Shape == o.Shape)))
-                    othersKept[k]++;
-            }
-            if (i < 4) grid.Add(edits[2].clone());
+            "Target: >= 80% of objects kept; a distance above 0 shows the variations differ. The decoder is held to the source's own "
+            + "layout picture (16 px) for the layout share of its trajectory."));
         }
-        for (int k = 0; k < amounts.Length; k++)
-            rows.Add([$"{amounts[k]:F2}", StudyReport.Percent(changed[k], scenes.Count), StudyReport.Percent(othersKept[k], scenes.Count)]);
-        report.Figure("text_diff_changed", amounts.Select((a, k) => new { amount = a, changed = (double)changed[k] / scenes.Count }).ToList());
-        report.Add(new StudyTable("Text diffs: the first object recoloured (\"red circle\" -> \"blue circle\"), x_T kept",
-            ["amount (slerp toward z_t(new) - z_t(old))", "requested colour seen on that shape", "background and other objects kept"], rows,
-            "Amount 0 is the reconstruction decoded with the new caption, so its row measures what the caption alone changes."));
+
+        // 3. Text diffs: recolour the first object of each scene, the target colour spread over the palette.
+        if (Runs("textdiff")) TextDiffs(scenes, renders, options.Edit ?? ContrastEditOptions.Default with { Steps = options.InversionSteps }, report, grid);
 
         // 4. Inpainting and uncropping on held-out masks.
+        if (Runs("inpainting")) {
         rows = [];
         var masks = new (string Name, Tensor Keep)[]
         {
@@ -135,8 +120,10 @@ public sealed class EditStudy(ImageOperations operations, TextWriter log)
         report.Add(new StudyTable("Inpainting and uncropping (RePaint with the text-conditioned decoder, prompt = the scene's caption)",
             ["mask", "resample", "PSNR in the generated region", "mean-colour fill PSNR", "scene fully correct (parser)"], rows,
             "The baseline fills the region with the mean colour of the kept pixels."));
+        }
 
         // 5. SDEdit from crude 8x8 colour sketches, and ILVR from the render.
+        if (Runs("sdedit")) {
         rows = [];
         foreach (double strength in new[] { 0.4, 0.6, 0.8, 1.0 })
         {
@@ -170,14 +157,82 @@ public sealed class EditStudy(ImageOperations operations, TextWriter log)
         report.Add(new StudyTable("SDEdit (guide: the render pixelated to 8x8) and ILVR (reference: the render)",
             ["operation", "scene fully correct (parser)", "PSNR to the guide at the guide's resolution"], rows,
             "SDEdit trades faithfulness to the guide (right column) for realism as strength grows; ILVR keeps the reference's 64/N px content."));
+        }
 
         Directory.CreateDirectory(outputFolder);
         using (var picture = Png.Grid(grid.Select(g => F.interpolate(g.unsqueeze(0), new long[] { 128, 128 }, mode: InterpolationMode.Nearest)[0]).ToList(), 8))
             File.WriteAllBytes(Path.Combine(outputFolder, "edits.png"), Png.Encode(picture));
         foreach (var g in grid) g.Dispose();
-        report.Image("edits.png", "Row 1: render and reconstruction pairs. Row 2: a variation per scene, then text diffs at 0.5. Then inpainting (centre, right half, uncrop), the SDEdit sketch and its result.");
+        report.Image("edits.png", "In the order the parts run: render and reconstruction pairs; a variation per scene; render, text diff at 0.5 and its mask "
+            + "for four scenes; inpainting (centre, right half, uncrop); the SDEdit sketch and its result.");
         return report;
     }
+
+    /// Each scene's first object recoloured, written two ways: full captions (every attribute and place, as the networks
+    /// were trained) and short ones ("a red circle and a blue star") composed as the cluster composes a request's prompt
+    /// and source caption (the request's seed for both). Changed: the parser finds the new colour on the object's shape
+    /// in its cell; kept: the background and every other object (colour, shape, cell).
+    void TextDiffs(IReadOnlyList<BenchPrompt> scenes, Tensor renders, ContrastEditOptions edit, StudyReport report, List<Tensor> grid)
+    {
+        var rows = new List<IReadOnlyList<string>>();
+        var amounts = new[] { 0.0, 0.25, 0.5, 0.75 };
+        foreach (var style in new[] { "full captions", "short captions, composed" })
+        {
+            var changed = new int[amounts.Length];
+            var kept = new int[amounts.Length];
+            var masked = new double[amounts.Length];
+            for (int i = 0; i < scenes.Count; i++)
+            {
+                var source = scenes[i].Scene;
+                var target = SceneAgreement.Recoloured(source, 0, scenes[i].Id);
+                var (oldCaption, newCaption) = style == "full captions"
+                    ? (scenes[i].Prompt, Recaptioned(scenes[i], target))
+                    : (Composed(Short(source), (ulong)scenes[i].Id), Composed(Short(target), (ulong)scenes[i].Id));
+                using var oldText = operations.Cascade.Text.Encode([oldCaption]);
+                using var newText = operations.Cascade.Text.Encode([newCaption]);
+                for (int k = 0; k < amounts.Length; k++)
+                {
+                    using var result = operations.TextDiff(renders[i..(i + 1)], oldText, newText, amounts[k], edit, (ulong)scenes[i].Id);
+                    var parsed = SceneParser.Parse(result.Images[0]);
+                    if (SceneAgreement.Has(parsed, target.Objects[0])) changed[k]++;
+                    else if (amounts[k] == 0.5)
+                        log.WriteLine($"study edits: text diff ({style}) scene {i + 1} wanted {target.Objects[0].Colour} {target.Objects[0].Shape} {target.Objects[0].Position}; parsed "
+                            + string.Join("; ", parsed.Objects.Select(o => $"{o.Colour} {o.Shape} {o.Position} fit {o.Fit:F2}")));
+                    if (parsed.Background == target.Background && target.Objects.Skip(1).All(o => SceneAgreement.Has(parsed, o))) kept[k]++;
+                    masked[k] += result.Mask.mean().item<float>();
+                    if (amounts[k] == 0.5 && style == "full captions")
+                        grid.AddRange([renders[i].clone(), result.Images[0].clone(), (result.Mask[0].expand(3, -1, -1) * 2 - 1).clone()]);
+                }
+                log.WriteLine($"study edits: text diff ({style}) scene {i + 1}/{scenes.Count}: \"{oldCaption}\" -> \"{newCaption}\"");
+            }
+            for (int k = 0; k < amounts.Length; k++)
+                rows.Add([style, $"{amounts[k]:F2}", StudyReport.Percent(changed[k], scenes.Count), StudyReport.Percent(kept[k], scenes.Count), $"{100 * masked[k] / scenes.Count:F1}%"]);
+            report.Figure($"text_diff_{(style == "full captions" ? "full" : "short")}", amounts.Select((a, k) => new
+            {
+                amount = a, changed = (double)changed[k] / scenes.Count, kept = (double)kept[k] / scenes.Count,
+            }).ToList());
+            log.WriteLine($"study edits: text diffs ({style}): changed {string.Join(", ", changed)}, kept {string.Join(", ", kept)} of {scenes.Count}");
+        }
+        report.Add(new StudyTable($"Text diffs: the first object recoloured (\"red circle\" -> \"blue circle\"); edit strength {edit.Strength}, guidance {edit.Guidance} "
+            + $"against the source caption, {edit.Steps} steps, mask from {edit.MaskDraws} draws at t = {edit.MaskLevel} T",
+            ["captions", "amount (slerp of z_i toward z_t(new) - z_t(old))", "new colour seen on that shape in its cell", "background and other objects kept", "image share edited (mask)"], rows,
+            "Targets at the default amount 0.5: the change seen in >= 70%, everything else kept in >= 90%."));
+    }
+
+    /// The source's caption with the recoloured object's colour word replaced, as a user writes a text diff's new prompt;
+    /// a fresh caption of the target when that word is not in the caption exactly once.
+    static string Recaptioned(BenchPrompt source, Scene target)
+    {
+        var (from, to) = (source.Scene.Objects[0].Colour, target.Objects[0].Colour);
+        var word = new System.Text.RegularExpressions.Regex($@"\b{from}\b");
+        return word.Matches(source.Prompt).Count == 1 ? word.Replace(source.Prompt, to) : Captioner.Describe(target, new Random(source.Id)).Text;
+    }
+
+    /// "a red circle and a blue star": colour and shape of each object, nothing else.
+    static string Short(Scene scene) =>
+        string.Join(" and ", scene.Objects.Select(o => $"a {o.Colour} {o.Shape.ToString().ToLowerInvariant()}"));
+
+    string Composed(string prompt, ulong seed) => operations.Cascade.Text.Compose(prompt, seed).Caption;
 
     static double PairwiseDistance(Tensor images)
     {

@@ -14,13 +14,15 @@ public static class EditCommand
                 [--second FILE] [--mask FILE] [--source-caption "..."] [--strength S] [--factor N] [--cutoff C]
                 [--resample R] [--amount A] [--attribute NAME] [--frames K] [--fixed-noise] [--inversion-steps N]
                 [--size 64|256|1024] [--seed N] [--out FILE.png] [stage options] [--model DIR --device D --precision P | --cluster ...]
-              variation: new images with the source's CLIP embedding (prompt optional); reconstruct: DDIM-invert to the
+              variation: new images with the source's CLIP embedding and layout (prompt optional); reconstruct: DDIM-invert to the
               bipartite latent and decode back; interpolate: a strip of K frames from --image to --second;
-              textdiff: move the image from --source-caption toward --prompt by --amount (0-1); sdedit: the prompt
+              textdiff: redraw where the image's --source-caption and --prompt disagree, z_i moved toward the caption
+              difference by --amount (0-1), the rest kept; sdedit: the prompt
               from the image noised to --strength (0.05-1); ilvr: the prompt keeping the image's low frequencies
               (--factor N in 1,2,4,8,16,32; --cutoff 0-0.99 of the schedule); inpaint: the prompt fills where the mask
               is transparent or black (--resample 1-20 RePaint rounds per step); attribute: DiffAE manipulation, z_i moved
-              toward --attribute (red, circle, ...; see `train attributes`) by --amount (-2 to 2), x_T kept; segment: a colour-coded
+              toward --attribute (red, circle, ...; see `train attributes`) by --amount (-2 to 2), redrawn where that changes the
+              decoder's prediction, the rest kept; segment: a colour-coded
               class mask (background and 8 shapes) from decoder features (see `train segmentation`)
         """;
 
@@ -35,7 +37,7 @@ public static class EditCommand
         var image = Wire(ImageInput.Image(imageBytes, ImageOperation.ImageSize));
         // Each operation reads only its own settings, so a setting it does not take is refused as unknown.
         int InversionSteps() => args.Int("inversion-steps", 50, int.MinValue, int.MaxValue);
-        double Amount() => args.Double("amount", 0.5, double.MinValue, double.MaxValue);
+        double Amount(double fallback) => args.Double("amount", fallback, double.MinValue, double.MaxValue);
         ImageOperation operation = name switch
         {
             "variation" => new VariationOperation { Image = image },
@@ -54,14 +56,14 @@ public static class EditCommand
             {
                 Image = image,
                 SourceCaption = args.Text("source-caption") ?? throw new UsageException("textdiff needs --source-caption \"...\" (the image's caption)"),
-                Amount = Amount(),
+                Amount = Amount(TextDiffOperation.DefaultAmount),
                 InversionSteps = InversionSteps(),
             },
             "attribute" => new AttributeOperation
             {
                 Image = image,
                 Attribute = args.Text("attribute") ?? throw new UsageException("attribute needs --attribute NAME (red, circle, ...)"),
-                Amount = Amount(),
+                Amount = Amount(AttributeOperation.DefaultAmount),
                 InversionSteps = InversionSteps(),
             },
             "sdedit" => new SdEditOperation { Image = image, Strength = args.Double("strength", 0.6, double.MinValue, double.MaxValue) },

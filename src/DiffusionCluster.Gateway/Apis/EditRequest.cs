@@ -5,12 +5,12 @@ namespace DiffusionCluster.Gateway.Apis;
 
 /// The multipart bodies of /v1/images/variations and /v1/images/edits turned into requests with an image
 /// operation. OpenAI's fields, plus ours: seed and per-stage options as for generations; for edits the
-/// operation (inpaint, the default, sdedit or ilvr) and its settings.
+/// operation (inpaint, the default; sdedit, ilvr, textdiff, attribute, reconstruct, interpolate) and its settings.
 public static class EditRequest
 {
-    static readonly string[] TextFields = ["prompt", "size", "response_format", "user", "model", "quality", "style", "operation", "attribute",
+    static readonly string[] TextFields = ["prompt", "interpolate_noise", "size", "response_format", "user", "model", "quality", "style", "operation", "attribute", "source_caption",
         "prior_thresholding", "decoder64_thresholding", "sr256_thresholding", "sr1024_thresholding"];
-    static readonly string[] Operations = ["inpaint", "sdedit", "ilvr", "attribute"];
+    static readonly string[] Operations = ["inpaint", "sdedit", "ilvr", "textdiff", "attribute", "reconstruct", "interpolate"];
 
     public static (ImageRequest Request, List<string> Notes) Variations(ImageUpload upload)
     {
@@ -42,11 +42,28 @@ public static class EditRequest
                 Image = image,
                 Strength = ImageRequest.Double(fields, "strength", 0.6, SdEditOperation.MinStrength, SdEditOperation.MaxStrength),
             },
+            "textdiff" => new TextDiffOperation
+            {
+                Image = image,
+                SourceCaption = ImageRequest.String(fields, "source_caption") ?? throw new BadRequestException("source_caption is required for operation textdiff (what the image shows, e.g. a red circle)", "source_caption", code: "missing_field"),
+                Amount = ImageRequest.Double(fields, "amount", TextDiffOperation.DefaultAmount, 0, 1),
+                InversionSteps = InversionSteps(fields),
+            },
             "attribute" => new AttributeOperation
             {
                 Image = image,
                 Attribute = ImageRequest.String(fields, "attribute") ?? throw new BadRequestException("attribute is required for operation attribute (e.g. red, circle)", "attribute", code: "missing_field"),
-                Amount = ImageRequest.Double(fields, "amount", 0.5, -AttributeOperation.MaxAmount, AttributeOperation.MaxAmount),
+                Amount = ImageRequest.Double(fields, "amount", AttributeOperation.DefaultAmount, -AttributeOperation.MaxAmount, AttributeOperation.MaxAmount),
+                InversionSteps = InversionSteps(fields),
+            },
+            "reconstruct" => new ReconstructOperation { Image = image, InversionSteps = InversionSteps(fields) },
+            "interpolate" => new InterpolateOperation
+            {
+                Image = image,
+                Second = await SecondImage(upload, options, cancellation),
+                Frames = ImageRequest.Int(fields, "frames", 8, 2, InterpolateOperation.MaxFrames),
+                InterpolateNoise = ImageRequest.Bool(fields, "interpolate_noise", true),
+                InversionSteps = InversionSteps(fields),
             },
             "ilvr" => new IlvrOperation
             {
@@ -61,7 +78,8 @@ public static class EditRequest
                 Resample = ImageRequest.Int(fields, "resample", 5, 1, InpaintOperation.MaxResample),
             },
         };
-        var used = new[] { "image", "mask", "operation", "strength", "ilvr_factor", "ilvr_cutoff", "resample", "attribute", "amount" };
+        var used = new[] { "image", "mask", "second_image", "operation", "strength", "ilvr_factor", "ilvr_cutoff", "resample", "attribute", "amount",
+            "source_caption", "inversion_steps", "frames", "interpolate_noise" };
         return (Parse(fields, used, edit), notes);
     }
 
@@ -82,6 +100,17 @@ public static class EditRequest
         var prepared = upload.Prepared(ImageOperation.ImageSize);
         if (prepared.Note is not null) notes.Add(prepared.Note);
         return prepared.Pixels;
+    }
+
+    static int InversionSteps(JsonElement fields) =>
+        ImageRequest.Int(fields, "inversion_steps", 50, InvertingOperation.MinInversionSteps, InvertingOperation.MaxInversionSteps);
+
+    /// The interpolation's end image, resized as the first one is.
+    static async Task<WireTensor> SecondImage(ImageUpload upload, GatewayOptions options, CancellationToken cancellation)
+    {
+        var second = await ImageUpload.File(upload.Form, "second_image", options, cancellation)
+            ?? throw new BadRequestException("second_image is required for operation interpolate (the image the frames end at)", "second_image", code: "missing_field");
+        return ImageUpload.Wrap("second_image", () => ImageInput.Image(second.Bytes, ImageOperation.ImageSize).Pixels);
     }
 
     /// The mask file, or the image's own transparency when there is none (OpenAI's convention).

@@ -113,6 +113,19 @@ public sealed record ImageRequest(GenerationSpec Spec, int N, string ResponseFor
         return value.GetDouble();
     }
 
+    /// true or false: a JSON boolean, or the text "true" / "false" as a multipart form sends it.
+    public static bool Bool(JsonElement body, string name, bool fallback)
+    {
+        if (!body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return fallback;
+        return value.ValueKind switch
+        {
+            JsonValueKind.True => true,
+            JsonValueKind.False => false,
+            JsonValueKind.String when bool.TryParse(value.GetString(), out var parsed) => parsed,
+            _ => throw new BadRequestException($"{name} must be true or false", name),
+        };
+    }
+
     /// Reads a JSON body up to a size limit, refusing a larger one before reading it when its length is declared.
     public static async Task<JsonElement> ReadBody(HttpRequest request, long limit)
     {

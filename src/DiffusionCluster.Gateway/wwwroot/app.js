@@ -1,5 +1,6 @@
 // The page drives the job API: submit, follow progress over server-sent events, show the image and a
-// timeline of per-stage latency (queue wait hatched, compute coloured), and keep a gallery of this session.
+// timeline of per-stage latency (queue wait hatched, compute coloured), and keep a gallery of this session;
+// and the image operations on an upload or the generated image.
 // The API key, when the gateway needs one, is kept in this browser (localStorage) and sent as a bearer token;
 // images load from their signed links, which need no key.
 const $ = id => document.getElementById(id);
@@ -134,6 +135,67 @@ function finish() {
   $("cancel").disabled = true;
 }
 
+// Image operations: the upload and the fields the chosen operation reads, sent as OpenAI-style multipart to
+// /v1/images/variations, /v1/images/segmentations or /v1/images/edits; results come back inline (b64_json).
+function showEditFields() {
+  const operation = $("edit-operation").value;
+  for (const label of document.querySelectorAll("#edit [data-for]")) label.hidden = !label.dataset.for.split(" ").includes(operation);
+}
+
+async function runEdit(event) {
+  event.preventDefault();
+  const operation = $("edit-operation").value;
+  const form = new FormData();
+  form.append("image", $("edit-image").files[0]);
+  for (const label of document.querySelectorAll("#edit [data-for]")) {
+    if (label.hidden) continue;
+    const input = label.querySelector("input");
+    if (input.type === "file") { if (input.files[0]) form.append(input.name, input.files[0]); }
+    else if (input.value !== "") form.append(input.name, input.value);
+  }
+  form.append("seed", $("edit-seed").value);
+  form.append("size", "64x64");
+  form.append("response_format", "b64_json");
+  if (operation === "variation") form.append("n", "2");
+  else if (operation !== "segment") form.append("operation", operation);
+  const path = operation === "variation" ? "variations" : operation === "segment" ? "segmentations" : "edits";
+  $("edit-message").textContent = "running";
+  $("edit-message").className = "";
+  $("edit-submit").disabled = true;
+  try {
+    const response = await fetch(`/v1/images/${path}`, { method: "POST", headers: headers(), body: form });
+    const body = await response.json();
+    if (!response.ok) { $("edit-message").textContent = body.error.message; $("edit-message").className = "error"; return; }
+    $("edit-result").innerHTML = "";
+    for (const item of body.data) {
+      const img = document.createElement("img");
+      img.src = `data:image/png;base64,${item.b64_json}`;
+      img.alt = `${operation} result`;
+      $("edit-result").appendChild(img);
+    }
+    $("edit-message").textContent = ["done", ...(body.notes || [])].join("; ");
+  } catch (error) {
+    $("edit-message").textContent = `the request failed: ${error.message}`;
+    $("edit-message").className = "error";
+  } finally {
+    $("edit-submit").disabled = false;
+  }
+}
+
+// The generated image becomes the edit form's upload.
+async function useImage() {
+  const blob = await (await fetch($("image").src)).blob();
+  const files = new DataTransfer();
+  files.items.add(new File([blob], "generated.png", { type: blob.type || "image/png" }));
+  $("edit-image").files = files.files;
+  $("edit-message").textContent = "the generated image is loaded; choose an operation";
+  $("edit-message").className = "";
+}
+
 $("generate").addEventListener("submit", submit);
+$("edit").addEventListener("submit", runEdit);
+$("edit-operation").addEventListener("change", showEditFields);
+$("use-image").addEventListener("click", useImage);
+showEditFields();
 $("cancel").addEventListener("click", () => current && fetch(`/v1/jobs/${current}`, { method: "DELETE", headers: headers() }));
 showGallery();

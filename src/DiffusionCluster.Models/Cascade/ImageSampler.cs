@@ -113,13 +113,72 @@ public sealed class ImageSampler
                 sampler = sampler with { Refinement = new Inpainting(inpaint.Known.to(Device), inpaint.Keep.to(Device)), Resample = inpaint.Resample };
                 break;
             // A decode from a given start latent (an inverted image) keeps the layout the latent carries.
-            case null when sampling.Layout is > 0 and var share && text is not null && !decode.WithoutText && decode.StartNoise is null:
-                sampler = sampler with { Refinement = LayoutGuide(text, share) };
+            case null when sampling.Layout is > 0 and var share && decode.StartNoise is null && decode.Layout is not null:
+                sampler = sampler with { Refinement = LayoutGuide(decode.Layout.to(Device), share) };
+                break;
+            case null when sampling.Layout is > 0 and var share && decode.StartNoise is null && text is not null && !decode.WithoutText:
+                sampler = sampler with { Refinement = LayoutGuide(Layout(text), share) };
                 break;
         }
         var images = Sampler.Sample(model, start, scheduler, sampler, cancellation);
         if (bicubic is not null) images = bicubic + images / config.ResidualScale;
         return images.clamp(-1, 1).MoveToOuterDisposeScope();
+    }
+
+    /// A contrastive edit (ContrastEditOptions) of images [B, 3, size, size] from the source conditioning toward the
+    /// target: only where the two disagree is redrawn, and the rest is the source's pixels. Noise comes from seed.
+    public EditResult Edit(Tensor images, EditCondition source, EditCondition target, ContrastEditOptions options, ulong seed,
+        Action<int, int>? progress = null, CancellationToken cancellation = default)
+    {
+        options.Validate();
+        if (IsSuperResolution) throw new ArgumentException($"{Name} diffuses a residual over its input; image edits run on the base decoder");
+        if (images.dim() != 4 || images.shape[1] != 3 || images.shape[2] != OutputSize || images.shape[3] != OutputSize)
+            throw new ArgumentException($"{Name}: images must be [B, 3, {OutputSize}, {OutputSize}]; got [{string.Join(", ", images.shape)}]");
+        var sampling = Resolve(new SamplingOptions(Steps: options.Steps, Guidance: options.Guidance, AugmentationLevel: 0));
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        images = images.to(Device);
+        int batch = (int)images.shape[0];
+        var seeds = Enumerable.Range(0, batch).Select(i => seed + (ulong)i).ToList();
+        var sourceRows = Conditioning(source.Text, source.ImageEmbedding.to(Device), null, seeds, sampling);
+        var targetRows = Conditioning(target.Text, target.ImageEmbedding.to(Device), null, seeds, sampling);
+        var pair = targetRows.Then(sourceRows);
+        var prediction = _unet.Config.Diffusion.Prediction;
+
+        // The mask: every draw's noised image run under both conditionings in one pass, [target; source] per draw.
+        int maskTimestep = (int)Math.Round(options.MaskLevel * (_schedule.Length - 1));
+        var noisy = Enumerable.Range(0, options.MaskDraws)
+            .Select(d => _schedule.AddNoise(images, Noise.PerRow(seeds.Select(s => s ^ (0x9E3779B97F4A7C15UL * (ulong)(d + 1))).ToList(), images.shape[1..], Device), maskTimestep))
+            .ToList();
+        var outputs = Forward(cat(noisy.SelectMany(x => new[] { x, x }).ToArray()), maskTimestep, pair.Repeat(options.MaskDraws)).chunk(2 * options.MaskDraws);
+        using var level = Parameterization.Level(_schedule.AlphaBar(maskTimestep));
+        var difference = zeros_like(images);
+        for (int d = 0; d < options.MaskDraws; d++)
+        {
+            var (targetClean, _) = Parameterization.ToX0AndEps(prediction, outputs[2 * d][.., ..3], noisy[d], level);
+            var (sourceClean, _) = Parameterization.ToX0AndEps(prediction, outputs[2 * d + 1][.., ..3], noisy[d], level);
+            difference += (targetClean - sourceClean).abs();
+        }
+        var mask = EditMask.FromDifference(difference, options.MaskThreshold, options.MaskDilation);
+
+        // Partial DDIM encoding under the source, then sampling back under the target, the source pasted outside the mask.
+        var scheduler = new DdimScheduler(_schedule, Respacing.Evenly(options.Steps, _schedule.Length));
+        int start = SdEdit.StartIndex(options.Strength, scheduler);
+        var encoded = DdimInversion.Invert(Denoiser(sourceRows, 1, batch), prediction, images, scheduler, cancellation, start);
+        Denoiser model = options.Guidance == 1
+            ? (x, t) => Forward(x, t, targetRows)
+            : ClassifierFreeGuidance.Guide((x, t) => Forward(x, t, pair), options.Guidance, 3);
+        var sampler = new SamplerOptions
+        {
+            Prediction = prediction,
+            Thresholding = sampling.Thresholding,
+            StartIndex = start,
+            Refinement = new Inpainting(images, 1 - mask),
+            Generator = new Generator(seed ^ 0x5EED5EEDUL),
+            Progress = progress,
+        };
+        var edited = Sampler.Sample(model, encoded, scheduler, sampler, cancellation).clamp(-1, 1);
+        return new EditResult(edited.MoveToOuterDisposeScope(), mask.MoveToOuterDisposeScope());
     }
 
     /// The network's one-step estimate of clean images [B, 3, size, size] from the same images noised to timestep t
@@ -195,12 +254,13 @@ public sealed class ImageSampler
         return _layout.forward(text).clamp(-1, 1).MoveToOuterDisposeScope();
     }
 
-    /// ILVR toward the layout model's picture, upsampled to the image by repetition (so its low-pass is the picture
+    /// ILVR toward a layout picture (the layout model's, or an image's own), upsampled to the image by repetition (so its low-pass is the picture
     /// itself), at the timesteps in the first `share` of the trajectory from pure noise (all of it, to the final step, at 1;
     /// as IlvrGuide's cut-off 1 - share).
-    Ilvr LayoutGuide(TextEncoding text, double share)
+    Ilvr LayoutGuide(Tensor picture, double share)
     {
-        var picture = Layout(text);
+        if (picture.dim() != 4 || picture.shape[1] != 3 || picture.shape[2] * LayoutFactor != OutputSize || picture.shape[3] * LayoutFactor != OutputSize)
+            throw new ArgumentException($"{Name}: a layout picture must be [B, 3, {OutputSize / LayoutFactor}, {OutputSize / LayoutFactor}]; got [{string.Join(", ", picture.shape)}]");
         var reference = nn.functional.interpolate(picture, new long[] { OutputSize, OutputSize }, mode: InterpolationMode.Nearest);
         int minTimestep = share >= 1 ? -1 : (int)Math.Round((1 - share) * (_schedule.Length - 1));
         return new Ilvr(reference, LayoutFactor, minTimestep);
@@ -233,13 +293,16 @@ public sealed class ImageSampler
         return new UNetConditioning(text, imageEmbedding, augmented.to(_dtype), levels);
     }
 
+    Tensor Network(Tensor x, int t, UNetConditioning c) =>
+        _unet.forward(x.to(_dtype), full(new long[] { x.shape[0] }, t, int64, Device), c).to(ScalarType.Float32);
+
+    /// The network's raw output for x at timestep t, in windows of its training crop when its config says so.
+    Tensor Forward(Tensor x, int t, UNetConditioning c) => _unet.Config.SampleWindow == 0
+        ? Network(x, t, c)
+        : SampleWindows.Forward((window, part) => Network(window, t, part), x, c, _unet.Config.SampleWindow, _unet.Config.SizeMultiple);
+
     Denoiser Denoiser(UNetConditioning conditioning, double guidance, int batch)
     {
-        Tensor Steps(Tensor x, int t) => full(new long[] { x.shape[0] }, t, int64, Device);
-        Tensor Network(Tensor x, int t, UNetConditioning c) => _unet.forward(x.to(_dtype), Steps(x, t), c).to(ScalarType.Float32);
-        Tensor Forward(Tensor x, int t, UNetConditioning c) => _unet.Config.SampleWindow == 0
-            ? Network(x, t, c)
-            : SampleWindows.Forward((window, part) => Network(window, t, part), x, c, _unet.Config.SampleWindow, _unet.Config.SizeMultiple);
         if (guidance == 1) return (x, t) => Forward(x, t, conditioning);
         // [conditional rows; rows to be dropped], for one guided forward pass.
         var doubled = conditioning.Repeat(2) with { DropConditioning = cat(new[] { zeros(batch, dtype: @bool), ones(batch, dtype: @bool) }).to(Device) };

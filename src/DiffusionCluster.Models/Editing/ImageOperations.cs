@@ -79,15 +79,19 @@ public sealed class ImageOperations(CascadePipeline cascade)
             .MoveToOuterDisposeScope();
     }
 
-    /// Variations: the image's z_i kept, the decoder's latent drawn afresh from each seed.
+    /// Variations: the image's z_i kept, the decoder's latent drawn afresh from each seed, and (when the decoder has a
+    /// layout model) the decoder held to the image's own layout picture for the layout share of its trajectory, so
+    /// the composition comes from the image and not from a caption.
     /// image: one image [1, 3, 64, 64] for all seeds, or one per seed; text null or one row per seed.
     public Tensor Variations(Tensor image, TextEncoding? text, IReadOnlyList<ulong> seeds, SamplingOptions sampling,
         Action<int, int>? progress = null, CancellationToken cancellation = default)
     {
         using var scope = NewDisposeScope();
         var embedding = EmbedImages(image).expand(seeds.Count, -1);
-        return Cascade.Decoder.Sample(text, embedding, null, seeds, sampling, progress, cancellation,
-            new DecodeOptions { WithoutText = text is null }).MoveToOuterDisposeScope();
+        var decoder = Cascade.Decoder;
+        var layout = decoder.HasLayout ? decoder.LayoutTarget(image.to(Cascade.Device)).expand(seeds.Count, -1, -1, -1) : null;
+        return decoder.Sample(text, embedding, null, seeds, sampling, progress, cancellation,
+            new DecodeOptions { WithoutText = text is null, Layout = layout }).MoveToOuterDisposeScope();
     }
 
     /// frames images from a to b: z_i slerped, x_T either a's throughout (fixed) or slerped too.
@@ -102,32 +106,33 @@ public sealed class ImageOperations(CascadePipeline cascade)
         return Decode(embeddings, noise, null, a.Steps, guidance, cancellation).MoveToOuterDisposeScope();
     }
 
-    /// DALL-E 2's text diff: z_i moved along the great circle toward d = normalise(z_t(new) - z_t(old)) by
-    /// each amount (0 = the reconstruction, 0.5 = as far as DALL-E 2 shows), decoded from the inverted x_T with the
-    /// new caption (one row). The latent was encoded under the old caption or none.
-    public Tensor TextDiff(BipartiteLatent latent, TextEncoding oldText, TextEncoding newText, IReadOnlyList<double> amounts,
-        CancellationToken cancellation = default)
+    /// DALL-E 2's text diff, localised: z_i moved along the great circle toward d = normalise(z_t(new) - z_t(old)) by
+    /// amount (0: only the caption changes; 0.5 is as far as DALL-E 2 shows), and the image edited from the old caption
+    /// and its own z_i toward the new caption and the moved z_i (ImageSampler.Edit), so what the captions agree on
+    /// keeps the source's pixels. images [B, 3, 64, 64] with one caption row each.
+    public EditResult TextDiff(Tensor images, TextEncoding oldText, TextEncoding newText, double amount, ContrastEditOptions options, ulong seed,
+        Action<int, int>? progress = null, CancellationToken cancellation = default)
     {
-        foreach (var amount in amounts)
-            if (!(amount >= 0 && amount <= 1)) throw new ArgumentException($"text diff amount = {amount}; allowed 0 to 1");
+        if (!(amount >= 0 && amount <= 1)) throw new ArgumentException($"text diff amount = {amount}; allowed 0 to 1");
         using var scope = NewDisposeScope();
-        var direction = ClipSpace.Normalise(ClipSpace.Normalise(newText.Pooled[0..1]) - ClipSpace.Normalise(oldText.Pooled[0..1]));
-        var embeddings = cat(amounts.Select(f => ClipSpace.Normalise(Slerp.Interpolate(latent.ImageEmbedding, direction, f))).ToArray());
-        var noise = cat(amounts.Select(_ => latent.Noise).ToArray());
-        var text = newText.Repeat(amounts.Count);
-        return Decode(embeddings, noise, text, latent.Steps, 1, cancellation).MoveToOuterDisposeScope();
+        var embedding = EmbedImages(images);
+        var direction = ClipSpace.Normalise(ClipSpace.Normalise(newText.Pooled) - ClipSpace.Normalise(oldText.Pooled)).to(embedding.device);
+        var moved = ClipSpace.Normalise(Slerp.Interpolate(embedding, direction, amount));
+        var result = Cascade.Decoder.Edit(images, new EditCondition(oldText, embedding), new EditCondition(newText, moved), options, seed, progress, cancellation);
+        return new EditResult(result.Images.MoveToOuterDisposeScope(), result.Mask.MoveToOuterDisposeScope());
     }
 
-    /// DiffAE's manipulation: z_i moved along an attribute direction by each amount, decoded from the same x_T
-    /// (the latent's stochastic part), so what the attribute does not describe stays.
-    public Tensor Manipulate(BipartiteLatent latent, AttributeDirections directions, string attribute, IReadOnlyList<double> amounts,
-        CancellationToken cancellation = default)
+    /// DiffAE's manipulation: z_i moved along an attribute direction by amount, and the image edited from its own z_i
+    /// toward the moved one (ImageSampler.Edit; text: the caption both sides share, or null for z_i alone), so what the
+    /// attribute does not describe keeps the source's pixels.
+    public EditResult Manipulate(Tensor images, TextEncoding? text, AttributeDirections directions, string attribute, double amount,
+        ContrastEditOptions options, ulong seed, Action<int, int>? progress = null, CancellationToken cancellation = default)
     {
         using var scope = NewDisposeScope();
-        var embeddings = cat(amounts.Select(a => directions.Move(latent.ImageEmbedding, attribute, a)).ToArray());
-        var noise = cat(amounts.Select(_ => latent.Noise).ToArray());
-        var text = latent.Text?.Repeat(amounts.Count);
-        return Decode(embeddings, noise, text, latent.Steps, 1, cancellation).MoveToOuterDisposeScope();
+        var embedding = EmbedImages(images);
+        var moved = directions.Move(embedding, attribute, amount);
+        var result = Cascade.Decoder.Edit(images, new EditCondition(text, embedding), new EditCondition(text, moved), options, seed, progress, cancellation);
+        return new EditResult(result.Images.MoveToOuterDisposeScope(), result.Mask.MoveToOuterDisposeScope());
     }
 
     /// Text-to-image at 64px with an image edit (SDEdit, ILVR, inpainting) or CLIP guidance steering the decoder.

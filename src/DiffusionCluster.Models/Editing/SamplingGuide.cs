@@ -55,6 +55,9 @@ public sealed record DecodeOptions
     public bool WithoutText { get; init; }
     /// An image that steers the trajectory (SDEdit, ILVR, inpainting).
     public SamplingGuide? Guide { get; init; }
+    /// A picture of the scene at the layout model's size [B, 3, S, S] that the decoder is held to for the layout share
+    /// of its trajectory instead of the layout model's picture of the caption: an image's own composition (variations).
+    public Tensor? Layout { get; init; }
     /// GLIDE's CLIP guidance, applied on top of (or instead of, at guidance 1) classifier-free guidance.
     public ClipGuidance? Clip { get; init; }
 

@@ -23,4 +23,26 @@ public sealed record UNetConditioning(
         return new UNetConditioning(Text?.Repeat(times), Repeated(ImageEmbedding), Repeated(LowRes), Repeated(AugmentationLevel),
             Repeated(DropConditioning), Repeated(DropText));
     }
+
+    /// These rows followed by other's, as [these; other's]: two conditionings in one forward pass (a contrastive
+    /// edit's target and source). Both must carry the same parts.
+    public UNetConditioning Then(UNetConditioning other)
+    {
+        Tensor? Joined(Tensor? a, Tensor? b, string part) => (a, b) switch
+        {
+            (null, null) => null,
+            (not null, not null) => cat(new[] { a, b }),
+            _ => throw new ArgumentException($"both conditionings must carry {part} or neither"),
+        };
+        var text = (Text, other.Text) switch
+        {
+            (null, null) => null,
+            (not null, not null) => new TextEncoding(cat(new[] { Text.Tokens, other.Text.Tokens }), cat(new[] { Text.Mask, other.Text.Mask }),
+                cat(new[] { Text.Pooled, other.Text.Pooled }), Joined(Text.Ids, other.Text.Ids, "token ids")),
+            _ => throw new ArgumentException("both conditionings must carry text or neither"),
+        };
+        return new UNetConditioning(text, Joined(ImageEmbedding, other.ImageEmbedding, "an image embedding"), Joined(LowRes, other.LowRes, "a low-resolution image"),
+            Joined(AugmentationLevel, other.AugmentationLevel, "an augmentation level"), Joined(DropConditioning, other.DropConditioning, "dropped rows"),
+            Joined(DropText, other.DropText, "dropped text"));
+    }
 }

@@ -66,27 +66,26 @@ public sealed class EditExecutor(CascadePipeline cascade, StageDescriptor stage,
                 return Decoder.Sample(text, Embeddings(), null, seeds, sampling, progress, cancellation,
                     new DecodeOptions { Guide = new InpaintGuide(images, keep, inpaint.Resample) });
         }
-        // The rest start by inversion and run one request at a time (their batch key holds the request id).
+        // The rest invert the source and run one request at a time (their batch key holds the request id).
         var operation = (InvertingOperation)batch[0].Operation!;
         if (batch.Count != 1) throw new InvalidOperationException($"{operation.Name} runs one request per batch; got {batch.Count}");
-        var sourceText = operation is TextDiffOperation ? WireTensors.StackText([batch[0].SourceText!], device) : null;
-        // Inversion is conditioned on the source's caption: the prompt for a reconstruction, the source caption
-        // for a text diff, none between two images.
-        var inversionText = operation switch
+        var edit = ContrastEditOptions.Default with { Steps = operation.InversionSteps };
+        switch (operation)
         {
-            TextDiffOperation => sourceText,
-            ReconstructOperation => text,
-            _ => null,
-        };
-        using var latent = _operations.Encode(images, inversionText, operation.InversionSteps, cancellation);
+            case AttributeOperation attribute:
+                using (var result = _operations.Manipulate(images, text, _directions.Value, attribute.Attribute, attribute.Amount, edit, seeds[0], progress, cancellation))
+                    return result.Images.alias();
+            case TextDiffOperation diff:
+                using (var sourceText = WireTensors.StackText([batch[0].SourceText!], device))
+                using (var result = _operations.TextDiff(images, sourceText, text!, diff.Amount, edit, seeds[0], progress, cancellation))
+                    return result.Images.alias();
+        }
+        // Inversion is conditioned on the prompt for a reconstruction (the source's caption), none between two images.
+        using var latent = _operations.Encode(images, operation is ReconstructOperation ? text : null, operation.InversionSteps, cancellation);
         switch (operation)
         {
             case ReconstructOperation:
                 return _operations.Decode(latent);
-            case AttributeOperation attribute:
-                return _operations.Manipulate(latent, _directions.Value, attribute.Attribute, [attribute.Amount], cancellation);
-            case TextDiffOperation diff:
-                return _operations.TextDiff(latent, sourceText!, text!, [diff.Amount], cancellation);
             case InterpolateOperation interpolate:
                 using (var second = _operations.Encode(WireTensors.Stack([interpolate.Second], device), null, operation.InversionSteps, cancellation))
                 {
