@@ -19,13 +19,15 @@ public static class StudyCommand
           study edits|guidance|thresholding|sr-aug|diffae|layout|rerank|layout-guide|segmentation|decoder-denoising|oracle-prior
                 [--prompts FILE.jsonl] [--objects 1|2|3] [--limit N] [--steps N] [--model DIR] [--candidates N] [--shares S1,S2,..]
                 [--labelled 10,20,50] [--device cpu|cuda[:N]] [--precision fp32|fp16|bf16] [--out DIR]
-                [--offset N] [--parts P1,P2,..] [--edit-strength S] [--edit-guidance W]
+                [--offset N] [--parts P1,P2,..] [--edit-strength S] [--edit-guidance W] [--directions bundled|class-means]
               edits: reconstruction PSNR, variations, text diffs, inpainting/uncropping, SDEdit and ILVR on held-out
-              scenes (--parts picks some of reconstruction, variations, textdiff, inpainting, sdedit); --offset N skips
+              scenes (--parts picks some of reconstruction, variations, interpolation, textdiff, inpainting, sdedit; --shares: the
+              variations' layout shares, default the decoder's); --offset N skips
               the first N scenes of edits and diffae (settings are chosen on one slice and reported on another); --edit-strength and
               --edit-guidance set the contrastive edit of text diffs and diffae (defaults: ContrastEditOptions); guidance: classifier-free vs CLIP guidance; thresholding: none/static/dynamic across guidance
               weights; sr-aug: the SR input's noise-augmentation level; diffae: attribute manipulation along the fitted
-              directions (`diffusion-cluster train attributes`) on held-out single-object scenes; layout: whether the
+              directions (`diffusion-cluster train attributes`; --directions class-means: the
+              class-mean directions of 400 training renders instead) on held-out single-object scenes; layout: whether the
               embeddings and the prior's samples say where an object is (linear probe) and whether the decoder's estimate
               from pure noise puts objects there, with the right shapes (--limit N: decoder scenes, default 128); rerank:
               best-of-N by CLIP, each prompt drawn --candidates times (default 8), how often CLIP's pick is fully correct;
@@ -48,9 +50,11 @@ public static class StudyCommand
         int steps = which == "segmentation" ? args.Int("steps", 800, 1, 1_000_000) : args.Int("steps", 25, 1, 1000);
         int candidates = which == "rerank" ? args.Int("candidates", 8, 1, RerankStudy.MaxCandidates) : 0;
         int objects = args.Int("objects", 0, 1, 3);
-        var shares = which == "layout-guide" ? Shares(args.Text("shares", "0.5,0.7,0.9")) : [];
+        var shares = which == "layout-guide" ? Shares(args.Text("shares", "0.5,0.7,0.9"))
+            : which == "edits" && args.Text("shares") is { } variationShares ? Shares(variationShares) : [];
         var labelled = which == "segmentation" ? args.Ints("labelled", "10,20,50", 1, 100_000).Distinct().Order().ToArray() : [];
         int offset = args.Int("offset", 0, 0, 100_000);
+        var directionKind = which == "diffae" ? args.Text("directions", "bundled") : "bundled";
         var parts = args.Text("parts", "");
         var edit = ContrastEditOptions.Default with
         {
@@ -84,7 +88,7 @@ public static class StudyCommand
                 if (picked?.Except(EditStudy.AllParts).FirstOrDefault() is { } unknown)
                     throw new UsageException($"unknown part \"{unknown}\" of study edits; choose from {string.Join(", ", EditStudy.AllParts)}");
                 report = new EditStudy(operations, Console.Error).Run(scenes, new EditStudy.Options(Scenes: limit, Decoder: new SamplingOptions { Steps = steps },
-                    Edit: edit, Parts: picked), commandLine, output);
+                    Edit: edit, Parts: picked, LayoutShares: shares.Length == 0 ? null : shares), commandLine, output);
                 break;
             case "guidance":
                 var (cfgTable, cfgPlot, _) = guidance.ClassifierFreeVsClip(Mixed(all, limit), [1, 2, 3, 5, 8], [10, 30, 100, 300], steps);
@@ -106,7 +110,19 @@ public static class StudyCommand
             case "diffae":
                 report = new StudyReport("DiffAE attribute manipulation", commandLine);
                 var singles = all.Where(p => p.Scene.Objects.Count == 1).Skip(offset).Take(limit).ToList();
-                report.Add(new DiffAeStudy(operations, Console.Error).Measure(singles, AttributeDirections.Load(model), [0, 0.5, 1.0, 1.5, 2.0], edit));
+                var diffaeGrid = new List<TorchSharp.torch.Tensor>();
+                var directions = directionKind switch
+                {
+                    "bundled" => AttributeDirections.Load(model),
+                    "class-means" => new DiffusionCluster.Training.Trainers.AttributeDirectionsTrainer(operations, Console.Error).ClassMeans(400),
+                    _ => throw new UsageException($"--directions \"{directionKind}\": choose bundled or class-means"),
+                };
+                report.Add(new DiffAeStudy(operations, Console.Error).Measure(singles, directions, [0, 0.5, 1.0, 1.5, 2.0], edit, diffaeGrid));
+                using (var picture = Png.Grid(diffaeGrid.Select(g => TorchSharp.torch.nn.functional.interpolate(g.unsqueeze(0), new long[] { 128, 128 },
+                    mode: TorchSharp.torch.InterpolationMode.Nearest)[0]).ToList(), 6))
+                    File.WriteAllBytes(Path.Combine(output, "diffae.png"), Png.Encode(picture));
+                foreach (var g in diffaeGrid) g.Dispose();
+                report.Image("diffae.png", "Per scene: the render, the result at amount 1 and the edit's mask; colour changes first, then shape changes.");
                 break;
             case "layout":
                 report = new LayoutStudy(model, device, Console.Error).Run(probeScenes: 2000, heldOutScenes: 500, priorScenes: 100, decoderScenes: limit, commandLine);
@@ -155,8 +171,8 @@ public static class StudyCommand
 
     static double[] Shares(string text)
     {
-        var shares = text.Split(',').Select(s => double.TryParse(s, System.Globalization.CultureInfo.InvariantCulture, out var v) && v > 0 && v <= 1 ? v
-            : throw new UsageException($"--shares \"{s}\" is not a number above 0 and at most 1")).ToArray();
+        var shares = text.Split(',').Select(s => double.TryParse(s, System.Globalization.CultureInfo.InvariantCulture, out var v) && v >= 0 && v <= 1 ? v
+            : throw new UsageException($"--shares \"{s}\" is not a number from 0 to 1")).ToArray();
         return shares.Length is >= 1 and <= 10 ? shares : throw new UsageException($"--shares lists {shares.Length} values; give 1 to 10");
     }
 

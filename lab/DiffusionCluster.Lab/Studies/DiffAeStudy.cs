@@ -15,7 +15,9 @@ public sealed class DiffAeStudy(ImageOperations operations, TextWriter log)
     /// Held-out single-object scenes: recolour (or reshape) each object by moving z_i toward the target attribute and
     /// editing the render from its own z_i toward the moved one (ImageOperations.Manipulate, no caption). Changed: the
     /// parser sees the target attribute on the scene's main object; kept: background, cell and the other attribute.
-    public StudyTable Measure(IReadOnlyList<BenchPrompt> scenes, AttributeDirections directions, IReadOnlyList<double> amounts, ContrastEditOptions edit)
+    /// grid: filled with the render, the result at amount 1 and its mask, per scene and attribute kind.
+    public StudyTable Measure(IReadOnlyList<BenchPrompt> scenes, AttributeDirections directions, IReadOnlyList<double> amounts, ContrastEditOptions edit,
+        List<Tensor> grid)
     {
         using var _ = no_grad();
         var rows = new List<IReadOnlyList<string>>();
@@ -42,6 +44,8 @@ public sealed class DiffAeStudy(ImageOperations operations, TextWriter log)
                     if (main is not null && parsed.Background == prompt.Scene.Background && main.Position == source.Position
                         && (kind == "colour" ? main.Shape == source.Shape : main.Colour == source.Colour)) kept[k]++;
                     masked[k] += result.Mask.mean().item<float>();
+                    if (amounts[k] == 1)
+                        grid.AddRange([render[0].clone(), result.Images[0].clone(), (result.Mask[0].expand(3, -1, -1) * 2 - 1).clone()]);
                 }
             }
             for (int k = 0; k < amounts.Count; k++)

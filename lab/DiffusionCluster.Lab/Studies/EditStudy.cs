@@ -15,10 +15,10 @@ namespace DiffusionCluster.Lab.Studies;
 public sealed class EditStudy(ImageOperations operations, TextWriter log)
 {
     public sealed record Options(int Scenes = 12, int InversionSteps = 50, int Variations = 4, SamplingOptions? Decoder = null,
-        ContrastEditOptions? Edit = null, IReadOnlySet<string>? Parts = null);
+        ContrastEditOptions? Edit = null, IReadOnlySet<string>? Parts = null, IReadOnlyList<double>? LayoutShares = null);
 
     /// The study's parts, in the order they run; Options.Parts picks some (all by default).
-    public static readonly string[] AllParts = ["reconstruction", "variations", "textdiff", "inpainting", "sdedit"];
+    public static readonly string[] AllParts = ["reconstruction", "variations", "interpolation", "textdiff", "inpainting", "sdedit"];
 
     public StudyReport Run(IReadOnlyList<BenchPrompt> prompts, Options options, string command, string outputFolder)
     {
@@ -52,36 +52,9 @@ public sealed class EditStudy(ImageOperations operations, TextWriter log)
         }
 
         // 2. Variations: z_i kept, x_T fresh per seed, the render's own layout picture held.
-        if (Runs("variations")) {
-        rows = [];
-        foreach (bool captioned in new[] { true, false })
-        {
-            int objects = 0, agreeing = 0;
-            double spread = 0;
-            for (int i = 0; i < scenes.Count; i++)
-            {
-                var seeds = Enumerable.Range(0, options.Variations).Select(s => (ulong)(1000 * i + s)).ToList();
-                using var text = captioned ? operations.Cascade.Text.Encode(Enumerable.Repeat(scenes[i].Prompt, seeds.Count).ToList()) : null;
-                using var variations = operations.Variations(renders[i..(i + 1)], text, seeds, decoder);
-                foreach (var v in variations.unbind(0))
-                {
-                    var (n, a) = SceneAgreement.Of(scenes[i].Scene, SceneParser.Parse(v));
-                    objects += n;
-                    agreeing += a;
-                }
-                spread += PairwiseDistance(variations);
-                if (captioned && i < 4) grid.Add(variations[0].clone());
-            }
-            var label = captioned ? "caption + z_i" : "z_i alone";
-            rows.Add([label, StudyReport.Percent(agreeing, objects), $"{spread / scenes.Count:F3}"]);
-            report.Figure($"variation_agreement_{(captioned ? "captioned" : "uncaptioned")}", (double)agreeing / objects);
-            log.WriteLine($"study edits: variations {label}: {agreeing}/{objects} objects kept");
-        }
-        report.Add(new StudyTable($"Variations ({options.Variations} per scene, decoder {decoder.Steps?.ToString() ?? "default"} steps, guidance {decoder.Guidance?.ToString() ?? "default"})",
-            ["conditioning", "objects the parser finds kept (colour, shape, cell)", "mean absolute difference between variations (pixels in [-1, 1])"], rows,
-            "Target: >= 80% of objects kept; a distance above 0 shows the variations differ. The decoder is held to the source's own "
-            + "layout picture (16 px) for the layout share of its trajectory."));
-        }
+        if (Runs("variations")) Variations(scenes, renders, decoder, options, report, grid);
+
+        if (Runs("interpolation")) Interpolations(scenes, renders, options, report);
 
         // 3. Text diffs: recolour the first object of each scene, the target colour spread over the palette.
         if (Runs("textdiff")) TextDiffs(scenes, renders, options.Edit ?? ContrastEditOptions.Default with { Steps = options.InversionSteps }, report, grid);
@@ -163,9 +136,84 @@ public sealed class EditStudy(ImageOperations operations, TextWriter log)
         using (var picture = Png.Grid(grid.Select(g => F.interpolate(g.unsqueeze(0), new long[] { 128, 128 }, mode: InterpolationMode.Nearest)[0]).ToList(), 8))
             File.WriteAllBytes(Path.Combine(outputFolder, "edits.png"), Png.Encode(picture));
         foreach (var g in grid) g.Dispose();
-        report.Image("edits.png", "In the order the parts run: render and reconstruction pairs; a variation per scene; render, text diff at 0.5 and its mask "
+        report.Image("edits.png", "In the order the parts run: render and reconstruction pairs; a variation per scene; render, text diff at the default amount and its mask "
             + "for four scenes; inpainting (centre, right half, uncrop); the SDEdit sketch and its result.");
         return report;
+    }
+
+    /// Variations of each render, with its caption and without, at each layout share (the share of the trajectory held to
+    /// the render's own 16 px layout picture; the decoder's default when none are given). Kept: objects the parser finds
+    /// with the source's colour, shape and cell; the variations' spread among themselves and their distance to the source.
+    void Variations(IReadOnlyList<BenchPrompt> scenes, Tensor renders, SamplingOptions decoder, Options options, StudyReport report, List<Tensor> grid)
+    {
+        var rows = new List<IReadOnlyList<string>>();
+        var shares = options.LayoutShares ?? [operations.Cascade.Decoder.LayoutShare(decoder)];
+        foreach (var share in shares)
+            foreach (bool captioned in new[] { true, false })
+            {
+                int objects = 0, agreeing = 0;
+                double spread = 0, distance = 0;
+                for (int i = 0; i < scenes.Count; i++)
+                {
+                    var seeds = Enumerable.Range(0, options.Variations).Select(s => (ulong)(1000 * i + s)).ToList();
+                    using var text = captioned ? operations.Cascade.Text.Encode(Enumerable.Repeat(scenes[i].Prompt, seeds.Count).ToList()) : null;
+                    using var variations = operations.Variations(renders[i..(i + 1)], text, seeds, decoder with { Layout = share });
+                    foreach (var v in variations.unbind(0))
+                    {
+                        var (n, a) = SceneAgreement.Of(scenes[i].Scene, SceneParser.Parse(v));
+                        objects += n;
+                        agreeing += a;
+                    }
+                    spread += PairwiseDistance(variations);
+                    using (var away = (variations - renders[i..(i + 1)]).abs().mean()) distance += away.item<float>();
+                    if (captioned && i < 4 && share == shares[^1]) grid.Add(variations[0].clone());
+                }
+                var label = captioned ? "caption + z_i" : "z_i alone";
+                rows.Add([label, $"{share:F2}", StudyReport.Percent(agreeing, objects), $"{spread / scenes.Count:F3}", $"{distance / scenes.Count:F3}"]);
+                report.Figure($"variation_agreement_{(captioned ? "captioned" : "uncaptioned")}_{share:F2}", (double)agreeing / objects);
+                log.WriteLine($"study edits: variations {label}, layout share {share:F2}: {agreeing}/{objects} objects kept");
+            }
+        report.Add(new StudyTable($"Variations ({options.Variations} per scene, decoder {decoder.Steps?.ToString() ?? "default"} steps, guidance {decoder.Guidance?.ToString() ?? "default"})",
+            ["conditioning", "layout share held to the source", "objects the parser finds kept (colour, shape, cell)",
+                "mean absolute difference between variations", "mean absolute difference to the source"], rows,
+            "Target: >= 80% of objects kept, and variations that differ. Pixels in [-1, 1]; the layout share is the part of the trajectory, "
+            + "from pure noise, held to the source's own 16 px layout picture (0: z_i and the caption alone)."));
+    }
+
+    /// Interpolation between consecutive scenes (z_i and x_T slerped, 5 frames): the end frames against their renders
+    /// (they decode the two bipartite latents), and how evenly the strip moves: the largest frame-to-frame change as a
+    /// share of the whole change from the first frame to the last (0.25 for even steps between 5 frames).
+    void Interpolations(IReadOnlyList<BenchPrompt> scenes, Tensor renders, Options options, StudyReport report)
+    {
+        const int frames = 5;
+        var ends = new List<double>();
+        var largestStep = new List<double>();
+        for (int i = 0; i + 1 < scenes.Count; i += 2)
+        {
+            using var scope = NewDisposeScope();
+            using var a = operations.Encode(renders[i..(i + 1)], null, options.InversionSteps);
+            using var b = operations.Encode(renders[(i + 1)..(i + 2)], null, options.InversionSteps);
+            var strip = operations.Interpolate(a, b, frames, interpolateNoise: true);
+            ends.Add(ImageQuality.Psnr(strip[0], renders[i]));
+            ends.Add(ImageQuality.Psnr(strip[frames - 1], renders[i + 1]));
+            double whole = 0, largest = 0;
+            for (int f = 1; f < frames; f++)
+            {
+                double step = (strip[f] - strip[f - 1]).abs().sum().item<float>();
+                whole += step;
+                largest = Math.Max(largest, step);
+            }
+            largestStep.Add(largest / whole);
+            log.WriteLine($"study edits: interpolation {i / 2 + 1}: ends {ends[^2]:F2} / {ends[^1]:F2} dB, largest step {largest / whole:F2}");
+        }
+        report.Figure("interpolation_end_psnr", ends.Average());
+        report.Add(new StudyTable($"Interpolation between {largestStep.Count} pairs of scenes ({frames} frames, z_i and x_T slerped, {options.InversionSteps} DDIM steps, no caption)",
+            ["measure", "result"],
+            [
+                ["end frames against their renders (mean PSNR)", $"{ends.Average():F2} dB (worst {ends.Min():F2} dB)"],
+                ["largest frame-to-frame change, share of the whole path (mean; 0.25 is even)", $"{largestStep.Average():F2} (worst {largestStep.Max():F2})"],
+            ],
+            "The end frames decode the two images' bipartite latents, so they reconstruct them; the frames between follow the slerp of both latents."));
     }
 
     /// Each scene's first object recoloured, written two ways: full captions (every attribute and place, as the networks
@@ -195,12 +243,12 @@ public sealed class EditStudy(ImageOperations operations, TextWriter log)
                     using var result = operations.TextDiff(renders[i..(i + 1)], oldText, newText, amounts[k], edit, (ulong)scenes[i].Id);
                     var parsed = SceneParser.Parse(result.Images[0]);
                     if (SceneAgreement.Has(parsed, target.Objects[0])) changed[k]++;
-                    else if (amounts[k] == 0.5)
+                    else if (amounts[k] == TextDiffOperation.DefaultAmount)
                         log.WriteLine($"study edits: text diff ({style}) scene {i + 1} wanted {target.Objects[0].Colour} {target.Objects[0].Shape} {target.Objects[0].Position}; parsed "
                             + string.Join("; ", parsed.Objects.Select(o => $"{o.Colour} {o.Shape} {o.Position} fit {o.Fit:F2}")));
                     if (parsed.Background == target.Background && target.Objects.Skip(1).All(o => SceneAgreement.Has(parsed, o))) kept[k]++;
                     masked[k] += result.Mask.mean().item<float>();
-                    if (amounts[k] == 0.5 && style == "full captions")
+                    if (i < 4 && amounts[k] == TextDiffOperation.DefaultAmount && style == "full captions")
                         grid.AddRange([renders[i].clone(), result.Images[0].clone(), (result.Mask[0].expand(3, -1, -1) * 2 - 1).clone()]);
                 }
                 log.WriteLine($"study edits: text diff ({style}) scene {i + 1}/{scenes.Count}: \"{oldCaption}\" -> \"{newCaption}\"");
@@ -216,7 +264,7 @@ public sealed class EditStudy(ImageOperations operations, TextWriter log)
         report.Add(new StudyTable($"Text diffs: the first object recoloured (\"red circle\" -> \"blue circle\"); edit strength {edit.Strength}, guidance {edit.Guidance} "
             + $"against the source caption, {edit.Steps} steps, mask from {edit.MaskDraws} draws at t = {edit.MaskLevel} T",
             ["captions", "amount (slerp of z_i toward z_t(new) - z_t(old))", "new colour seen on that shape in its cell", "background and other objects kept", "image share edited (mask)"], rows,
-            "Targets at the default amount 0.5: the change seen in >= 70%, everything else kept in >= 90%."));
+            $"Targets at the default amount {TextDiffOperation.DefaultAmount}: the change seen in >= 70%, everything else kept in >= 90%."));
     }
 
     /// The source's caption with the recoloured object's colour word replaced, as a user writes a text diff's new prompt;

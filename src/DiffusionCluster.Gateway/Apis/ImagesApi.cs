@@ -40,7 +40,8 @@ public static class ImagesApi
         api.MapPost("/edits", Edits)
             .Accepts<object>("multipart/form-data").Produces<ImagesResponse>().Produces<ApiErrorBody>(400).Produces<ApiErrorBody>(413)
             .DisableAntiforgery()
-            .WithSummary("Edit an image (multipart: image, prompt, mask or transparency; ours: operation inpaint|sdedit|ilvr|attribute, strength, ilvr_factor, ilvr_cutoff, resample, attribute, amount)");
+            .WithSummary("Edit an image (multipart: image, prompt, mask or transparency; ours: operation inpaint|sdedit|ilvr|textdiff|attribute|reconstruct|interpolate, "
+                + "strength, ilvr_factor, ilvr_cutoff, resample, source_caption, attribute, amount, second_image, frames, interpolate_noise, inversion_steps)");
         api.MapPost("/segmentations", Segmentations)
             .Accepts<object>("multipart/form-data").Produces<ImagesResponse>().Produces<ApiErrorBody>(400).Produces<ApiErrorBody>(413)
             .DisableAntiforgery()

@@ -19,7 +19,7 @@ public sealed record ContrastEditOptions
 
     public int Steps { get; init; } = 50;
     public double Strength { get; init; } = 0.7;
-    public double Guidance { get; init; } = 5;
+    public double Guidance { get; init; } = 2;
     public double MaskLevel { get; init; } = 0.5;
     public double MaskThreshold { get; init; } = 0.5;
     public int MaskDilation { get; init; } = 1;
