@@ -19,10 +19,11 @@ public static class StudyCommand
           study edits|guidance|thresholding|sr-aug|diffae|layout|rerank|layout-guide|segmentation|decoder-denoising|oracle-prior
                 [--prompts FILE.jsonl] [--objects 1|2|3] [--limit N] [--steps N] [--model DIR] [--candidates N] [--shares S1,S2,..]
                 [--labelled 10,20,50] [--device cpu|cuda[:N]] [--precision fp32|fp16|bf16] [--out DIR]
-                [--offset N] [--parts P1,P2,..] [--edit-strength S] [--edit-guidance W] [--directions bundled|class-means]
+                [--offset N] [--parts P1,P2,..] [--inversion-steps N1,N2,..] [--edit-strength S] [--edit-guidance W] [--directions bundled|class-means]
               edits: reconstruction PSNR, variations, text diffs, inpainting/uncropping, SDEdit and ILVR on held-out
               scenes (--parts picks some of reconstruction, variations, interpolation, textdiff, inpainting, sdedit; --shares: the
-              variations' layout shares, default the decoder's); --offset N skips
+              variations' layout shares, default the decoder's; --inversion-steps: the reconstruction's step counts, the first
+              also the other parts'); --offset N skips
               the first N scenes of edits and diffae (settings are chosen on one slice and reported on another); --edit-strength and
               --edit-guidance set the contrastive edit of text diffs and diffae (defaults: ContrastEditOptions); guidance: classifier-free vs CLIP guidance; thresholding: none/static/dynamic across guidance
               weights; sr-aug: the SR input's noise-augmentation level; diffae: attribute manipulation along the fitted
@@ -54,6 +55,7 @@ public static class StudyCommand
             : which == "edits" && args.Text("shares") is { } variationShares ? Shares(variationShares) : [];
         var labelled = which == "segmentation" ? args.Ints("labelled", "10,20,50", 1, 100_000).Distinct().Order().ToArray() : [];
         int offset = args.Int("offset", 0, 0, 100_000);
+        var inversionSteps = which == "edits" ? args.Ints("inversion-steps", $"{InvertingOperation.DefaultInversionSteps}", 5, 1000) : [];
         var directionKind = which == "diffae" ? args.Text("directions", "bundled") : "bundled";
         var parts = args.Text("parts", "");
         var edit = ContrastEditOptions.Default with
@@ -88,7 +90,8 @@ public static class StudyCommand
                 if (picked?.Except(EditStudy.AllParts).FirstOrDefault() is { } unknown)
                     throw new UsageException($"unknown part \"{unknown}\" of study edits; choose from {string.Join(", ", EditStudy.AllParts)}");
                 report = new EditStudy(operations, Console.Error).Run(scenes, new EditStudy.Options(Scenes: limit, Decoder: new SamplingOptions { Steps = steps },
-                    Edit: edit, Parts: picked, LayoutShares: shares.Length == 0 ? null : shares), commandLine, output);
+                    Edit: edit, Parts: picked, LayoutShares: shares.Length == 0 ? null : shares, InversionSteps: inversionSteps[0],
+                    ReconstructionSteps: inversionSteps), commandLine, output);
                 break;
             case "guidance":
                 var (cfgTable, cfgPlot, _) = guidance.ClassifierFreeVsClip(Mixed(all, limit), [1, 2, 3, 5, 8], [10, 30, 100, 300], steps);
@@ -114,7 +117,7 @@ public static class StudyCommand
                 var directions = directionKind switch
                 {
                     "bundled" => AttributeDirections.Load(model),
-                    "class-means" => new DiffusionCluster.Training.Trainers.AttributeDirectionsTrainer(operations, Console.Error).ClassMeans(400),
+                    "class-means" => new DiffAeStudy(operations, Console.Error).ClassMeans(400),
                     _ => throw new UsageException($"--directions \"{directionKind}\": choose bundled or class-means"),
                 };
                 report.Add(new DiffAeStudy(operations, Console.Error).Measure(singles, directions, [0, 0.5, 1.0, 1.5, 2.0], edit, diffaeGrid));

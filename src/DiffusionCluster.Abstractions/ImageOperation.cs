@@ -132,9 +132,9 @@ public sealed record InpaintOperation : ImageOperation
 [GenerateSerializer, Immutable, Alias("DiffusionCluster.InvertingOperation")]
 public abstract record InvertingOperation : ImageOperation
 {
-    public const int MinInversionSteps = 5, MaxInversionSteps = 250;
+    public const int MinInversionSteps = 5, MaxInversionSteps = 250, DefaultInversionSteps = 100;
 
-    [Id(0)] public int InversionSteps { get; init; } = 50;
+    [Id(0)] public int InversionSteps { get; init; } = DefaultInversionSteps;
 
     public override void Validate(int size)
     {

@@ -12,6 +12,27 @@ namespace DiffusionCluster.Lab.Studies;
 /// attribute while the rest of the scene stays.
 public sealed class DiffAeStudy(ImageOperations operations, TextWriter log)
 {
+    /// Class-mean directions, the alternative to the bundled classifier normals: for each attribute, normalise(mean z_i of
+    /// the training renders that show it - mean z_i of those that do not), over `scenes` single-object training renders.
+    public AttributeDirections ClassMeans(int scenes)
+    {
+        using var _ = no_grad();
+        var train = Enumerable.Range(0, scenes).Select(i => SceneGenerator.Sample(2_000_000 + i, Split.Train, 1)).ToList();
+        using var images = Renderer.RenderBatch(train, 64);
+        using var z = operations.EmbedImages(images).cpu();
+        var directions = new Dictionary<string, Tensor>();
+        foreach (var attribute in Training.Trainers.AttributeDirectionsTrainer.AttributeNames)
+        {
+            using var scope = NewDisposeScope();
+            var shows = tensor(train.Select(s => s.Objects.Any(o => o.Colour == attribute
+                || o.Shape.ToString().Equals(attribute, StringComparison.OrdinalIgnoreCase)) ? 1f : 0f).ToArray()).unsqueeze(1);
+            var inside = (z * shows).sum(0) / shows.sum();
+            var outside = (z * (1 - shows)).sum(0) / (1 - shows).sum();
+            directions[attribute] = nn.functional.normalize(inside - outside, dim: 0).MoveToOuterDisposeScope();
+        }
+        return new AttributeDirections(directions);
+    }
+
     /// Held-out single-object scenes: recolour (or reshape) each object by moving z_i toward the target attribute and
     /// editing the render from its own z_i toward the moved one (ImageOperations.Manipulate, no caption). Changed: the
     /// parser sees the target attribute on the scene's main object; kept: background, cell and the other attribute.

@@ -36,7 +36,7 @@ public static class EditCommand
         var imageBytes = await File.ReadAllBytesAsync(imagePath);
         var image = Wire(ImageInput.Image(imageBytes, ImageOperation.ImageSize));
         // Each operation reads only its own settings, so a setting it does not take is refused as unknown.
-        int InversionSteps() => args.Int("inversion-steps", 50, int.MinValue, int.MaxValue);
+        int InversionSteps() => args.Int("inversion-steps", InvertingOperation.DefaultInversionSteps, int.MinValue, int.MaxValue);
         double Amount(double fallback) => args.Double("amount", fallback, double.MinValue, double.MaxValue);
         ImageOperation operation = name switch
         {

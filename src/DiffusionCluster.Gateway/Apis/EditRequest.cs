@@ -103,7 +103,7 @@ public static class EditRequest
     }
 
     static int InversionSteps(JsonElement fields) =>
-        ImageRequest.Int(fields, "inversion_steps", 50, InvertingOperation.MinInversionSteps, InvertingOperation.MaxInversionSteps);
+        ImageRequest.Int(fields, "inversion_steps", InvertingOperation.DefaultInversionSteps, InvertingOperation.MinInversionSteps, InvertingOperation.MaxInversionSteps);
 
     /// The interpolation's end image, resized as the first one is.
     static async Task<WireTensor> SecondImage(ImageUpload upload, GatewayOptions options, CancellationToken cancellation)

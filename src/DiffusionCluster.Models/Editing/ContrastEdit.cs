@@ -17,7 +17,7 @@ public sealed record ContrastEditOptions
     public const int MaxMaskDraws = 32;
     public const double MaxGuidance = 30;
 
-    public int Steps { get; init; } = 50;
+    public int Steps { get; init; } = Abstractions.InvertingOperation.DefaultInversionSteps;
     public double Strength { get; init; } = 0.7;
     public double Guidance { get; init; } = 2;
     public double MaskLevel { get; init; } = 0.5;

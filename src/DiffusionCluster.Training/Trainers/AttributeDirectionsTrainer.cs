@@ -44,27 +44,6 @@ public sealed class AttributeDirectionsTrainer(ImageOperations operations, TextW
         return (new AttributeDirections(directions), fits);
     }
 
-    /// Class-mean directions: for each attribute, normalise(mean z_i of the renders that show it - mean z_i of those that
-    /// do not), over trainScenes single-object training renders: where the embeddings of that attribute lie, rather than
-    /// the normal of the plane that best separates them.
-    public AttributeDirections ClassMeans(int trainScenes)
-    {
-        using var _ = no_grad();
-        var train = Enumerable.Range(0, trainScenes).Select(i => SceneGenerator.Sample(2_000_000 + i, Split.Train, 1)).ToList();
-        using var z = Embed(train);
-        var directions = new Dictionary<string, Tensor>();
-        foreach (var attribute in AttributeNames)
-        {
-            using var labels = Labels(train, attribute);
-            using var scope = NewDisposeScope();
-            var positive = labels.unsqueeze(1);
-            var inside = (z * positive).sum(0) / positive.sum();
-            var outside = (z * (1 - positive)).sum(0) / (1 - positive).sum();
-            directions[attribute] = nn.functional.normalize(inside - outside, dim: 0).MoveToOuterDisposeScope();
-        }
-        return new AttributeDirections(directions);
-    }
-
     Tensor Embed(IReadOnlyList<Scene> scenes)
     {
         var parts = new List<Tensor>();
