@@ -51,7 +51,8 @@ public sealed record ComposedCaption(
 /// hosted stage's compute time per request as measured here (absent before anything ran). Ahead: the requests
 /// running on this silo, counted at each stage they have not yet passed. QueueLimits: each hosted stage's
 /// MaxQueueLength. Degraded: what on the silo works at
-/// reduced strength (request storage failing), for readiness.
+/// reduced strength (request storage failing), for readiness. Model: the model folder's name ("shapes-cascade"), and
+/// ModelCreated when its model_index.json was written (Unix seconds), for /v1/models.
 [GenerateSerializer, Immutable, Alias("DiffusionCluster.SiloDescription")]
 public sealed record SiloDescription(
     [property: Id(0)] string Silo,
@@ -60,4 +61,6 @@ public sealed record SiloDescription(
     [property: Id(4)] string? Degraded = null,
     [property: Id(5)] IReadOnlyDictionary<CascadeStage, double>? SecondsPerRequest = null,
     [property: Id(6)] IReadOnlyDictionary<CascadeStage, int>? Ahead = null,
-    [property: Id(7)] IReadOnlyDictionary<CascadeStage, int>? QueueLimits = null);
+    [property: Id(7)] IReadOnlyDictionary<CascadeStage, int>? QueueLimits = null,
+    [property: Id(8)] string? Model = null,
+    [property: Id(9)] long ModelCreated = 0);

@@ -69,6 +69,7 @@ public static class GatewayApp
         app.MapJobsApi();
         app.MapHealthApi();
         app.MapVocabularyApi();
+        app.MapModelsApi();
         return app;
     }
 }

@@ -46,6 +46,8 @@ public sealed class HostedStages : IDisposable
         }
         WarmUp = o.WarmUp;
         Model = $"{Path.GetFileName(Path.GetFullPath(o.ModelFolder).TrimEnd(Path.DirectorySeparatorChar))}";
+        var index = Path.Combine(o.ModelFolder, "model_index.json");
+        ModelCreated = File.Exists(index) ? new DateTimeOffset(File.GetLastWriteTimeUtc(index)).ToUnixTimeSeconds() : 0;
         _queueDepth = CascadeTelemetry.RegisterQueueDepth(() => _stages.Select(s =>
             new Measurement<int>(s.Value.Batcher.Load, new KeyValuePair<string, object?>(CascadeTelemetry.Tags.Stage, s.Key.Name()))));
     }
@@ -55,6 +57,8 @@ public sealed class HostedStages : IDisposable
 
     /// The model folder's name, as spans and stage runs report it ("shapes-cascade").
     public string Model { get; }
+    /// When the model folder's model_index.json was written (Unix seconds; 0 without one).
+    public long ModelCreated { get; }
 
     public string Device { get; }
 

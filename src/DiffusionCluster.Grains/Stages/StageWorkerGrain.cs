@@ -84,5 +84,6 @@ public sealed class StageWorkerGrain(HostedStages stages, ILocalSiloDetails silo
 public sealed class SiloStagesGrain(HostedStages stages, RequestStorageHealth storage, RequestBacklog backlog, ILocalSiloDetails silo) : Grain, ISiloStagesGrain
 {
     public Task<SiloDescription> Describe() => Task.FromResult(new SiloDescription(
-        silo.SiloAddress.ToParsableString(), stages.Device, stages.Load(), storage.Degraded, stages.SecondsPerRequest(), backlog.Ahead(), stages.QueueLimits()));
+        silo.SiloAddress.ToParsableString(), stages.Device, stages.Load(), storage.Degraded, stages.SecondsPerRequest(), backlog.Ahead(), stages.QueueLimits(),
+        stages.Model, stages.ModelCreated));
 }
