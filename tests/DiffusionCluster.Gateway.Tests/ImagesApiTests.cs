@@ -189,5 +189,9 @@ public sealed class ImagesApiTests(GatewayServer server) : IClassFixture<Gateway
         var openapi = await server.Http.GetStringAsync("/openapi/v1.json");
         Assert.Contains("/v1/images/generations", openapi);
         Assert.Contains("/v1/jobs/{id}/events", openapi);
+        var paths = JsonDocument.Parse(openapi).RootElement.GetProperty("paths");
+        var cancel = paths.GetProperty("/v1/jobs/{id}").GetProperty("delete").GetProperty("responses");
+        Assert.Equal(["202", "404"], cancel.EnumerateObject().Select(r => r.Name).Order().ToArray());
+        Assert.True(paths.TryGetProperty("/v1/models", out _));
     }
 }

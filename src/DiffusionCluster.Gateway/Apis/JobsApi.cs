@@ -39,7 +39,7 @@ public static class JobsApi
             .WithSummary("Submit one generation (same body as /v1/images/generations, n = 1); answers at once");
         api.MapGet("/{id:guid}", (Guid id, HttpContext context, JobClient jobs, ImageLinks links) => Answer(context, async () =>
                 await jobs.Find(id, ApiKeyMiddleware.Owner(context)) is { } job ? Results.Json(Status(id, job, context, links)) : NotFound(id)))
-            .Produces<JobStatus>().WithSummary("Status and per-stage progress");
+            .Produces<JobStatus>().Produces<ApiErrorBody>(404).WithSummary("Status and per-stage progress");
         api.MapGet("/{id:guid}/events", Events).WithSummary("Progress as server-sent events (progress, then done or error)");
         api.MapDelete("/{id:guid}", (Guid id, HttpContext context, JobClient jobs) => Answer(context, async () =>
             {
@@ -47,7 +47,8 @@ public static class JobsApi
                 await jobs.Cancel(id);
                 return Results.Accepted($"/v1/jobs/{id}");
             }))
-            .WithSummary("Cancel: the request stops between denoising steps");
+            .Produces(202).Produces<ApiErrorBody>(404)
+            .WithSummary("Cancel: the request stops between denoising steps (202: asked; the job's status then reads cancelled)");
         api.MapGet("/{id:guid}/image", Image).Produces(200, contentType: "image/png")
             .WithSummary("The PNG of a completed job: with the bearer key that started it, or by the signed link its `url` gives");
         return api;
