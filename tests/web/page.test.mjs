@@ -35,6 +35,11 @@ try {
   const done = await page.$$eval("#progress .steps", s => s.map(x => x.textContent));
   if (done.some(t => t !== "done")) throw new Error(`stages not all done: ${done}`);
   if (seenSteps.size === 0) throw new Error("never saw per-step progress of a stage");
+  const [download, shown, name] = await page.$eval("#download", a => [a.href, document.querySelector("#image").src, a.download]);
+  if (download !== shown || !name.endsWith("-seed3.png")) throw new Error(`download link ${download} as ${name}; image ${shown}`);
+  await page.click("#random-seed");
+  const seed = Number(await page.inputValue("#seed"));
+  if (!(Number.isInteger(seed) && seed >= 0 && seed <= 4294967295)) throw new Error(`random seed ${seed}`);
   const gallery = await page.$$eval("#gallery figure", f => f.length);
   if (gallery !== 1) throw new Error(`gallery has ${gallery} entries, expected 1`);
   // Image operations on the generated image: variations (two images), a text diff refused without its source

@@ -114,6 +114,8 @@ async function submit(event) {
 function done(status, body) {
   showStages(status);
   $("image").src = status.image_url;
+  $("download").href = status.image_url;
+  $("download").download = `${body.prompt.slice(0, 60).replace(/[^a-z0-9]+/gi, "-")}-seed${body.seed}.png`;
   $("result").hidden = false;
   showTimeline(status.timings);
   $("revised").textContent = status.revised_prompt ? `drawn from: ${status.revised_prompt}` : "";
@@ -193,6 +195,7 @@ async function useImage() {
 }
 
 $("generate").addEventListener("submit", submit);
+$("random-seed").addEventListener("click", () => { $("seed").value = crypto.getRandomValues(new Uint32Array(1))[0]; });
 $("edit").addEventListener("submit", runEdit);
 $("edit-operation").addEventListener("change", showEditFields);
 $("use-image").addEventListener("click", useImage);
