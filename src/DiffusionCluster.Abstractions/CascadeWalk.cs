@@ -8,6 +8,7 @@ public sealed class CascadeWalk(GenerationSpec spec, Guid requestId, IReadOnlyLi
 {
     TextFeatures? _text;
     WireTensor? _embedding, _image;
+    string? _caption;
 
     public IReadOnlyList<StageDescriptor> Stages => stages;
 
@@ -23,6 +24,7 @@ public sealed class CascadeWalk(GenerationSpec spec, Guid requestId, IReadOnlyLi
             Seed = spec.Seed,
             IgnoreUnknownWords = spec.IgnoreUnknownWords,
             EncodePng = stage == stages[^1],
+            PngParameters = stage == stages[^1] ? Parameters() : null,
         };
         return stage.Kind switch
         {
@@ -36,12 +38,30 @@ public sealed class CascadeWalk(GenerationSpec spec, Guid requestId, IReadOnlyLi
         };
     }
 
-    /// What a stage produced: text features from the text stage, an embedding from the prior, an image otherwise.
-    public void Record(StageDescriptor stage, TextFeatures? text, WireTensor? tensor)
+    /// What made the image, as one JSON object for the PNG's "parameters" text chunk.
+    string Parameters() => System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, object?>
+    {
+        ["prompt"] = spec.Prompt,
+        ["revised_prompt"] = _caption,
+        ["seed"] = spec.Seed,
+        ["size"] = spec.Size,
+        ["operation"] = spec.Operation?.Name,
+        ["sampling"] = stages.Where(s => s.Kind != StageKind.Text).ToDictionary(s => s.Stage.Name(), s => spec.SamplingFor(s.Stage)),
+    }, ParameterJson);
+
+    static readonly System.Text.Json.JsonSerializerOptions ParameterJson = new()
+    {
+        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
+        PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower,
+    };
+
+    /// What a stage produced: text features (and the caption drawn) from the text stage, an embedding from the prior,
+    /// an image otherwise.
+    public void Record(StageDescriptor stage, TextFeatures? text, WireTensor? tensor, string? caption = null)
     {
         switch (stage.Kind)
         {
-            case StageKind.Text: _text = text; break;
+            case StageKind.Text: _text = text; _caption = caption; break;
             case StageKind.Prior: _embedding = tensor; break;
             default: _image = tensor; break;
         }

@@ -23,9 +23,13 @@ public sealed record StageInput
     /// The request's last stage: the worker returns the image as PNG bytes (the request grain and the edge need no
     /// tensor library).
     [Id(11)] public bool EncodePng { get; init; }
+    /// With EncodePng: what made the image (prompt, the caption drawn, seed, size, operation, sampling), written into the
+    /// PNG as a text chunk named "parameters".
+    [Id(12)] public string? PngParameters { get; init; }
 
     public long PayloadBytes =>
-        Bytes(Text) + Bytes(SourceText) + (ImageEmbedding?.Bytes ?? 0) + (LowRes?.Bytes ?? 0) + 2L * (Prompt?.Length ?? 0) + (Operation?.Bytes ?? 0);
+        Bytes(Text) + Bytes(SourceText) + (ImageEmbedding?.Bytes ?? 0) + (LowRes?.Bytes ?? 0) + 2L * (Prompt?.Length ?? 0) + (Operation?.Bytes ?? 0)
+        + 2L * (PngParameters?.Length ?? 0);
 
     static long Bytes(TextFeatures? text) => text is null ? 0 : text.Tokens.Bytes + text.Mask.Bytes + text.Pooled.Bytes + (text.Ids?.Bytes ?? 0);
 }

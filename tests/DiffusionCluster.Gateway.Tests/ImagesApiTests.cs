@@ -44,6 +44,13 @@ public sealed class ImagesApiTests(GatewayServer server) : IClassFixture<Gateway
             Assert.Equal(new long[] { 3, 64, 64 }, image.shape);
         }
         Assert.NotEqual(images[0], images[1]); // consecutive seeds
+        // Each PNG says what made it: the prompt, the caption drawn, its own seed, the size and the stage options set.
+        var parameters = images.Select(png => JsonDocument.Parse(Png.Parameters(png)!).RootElement).ToList();
+        Assert.Equal("a large red star in the center on a white background", parameters[0].GetProperty("prompt").GetString());
+        Assert.Contains("star", parameters[0].GetProperty("revised_prompt").GetString());
+        Assert.Equal(parameters[0].GetProperty("seed").GetUInt64() + 1, parameters[1].GetProperty("seed").GetUInt64());
+        Assert.Equal(64, parameters[0].GetProperty("size").GetInt32());
+        Assert.Equal(2, parameters[0].GetProperty("sampling").GetProperty("decoder64").GetProperty("steps").GetInt32());
     }
 
     [Fact]

@@ -311,7 +311,7 @@ public sealed class GenerationGrain(StageRouter router, RequestBacklog backlog, 
                 var output = await RunStage(input, linked.Token);
                 runs.Add(output.Run);
                 ahead.Passed(stage.Stage);
-                walk.Record(stage, output.Text, output.Tensor);
+                walk.Record(stage, output.Text, output.Tensor, output.Caption?.Caption);
                 if (stage.Kind == StageKind.Text) caption = output.Caption;
                 if (input.EncodePng) png = output.Png ?? throw new InvalidOperationException($"stage {stage.Stage.Name()} returned no image");
             }

@@ -46,7 +46,7 @@ public sealed class StageWorkerGrain(HostedStages stages, ILocalSiloDetails silo
             steps.TryRemove(input.RequestId, out _);
         }
         var tensor = result.Output.Tensor;
-        var png = input.EncodePng && tensor is not null ? EncodePng(tensor) : null;
+        var png = input.EncodePng && tensor is not null ? EncodePng(tensor, input.PngParameters) : null;
         if (png is not null) tensor = null;
         MessageLimits.Check($"the output of stage {_stage.Name()}", (tensor?.Bytes ?? 0) + (png?.Length ?? 0));
         var stageTag = new KeyValuePair<string, object?>(CascadeTelemetry.Tags.Stage, _stage.Name());
@@ -58,10 +58,10 @@ public sealed class StageWorkerGrain(HostedStages stages, ILocalSiloDetails silo
         return new StageOutput(run, result.Output.Text, tensor, result.Output.Caption, png);
     }
 
-    static byte[] EncodePng(WireTensor image)
+    static byte[] EncodePng(WireTensor image, string? parameters)
     {
         using var scope = TorchSharp.torch.NewDisposeScope();
-        return Models.Imaging.Png.Encode(image.ToTensor(TorchSharp.torch.CPU));
+        return Models.Imaging.Png.Encode(image.ToTensor(TorchSharp.torch.CPU), parameters);
     }
 
     public Task<(int Step, int TotalSteps)> GetProgress(Guid requestId) =>

@@ -7,7 +7,11 @@ namespace DiffusionCluster.Models.Imaging;
 /// Conversions between image tensors ([3, H, W] or [1, 3, H, W], values in [-1, 1]) and PNG bytes.
 public static class Png
 {
-    public static byte[] Encode(Tensor image)
+    /// The PNG's text chunk that says what made the image (a JSON object), as image tools read generation parameters.
+    public const string ParametersKeyword = "parameters";
+
+    /// parameters: written as the "parameters" text chunk when given.
+    public static byte[] Encode(Tensor image, string? parameters = null)
     {
         using var scope = NewDisposeScope();
         var chw = image.dim() == 4 ? image[0] : image;
@@ -15,9 +19,18 @@ public static class Png
         int h = (int)chw.shape[1], w = (int)chw.shape[2];
         var bytes = ((chw.detach().cpu().to(float32).clamp(-1, 1) + 1) * 127.5).round().to(ScalarType.Byte).permute(1, 2, 0).contiguous().data<byte>().ToArray();
         using var picture = Image.LoadPixelData<Rgb24>(bytes, w, h);
+        if (parameters is not null)
+            picture.Metadata.GetPngMetadata().TextData.Add(new SixLabors.ImageSharp.Formats.Png.PngTextData(ParametersKeyword, parameters, "", ""));
         using var stream = new MemoryStream();
         picture.SaveAsPng(stream);
         return stream.ToArray();
+    }
+
+    /// The "parameters" text chunk of a PNG, or null when it has none.
+    public static string? Parameters(byte[] data)
+    {
+        using var picture = Image.Load(data);
+        return picture.Metadata.GetPngMetadata().TextData.FirstOrDefault(t => t.Keyword == ParametersKeyword).Value;
     }
 
     /// Decodes a PNG (or any format ImageSharp reads) to [3, H, W] in [-1, 1].
