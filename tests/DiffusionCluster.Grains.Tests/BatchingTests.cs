@@ -36,7 +36,12 @@ public sealed class BatchingTests
         var alone = await single.Request().Generate(Specs.Quick(seed: 11));
 
         Assert.Equal(1, alone.Stages[2].BatchSize);
-        Assert.Equal(alone.Png, batched[1].Png);
+        // A batch runs the same maths with other floating-point summation orders, so pixels agree to one 8-bit level.
+        using var image = DiffusionCluster.Models.Imaging.Png.Decode(alone.Png);
+        using var inBatch = DiffusionCluster.Models.Imaging.Png.Decode(batched[1].Png);
+        float largest = (image - inBatch).abs().max().item<float>();
+        Assert.True(largest <= 2.0 / 255 + 1e-6, $"pixels differ by up to {largest * 127.5:F1} levels");
+        Assert.Equal(DiffusionCluster.Models.Imaging.Png.Parameters(alone.Png), DiffusionCluster.Models.Imaging.Png.Parameters(batched[1].Png));
     }
 
     [Fact]
