@@ -24,8 +24,7 @@ public sealed class DiffAeStudy(ImageOperations operations, TextWriter log)
         foreach (var attribute in Training.Trainers.AttributeDirectionsTrainer.AttributeNames)
         {
             using var scope = NewDisposeScope();
-            var shows = tensor(train.Select(s => s.Objects.Any(o => o.Colour == attribute
-                || o.Shape.ToString().Equals(attribute, StringComparison.OrdinalIgnoreCase)) ? 1f : 0f).ToArray()).unsqueeze(1);
+            var shows = Training.Trainers.AttributeDirectionsTrainer.Labels(train, attribute).unsqueeze(1);
             var inside = (z * shows).sum(0) / shows.sum();
             var outside = (z * (1 - shows)).sum(0) / (1 - shows).sum();
             directions[attribute] = nn.functional.normalize(inside - outside, dim: 0).MoveToOuterDisposeScope();

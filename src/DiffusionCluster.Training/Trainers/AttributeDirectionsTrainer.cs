@@ -57,7 +57,8 @@ public sealed class AttributeDirectionsTrainer(ImageOperations operations, TextW
         return all;
     }
 
-    static Tensor Labels(IReadOnlyList<Scene> scenes, string attribute) =>
+    /// 1 for each scene with an object of that colour or shape, else 0.
+    public static Tensor Labels(IReadOnlyList<Scene> scenes, string attribute) =>
         tensor(scenes.Select(s => s.Objects.Any(o => o.Colour == attribute || o.Shape.ToString().Equals(attribute, StringComparison.OrdinalIgnoreCase)) ? 1f : 0f).ToArray());
 
     static double BestThreshold(Tensor scores, Tensor labels)

@@ -73,12 +73,11 @@ public sealed class EditExecutor(CascadePipeline cascade, StageDescriptor stage,
         switch (operation)
         {
             case AttributeOperation attribute:
-                using (var result = _operations.Manipulate(images, text, _directions.Value, attribute.Attribute, attribute.Amount, edit, seeds[0], progress, cancellation))
-                    return result.Images.alias();
+                // The result's tensors belong to Run's dispose scope, which frees the mask.
+                return _operations.Manipulate(images, text, _directions.Value, attribute.Attribute, attribute.Amount, edit, seeds[0], progress, cancellation).Images;
             case TextDiffOperation diff:
                 using (var sourceText = WireTensors.StackText([batch[0].SourceText!], device))
-                using (var result = _operations.TextDiff(images, sourceText, text!, diff.Amount, edit, seeds[0], progress, cancellation))
-                    return result.Images.alias();
+                return _operations.TextDiff(images, sourceText, text!, diff.Amount, edit, seeds[0], progress, cancellation).Images;
         }
         // Inversion is conditioned on the prompt for a reconstruction (the source's caption), none between two images.
         using var latent = _operations.Encode(images, operation is ReconstructOperation ? text : null, operation.InversionSteps, cancellation);
