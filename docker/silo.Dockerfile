@@ -25,9 +25,10 @@ COPY --from=build /app ./
 COPY models/shapes-cascade/ models/shapes-cascade/
 ENV Silo__ModelFolder=/app/models/shapes-cascade \
     Telemetry__PrometheusPort=9464 \
-    Telemetry__PrometheusHost=*
+    Telemetry__PrometheusHost=* \
+    Silo__HealthPort=8081
 USER $APP_UID
-EXPOSE 11111 30000 9464
-# A silo listens on its silo port once it has joined the cluster.
-HEALTHCHECK --interval=15s --timeout=5s --start-period=60s CMD bash -c 'exec 3<>/dev/tcp/127.0.0.1/${Cluster__SiloPort:-11111}' || exit 1
+EXPOSE 11111 30000 9464 8081
+# Live while the silo's scheduler answers a local call (SiloHealthEndpoint; the runtime image has bash, not curl).
+HEALTHCHECK --interval=15s --timeout=6s --start-period=60s CMD bash -c 'exec 3<>/dev/tcp/127.0.0.1/${Silo__HealthPort} && printf "GET /health/live HTTP/1.0\r\n\r\n" >&3 && head -1 <&3 | grep -q " 200 "' || exit 1
 ENTRYPOINT ["dotnet", "diffusion-cluster-silo.dll"]

@@ -11,8 +11,9 @@ namespace DiffusionCluster.Abstractions;
 /// silo), so routing costs a lookup rather than a call to every silo per stage. A round older than that is asked for
 /// again in the background while requests go on routing by the one they have (a request never waits for a round
 /// unless none is recent: the first, or one after the router sat idle). Requests sent to a host since the round
-/// in use was asked for count towards its load, so a burst within the window spreads over the hosts. Zero: ask
-/// every time.
+/// in use was asked for count towards its load, so a burst within the window spreads over the hosts. A round that is
+/// slow to land (a silo going away answers only at DescribeTimeout) does not hold requests up: they route by the
+/// round before it. Zero: ask every time.
 public sealed class StageRouter(IGrainFactory grains, Func<IReadOnlyCollection<SiloAddress>>? activeSilos = null, TimeSpan reuseFor = default)
 {
     static readonly TimeSpan DescribeTimeout = TimeSpan.FromSeconds(5);
@@ -77,7 +78,11 @@ public sealed class StageRouter(IGrainFactory grains, Func<IReadOnlyCollection<S
                 _pending = pending;
                 _ = pending.ContinueWith(Land, TaskScheduler.Default);
             }
-            return age < (recent ? reuseFor : reuseFor * StaleRounds) ? Task.FromResult(_current!) : _pending!;
+            // A round in flight can take DescribeTimeout when a silo is going away; the one in hand serves meanwhile if
+            // it was recent when that round was asked for (not a router waking from idleness).
+            bool inHandWasRecent = _current is not null && _pending is not null
+                && System.Diagnostics.Stopwatch.GetElapsedTime(_currentAsked, _pendingAsked) < reuseFor * StaleRounds;
+            return age < (recent ? reuseFor : reuseFor * StaleRounds) || (!recent && inHandWasRecent) ? Task.FromResult(_current!) : _pending!;
         }
     }
 

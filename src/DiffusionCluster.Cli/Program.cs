@@ -53,17 +53,19 @@ const string Usage = $"""
           --burst N then sends N jobs at once and counts requests per image and readiness latency
       bench scale --rate IMAGES_PER_S [--mix 64:1,256:1,1024:1] [--profile FILE.json] [--utilisation 0.7] [--front N]
             [--duration S] [--warm-up S] [--churn-every S] [--step] [--target-queue-depth N] [--max-silos N] [--silos-per-process N]
-            [--time-scale F] [--model DIR] [--out FILE.json]
+            [--time-scale F] [--fewer STAGE] [--model DIR] [--out FILE.json]
           sizes a cluster with `plan` for the rate, starts it as simulated-compute silo processes (stages take the
           profile's time; grains, routing, batching and PostgreSQL membership are real), drives Poisson load and
           reports throughput, latency per stage and end to end, queue depths and orchestration cost beside the plan;
           --churn-every S adds a phase killing and replacing a stage silo every S s, --step one at twice the rate
           with the chart's HPA rule adding silos and one back at the rate with it removing them; --silos-per-process N
           runs up to N stage silos in one process and --time-scale F makes every batch F times slower (the same
-          cluster at 1/F of the rate): many silos on a small machine
+          cluster at 1/F of the rate): many silos on a small machine; --fewer STAGE runs that pool one replica
+          under the plan, measured against the plan's predictions
 
       plan --target IMAGES_PER_S [--size 64|256|1024] --profile FILE.json [--utilisation 0.7] [--out values.yaml] [--model DIR]
-          replicas and batching limits per stage (Little's law on the measured times), with the arithmetic,
+          replicas and batching limits per stage (each pool simulated from Little's law's bound upwards on the
+          measured times), with the arithmetic,
           written as Helm values for the chart's per-stage pools
     """;
 

@@ -40,6 +40,9 @@ public sealed class HelmChartTests
             Assert.Contains("name: Cluster__ConnectionString", silo);
             Assert.Contains("name: Cluster__AdvertisedAddress\n              valueFrom:\n                fieldRef:\n                  fieldPath: status.podIP", silo);
             Assert.Contains("terminationGracePeriodSeconds: 120", silo);
+            Assert.Contains("name: Silo__HealthPort\n              value: \"8081\"", silo);
+            Assert.Contains("livenessProbe:\n            httpGet: { path: /health/live, port: health }", silo);
+            Assert.Contains("readinessProbe:\n            httpGet: { path: /health/ready, port: health }", silo);
             Assert.DoesNotContain("nvidia.com/gpu", silo);
         }
         Assert.Contains(silos, s => s.Contains("value: \"sr1024\""));

@@ -66,7 +66,44 @@ public sealed class ImagesApiTests(GatewayServer server) : IClassFixture<Gateway
         Assert.Equal(64, image.shape[2]);
     }
 
+    [Fact]
+    public async Task Output_format_re_encodes_base64_images_and_urls_as_jpeg_or_webp()
+    {
+        // Compression 100 is lossless WebP: the very pixels of the PNG.
+        var (status, body, _) = await Post("/v1/images/generations", Quick(new { response_format = "b64_json", output_format = "webp", output_compression = 100, seed = 3 }));
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("webp", body.GetProperty("output_format").GetString());
+        var webp = Convert.FromBase64String(body.GetProperty("data")[0].GetProperty("b64_json").GetString()!);
+        Assert.Equal("WEBP", System.Text.Encoding.ASCII.GetString(webp, 8, 4)); // RIFF....WEBP
+        var (_, pngBody, _) = await Post("/v1/images/generations", Quick(new { response_format = "b64_json", seed = 3 }));
+        Assert.Equal("png", pngBody.GetProperty("output_format").GetString());
+        var png = Convert.FromBase64String(pngBody.GetProperty("data")[0].GetProperty("b64_json").GetString()!);
+        using (var fromPng = SixLabors.ImageSharp.Image.Load<SixLabors.ImageSharp.PixelFormats.Rgb24>(png))
+        using (var fromWebp = SixLabors.ImageSharp.Image.Load<SixLabors.ImageSharp.PixelFormats.Rgb24>(webp))
+        {
+            int differing = 0;
+            for (int y = 0; y < 64; y++)
+                for (int x = 0; x < 64; x++)
+                    if (!fromPng[x, y].Equals(fromWebp[x, y])) differing++;
+            Assert.Equal(0, differing);
+        }
+
+        var (_, urlBody, _) = await Post("/v1/images/generations", Quick(new { output_format = "jpeg", output_compression = 50, seed = 3 }));
+        var url = urlBody.GetProperty("data")[0].GetProperty("url").GetString()!;
+        Assert.Contains("&format=jpeg&compression=50", url);
+        var jpeg = await server.Http.GetAsync(url);
+        Assert.Equal("image/jpeg", jpeg.Content.Headers.ContentType!.MediaType);
+        var bytes = await jpeg.Content.ReadAsByteArrayAsync();
+        Assert.Equal(new byte[] { 0xFF, 0xD8 }, bytes[..2]);
+
+        var bad = await server.Http.GetAsync(url.Replace("format=jpeg", "format=gif"));
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Contains("allowed: png, jpeg, webp", await bad.Content.ReadAsStringAsync());
+    }
+
     [Theory]
+    [InlineData("""{"prompt":"a red star","output_format":"gif"}""", "output_format", "output_format \"gif\" is not supported; allowed: png, jpeg, webp")]
+    [InlineData("""{"prompt":"a red star","output_format":"webp","output_compression":101}""", "output_compression", "output_compression must be a whole number from 0 to 100")]
     [InlineData("""{"size":"64x64"}""", "prompt", "prompt is required")]
     [InlineData("""{"prompt":"a red star","n":0}""", "n", "n must be a whole number from 1 to 10")]
     [InlineData("""{"prompt":"a red star","n":11}""", "n", "n must be a whole number from 1 to 10")]

@@ -98,4 +98,13 @@ public sealed class JobsApiTests(GatewayServer server) : IClassFixture<GatewaySe
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains("a job makes one image", await response.Content.ReadAsStringAsync());
     }
+
+    [Fact]
+    public async Task A_job_names_its_image_format_when_the_image_is_fetched_not_when_submitted()
+    {
+        var response = await server.Http.PostAsJsonAsync("/v1/jobs", new { prompt = "a red star", output_format = "webp" });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("GET /v1/jobs/{id}/image?format=webp", await response.Content.ReadAsStringAsync());
+    }
 }

@@ -9,6 +9,8 @@ public sealed class RoutingRoundTests : IAsyncLifetime
 {
     StageCluster _cluster = null!;
     int _asked;
+    /// How long the next ask for the active silos takes: a round held up by a silo going away.
+    TimeSpan _nextAskTakes;
 
     public async Task InitializeAsync() => _cluster = await StageCluster.Start(["text,prior", "decoder64", "decoder64"]);
 
@@ -17,6 +19,9 @@ public sealed class RoutingRoundTests : IAsyncLifetime
     StageRouter Router(TimeSpan reuseFor) => new(_cluster.Client, () =>
     {
         Interlocked.Increment(ref _asked);
+        var takes = _nextAskTakes;
+        _nextAskTakes = TimeSpan.Zero;
+        Thread.Sleep(takes);
         return _cluster.Cluster.Silos.Where(s => s.IsActive).Select(s => s.SiloAddress).ToList();
     }, reuseFor);
 
@@ -60,5 +65,35 @@ public sealed class RoutingRoundTests : IAsyncLifetime
         Assert.Equal(1, _asked);
         Assert.Equal(3, chosen.Count(s => s == hosts[0].Silo));
         Assert.Equal(3, chosen.Count(s => s == hosts[1].Silo));
+    }
+
+    [Fact]
+    public async Task A_slow_round_does_not_hold_requests_while_the_one_before_it_serves()
+    {
+        var router = Router(TimeSpan.FromMilliseconds(100));
+        var first = await router.DescribeAll();
+        await Task.Delay(150);
+        _nextAskTakes = TimeSpan.FromSeconds(4);
+        Assert.Same(first, await router.DescribeAll()); // past the window: the next round is asked for, and hangs
+
+        await Task.Delay(1200); // the round in hand is now older than eight windows
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var during = await router.DescribeAll();
+
+        Assert.Same(first, during);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"routing waited {clock.Elapsed.TotalSeconds:0.0} s for the slow round");
+    }
+
+    [Fact]
+    public async Task A_router_that_sat_idle_waits_for_a_fresh_round()
+    {
+        var router = Router(TimeSpan.FromMilliseconds(100));
+        var first = await router.DescribeAll();
+        await Task.Delay(1200); // idle for twelve windows: its view of load means nothing now
+
+        var after = await router.DescribeAll();
+
+        Assert.NotSame(first, after);
+        Assert.Equal(2, _asked);
     }
 }

@@ -13,7 +13,7 @@ public static class ClusterCommand
           cluster silo --stages all|text,prior,decoder64,sr256,sr1024 [--model DIR] [--device cpu|cuda[:N]] [--threads N]
                 [--membership localhost|postgres] [--connection "Host=...;Database=..."] [--silo-port P] [--gateway-port P (0 = none)]
                 [--primary-port P (localhost)] [--advertise IP] [--max-batch N] [--max-queue-delay-ms X] [--max-queue N]
-                [--metrics-port P (Prometheus /metrics)] [--simulated-profile stage-profile.json] [--count N (1-64)]
+                [--metrics-port P (Prometheus /metrics)] [--health-port P (/health/live, /health/ready)] [--simulated-profile stage-profile.json] [--count N (1-64)]
               starts one silo hosting the given stages and runs until stopped (Ctrl+C / SIGTERM); with
               --simulated-profile its stages compute nothing and take the profile's measured time per batch;
               --count N starts N silos in this process, each on a free port and without a gateway (many
@@ -60,6 +60,7 @@ public static class ClusterCommand
         Map("primary-port", "Cluster:PrimarySiloPort");
         Map("advertise", "Cluster:AdvertisedAddress");
         Map("metrics-port", "Telemetry:PrometheusPort");
+        Map("health-port", "Silo:HealthPort");
         Map("simulated-profile", "Silo:SimulatedProfile");
         args.RejectUnknown();
         if (settings.ContainsKey("Cluster:ConnectionString") && !settings.ContainsKey("Cluster:Membership"))
@@ -81,8 +82,9 @@ public static class ClusterCommand
     /// memory, as simulated silos can (their stages compute nothing), so dozens fit on a small machine.
     static async Task<int> Silos(int count, Dictionary<string, string?> settings, string stages)
     {
-        if (settings.ContainsKey("Cluster:SiloPort") || settings.ContainsKey("Cluster:GatewayPort") || settings.ContainsKey("Telemetry:PrometheusPort"))
-            throw new UsageException("--count above 1 picks each silo's port itself: leave out --silo-port, --gateway-port and --metrics-port");
+        if (settings.ContainsKey("Cluster:SiloPort") || settings.ContainsKey("Cluster:GatewayPort") || settings.ContainsKey("Telemetry:PrometheusPort")
+            || settings.ContainsKey("Silo:HealthPort"))
+            throw new UsageException("--count above 1 picks each silo's port itself: leave out --silo-port, --gateway-port, --metrics-port and --health-port");
         var hosts = Enumerable.Range(0, count).Select(_ => SiloHostFactory.Build([], new Dictionary<string, string?>(settings)
         {
             ["Cluster:SiloPort"] = CascadeConnection.FreePort().ToString(),

@@ -9,22 +9,20 @@ using DiffusionCluster.Models.Cascade;
 
 namespace DiffusionCluster.Cli.Commands;
 
-public sealed record Percentiles(double P50, double P95, double P99);
-
 public sealed record StageReport(
     string Stage, double ArrivalsPerSecond, int PlannedReplicas, int BatchSize, double MaxQueueDelayMilliseconds, double PlannedUtilisation,
-    Percentiles QueueSeconds, Percentiles StageSeconds, double MeanQueueDepth, int MaxQueueDepth);
+    Percentiles QueueSeconds, Percentiles StageSeconds, double MeanQueueDepth, int MaxQueueDepth, Percentiles PlannedStageSeconds);
 
 public sealed record PhaseReport(
     string Phase, double Seconds, double OfferedPerSecond, double AchievedPerSecond, int Sent, int Completed, int Failed, int Lost,
     Percentiles EndToEndSeconds, IReadOnlyDictionary<string, Percentiles> EndToEndSecondsBySize, Percentiles RouteMilliseconds,
     Percentiles OutsideStagesMillisecondsPerStage,
     IReadOnlyList<StageReport> Stages, IReadOnlyList<string> Events, IReadOnlyList<string> Errors, double? MachineCpuBusy = null,
-    int Refusals = 0);
+    int Refusals = 0, IReadOnlyList<double>? EndToEndP50ByArrivalThird = null);
 
 public sealed record ScaleReport(
     string Profile, double TimeScale, double TargetPerSecond, string Mix, double Utilisation, int Silos, string Layout,
-    IReadOnlyDictionary<string, double> PlannedLatencySecondsBySize, IReadOnlyList<StagePlan> Plan, IReadOnlyList<PhaseReport> Phases);
+    IReadOnlyDictionary<string, Percentiles> PlannedEndToEndSecondsBySize, IReadOnlyList<StagePlan> Plan, IReadOnlyList<PhaseReport> Phases);
 
 /// `bench scale`: does a cluster sized by `plan` deliver? Plans replicas and batching for a target rate and size
 /// mix from a stage profile, starts that cluster with simulated-compute silos (SimulatedCluster: real processes,
@@ -33,7 +31,8 @@ public sealed record ScaleReport(
 /// queue depths and orchestration cost beside the plan's predictions. Phases: steady (the target rate), churn (a
 /// stage silo killed and replaced every --churn-every s), step (twice the rate with the chart's HPA rule adding
 /// silos: desired = ceil(replicas x queue depth per replica / --target-queue-depth); then back to the rate, the
-/// rule removing them). --silos-per-process packs the stage pools' silos (SimulatedCluster) so that 64 fit.
+/// rule removing them). --silos-per-process packs the stage pools' silos (SimulatedCluster) so that 64 fit. --fewer
+/// STAGE runs that pool with one replica fewer than planned, measured against the plan's predictions.
 public static class ScaleBenchmark
 {
     public static async Task<int> Run(Arguments args)
@@ -52,6 +51,7 @@ public static class ScaleBenchmark
         int maxSilos = args.Int("max-silos", 80, 1, 500);
         int silosPerProcess = args.Int("silos-per-process", 1, 1, 64);
         double timeScale = args.Double("time-scale", 1, 1, 1000);
+        var fewerText = args.Text("fewer");
         var output = args.Text("out");
         args.RejectUnknown();
 
@@ -68,19 +68,29 @@ public static class ScaleBenchmark
         var mix = ParseMix(mixText, cascade);
         var (plans, arrivals) = PlanMix(profile, cascade, rate, mix, utilisation);
         var replicas = plans.ToDictionary(p => CascadeStages.Parse(p.Stage), p => p.Replicas);
+        if (fewerText is not null)
+        {
+            // One replica fewer than planned in one pool, against the plan's own predictions: is the plan the smallest?
+            var fewer = CascadeStages.Parse(fewerText);
+            if (!replicas.TryGetValue(fewer, out var planned) || planned < 2)
+                throw new UsageException($"--fewer {fewerText}: the plan gives that stage {planned} replica(s); name a stage planned with 2 or more");
+            replicas[fewer] = planned - 1;
+        }
         var batching = plans.ToDictionary(p => CascadeStages.Parse(p.Stage), p => new BatchingOptions
         {
             MaxBatchSize = p.BatchSize, MaxQueueDelayMilliseconds = Math.Ceiling(p.MaxQueueDelayMilliseconds), MaxQueueLength = Math.Max(p.MaxQueueLength, 16),
         });
         int silos = Math.Max(front, replicas.GetValueOrDefault(CascadeStage.Text)) + replicas.Where(r => r.Key != CascadeStage.Text).Sum(r => r.Value);
-        if (silos > maxSilos) throw new UsageException($"the plan for {rate} images/s needs {silos} silos; --max-silos is {maxSilos}: lower --rate or raise --max-silos");
-        var plannedLatency = mix.ToDictionary(m => m.Size.ToString(CultureInfo.InvariantCulture),
-            m => cascade.For(m.Size).Select(s => plans.First(p => p.Stage == s.Stage.Name())).Sum(p => p.BatchSeconds + p.MaxQueueDelayMilliseconds / 1000));
+        var classes = mix.Select(m => new RequestClass(m.Size.ToString(CultureInfo.InvariantCulture), m.Share,
+            cascade.For(m.Size).Select(s => s.Stage.Name()).ToList())).ToList();
+        var predicted = CapacityPlanner.Predict(plans, profile, classes, rate);
         Console.WriteLine($"plan for {rate:0.###} images/s ({mixText}) at utilisation {utilisation:0.##}, profile {profileName}" +
             (timeScale != 1 ? $" with every batch time x {timeScale:0.##}" : "") + ":");
         foreach (var p in plans) Console.WriteLine($"  {p.Arithmetic}");
-        Console.WriteLine("  plan's latency by size (each stage's max queue delay plus one batch, no queueing): " +
-            string.Join(", ", plannedLatency.Select(l => $"{l.Key} px {l.Value:0.00} s")));
+        Console.WriteLine("  the planned cascade simulated, end-to-end p50/p99 by size: " +
+            string.Join(", ", predicted.EndToEndSecondsByClass.Select(l => $"{l.Key} px {l.Value.P50:0.00}/{l.Value.P99:0.00} s")));
+
+        if (silos > maxSilos) throw new UsageException($"the plan for {rate} images/s needs {silos} silos; --max-silos is {maxSilos}: lower --rate or raise --max-silos");
 
         using var cluster = await SimulatedCluster.Start(model, profileFile, replicas, front, batching, silosPerProcess, Console.Out);
         await using var client = await CascadeConnection.Client(cluster.Database.ConnectionString, TimeSpan.FromMinutes(3));
@@ -91,6 +101,7 @@ public static class ScaleBenchmark
             ? $"{silos} silo processes (one silo each) on one machine; {front} front silos host text and the client's gateways"
             : $"{silos} silos in {cluster.Silos.Count} processes on one machine (up to {silosPerProcess} to a process, one of each pool alone); " +
               $"{front} front silos, each its own process, host text and the client's gateways";
+        if (fewerText is not null) layout += $"; {fewerText} one replica under the plan ({replicas[CascadeStages.Parse(fewerText)]})";
         Console.WriteLine($"cluster up: {layout}");
 
         if (warmUp > TimeSpan.Zero) await load.Drive(warmUp, _ => rate);
@@ -109,8 +120,8 @@ public static class ScaleBenchmark
             var all = await load.Outcomes();
             var phase = all.Skip(sent).ToList();
             sent = all.Count;
-            var report = Report(name, start, end, phase, all, await depths, plans, arrivals, await events) with { MachineCpuBusy = MachineCpu.BusySince(cpuBefore) };
-            Print(report, plannedLatency);
+            var report = Report(name, start, end, phase, all, await depths, plans, predicted, arrivals, await events) with { MachineCpuBusy = MachineCpu.BusySince(cpuBefore) };
+            Print(report, predicted.EndToEndSecondsByClass);
             phases.Add(report);
             return report;
         }
@@ -124,7 +135,7 @@ public static class ScaleBenchmark
             await Phase("step back", _ => rate, stop => Autoscale(cluster, router, targetQueueDepth, maxSilos, floor, silosPerProcess, load, stop));
         }
 
-        var result = new ScaleReport(profileName, timeScale, rate, mixText, utilisation, silos, layout, plannedLatency, plans, phases);
+        var result = new ScaleReport(profileName, timeScale, rate, mixText, utilisation, silos, layout, predicted.EndToEndSecondsByClass, plans, phases);
         if (output is not null)
         {
             File.WriteAllText(output, JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }) + "\n");
@@ -159,7 +170,7 @@ public static class ScaleBenchmark
             double stageRate = rate * mix.Where(m => cascade.For(m.Size).Contains(stage)).Sum(m => m.Share) / total;
             if (stageRate <= 0) continue;
             arrivals[stage.Stage.Name()] = stageRate;
-            plans.Add(CapacityPlanner.Plan(profile, cascade, stageRate, cascade.Sizes.Max(), utilisation).First(p => p.Stage == stage.Stage.Name()));
+            plans.Add(CapacityPlanner.PlanStage(CapacityPlanner.Timings(profile, stage.Stage, cascade.Sizes.Max()), stageRate, utilisation));
         }
         return (plans, arrivals);
     }
@@ -274,7 +285,8 @@ public static class ScaleBenchmark
     }
 
     static PhaseReport Report(string name, double start, double end, List<LoadOutcome> sent, IReadOnlyList<LoadOutcome> all,
-        List<Dictionary<string, (int Depth, int Hosts)>> depths, List<StagePlan> plans, Dictionary<string, double> arrivals, List<string> events)
+        List<Dictionary<string, (int Depth, int Hosts)>> depths, List<StagePlan> plans, SimulationOutcome predicted, Dictionary<string, double> arrivals,
+        List<string> events)
     {
         var seconds = end - start;
         var completed = sent.Where(o => o.Result == "completed").ToList();
@@ -286,7 +298,7 @@ public static class ScaleBenchmark
             var samples = depths.Select(d => d.GetValueOrDefault(p.Stage).Depth).DefaultIfEmpty(0).ToList();
             return new StageReport(p.Stage, arrivals[p.Stage], p.Replicas, p.BatchSize, p.MaxQueueDelayMilliseconds, p.Utilisation,
                 Of(runs.Select(r => r.QueueMilliseconds / 1000)), Of(runs.Select(r => (r.QueueMilliseconds + r.ComputeMilliseconds) / 1000)),
-                samples.Average(), samples.Max());
+                samples.Average(), samples.Max(), predicted.Pools[p.Stage].StageSeconds);
         }).ToList();
         // Per stage, the request grain's time outside the stages' queues and compute: routing, messaging, wire
         // tensors, PNG encoding of the last stage.
@@ -298,29 +310,28 @@ public static class ScaleBenchmark
             Of(completed.Select(o => o.Seconds)),
             completed.GroupBy(o => o.Size).OrderBy(g => g.Key).ToDictionary(g => g.Key.ToString(CultureInfo.InvariantCulture), g => Of(g.Select(o => o.Seconds))),
             Of(completed.SelectMany(o => o.Stages).Select(r => r.RouteMilliseconds)), Of(outside), stages, events, errors,
-            Refusals: sent.Sum(o => o.Refusals));
+            Refusals: sent.Sum(o => o.Refusals),
+            // A cluster that does not keep up builds a backlog: later arrivals wait longer.
+            EndToEndP50ByArrivalThird: completed.OrderBy(o => o.Arrived).Select((o, i) => (o, Third: 3 * i / Math.Max(1, completed.Count)))
+                .GroupBy(x => x.Third).OrderBy(g => g.Key).Select(g => Of(g.Select(x => x.o.Seconds)).P50).ToList());
     }
 
-    static Percentiles Of(IEnumerable<double> values)
-    {
-        var sorted = values.OrderBy(v => v).ToArray();
-        if (sorted.Length == 0) return new Percentiles(0, 0, 0);
-        double At(double q) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)];
-        return new Percentiles(At(0.5), At(0.95), At(0.99));
-    }
+    static Percentiles Of(IEnumerable<double> values) => Percentiles.Of(values);
 
-    static void Print(PhaseReport r, IReadOnlyDictionary<string, double> plannedLatency)
+    static void Print(PhaseReport r, IReadOnlyDictionary<string, Percentiles> planned)
     {
         Console.WriteLine($"{r.Phase}: offered {r.OfferedPerSecond:0.00}/s, achieved {r.AchievedPerSecond:0.00}/s; sent {r.Sent}, completed {r.Completed}, failed {r.Failed}, lost {r.Lost}, refusals obeyed {r.Refusals}; " +
             $"end to end p50/p95/p99 {r.EndToEndSeconds.P50:0.00}/{r.EndToEndSeconds.P95:0.00}/{r.EndToEndSeconds.P99:0.00} s; " +
             $"routing per stage p50/p95/p99 {r.RouteMilliseconds.P50:0.000}/{r.RouteMilliseconds.P95:0.000}/{r.RouteMilliseconds.P99:0.000} ms; " +
             $"outside queue and compute per stage p50/p95 {r.OutsideStagesMillisecondsPerStage.P50:0.0}/{r.OutsideStagesMillisecondsPerStage.P95:0.0} ms");
+        if (r.EndToEndP50ByArrivalThird is { Count: > 0 } thirds)
+            Console.WriteLine($"  end-to-end p50 by arrival third: {string.Join(" / ", thirds.Select(t => t.ToString("0.00", CultureInfo.InvariantCulture)))} s (rising: a backlog building)");
         if (r.MachineCpuBusy is { } busy) Console.WriteLine($"  machine CPU busy {busy:P0} of all cores over the phase");
         foreach (var (size, p) in r.EndToEndSecondsBySize)
-            Console.WriteLine($"  {size,5} px  end to end p50/p95/p99 {p.P50:0.00}/{p.P95:0.00}/{p.P99:0.00} s  (plan {plannedLatency.GetValueOrDefault(size):0.00} s)");
+            Console.WriteLine($"  {size,5} px  end to end p50/p95/p99 {p.P50:0.00}/{p.P95:0.00}/{p.P99:0.00} s  (plan, simulated: p50 {planned.GetValueOrDefault(size)?.P50:0.00}, p99 {planned.GetValueOrDefault(size)?.P99:0.00} s)");
         foreach (var s in r.Stages)
             Console.WriteLine($"  {s.Stage,-10} {s.ArrivalsPerSecond,6:0.00}/s  replicas {s.PlannedReplicas,3}  planned utilisation {s.PlannedUtilisation,4:P0}  " +
-                $"queue p50/p95/p99 {s.QueueSeconds.P50:0.00}/{s.QueueSeconds.P95:0.00}/{s.QueueSeconds.P99:0.00} s  stage p99 {s.StageSeconds.P99:0.00} s  depth mean {s.MeanQueueDepth:0.0} max {s.MaxQueueDepth}");
+                $"queue p50/p95/p99 {s.QueueSeconds.P50:0.00}/{s.QueueSeconds.P95:0.00}/{s.QueueSeconds.P99:0.00} s  stage p99 {s.StageSeconds.P99:0.00} s (plan {s.PlannedStageSeconds.P99:0.00})  depth mean {s.MeanQueueDepth:0.0} max {s.MaxQueueDepth}");
         foreach (var e in r.Events) Console.WriteLine($"  {e}");
         foreach (var e in r.Errors.Take(5)) Console.WriteLine($"  {e}");
     }

@@ -8,7 +8,7 @@ namespace DiffusionCluster.Gateway.Apis;
 /// operation (inpaint, the default; sdedit, ilvr, textdiff, attribute, reconstruct, interpolate) and its settings.
 public static class EditRequest
 {
-    static readonly string[] TextFields = ["prompt", "interpolate_noise", "size", "response_format", "user", "model", "quality", "style", "operation", "attribute", "source_caption",
+    static readonly string[] TextFields = ["prompt", "interpolate_noise", "size", "response_format", "output_format", "user", "model", "quality", "style", "operation", "attribute", "source_caption",
         "prior_thresholding", "decoder64_thresholding", "sr256_thresholding", "sr1024_thresholding"];
     static readonly string[] Operations = ["inpaint", "sdedit", "ilvr", "textdiff", "attribute", "reconstruct", "interpolate"];
 

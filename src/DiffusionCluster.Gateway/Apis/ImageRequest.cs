@@ -6,7 +6,7 @@ namespace DiffusionCluster.Gateway.Apis;
 /// The body of POST /v1/images/generations (and /v1/jobs): OpenAI's fields, plus our own optional ones
 /// (seed, per-stage steps, guidance and thresholding, and the decoder's layout share). Every field is checked here, so the error names
 /// the field and its allowed values.
-public sealed record ImageRequest(GenerationSpec Spec, int N, string ResponseFormat, string? User)
+public sealed record ImageRequest(GenerationSpec Spec, int N, string ResponseFormat, string? User, OutputFormat OutputFormat)
 {
     public static readonly string[] Sizes = GenerationSpec.Sizes.Select(s => $"{s}x{s}").ToArray();
     public static readonly string[] Formats = ["url", "b64_json"];
@@ -20,7 +20,7 @@ public sealed record ImageRequest(GenerationSpec Spec, int N, string ResponseFor
         string defaultSize = "1024x1024")
     {
         if (body.ValueKind != JsonValueKind.Object) throw new BadRequestException("the body must be a JSON object");
-        var known = new HashSet<string>(["prompt", "n", "size", "response_format", "seed", "deadline_seconds", "ignore_unknown_words", .. AcceptedAndIgnored, .. extraFields ?? []]);
+        var known = new HashSet<string>(["prompt", "n", "size", "response_format", "output_format", "output_compression", "seed", "deadline_seconds", "ignore_unknown_words", .. AcceptedAndIgnored, .. extraFields ?? []]);
         foreach (var stage in StageNames)
             foreach (var field in new[] { "steps", "guidance", "thresholding", "eta", "aug" }) known.Add($"{stage}_{field}");
         known.Add("decoder64_layout");
@@ -55,7 +55,8 @@ public sealed record ImageRequest(GenerationSpec Spec, int N, string ResponseFor
         {
             throw new BadRequestException(e.Message, e.Message.StartsWith("prompt", StringComparison.Ordinal) ? "prompt" : null);
         }
-        return new ImageRequest(spec, n, format, String(body, "user"));
+        var output = OutputFormat.Parse(String(body, "output_format"), Int(body, "output_compression", 100, 0, 100));
+        return new ImageRequest(spec, n, format, String(body, "user"), output);
     }
 
     /// Only the fields the body names are set; the rest take the model folder's defaults.

@@ -20,7 +20,8 @@ public sealed record ImageData(
 public sealed record ImagesResponse(
     [property: JsonPropertyName("created")] long Created,
     [property: JsonPropertyName("data")] IReadOnlyList<ImageData> Data,
-    [property: JsonPropertyName("notes"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Notes = null);
+    [property: JsonPropertyName("notes"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Notes = null,
+    [property: JsonPropertyName("output_format")] string OutputFormat = "png");
 
 /// The OpenAI-compatible Images API.
 public static class ImagesApi
@@ -32,7 +33,7 @@ public static class ImagesApi
             .Accepts<object>("application/json")
             .Produces<ImagesResponse>()
             .Produces<ApiErrorBody>(400).Produces<ApiErrorBody>(429).Produces<ApiErrorBody>(504)
-            .WithSummary("Create images from a prompt (OpenAI Images API; our seed and per-stage options accepted beside)");
+            .WithSummary("Create images from a prompt (OpenAI Images API, output_format png|jpeg|webp and output_compression included; our seed and per-stage options accepted beside)");
         api.MapPost("/variations", Variations)
             .Accepts<object>("multipart/form-data").Produces<ImagesResponse>().Produces<ApiErrorBody>(400).Produces<ApiErrorBody>(413)
             .DisableAntiforgery()
@@ -85,8 +86,8 @@ public static class ImagesApi
         var results = await Task.WhenAll(Enumerable.Range(0, request.N).Select(i =>
             grains.Generate(request.Spec with { Seed = request.Spec.Seed + (ulong)i }, Guid.NewGuid(), context.RequestAborted, owner)));
         var data = results.Select(r => request.ResponseFormat == "b64_json"
-            ? ImageData.Of(r, Convert.ToBase64String(r.Png), null)
-            : ImageData.Of(r, null, links.For(context, r.RequestId))).ToList();
-        return Results.Json(new ImagesResponse(DateTimeOffset.UtcNow.ToUnixTimeSeconds(), data, notes is { Count: > 0 } ? notes : null));
+            ? ImageData.Of(r, Convert.ToBase64String(request.OutputFormat.Encode(r.Png)), null)
+            : ImageData.Of(r, null, links.For(context, r.RequestId) + request.OutputFormat.Query)).ToList();
+        return Results.Json(new ImagesResponse(DateTimeOffset.UtcNow.ToUnixTimeSeconds(), data, notes is { Count: > 0 } ? notes : null, request.OutputFormat.Name));
     }
 }

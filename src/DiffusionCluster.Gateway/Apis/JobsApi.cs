@@ -49,8 +49,8 @@ public static class JobsApi
             }))
             .Produces(202).Produces<ApiErrorBody>(404)
             .WithSummary("Cancel: the request stops between denoising steps (202: asked; the job's status then reads cancelled)");
-        api.MapGet("/{id:guid}/image", Image).Produces(200, contentType: "image/png")
-            .WithSummary("The PNG of a completed job: with the bearer key that started it, or by the signed link its `url` gives");
+        api.MapGet("/{id:guid}/image", Image).Produces<byte[]>(200, "image/png", "image/jpeg", "image/webp")
+            .WithSummary("The image of a completed job (PNG; ?format=jpeg|webp&compression=0-100 re-encodes it): with the bearer key that started it, or by the signed link its `url` gives");
         return api;
     }
 
@@ -73,13 +73,14 @@ public static class JobsApi
     /// A signed link (ApiKeyMiddleware has checked it) stands in for the key that started the job.
     static Task<IResult> Image(Guid id, HttpContext context, JobClient jobs) => Answer(context, async () =>
     {
+        var format = OutputFormat.FromQuery(context.Request.Query);
         var job = ApiKeyMiddleware.SignedLink(context)
             ? await jobs.Grain(id).GetProgress() is { Exists: true } p ? p : null
             : await jobs.Find(id, ApiKeyMiddleware.Owner(context));
         return job switch
         {
             null => NotFound(id),
-            { State: GenerationState.Completed } => await jobs.Result(id) is { } result ? Results.File(result.Png, "image/png") : NotFound(id),
+            { State: GenerationState.Completed } => await jobs.Result(id) is { } result ? Results.File(format.Encode(result.Png), format.ContentType) : NotFound(id),
             { Ended: true } => ApiErrors.Result(409, $"job {id} ended without an image", "invalid_request_error", "id", "job_failed"),
             _ => ApiErrors.Result(409, $"job {id} is still running", "invalid_request_error", "id", "job_running"),
         };
@@ -89,6 +90,8 @@ public static class JobsApi
     {
         var request = ImageRequest.Parse(await ImageRequest.ReadBody(context.Request, options.MaxJsonBytes));
         if (request.N != 1) throw new BadRequestException($"n = {request.N}; a job makes one image, submit one job per image", "n");
+        if (request.OutputFormat.Name != OutputFormat.Png.Name)
+            throw new BadRequestException("output_format is for /v1/images; a job's image comes in any format from GET /v1/jobs/{id}/image?format=webp&compression=80", "output_format");
         RequestLimits.CheckCost(request, options.Limits);
         // A prompt the model cannot draw is refused now, not reported later as a failed job.
         if (request.Spec.HasPrompt)

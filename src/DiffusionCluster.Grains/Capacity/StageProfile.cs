@@ -7,7 +7,22 @@ namespace DiffusionCluster.Grains.Capacity;
 public sealed record BatchTiming(int BatchSize, double Seconds);
 
 /// What `bench stages` measured for one stage on one device.
-public sealed record StageTimings(string Stage, int Steps, IReadOnlyList<BatchTiming> Batches);
+public sealed record StageTimings(string Stage, int Steps, IReadOnlyList<BatchTiming> Batches)
+{
+    /// The time of a batch of this size: measured, or linear between the measured sizes around it; below the
+    /// smallest measured size, that size's time (a smaller batch is not assumed cheaper than measured).
+    public double Seconds(int batchSize)
+    {
+        var sorted = Batches.OrderBy(b => b.BatchSize).ToList();
+        if (batchSize <= sorted[0].BatchSize) return sorted[0].Seconds;
+        if (batchSize > sorted[^1].BatchSize)
+            throw new ArgumentException($"stage {Stage}: batch {batchSize} is larger than the largest measured ({sorted[^1].BatchSize})");
+        var above = sorted.First(b => b.BatchSize >= batchSize);
+        var below = sorted.Last(b => b.BatchSize <= batchSize);
+        if (above.BatchSize == below.BatchSize) return above.Seconds;
+        return below.Seconds + (above.Seconds - below.Seconds) * (batchSize - below.BatchSize) / (above.BatchSize - below.BatchSize);
+    }
+}
 
 /// A device's stage profile: the input to `plan`.
 public sealed record StageProfile(string Device, string Machine, string Model, int Size, IReadOnlyList<StageTimings> Stages)

@@ -27,6 +27,7 @@ public static class ClusterHosting
         // The stages the request grains walk, read from the silo's model folder.
         silo.Services.AddSingleton(services => CascadeFolder.Definition(services.GetRequiredService<IOptions<SiloStageOptions>>().Value.ModelFolder));
         silo.Services.AddHostedService<StageStartup>();
+        silo.Services.AddHostedService<SiloHealthEndpoint>();
         silo.Services.AddPlacementDirector<SiloKeyPlacement, SiloKeyPlacementDirector>();
         silo.Configure<SiloMessagingOptions>(o =>
         {

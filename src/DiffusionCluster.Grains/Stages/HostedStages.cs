@@ -83,7 +83,13 @@ public sealed class HostedStages : IDisposable
     public void LoadModels()
     {
         foreach (var (executor, _) in _stages.Values) executor.Load();
+        _loaded = true;
     }
+
+    volatile bool _loaded;
+
+    /// Every hosted stage's model is loaded (or loads on first use: WarmUp off).
+    public bool Loaded => _loaded || !WarmUp;
 
     (StageExecutor Executor, StageBatcher<StageInput, BatchRowOutput> Batcher) Get(CascadeStage stage) =>
         _stages.TryGetValue(stage, out var s)

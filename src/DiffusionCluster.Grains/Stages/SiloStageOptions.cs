@@ -34,6 +34,8 @@ public sealed class SiloStageOptions
     /// routing and admission of every request on this silo before it is asked for again. 0: ask for every stage of
     /// every request (a call to every silo each time).
     public double RoutingRefreshMilliseconds { get; set; } = 250;
+    /// The port of the silo's probes, /health/live and /health/ready (SiloHealthEndpoint); 0: none.
+    public int HealthPort { get; set; }
     /// Load every hosted stage's model when the silo starts rather than on its first request.
     public bool WarmUp { get; set; } = true;
     /// Batching limits per stage name; a stage not listed uses Default.
@@ -58,6 +60,7 @@ public sealed class SiloStageOptions
             throw new ArgumentException($"Silo:RequestSweepSeconds = {RequestSweepSeconds}; allowed 1 to 3600");
         if (!(RoutingRefreshMilliseconds >= 0 && RoutingRefreshMilliseconds <= 10_000))
             throw new ArgumentException($"Silo:RoutingRefreshMilliseconds = {RoutingRefreshMilliseconds}; allowed 0 to 10000");
+        if (HealthPort < 0 || HealthPort > 65535) throw new ArgumentException($"Silo:HealthPort = {HealthPort}; allowed 0 (none) to 65535");
         if (Threads < 0 || Threads > 1024) throw new ArgumentException($"Silo:Threads = {Threads}; allowed 0 (libtorch default) to 1024");
         if (!Directory.Exists(ModelFolder))
             throw new ArgumentException($"Silo:ModelFolder \"{Path.GetFullPath(ModelFolder)}\" does not exist; point it at a cascade model folder (models/shapes-cascade)");

@@ -31,6 +31,11 @@ public sealed class ScaleBenchTests
             // this bar is coarse: a cluster that stalls or loses its routing falls far below it.
             Assert.True(achieved >= 0.5 * offered, $"achieved {achieved:0.00}/s of {offered:0.00}/s offered\n{output}");
             Assert.All(steady.GetProperty("Stages").EnumerateArray(), s => Assert.True(s.GetProperty("StageSeconds").GetProperty("P50").GetDouble() > 0, s.ToString()));
+            // The plan's simulated latency sits beside the measured one: a 1024 px image runs every stage, so it
+            // takes at least the sum of their single-batch times (0.5 + 1.0 + 0.75 + 3.1 s in this profile).
+            var planned = report.GetProperty("PlannedEndToEndSecondsBySize");
+            Assert.InRange(planned.GetProperty("1024").GetProperty("P50").GetDouble(), 5.3, 60);
+            Assert.True(planned.GetProperty("1024").GetProperty("P99").GetDouble() >= planned.GetProperty("64").GetProperty("P99").GetDouble());
         }
         finally
         {
