@@ -24,6 +24,7 @@ public sealed class StageRouter(IGrainFactory grains, Func<IReadOnlyCollection<S
     /// The round requests route by, when it was asked for, and the requests sent to each (silo, stage) since then.
     SiloDescription?[]? _current;
     long _currentAsked;
+    long _currentLanded;
     Dictionary<(string Silo, CascadeStage Stage), int> _sentSinceCurrent = new();
     /// The round being asked for, and the requests sent since it was asked for (they become the counts once it lands).
     Task<SiloDescription?[]>? _pending;
@@ -78,10 +79,11 @@ public sealed class StageRouter(IGrainFactory grains, Func<IReadOnlyCollection<S
                 _pending = pending;
                 _ = pending.ContinueWith(Land, TaskScheduler.Default);
             }
-            // A round in flight can take DescribeTimeout when a silo is going away; the one in hand serves meanwhile if
-            // it was recent when that round was asked for (not a router waking from idleness).
+            // A round in flight can take DescribeTimeout when a silo is going away (and the next one too, until the
+            // silo is declared dead); the one in hand serves meanwhile if it had landed recently when that round was
+            // asked for (not a router waking from idleness).
             bool inHandWasRecent = _current is not null && _pending is not null
-                && System.Diagnostics.Stopwatch.GetElapsedTime(_currentAsked, _pendingAsked) < reuseFor * StaleRounds;
+                && System.Diagnostics.Stopwatch.GetElapsedTime(_currentLanded, _pendingAsked) < reuseFor * StaleRounds;
             return age < (recent ? reuseFor : reuseFor * StaleRounds) || (!recent && inHandWasRecent) ? Task.FromResult(_current!) : _pending!;
         }
     }
@@ -95,6 +97,7 @@ public sealed class StageRouter(IGrainFactory grains, Func<IReadOnlyCollection<S
             {
                 _current = round.Result;
                 _currentAsked = _pendingAsked;
+                _currentLanded = System.Diagnostics.Stopwatch.GetTimestamp();
                 _sentSinceCurrent = _sentSincePending;
             }
             _pending = null;

@@ -88,6 +88,7 @@ public sealed class HelmChartTests
         var monitor = Assert.Single(documents, d => d.Contains("kind: PodMonitor"));
         Assert.Contains("release: kube-prometheus-stack", monitor);
         Assert.Contains("port: metrics", monitor);
+        Assert.Contains("sourceLabels: [__meta_kubernetes_pod_label_diffusion_cluster_pool]\n          targetLabel: pool", monitor);
         var hpas = documents.Where(d => d.Contains("kind: HorizontalPodAutoscaler")).ToList();
         Assert.Equal(5, hpas.Count);
         Assert.All(hpas, h => Assert.Contains("stabilizationWindowSeconds: 300", h));

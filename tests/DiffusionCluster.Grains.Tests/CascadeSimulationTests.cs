@@ -68,11 +68,10 @@ public sealed class CascadeSimulationTests
     }
 
     [Fact]
-    public void Batch_times_between_measured_sizes_are_interpolated()
+    public void Batch_times_between_measured_sizes_are_interpolated_and_beyond_them_scaled()
     {
-        var timings = Fixed((1, 1), (2, 1.5), (4, 2.5));
+        var timings = Fixed((2, 1.5), (4, 2.5));
 
-        Assert.Equal((1.0, 2.0, 2.5), (timings.Seconds(1), timings.Seconds(3), timings.Seconds(4)));
-        Assert.Contains("larger than the largest measured (4)", Assert.Throws<ArgumentException>(() => timings.Seconds(5)).Message);
+        Assert.Equal((1.5, 1.5, 2.0, 2.5, 5.0), (timings.Seconds(1), timings.Seconds(2), timings.Seconds(3), timings.Seconds(4), timings.Seconds(8)));
     }
 }

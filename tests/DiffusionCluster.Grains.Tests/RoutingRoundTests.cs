@@ -9,8 +9,8 @@ public sealed class RoutingRoundTests : IAsyncLifetime
 {
     StageCluster _cluster = null!;
     int _asked;
-    /// How long the next ask for the active silos takes: a round held up by a silo going away.
-    TimeSpan _nextAskTakes;
+    /// How long the next ask for the active silos takes, and every ask after it: rounds held up by a silo going away.
+    TimeSpan _nextAskTakes, _everyAskTakes;
 
     public async Task InitializeAsync() => _cluster = await StageCluster.Start(["text,prior", "decoder64", "decoder64"]);
 
@@ -19,7 +19,7 @@ public sealed class RoutingRoundTests : IAsyncLifetime
     StageRouter Router(TimeSpan reuseFor) => new(_cluster.Client, () =>
     {
         Interlocked.Increment(ref _asked);
-        var takes = _nextAskTakes;
+        var takes = _nextAskTakes > TimeSpan.Zero ? _nextAskTakes : _everyAskTakes;
         _nextAskTakes = TimeSpan.Zero;
         Thread.Sleep(takes);
         return _cluster.Cluster.Silos.Where(s => s.IsActive).Select(s => s.SiloAddress).ToList();
@@ -82,6 +82,26 @@ public sealed class RoutingRoundTests : IAsyncLifetime
 
         Assert.Same(first, during);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"routing waited {clock.Elapsed.TotalSeconds:0.0} s for the slow round");
+    }
+
+    [Fact]
+    public async Task Rounds_that_are_all_slow_never_hold_requests_after_the_first()
+    {
+        // Every round takes 1.5 s, fifteen windows: while a dying silo is still a member, each round waits for it.
+        _everyAskTakes = TimeSpan.FromMilliseconds(1500);
+        var router = Router(TimeSpan.FromMilliseconds(100));
+        await router.DescribeAll();
+
+        var longest = TimeSpan.Zero;
+        for (var clock = System.Diagnostics.Stopwatch.StartNew(); clock.Elapsed < TimeSpan.FromSeconds(5); await Task.Delay(50))
+        {
+            var one = System.Diagnostics.Stopwatch.StartNew();
+            await router.DescribeAll();
+            if (one.Elapsed > longest) longest = one.Elapsed;
+        }
+
+        Assert.True(longest < TimeSpan.FromMilliseconds(500), $"a request waited {longest.TotalSeconds:0.00} s for a round");
+        Assert.InRange(_asked, 3, 6); // rounds kept being asked for, one at a time
     }
 
     [Fact]

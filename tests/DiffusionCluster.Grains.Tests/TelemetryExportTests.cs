@@ -87,14 +87,37 @@ public sealed class TelemetryExportTests
     /// that starts with dc_ is a metric.
     static HashSet<string> DashboardMetrics()
     {
-        using var dashboard = JsonDocument.Parse(File.ReadAllText(Path.Combine(Repository.Root(), "deploy", "grafana", "diffusion-cluster.json")));
         var names = new HashSet<string>();
-        foreach (var panel in dashboard.RootElement.GetProperty("panels").EnumerateArray())
-        foreach (var target in panel.GetProperty("targets").EnumerateArray())
+        foreach (var expr in DashboardExpressions())
         {
-            var expr = Regex.Replace(target.GetProperty("expr").GetString()!, @"\{[^}]*\}|by \([^)]*\)", "");
-            foreach (Match m in Regex.Matches(expr, @"\bdc_\w+")) names.Add(m.Value);
+            var bare = Regex.Replace(expr, @"\{[^}]*\}|by \([^)]*\)", "");
+            foreach (Match m in Regex.Matches(bare, @"\bdc_\w+")) names.Add(m.Value);
         }
         return names;
+    }
+
+    static List<string> DashboardExpressions()
+    {
+        using var dashboard = JsonDocument.Parse(File.ReadAllText(Path.Combine(Repository.Root(), "deploy", "grafana", "diffusion-cluster.json")));
+        return dashboard.RootElement.GetProperty("panels").EnumerateArray()
+            .SelectMany(p => p.TryGetProperty("targets", out var targets) ? targets.EnumerateArray().Select(t => t.GetProperty("expr").GetString()!) : [])
+            .ToList();
+    }
+
+    [Fact]
+    public void Every_dashboard_query_follows_the_namespace_pool_and_pod_filters()
+    {
+        var expressions = DashboardExpressions();
+
+        Assert.NotEmpty(expressions);
+        foreach (var expr in expressions)
+        {
+            var selectors = Regex.Matches(Regex.Replace(expr, @"by \([^)]*\)", ""), @"\bdc_\w+(\{[^}]*\})?").ToList();
+            Assert.NotEmpty(selectors);
+            Assert.All(selectors, s => Assert.Contains("{namespace=~\"$namespace\", pool=~\"$pool\", pod=~\"$pod\"", s.Value));
+        }
+        // One panel per stage: queue wait against compute.
+        Assert.Contains(expressions, e => e.Contains("dc_stage_queue_duration_seconds_bucket") && e.Contains("dc_stage=\"$stage\""));
+        Assert.Contains(expressions, e => e.Contains("dc_stage_compute_duration_seconds_bucket") && e.Contains("dc_stage=\"$stage\""));
     }
 }

@@ -10,13 +10,13 @@ public sealed record BatchTiming(int BatchSize, double Seconds);
 public sealed record StageTimings(string Stage, int Steps, IReadOnlyList<BatchTiming> Batches)
 {
     /// The time of a batch of this size: measured, or linear between the measured sizes around it; below the
-    /// smallest measured size, that size's time (a smaller batch is not assumed cheaper than measured).
+    /// smallest measured size, that size's time (a smaller batch is not assumed cheaper than measured); beyond the
+    /// largest, its time per request times the size.
     public double Seconds(int batchSize)
     {
         var sorted = Batches.OrderBy(b => b.BatchSize).ToList();
         if (batchSize <= sorted[0].BatchSize) return sorted[0].Seconds;
-        if (batchSize > sorted[^1].BatchSize)
-            throw new ArgumentException($"stage {Stage}: batch {batchSize} is larger than the largest measured ({sorted[^1].BatchSize})");
+        if (batchSize > sorted[^1].BatchSize) return sorted[^1].Seconds * batchSize / sorted[^1].BatchSize;
         var above = sorted.First(b => b.BatchSize >= batchSize);
         var below = sorted.Last(b => b.BatchSize <= batchSize);
         if (above.BatchSize == below.BatchSize) return above.Seconds;

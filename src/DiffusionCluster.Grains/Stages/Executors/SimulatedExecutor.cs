@@ -20,7 +20,7 @@ public sealed class SimulatedExecutor(StageDescriptor stage, StageTimings timing
     public IReadOnlyList<BatchRowOutput> Run(IReadOnlyList<StageInput> batch, Action<int, int> progress, CancellationToken cancellation)
     {
         int steps = Steps(batch[0]) ?? 1;
-        var seconds = BatchSeconds(timings, batch.Count) * (timings.Steps > 0 ? (double)steps / timings.Steps : 1);
+        var seconds = timings.Seconds(batch.Count) * (timings.Steps > 0 ? (double)steps / timings.Steps : 1);
         var perStep = TimeSpan.FromSeconds(seconds / steps);
         for (int step = 1; step <= steps; step++)
         {
@@ -29,20 +29,6 @@ public sealed class SimulatedExecutor(StageDescriptor stage, StageTimings timing
             progress(step, steps);
         }
         return batch.Select(Output).ToList();
-    }
-
-    /// The profile's time for a batch of n: measured where it was, linear between measured sizes, and beyond the
-    /// largest measured size that batch's time per request times n.
-    public static double BatchSeconds(StageTimings timings, int n)
-    {
-        var measured = timings.Batches.OrderBy(b => b.BatchSize).ToList();
-        if (n <= measured[0].BatchSize) return measured[0].Seconds;
-        for (int i = 1; i < measured.Count; i++)
-        {
-            var (a, b) = (measured[i - 1], measured[i]);
-            if (n <= b.BatchSize) return a.Seconds + (b.Seconds - a.Seconds) * (n - a.BatchSize) / (b.BatchSize - a.BatchSize);
-        }
-        return measured[^1].Seconds * n / measured[^1].BatchSize;
     }
 
     BatchRowOutput Output(StageInput input) => stage.Kind switch
