@@ -53,7 +53,7 @@ public static class GatewayApp
         builder.Services.AddSingleton<JobClient>();
         builder.Services.AddSingleton<ImageLinks>();
         builder.Services.AddSingleton<StagesSeen>();
-        builder.Services.AddOpenApi();
+        builder.Services.AddOpenApi(ImageRequestFields.AddSchemas);
         builder.Services.AddRequestLimits(options.Limits);
 
         var app = builder.Build();

@@ -238,4 +238,31 @@ public sealed class ImagesApiTests(GatewayServer server) : IClassFixture<Gateway
         Assert.Equal(["202", "404"], cancel.EnumerateObject().Select(r => r.Name).Order().ToArray());
         Assert.True(paths.TryGetProperty("/v1/models", out _));
     }
+
+    [Fact]
+    public async Task The_generation_body_schema_lists_every_field_with_the_limits_the_parser_enforces()
+    {
+        var openapi = JsonDocument.Parse(await server.Http.GetStringAsync("/openapi/v1.json")).RootElement;
+        foreach (var path in new[] { "/v1/images/generations", "/v1/jobs" })
+        {
+            var schema = openapi.GetProperty("paths").GetProperty(path).GetProperty("post").GetProperty("requestBody")
+                .GetProperty("content").GetProperty("application/json").GetProperty("schema");
+            Assert.Equal(Apis.ImageRequestFields.Names.Order(), schema.GetProperty("properties").EnumerateObject().Select(p => p.Name).Order());
+            Assert.False(schema.GetProperty("additionalProperties").GetBoolean());
+        }
+        var n = openapi.GetProperty("paths").GetProperty("/v1/images/generations").GetProperty("post").GetProperty("requestBody")
+            .GetProperty("content").GetProperty("application/json").GetProperty("schema").GetProperty("properties").GetProperty("n");
+        Assert.Equal(("integer", 1, 10), (n.GetProperty("type").GetString(), n.GetProperty("minimum").GetInt32(), n.GetProperty("maximum").GetInt32()));
+
+        // Each bounded field: one past either end is refused, and the error names the schema's range.
+        foreach (var field in Apis.ImageRequestFields.All.Where(f => f.Minimum is not null))
+        foreach (var outside in new[] { field.Minimum!.Value - 1, field.Maximum!.Value + 1 })
+        {
+            var json = $"{{\"prompt\":\"a red star\",\"{field.Name}\":{outside.ToString(System.Globalization.CultureInfo.InvariantCulture)}}}";
+            var response = await server.Http.PostAsync("/v1/images/generations", new StringContent(json, Encoding.UTF8, "application/json"));
+            var message = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetProperty("message").GetString();
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Contains($"from {field.Minimum} to {field.Maximum}", message);
+        }
+    }
 }

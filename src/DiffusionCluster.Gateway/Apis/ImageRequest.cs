@@ -10,8 +10,6 @@ public sealed record ImageRequest(GenerationSpec Spec, int N, string ResponseFor
 {
     public static readonly string[] Sizes = GenerationSpec.Sizes.Select(s => $"{s}x{s}").ToArray();
     public static readonly string[] Formats = ["url", "b64_json"];
-    /// OpenAI fields accepted for compatibility that do not change what this model does.
-    static readonly string[] AcceptedAndIgnored = ["model", "quality", "style", "user"];
     static readonly string[] StageNames = CascadeStages.All.Where(s => s != CascadeStage.Text).Select(s => s.Name()).ToArray();
 
     /// extraFields: fields the caller reads itself (an edit's strength, ...); operation: the image operation, which
@@ -20,10 +18,7 @@ public sealed record ImageRequest(GenerationSpec Spec, int N, string ResponseFor
         string defaultSize = "1024x1024")
     {
         if (body.ValueKind != JsonValueKind.Object) throw new BadRequestException("the body must be a JSON object");
-        var known = new HashSet<string>(["prompt", "n", "size", "response_format", "output_format", "output_compression", "seed", "deadline_seconds", "ignore_unknown_words", .. AcceptedAndIgnored, .. extraFields ?? []]);
-        foreach (var stage in StageNames)
-            foreach (var field in new[] { "steps", "guidance", "thresholding", "eta", "aug" }) known.Add($"{stage}_{field}");
-        known.Add("decoder64_layout");
+        var known = new HashSet<string>([.. ImageRequestFields.Names, .. extraFields ?? []]);
         foreach (var property in body.EnumerateObject())
             if (!known.Contains(property.Name))
                 throw new BadRequestException($"unknown field \"{property.Name}\"", property.Name, code: "unknown_field");
