@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace DiffusionCluster.Gateway.Tests;
 
 /// The web page in a real browser: headless Debian Chromium driven by playwright-core (tests/web).
-public sealed class WebPageTests
+public sealed class WebPageTests(Xunit.Abstractions.ITestOutputHelper log)
 {
     static string WebTests() => Path.Combine(RepositoryRoot.Path, "tests", "web");
 
@@ -41,5 +41,7 @@ public sealed class WebPageTests
 
         Assert.True(code == 0, output);
         Assert.True(new FileInfo(screenshot).Length > 0);
+        Assert.True(new FileInfo(screenshot.Replace(".png", "-phone.png")).Length > 0);
+        log.WriteLine(output); // names the desktop and phone screenshots
     }
 }

@@ -1,7 +1,8 @@
 // Usage: node page.test.mjs <gateway base url> <screenshot.png> [api key]
 // Submits a prompt on the web page in headless Chromium, checks per-stage progress appears, then the image
-// and the per-stage latency timeline, then the gallery entry, then image operations on the result. Exits non-zero
-// with a reason on any failure.
+// and the per-stage latency timeline, then the gallery entry, n images at once, then image operations on the
+// result; then the page at a phone's width (no sideways scrolling; a second screenshot beside the first, -phone.png).
+// Exits non-zero with a reason on any failure.
 import { chromium } from "playwright-core";
 
 const [base, screenshot, key] = process.argv.slice(2);
@@ -11,13 +12,19 @@ try {
   const page = await browser.newPage();
   const seenSteps = new Set();
   await page.goto(base);
-  if (key) await page.fill("#key", key);
+  if (key) { await page.fill("#key", key); await page.dispatchEvent("#key", "change"); }
+  // The vocabulary hint under the prompt box, read from /v1/vocabulary with the key.
+  await page.waitForFunction(() => /shapes: .*circle/.test(document.querySelector("#vocabulary").textContent), null, { timeout: 30000 });
+  await page.click("#vocabulary-box summary");
+  if (!await page.isVisible("#vocabulary")) throw new Error("the vocabulary does not unfold");
   await page.fill("#prompt", "a small blue circle on a white background");
   await page.selectOption("#size", "256x256");
   await page.fill("#seed", "3");
   // The tiny test cascade runs 25 steps in milliseconds; 1000 base steps keep one stage running for seconds,
   // so the page must show its step counts however fast or slow the machine is.
-  await page.fill("#steps", "1000");
+  if (await page.isVisible("#decoder64-steps")) throw new Error("the stage options are not folded away");
+  await page.click("#stage-options summary");
+  await page.fill("#decoder64-steps", "1000");
   await page.click("#submit");
   // Progress: every stage row appears, and stages show step counts while they run.
   await page.waitForSelector('#progress [data-stage="sr256"]', { timeout: 60000 });
@@ -42,6 +49,17 @@ try {
   if (!(Number.isInteger(seed) && seed >= 0 && seed <= 4294967295)) throw new Error(`random seed ${seed}`);
   const gallery = await page.$$eval("#gallery figure", f => f.length);
   if (gallery !== 1) throw new Error(`gallery has ${gallery} entries, expected 1`);
+  // n = 2 at the model's default steps: two more images with consecutive seeds.
+  await page.fill("#decoder64-steps", "");
+  await page.selectOption("#size", "64x64");
+  await page.fill("#seed", "10");
+  await page.selectOption("#n", "2");
+  await page.click("#submit");
+  await page.waitForFunction(() => document.querySelectorAll("#gallery figure").length === 3 && !document.querySelector("#submit").disabled, null, { timeout: 120000 });
+  const message = await page.textContent("#message");
+  if (message !== "image 2 of 2: done") throw new Error(`after n = 2 the page says "${message}"`);
+  const lastName = await page.$eval("#download", a => a.download);
+  if (!lastName.endsWith("-seed11.png")) throw new Error(`the second image's download is named ${lastName}`);
   // Image operations on the generated image: variations (two images), a text diff refused without its source
   // caption (the message names the field), then run with it.
   await page.click("#use-image");
@@ -62,7 +80,12 @@ try {
   const edited = await page.$$eval("#edit-result img", imgs => imgs.map(i => i.complete && i.naturalWidth));
   if (edited.length !== 1 || edited[0] !== 64) throw new Error(`text diff result images: ${edited}`);
   await page.screenshot({ path: screenshot, fullPage: true });
-  console.log(`ok: saw progress ${[...seenSteps].join("; ")}; timeline ${segments.join(",")}; variations and a text diff of the result`);
+  // A phone's width: everything wraps, nothing scrolls sideways.
+  await page.setViewportSize({ width: 390, height: 844 });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  if (overflow > 0) throw new Error(`at 390 px wide the page scrolls sideways by ${overflow} px`);
+  await page.screenshot({ path: screenshot.replace(/\.png$/, "-phone.png"), fullPage: true });
+  console.log(`ok: saw ${seenSteps.size} step counts (first ${[...seenSteps][0]}); timeline ${segments.join(",")}; n = 2; variations and a text diff of the result; phone width; screenshots ${screenshot} and its -phone.png`);
 } finally {
   await browser.close();
 }

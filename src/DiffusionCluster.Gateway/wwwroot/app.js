@@ -7,7 +7,7 @@ const $ = id => document.getElementById(id);
 const gallery = JSON.parse(sessionStorage.getItem("gallery") || "[]");
 let current = null;
 $("key").value = localStorage.getItem("apiKey") || "";
-$("key").addEventListener("change", () => localStorage.setItem("apiKey", $("key").value));
+$("key").addEventListener("change", () => { localStorage.setItem("apiKey", $("key").value); showVocabulary(); });
 
 function headers(extra = {}) {
   const key = $("key").value.trim();
@@ -85,33 +85,52 @@ function showTimeline(timings) {
   $("timeline-legend").textContent = timings.map(t => `${t.stage} ${t.compute_ms.toFixed(0)} ms (+${t.queue_ms.toFixed(0)} ms queued)`).join(" · ");
 }
 
+// The request body: prompt, size and seed, and only the stage options the user set (empty: the model's defaults).
+function requestBody(seed) {
+  const body = { prompt: $("prompt").value, size: $("size").value, seed };
+  for (const stage of ["prior", "decoder64", "sr256", "sr1024"])
+    for (const option of ["steps", "guidance"])
+      if ($(`${stage}-${option}`).value !== "") body[`${stage}_${option}`] = Number($(`${stage}-${option}`).value);
+  if ($("decoder64-layout").value !== "") body.decoder64_layout = Number($("decoder64-layout").value);
+  return body;
+}
+
+// n images are n jobs with consecutive seeds, run one after another; each joins the gallery.
 async function submit(event) {
   event.preventDefault();
-  $("message").textContent = "";
+  const n = Number($("n").value), first = Number($("seed").value);
+  $("submit").disabled = true;
+  for (let i = 0; i < n; i++) {
+    const ok = await runJob(requestBody(first + i), n > 1 ? `image ${i + 1} of ${n}: ` : "");
+    if (!ok) break;
+  }
+  finish();
+}
+
+// One job: submit, follow its progress, show its image. True when it completed.
+async function runJob(body, label) {
+  $("message").textContent = `${label}running`;
   $("message").className = "";
   $("progress").innerHTML = "";
   $("result").hidden = true;
-  const body = {
-    prompt: $("prompt").value, size: $("size").value, seed: Number($("seed").value),
-    decoder64_guidance: Number($("guidance").value), decoder64_steps: Number($("steps").value),
-  };
   const response = await fetch("/v1/jobs", { method: "POST", headers: headers({ "Content-Type": "application/json" }), body: JSON.stringify(body) });
   const status = await response.json();
-  if (!response.ok) { fail(status.error.message); return; }
+  if (!response.ok) { fail(status.error.message); return false; }
   current = status.id;
-  $("submit").disabled = true;
   $("cancel").disabled = false;
   showStages(status);
-  let ended = false;
+  let completed = false;
   await follow(`/v1/jobs/${status.id}/events`, (name, data) => {
     if (name === "progress") showStages(JSON.parse(data));
-    else if (name === "done") { ended = true; done(JSON.parse(data), body); }
-    else if (name === "error") { ended = true; fail(JSON.parse(data).error || "failed"); finish(); }
+    else if (name === "done") { completed = true; done(JSON.parse(data), body, label); }
+    else if (name === "error") fail(JSON.parse(data).error || "failed");
   }).catch(error => fail(`lost the job's progress: ${error.message}`));
-  if (!ended) finish();
+  current = null;
+  $("cancel").disabled = true;
+  return completed;
 }
 
-function done(status, body) {
+function done(status, body, label) {
   showStages(status);
   $("image").src = status.image_url;
   $("download").href = status.image_url;
@@ -119,11 +138,20 @@ function done(status, body) {
   $("result").hidden = false;
   showTimeline(status.timings);
   $("revised").textContent = status.revised_prompt ? `drawn from: ${status.revised_prompt}` : "";
-  $("message").textContent = "done";
+  $("message").textContent = `${label}done`;
   gallery.unshift({ url: status.image_url, prompt: body.prompt, size: body.size, seed: body.seed });
   sessionStorage.setItem("gallery", JSON.stringify(gallery.slice(0, 24)));
   showGallery();
-  finish();
+}
+
+// The words the model's prompt reader knows, by role (its filler words left out), folded under the prompt box.
+async function showVocabulary() {
+  const response = await fetch("/v1/vocabulary", { headers: headers() }).catch(() => null);
+  if (!response?.ok) return;
+  const vocabulary = await response.json();
+  $("vocabulary").textContent = Object.entries(vocabulary.words).filter(([role]) => role !== "other")
+    .map(([role, words]) => `${role.replaceAll("_", " ")}: ${words.join(", ")}`).join("; ") + `; up to ${vocabulary.max_objects} objects.`;
+  $("vocabulary-box").hidden = false;
 }
 
 function fail(message) {
@@ -195,6 +223,7 @@ async function useImage() {
 }
 
 $("generate").addEventListener("submit", submit);
+showVocabulary();
 $("random-seed").addEventListener("click", () => { $("seed").value = crypto.getRandomValues(new Uint32Array(1))[0]; });
 $("edit").addEventListener("submit", runEdit);
 $("edit-operation").addEventListener("change", showEditFields);
