@@ -64,9 +64,11 @@ const string Usage = $"""
           under the plan, measured against the plan's predictions
 
       plan --target IMAGES_PER_S [--size 64|256|1024] --profile FILE.json [--utilisation 0.7] [--out values.yaml] [--model DIR]
+            [--pools NAME=STAGE,STAGE;NAME=STAGE...]
           replicas and batching limits per stage (each pool simulated from Little's law's bound upwards on the
-          measured times), with the arithmetic,
-          written as Helm values for the chart's per-stage pools
+          measured times), with the arithmetic, written as Helm values for the chart's pools; --pools names pools
+          hosting several stages (e.g. decoder64=text,prior,decoder64, as the GPU example), sized for their stages'
+          combined work; a stage no pool names gets a pool of its own
     """;
 
 

@@ -7,8 +7,9 @@ public sealed class HelmChartTests
     const string Chart = "helm/diffusion-cluster";
 
     /// The rendered manifests, one string per document.
-    static List<string> Render(string valuesFile = "") =>
-        Repository.Helm($"template test {Chart} {(valuesFile == "" ? "" : $"-f {valuesFile}")}")
+    /// valuesFiles: one file, or "-f a -f b" to layer several.
+    static List<string> Render(string valuesFiles = "") =>
+        Repository.Helm($"template test {Chart} {(valuesFiles == "" || valuesFiles.StartsWith("-f ") ? valuesFiles : $"-f {valuesFiles}")}")
             .Split("\n---", StringSplitOptions.RemoveEmptyEntries).ToList();
 
     static List<string> Silos(List<string> documents) =>
@@ -129,6 +130,34 @@ public sealed class HelmChartTests
             var silo = Assert.Single(silos, s => s.Contains($"name: test-diffusion-cluster-{pool}"));
             Assert.Contains($"replicas: {planned.Groups[1].Value}", silo);
             Assert.Contains($"name: Silo__DefaultBatching__MaxBatchSize\n              value: \"{planned.Groups[2].Value}\"", silo);
+        }
+    }
+
+    [Fact]
+    public void A_plan_with_pools_layers_over_the_gpu_example_and_sizes_its_shared_pool()
+    {
+        var values = Path.Combine(Path.GetTempPath(), $"plan-{Guid.NewGuid():N}.yaml");
+        try
+        {
+            var (code, output) = Repository.Run("dotnet", $"{DiffusionCluster.Tests.Shared.RepositoryRoot.Cli()} plan --target 0.5 --size 1024 " +
+                $"--profile {Path.Combine(Repository.Root, "docs", "bench", "stage-profile-cpu.json")} --pools decoder64=text,prior,decoder64 --out {values}");
+            Assert.True(code == 0, output);
+            Assert.Contains("pool decoder64 (text, prior, decoder64): the stages share each silo", output);
+            var replicas = System.Text.RegularExpressions.Regex.Match(File.ReadAllText(values), @"\n  decoder64:\n    stages: text,prior,decoder64\n    replicas: (\d+)\n").Groups[1].Value;
+            Assert.NotEqual("", replicas);
+
+            var silos = Silos(Render($"-f helm/diffusion-cluster/ci/gpu-values.yaml -f {values}"));
+
+            Assert.Equal(3, silos.Count); // decoder64 (hosting text and prior), sr256, sr1024: the plan brings no pool back
+            var shared = Assert.Single(silos, s => s.Contains("name: test-diffusion-cluster-decoder64"));
+            Assert.Contains($"replicas: {replicas}", shared);
+            Assert.Contains("name: Silo__Stages\n              value: \"text,prior,decoder64\"", shared);
+            Assert.Contains("name: Silo__Batching__prior__MaxBatchSize", shared);
+            Assert.Contains("nvidia.com/gpu", shared); // the GPU example's settings stay
+        }
+        finally
+        {
+            File.Delete(values);
         }
     }
 

@@ -101,11 +101,47 @@ public sealed class CapacityPlannerTests
     public void Helm_values_hold_one_pool_per_stage()
     {
         var plans = CapacityPlanner.Plan(Profile, Cascade, 2, 256, 0.7);
-        var yaml = CapacityPlanner.HelmValues(plans, "test").ReplaceLineEndings("\n");
+        var pools = PoolPlanner.Fold(plans, new Dictionary<string, IReadOnlyList<CascadeStage>>(), Profile, plans.ToDictionary(p => p.Stage, _ => 2.0), 0.7);
+        var yaml = CapacityPlanner.HelmValues(pools, "test").ReplaceLineEndings("\n");
 
         Assert.StartsWith("# test\npools:\n  text:\n    replicas: 1\n    batching:\n      maxBatchSize: 4\n      maxQueueDelayMilliseconds: 0\n      maxQueueLength: 16\n", yaml);
         var sr256 = plans.Single(p => p.Stage == "sr256");
         Assert.Contains($"  sr256:\n    replicas: {sr256.Replicas}\n    batching:\n      maxBatchSize: {sr256.BatchSize}\n", yaml);
+        Assert.DoesNotContain("null", yaml);
+    }
+
+    [Fact]
+    public void A_pool_hosting_several_stages_is_sized_for_their_combined_work()
+    {
+        var plans = CapacityPlanner.Plan(Profile, Cascade, 0.5, 1024, 0.7);
+        var pools = PoolPlanner.Fold(plans, PoolPlanner.Parse("decoder64=text,prior,decoder64"), Profile, plans.ToDictionary(p => p.Stage, _ => 0.5), 0.7);
+
+        Assert.Equal(["decoder64", "sr256", "sr1024"], pools.Select(p => p.Name));
+        var pool = pools[0];
+        Assert.Equal(["text", "prior", "decoder64"], pool.Stages.Select(s => s.Stage));
+        // Alone: prior ceil(0.5 x 1 / 0.7) = 1 replica at 50%, decoder64 at least 1; together they need more than either.
+        Assert.True(pool.Replicas > plans.Where(p => p.Stage is "text" or "prior" or "decoder64").Max(p => p.Replicas), pool.Arithmetic);
+        Assert.InRange(pool.Utilisation, 0, 0.7);
+        Assert.Equal(pool.Utilisation, pool.Stages.Sum(s => s.Utilisation), 1e-9);
+        Assert.All(pool.Stages, s => Assert.Equal(pool.Replicas, s.Replicas));
+
+        var yaml = CapacityPlanner.HelmValues(pools, "test").ReplaceLineEndings("\n");
+        Assert.StartsWith("# test\npools:\n  text: null\n  prior: null\n  decoder64:\n    stages: text,prior,decoder64\n", yaml);
+        Assert.Contains("      - { name: Silo__Batching__prior__MaxBatchSize, value: \"1\" }", yaml);
+    }
+
+    [Theory]
+    [InlineData("decoder64", "give NAME=STAGE,STAGE pairs")]
+    [InlineData("base=text,prior;base=decoder64", "pool base is named twice")]
+    [InlineData("a=text,prior;b=prior,decoder64", "stage prior is in pools a and b")]
+    [InlineData("a=text,upscale", "upscale")]
+    public void Bad_pools_are_refused_naming_the_problem(string pools, string message)
+    {
+        var plans = CapacityPlanner.Plan(Profile, Cascade, 0.5, 1024, 0.7);
+
+        var error = Assert.ThrowsAny<ArgumentException>(() => PoolPlanner.Fold(plans, PoolPlanner.Parse(pools), Profile, plans.ToDictionary(p => p.Stage, _ => 0.5), 0.7));
+
+        Assert.Contains(message, error.Message);
     }
 
     [Fact]

@@ -53,7 +53,7 @@ public static class CapacityPlanner
             for (int n = fewest; n <= most && (chosen is null || n <= chosen.Value.Replicas); n++)
             {
                 var passing = Delays(b, n, ratePerSecond, measured.Seconds)
-                    .Select(delayMs => (DelayMs: delayMs, Outcome: Simulate(timings, b, n, delayMs, ratePerSecond)))
+                    .Select(delayMs => (DelayMs: delayMs, Outcome: SimulatePool(timings, b, n, delayMs, ratePerSecond)))
                     .Where(c => c.Outcome.Utilisation <= utilisation)
                     .OrderBy(c => c.Outcome.StageSeconds.P99).ToList();
                 if (passing.Count == 0) continue;
@@ -86,7 +86,8 @@ public static class CapacityPlanner
         yield return Math.Min(Math.Min(1000.0 * (batch - 1) / perReplica, 500.0 * batchSeconds), Batching.BatchingOptions.MaxQueueDelayLimitMilliseconds);
     }
 
-    static PoolOutcome Simulate(StageTimings timings, int batch, int replicas, double delayMs, double ratePerSecond) =>
+    /// One stage's pool simulated alone at the given size, batching and rate.
+    public static PoolOutcome SimulatePool(StageTimings timings, int batch, int replicas, double delayMs, double ratePerSecond) =>
         CascadeSimulation.Run([new SimulatedPool(timings.Stage, replicas, batch, delayMs / 1000, timings)],
             [new RequestClass("all", 1, [timings.Stage])], ratePerSecond, SimulatedRequests).Pools[timings.Stage];
 
@@ -99,20 +100,37 @@ public static class CapacityPlanner
         return CascadeSimulation.Run(pools, classes, ratePerSecond, SimulatedRequests * 2);
     }
 
-    /// The plan as values for the Helm chart's per-stage pools.
-    public static string HelmValues(IReadOnlyList<StagePlan> plans, string comment)
+    /// The plan as values for the Helm chart's pools: each pool's replicas, its stages where it hosts several (with
+    /// the busiest stage's batching as the pool's and the others' as per-stage settings), and `null` for a default
+    /// pool whose stage another pool now hosts.
+    public static string HelmValues(IReadOnlyList<PoolPlan> pools, string comment)
     {
+        static string Ms(double ms) => Math.Ceiling(ms).ToString(CultureInfo.InvariantCulture);
         var yaml = new StringBuilder();
         yaml.AppendLine($"# {comment}");
         yaml.AppendLine("pools:");
-        foreach (var p in plans)
+        var names = pools.Select(p => p.Name).ToHashSet();
+        foreach (var folded in pools.SelectMany(p => p.Stages).Select(s => s.Stage).Where(s => !names.Contains(s)))
+            yaml.AppendLine($"  {folded}: null");
+        foreach (var pool in pools)
         {
-            yaml.AppendLine($"  {p.Stage}:");
-            yaml.AppendLine($"    replicas: {p.Replicas}");
+            var main = pool.Stages.MaxBy(s => s.Utilisation)!;
+            yaml.AppendLine($"  {pool.Name}:");
+            if (pool.Stages.Count > 1 || pool.Name != main.Stage) yaml.AppendLine($"    stages: {string.Join(",", pool.Stages.Select(s => s.Stage))}");
+            yaml.AppendLine($"    replicas: {pool.Replicas}");
             yaml.AppendLine("    batching:");
-            yaml.AppendLine($"      maxBatchSize: {p.BatchSize}");
-            yaml.AppendLine(string.Create(CultureInfo.InvariantCulture, $"      maxQueueDelayMilliseconds: {Math.Ceiling(p.MaxQueueDelayMilliseconds)}"));
-            yaml.AppendLine($"      maxQueueLength: {p.MaxQueueLength}");
+            yaml.AppendLine($"      maxBatchSize: {main.BatchSize}");
+            yaml.AppendLine($"      maxQueueDelayMilliseconds: {Ms(main.MaxQueueDelayMilliseconds)}");
+            yaml.AppendLine($"      maxQueueLength: {main.MaxQueueLength}");
+            var others = pool.Stages.Where(s => s != main).ToList();
+            if (others.Count == 0) continue;
+            yaml.AppendLine("    extraEnv:");
+            foreach (var s in others)
+            {
+                yaml.AppendLine($"      - {{ name: Silo__Batching__{s.Stage}__MaxBatchSize, value: \"{s.BatchSize}\" }}");
+                yaml.AppendLine($"      - {{ name: Silo__Batching__{s.Stage}__MaxQueueDelayMilliseconds, value: \"{Ms(s.MaxQueueDelayMilliseconds)}\" }}");
+                yaml.AppendLine($"      - {{ name: Silo__Batching__{s.Stage}__MaxQueueLength, value: \"{s.MaxQueueLength}\" }}");
+            }
         }
         return yaml.ToString();
     }
