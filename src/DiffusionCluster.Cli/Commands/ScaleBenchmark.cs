@@ -104,26 +104,23 @@ public static class ScaleBenchmark
         if (fewerText is not null) layout += $"; {fewerText} one replica under the plan ({replicas[CascadeStages.Parse(fewerText)]})";
         Console.WriteLine($"cluster up: {layout}");
 
+        // The load never pauses: phases follow one another while earlier requests are still running (a pause to
+        // collect outcomes would start each phase with an empty pipeline, and its window would miss the completions
+        // a steady cluster has). Outcomes, depth samples and events are collected once the last phase has ended.
         if (warmUp > TimeSpan.Zero) await load.Drive(warmUp, _ => rate);
-        var phases = new List<PhaseReport>();
-        var sent = (await load.Outcomes()).Count;
-        async Task<PhaseReport> Phase(string name, Func<double, double> rateAt, Func<CancellationToken, Task<List<string>>>? alongside = null)
+        var ran = new List<(string Name, double Start, double End, int From, int To, Task<List<Dictionary<string, (int Depth, int Hosts)>>> Depths,
+            Task<List<string>> Events, double? CpuBusy)>();
+        async Task Phase(string name, Func<double, double> rateAt, Func<CancellationToken, Task<List<string>>>? alongside = null)
         {
-            var start = load.Now;
+            var (start, from) = (load.Now, load.Sent);
             var cpuBefore = MachineCpu.Read();
-            using var stop = new CancellationTokenSource();
+            var stop = new CancellationTokenSource();
             var depths = SampleDepths(router, stop.Token);
             var events = alongside?.Invoke(stop.Token) ?? Task.FromResult(new List<string>());
             await load.Drive(duration, rateAt);
-            var end = load.Now;
             stop.Cancel();
-            var all = await load.Outcomes();
-            var phase = all.Skip(sent).ToList();
-            sent = all.Count;
-            var report = Report(name, start, end, phase, all, await depths, plans, predicted, arrivals, await events) with { MachineCpuBusy = MachineCpu.BusySince(cpuBefore) };
-            Print(report, predicted.EndToEndSecondsByClass);
-            phases.Add(report);
-            return report;
+            ran.Add((name, start, load.Now, from, load.Sent, depths, events, MachineCpu.BusySince(cpuBefore)));
+            Console.WriteLine($"{name}: {load.Sent - from} requests sent in {load.Now - start:0} s");
         }
 
         await Phase("steady", _ => rate);
@@ -133,6 +130,15 @@ public static class ScaleBenchmark
             var floor = replicas.ToDictionary(r => r.Key, r => r.Value);
             await Phase("step x2", _ => 2 * rate, stop => Autoscale(cluster, router, targetQueueDepth, maxSilos, floor, silosPerProcess, load, stop));
             await Phase("step back", _ => rate, stop => Autoscale(cluster, router, targetQueueDepth, maxSilos, floor, silosPerProcess, load, stop));
+        }
+        var all = await load.Outcomes();
+        var phases = new List<PhaseReport>();
+        foreach (var p in ran)
+        {
+            var report = Report(p.Name, p.Start, p.End, all.Skip(p.From).Take(p.To - p.From).ToList(), all, await p.Depths, plans, predicted, arrivals, await p.Events)
+                with { MachineCpuBusy = p.CpuBusy };
+            Print(report, predicted.EndToEndSecondsByClass);
+            phases.Add(report);
         }
 
         var result = new ScaleReport(profileName, timeScale, rate, mixText, utilisation, silos, layout, predicted.EndToEndSecondsByClass, plans, phases);

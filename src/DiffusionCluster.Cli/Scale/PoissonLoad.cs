@@ -39,6 +39,12 @@ public sealed class PoissonLoad(IGrainFactory grains, IReadOnlyList<(int Size, d
         }
     }
 
+    /// How many requests have been sent so far.
+    public int Sent
+    {
+        get { lock (_requests) return _requests.Count; }
+    }
+
     /// Every request sent so far, once each has ended.
     public async Task<IReadOnlyList<LoadOutcome>> Outcomes()
     {
