@@ -17,23 +17,38 @@ namespace DiffusionCluster.Grains.Hosting;
 ///   the reason before (starting, joining) and after (stopping). The chart's startup and readiness probes.
 public sealed class SiloHealthEndpoint(
     IOptions<SiloStageOptions> options, IGrainFactory grains, ILocalSiloDetails silo, IClusterMembershipService membership,
-    HostedStages stages, ILogger<SiloHealthEndpoint> log) : BackgroundService
+    HostedStages stages, ILogger<SiloHealthEndpoint> log) : IHostedService
 {
     static readonly TimeSpan LiveTimeout = TimeSpan.FromSeconds(5);
+    HttpListener? _listener;
+    Task? _accepting;
 
-    protected override async Task ExecuteAsync(CancellationToken stopping)
+    /// Listens before the host's start completes, so the port answers as soon as the silo says it started.
+    public Task StartAsync(CancellationToken cancellationToken)
     {
-        int port = options.Value.HealthPort;
-        if (port == 0) return;
-        using var listener = new HttpListener();
-        listener.Prefixes.Add($"http://+:{port}/");
-        listener.Start();
-        await using var stop = stopping.Register(listener.Stop);
-        while (!stopping.IsCancellationRequested)
+        if (options.Value.HealthPort == 0) return Task.CompletedTask;
+        _listener = new HttpListener();
+        _listener.Prefixes.Add($"http://+:{options.Value.HealthPort}/");
+        _listener.Start();
+        _accepting = Task.Run(() => Accept(_listener), CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_listener is null) return;
+        _listener.Stop();
+        await _accepting!.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        _listener.Close();
+    }
+
+    async Task Accept(HttpListener listener)
+    {
+        while (listener.IsListening)
         {
             HttpListenerContext context;
             try { context = await listener.GetContextAsync(); }
-            catch (Exception) when (stopping.IsCancellationRequested) { return; }
+            catch (Exception) when (!listener.IsListening) { return; }
             catch (HttpListenerException e)
             {
                 log.LogWarning(e, "health endpoint: accepting a probe failed");
