@@ -303,7 +303,7 @@ public static class ScaleBenchmark
             var runs = completed.SelectMany(o => o.Stages).Where(r => r.Stage.Name() == p.Stage).ToList();
             var samples = depths.Select(d => d.GetValueOrDefault(p.Stage).Depth).DefaultIfEmpty(0).ToList();
             return new StageReport(p.Stage, arrivals[p.Stage], p.Replicas, p.BatchSize, p.MaxQueueDelayMilliseconds, p.Utilisation,
-                Of(runs.Select(r => r.QueueMilliseconds / 1000)), Of(runs.Select(r => (r.QueueMilliseconds + r.ComputeMilliseconds) / 1000)),
+                Percentiles.Of(runs.Select(r => r.QueueMilliseconds / 1000)), Percentiles.Of(runs.Select(r => (r.QueueMilliseconds + r.ComputeMilliseconds) / 1000)),
                 samples.Average(), samples.Max(), predicted.Pools[p.Stage].StageSeconds);
         }).ToList();
         // Per stage, the request grain's time outside the stages' queues and compute: routing, messaging, wire
@@ -313,16 +313,14 @@ public static class ScaleBenchmark
         var errors = sent.Where(o => o.Error is not null).GroupBy(o => $"{o.Result}: {o.Error}").Select(g => $"{g.Count()} x {g.Key}").ToList();
         return new PhaseReport(name, seconds, sent.Count / seconds, doneInWindow / seconds, sent.Count, completed.Count,
             sent.Count(o => o.Result == "failed"), sent.Count(o => o.Result == "lost"),
-            Of(completed.Select(o => o.Seconds)),
-            completed.GroupBy(o => o.Size).OrderBy(g => g.Key).ToDictionary(g => g.Key.ToString(CultureInfo.InvariantCulture), g => Of(g.Select(o => o.Seconds))),
-            Of(completed.SelectMany(o => o.Stages).Select(r => r.RouteMilliseconds)), Of(outside), stages, events, errors,
+            Percentiles.Of(completed.Select(o => o.Seconds)),
+            completed.GroupBy(o => o.Size).OrderBy(g => g.Key).ToDictionary(g => g.Key.ToString(CultureInfo.InvariantCulture), g => Percentiles.Of(g.Select(o => o.Seconds))),
+            Percentiles.Of(completed.SelectMany(o => o.Stages).Select(r => r.RouteMilliseconds)), Percentiles.Of(outside), stages, events, errors,
             Refusals: sent.Sum(o => o.Refusals),
             // A cluster that does not keep up builds a backlog: later arrivals wait longer.
             EndToEndP50ByArrivalThird: completed.OrderBy(o => o.Arrived).Select((o, i) => (o, Third: 3 * i / Math.Max(1, completed.Count)))
-                .GroupBy(x => x.Third).OrderBy(g => g.Key).Select(g => Of(g.Select(x => x.o.Seconds)).P50).ToList());
+                .GroupBy(x => x.Third).OrderBy(g => g.Key).Select(g => Percentiles.Of(g.Select(x => x.o.Seconds)).P50).ToList());
     }
-
-    static Percentiles Of(IEnumerable<double> values) => Percentiles.Of(values);
 
     static void Print(PhaseReport r, IReadOnlyDictionary<string, Percentiles> planned)
     {
