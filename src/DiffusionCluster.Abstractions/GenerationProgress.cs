@@ -26,7 +26,11 @@ public sealed record GenerationProgress(
     [property: Id(7)] IReadOnlyList<StageRun>? Runs = null,
     [property: Id(8)] ComposedCaption? Caption = null,
     /// Times the request was started: more than one when it resumed after losing its silo.
-    [property: Id(9)] int Starts = 0)
+    [property: Id(9)] int Starts = 0,
+    /// Counts the changes an activation of the request grain has published (WatchProgress); a new activation starts again.
+    [property: Id(10)] long Version = 0,
+    /// A job admission queued (IGenerationGrain.Queue): when it may expect to start, then when it started.
+    [property: Id(11)] DateTimeOffset? StartAfter = null)
 {
     public bool Exists => Owner is not null;
     public bool Ended => State is GenerationState.Completed or GenerationState.Failed or GenerationState.Cancelled;

@@ -9,10 +9,19 @@ namespace DiffusionCluster.Abstractions;
 [Alias("DiffusionCluster.IGenerationGrain")]
 public interface IGenerationGrain : IGrainWithGuidKey
 {
-    /// Records the request and starts it; answers at once with its progress. Owner is whoever may read it later
-    /// (the gateway's digest of an API key; "" for none).
+    /// Records the request and starts it; answers with its progress once admitted (at once, but for a cold cluster's
+    /// first burst, when admission waits up to 15 s for the stages' first measurements; a Start sent again meanwhile
+    /// joins it), or throws StageOverloadedException. Owner is whoever may read it later (the gateway's digest of an
+    /// API key; "" for none).
     [Alias("Start")]
     Task<GenerationProgress> Start(GenerationSpec spec, string owner);
+
+    /// Start for work that may wait its turn (a job): a request the cluster cannot take now is recorded at once and
+    /// queued on its silo, first come first served, to start when admission finds room for it (GenerationProgress.
+    /// StartAfter estimates when; its deadline counts from its start), rather than refused; it is refused only when
+    /// that estimate is more than an hour away.
+    [Alias("Queue")]
+    Task<GenerationProgress> Queue(GenerationSpec spec, string owner);
 
     /// Waits up to `timeout` for the request to end: its result, null while it still runs (or when this id holds
     /// no request), or the request's failure. A short wait per call keeps every call bounded when silos are lost.
@@ -25,6 +34,16 @@ public interface IGenerationGrain : IGrainWithGuidKey
 
     [Alias("GetProgress"), AlwaysInterleave]
     Task<GenerationProgress> GetProgress();
+
+    /// The progress once its Version differs from seenVersion (at once if it already does), or as it is after `timeout`:
+    /// a watcher costs one call per change, not one per polling interval, so a queue of waiting jobs costs little.
+    [Alias("WatchProgress"), AlwaysInterleave, ResponseTimeout("00:02:00")]
+    Task<GenerationProgress> WatchProgress(long seenVersion, TimeSpan timeout);
+
+    /// A stage's worker reporting the step this request's batch has reached at `stage` (one-way: a slow request grain
+    /// never holds a batch). Ignored unless the request is running that stage.
+    [Alias("ReportStep"), OneWay, AlwaysInterleave]
+    Task ReportStep(CascadeStage stage, int step, int totalSteps);
 
     [Alias("Cancel"), AlwaysInterleave]
     Task Cancel();

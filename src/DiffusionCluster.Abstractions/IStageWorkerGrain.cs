@@ -7,13 +7,11 @@ namespace DiffusionCluster.Abstractions;
 [Alias("DiffusionCluster.IStageWorkerGrain")]
 public interface IStageWorkerGrain : IGrainWithStringKey
 {
+    /// Runs the input in the silo's batcher for its stage. While its batch runs, the steps reached are reported to the
+    /// request grain (IGenerationGrain.ReportStep, keyed by input.RequestId), at most four times a second and at
+    /// the last step: messages in proportion to the work done, however many clients watch or wait.
     [Alias("Run"), ResponseTimeout("01:00:00")]
     Task<StageOutput> Run(StageInput input, CancellationToken cancellation = default);
-
-    /// The denoising step a request has reached in this stage: (0, 0) before it starts. Pulled by the
-    /// request grain only when someone reads progress, so a step costs no message.
-    [Alias("GetProgress"), AlwaysInterleave]
-    Task<(int Step, int TotalSteps)> GetProgress(Guid requestId);
 
     /// Text encoder workers only: the words their model's composer reads, or null for a model that reads prompts as
     /// they are written.

@@ -136,7 +136,7 @@ public sealed class StageRouter(IGrainFactory grains, Func<IReadOnlyCollection<S
                 if (room > 0 && ahead >= room)
                     return new StageOverloadedException(
                         $"the cluster is saturated: stage {stage.Name()} has {ahead} requests ahead of this one, as many as its {hosts.Count} hosts' queues hold, " +
-                        "before its service time is measured; retry later or add replicas of this stage", 2, UnmeasuredSlotSeconds);
+                        "before its service time is measured; retry later or add replicas of this stage", 2, UnmeasuredSlotSeconds, unmeasured: true);
                 continue;
             }
             var seconds = ahead * perRequest / hosts.Count;

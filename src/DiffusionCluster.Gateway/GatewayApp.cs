@@ -51,6 +51,7 @@ public static class GatewayApp
             builder.UseOrleansClient(client => client.UseCascadeClustering(cluster));
         }
         builder.Services.AddSingleton<JobClient>();
+        builder.Services.AddSingleton<TextWorkers>();
         builder.Services.AddSingleton<ImageLinks>();
         builder.Services.AddSingleton<StagesSeen>();
         builder.Services.AddOpenApi(ImageRequestFields.AddSchemas);

@@ -19,9 +19,8 @@ public sealed class GatewayOptions
     public double ImageUrlMinutes { get; set; } = 60;
     /// The key image links are signed with; every gateway replica needs the same one. Empty: derived from ApiKeys.
     public string UrlSigningKey { get; set; } = "";
-    /// How often a job's event stream reads the request grain's progress (it sends only what changed). A stage
-    /// shorter than this may show no step counts on the web page; shorter intervals cost a grain call each. While
-    /// the status does not change the stream reads it less often, doubling up to 2 s.
+    /// The shortest time between two events of a job's event stream (it sends only what changed, as the request grain
+    /// publishes it). A stage shorter than this may show no step counts on the web page.
     public int ProgressIntervalMs { get; set; } = 200;
 
     public Apis.LimitOptions Limits { get; set; } = new();

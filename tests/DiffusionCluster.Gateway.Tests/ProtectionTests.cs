@@ -84,7 +84,7 @@ public sealed class ProtectionTests
     }
 
     [Fact]
-    public async Task A_job_that_cannot_wait_for_the_work_ahead_is_refused_at_admission_with_retry_after()
+    public async Task A_request_that_cannot_wait_for_the_work_ahead_is_refused_with_retry_after_and_a_job_is_queued_for_its_turn()
     {
         await using var server = GatewayServer.With([]);
         await server.InitializeAsync();
@@ -95,18 +95,39 @@ public sealed class ProtectionTests
         for (var clock = System.Diagnostics.Stopwatch.StartNew(); stages.SecondsPerRequest().GetValueOrDefault(CascadeStage.Sr256) < 2; await Task.Delay(100))
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), "sr256 never ran");
 
-        // A 2 s deadline leaves 1.5 s to wait: less than the sr256 work ahead; a 64 px job never reaches sr256.
-        var refused = await server.Http.PostAsJsonAsync("/v1/jobs", new { prompt = "a red star", size = "256x256", prior_steps = 2, decoder64_steps = 2, sr256_steps = 2, deadline_seconds = 2 });
+        // A 2 s deadline leaves 1.5 s to wait: less than the sr256 work ahead; a 64 px request never reaches sr256.
+        var hurried = new { prompt = "a red star", size = "256x256", prior_steps = 2, decoder64_steps = 2, sr256_steps = 2, deadline_seconds = 2 };
+        var refused = await server.Http.PostAsJsonAsync("/v1/images/generations", hurried);
+        var queued = await server.Http.PostAsJsonAsync("/v1/jobs", hurried);
         var small = await server.Http.PostAsJsonAsync("/v1/jobs", new { prompt = "a red star", size = "64x64", prior_steps = 2, decoder64_steps = 2, deadline_seconds = 2 });
         var patient = await server.Http.PostAsJsonAsync("/v1/jobs", new { prompt = "a red star", size = "256x256", prior_steps = 2, decoder64_steps = 2, sr256_steps = 2 });
+        var queuedStatus = await queued.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
+        var smallId = (await small.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("id").GetString();
+        var smallEnd = await WaitForEnd(server, smallId!);
         stop.Cancel();
 
+        Assert.Equal(HttpStatusCode.Accepted, queued.StatusCode);
+        Assert.Equal("queued", queuedStatus.GetProperty("state").GetString());
+        Assert.True(queuedStatus.GetProperty("start_after").GetInt64() >= DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 5);
+        // The 64 px job needs no sr256: it does not wait behind the queued 256 px job.
+        Assert.Equal("completed", smallEnd);
         Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
         Assert.True(refused.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1));
         Assert.Matches(@"saturated: stage sr256 has 1 requests ahead of this one, about \d+ s of work for its 1 hosts, more than the 2 s this request can wait",
             await refused.Content.ReadAsStringAsync());
         Assert.Equal(HttpStatusCode.Accepted, small.StatusCode);
         Assert.Equal(HttpStatusCode.Accepted, patient.StatusCode);
+    }
+
+    /// Reads a job's status until it has ended (at most a minute): its final state.
+    static async Task<string> WaitForEnd(GatewayServer server, string id)
+    {
+        for (var clock = System.Diagnostics.Stopwatch.StartNew(); clock.Elapsed < TimeSpan.FromSeconds(60); await Task.Delay(50))
+        {
+            var state = (await server.Http.GetFromJsonAsync<System.Text.Json.JsonElement>($"/v1/jobs/{id}")).GetProperty("state").GetString()!;
+            if (state is "completed" or "failed" or "cancelled") return state;
+        }
+        return "still running after a minute";
     }
 
     [Fact]

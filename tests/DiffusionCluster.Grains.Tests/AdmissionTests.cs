@@ -74,23 +74,23 @@ public sealed class AdmissionTests
     }
 
     [Fact]
-    public void Refused_requests_come_back_spread_over_as_many_slots_as_were_refused_lately_and_within_two_minutes()
+    public void Refused_requests_are_booked_one_slot_apart_from_the_earliest_time_and_passed_slots_are_free_again()
     {
         var slots = new Requests.RetrySlots();
         var now = DateTimeOffset.UnixEpoch;
 
-        var first = slots.Next(10, 0.5, now, spread: 1);
-        double crowd = 0;
-        for (int i = 0; i < 9; i++) crowd = slots.Next(10, 0.5, now, spread: 1);
-        var unlucky = slots.Next(10, 0.5, now, spread: 0);
-        // A minute later the crowd has decayed to 11 / 2^6.
-        var later = slots.Next(10, 0.5, now + TimeSpan.FromSeconds(60), spread: 1);
-        var far = slots.Next(500, 0.5, now + TimeSpan.FromSeconds(60), spread: 0);
+        var crowd = Enumerable.Range(0, 10).Select(_ => slots.Next(10, 0.5, now)).ToList();
+        // One refused later whose own wait fits later than the booked crowd: its earliest time stands.
+        var late = slots.Next(20, 0.5, now);
+        // A minute on, every booked return has passed: the next is booked at its earliest time.
+        var fresh = slots.Next(3, 0.5, now + TimeSpan.FromSeconds(60));
+        var far = slots.Next(5000, 0.5, now + TimeSpan.FromSeconds(60));
+        var afterFar = slots.Next(3, 0.5, now + TimeSpan.FromSeconds(60));
 
-        Assert.Equal(10.5, first, precision: 6);
-        Assert.Equal(15, crowd, precision: 6); // the tenth of ten refused together: 10 slots of 0.5 s
-        Assert.Equal(10, unlucky, precision: 6);
-        Assert.Equal(10 + 0.5 * (11 / 64.0 + 1), later, precision: 6);
-        Assert.Equal(Requests.RetrySlots.MaxSeconds, far);
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => 10 + 0.5 * i), crowd);
+        Assert.Equal(20, late, precision: 6);
+        Assert.Equal(3, fresh, precision: 6);
+        Assert.Equal(Requests.RetrySlots.MaxSeconds, far); // told to come back within the hour; not booked
+        Assert.Equal(3.5, afterFar, precision: 6);
     }
 }

@@ -76,4 +76,42 @@ public sealed class CancellationTests : IAsyncLifetime
 
         Assert.Contains("deadline of 1.5 s passed", error.Message);
     }
+
+    [Fact]
+    public async Task A_watcher_hears_of_new_steps_as_they_happen_and_of_an_end_at_once()
+    {
+        var request = _cluster.Request();
+        var run = request.Generate(Long);
+        var seen = await WaitForStep(request, CascadeStage.Sr256, 2);
+
+        var clock = Stopwatch.StartNew();
+        var next = await request.WatchProgress(seen.Version, TimeSpan.FromSeconds(30));
+        var heardAfter = clock.Elapsed;
+        await request.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
+        var ended = await request.GetProgress();
+        clock.Restart();
+        var afterEnd = await request.WatchProgress(ended.Version, TimeSpan.FromSeconds(30));
+        var endedAfter = clock.Elapsed;
+
+        Assert.True(next.Version > seen.Version);
+        Assert.True(next.Step > seen.Step, $"step {next.Step} after {seen.Step}");
+        Assert.True(heardAfter < TimeSpan.FromSeconds(5), $"the next step was heard after {heardAfter.TotalSeconds:F1} s");
+        Assert.Equal(GenerationState.Cancelled, afterEnd.State);
+        Assert.True(endedAfter < TimeSpan.FromSeconds(5), $"an ended request's watch took {endedAfter.TotalSeconds:F1} s");
+    }
+
+    [Fact]
+    public async Task A_watch_on_a_request_that_does_not_change_lasts_its_timeout_and_a_step_report_for_another_stage_changes_nothing()
+    {
+        var request = _cluster.Request();
+        var before = await request.GetProgress();
+
+        await request.ReportStep(CascadeStage.Decoder64, 3, 10);
+        var clock = Stopwatch.StartNew();
+        var after = await request.WatchProgress(before.Version, TimeSpan.FromMilliseconds(500));
+
+        Assert.True(clock.Elapsed >= TimeSpan.FromMilliseconds(450), $"returned after {clock.Elapsed.TotalMilliseconds:F0} ms");
+        Assert.Equal(before, after);
+    }
 }

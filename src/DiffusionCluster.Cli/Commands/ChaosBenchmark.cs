@@ -15,7 +15,12 @@ public sealed record FaultReport(
 public sealed record BurstReport(
     int Images, int Completed, int Failed, int Lost, int Refused, double SubmissionsPerImage, double RequestsPerImage,
     double P50Seconds, double P95Seconds, double WallSeconds, double HealthP95Milliseconds, int HealthSamples, int HealthFailures,
-    IReadOnlyList<string> Errors, IReadOnlyList<string> Retries);
+    IReadOnlyList<string> Errors, IReadOnlyList<string> Retries, IReadOnlyList<BurstWindow> Timeline);
+
+/// What happened in one window of a burst (seconds from its start): submissions sent, refused and accepted, jobs
+/// completed, and the service time the refusals assumed (the median over refusals that gave one of their bottleneck's
+/// seconds of work times its hosts over the requests ahead: seconds per request on one host).
+public sealed record BurstWindow(double From, double To, int Submitted, int Refused, int Accepted, int Completed, double? AssumedSecondsPerRequest);
 
 public sealed record ChaosReport(int Size, int? Steps, string Model, IReadOnlyList<FaultReport> Faults, BurstReport? Burst);
 
@@ -93,6 +98,9 @@ public static class ChaosBenchmark
                               $"{b.WallSeconds:F0} s in all; /health/ready p95 {b.HealthP95Milliseconds:F0} ms over {b.HealthSamples} reads ({b.HealthFailures} not ready)");
             foreach (var error in b.Errors) Console.WriteLine($"    {error}");
             foreach (var retry in b.Retries) Console.WriteLine($"    submitted again after: {retry}");
+            Console.WriteLine($"    {"window s",10} {"submitted",9} {"refused",7} {"accepted",8} {"completed",9} {"assumed s/request",17}");
+            foreach (var w in b.Timeline)
+                Console.WriteLine($"    {$"{w.From:0}-{w.To:0}",10} {w.Submitted,9} {w.Refused,7} {w.Accepted,8} {w.Completed,9} {w.AssumedSecondsPerRequest?.ToString("0.00") ?? "-",17}");
         }
         if (logs is not null)
         {
@@ -230,7 +238,38 @@ public static class ChaosBenchmark
         return new BurstReport(images, completed, outcomes.Count(o => o.Result == "failed"), outcomes.Count(o => o.Result == "lost"),
             outcomes.Count(o => o.Result == "refused"), outcomes.Sum(o => o.Submissions) / (double)Math.Max(1, completed),
             outcomes.Sum(o => o.Requests) / (double)Math.Max(1, completed), Percentile(seconds, 0.5), Percentile(seconds, 0.95),
-            clock.Elapsed.TotalSeconds, Percentile(health.Order().ToList(), 0.95), health.Count, healthFailures, Errors(outcomes), Retries(outcomes));
+            clock.Elapsed.TotalSeconds, Percentile(health.Order().ToList(), 0.95), health.Count, healthFailures, Errors(outcomes), Retries(outcomes),
+            Timeline(outcomes, TimeSpan.FromSeconds(30)));
+    }
+
+    /// The burst in windows of the given width. Every job starts with the burst, so its clock is the burst's.
+    static List<BurstWindow> Timeline(IReadOnlyList<JobOutcome> outcomes, TimeSpan width)
+    {
+        var refusals = outcomes.SelectMany(o => o.Retries).ToList();
+        var accepted = outcomes.Where(o => o.AcceptedAt is not null).Select(o => o.AcceptedAt!.Value).ToList();
+        var completed = outcomes.Where(o => o.Result == "completed").Select(o => o.Seconds).ToList();
+        var end = outcomes.Select(o => o.Seconds).DefaultIfEmpty(0).Max();
+        var windows = new List<BurstWindow>();
+        for (double from = 0; from < end; from += width.TotalSeconds)
+        {
+            var to = from + width.TotalSeconds;
+            bool In(double t) => t >= from && t < to;
+            var inWindow = refusals.Where(r => In(r.At)).ToList();
+            var assumed = inWindow.Select(r => AssumedSecondsPerRequest(r.Answer)).OfType<double>().Order().ToList();
+            windows.Add(new BurstWindow(from, to, inWindow.Count + accepted.Count(In), inWindow.Count, accepted.Count(In), completed.Count(In),
+                assumed.Count == 0 ? null : Math.Round(Percentile(assumed, 0.5), 3)));
+        }
+        return windows;
+    }
+
+    /// From a saturation refusal ("... has 269 requests ahead of this one, about 1059 s of work for its 2 hosts ..."):
+    /// the seconds per request on one host it assumed.
+    static double? AssumedSecondsPerRequest(string answer)
+    {
+        var m = System.Text.RegularExpressions.Regex.Match(answer, @"has (\d+) requests ahead of this one, about (\d+) s of work for its (\d+) hosts");
+        return m.Success && int.Parse(m.Groups[1].Value) > 0
+            ? double.Parse(m.Groups[2].Value) * int.Parse(m.Groups[3].Value) / int.Parse(m.Groups[1].Value)
+            : null;
     }
 
     /// The distinct errors, most frequent first, each with its count.
@@ -238,7 +277,7 @@ public static class ChaosBenchmark
         Counted(outcomes.Where(o => o.Error is not null).Select(o => $"{o.Result}: {o.Error![..Math.Min(300, o.Error!.Length)]}"));
 
     /// Why submissions were sent again: each distinct answer with its count, most frequent first.
-    static List<string> Retries(IEnumerable<JobOutcome> outcomes) => Counted(outcomes.SelectMany(o => o.Retries));
+    static List<string> Retries(IEnumerable<JobOutcome> outcomes) => Counted(outcomes.SelectMany(o => o.Retries.Select(r => r.Answer)));
 
     /// The five most frequent texts, each with its count.
     static List<string> Counted(IEnumerable<string> texts) => texts

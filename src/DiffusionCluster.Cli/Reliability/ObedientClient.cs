@@ -7,8 +7,14 @@ namespace DiffusionCluster.Cli.Reliability;
 
 /// How one job ended, seen from its client. Completed, Failed (the job ended in an error), Lost (accepted, then
 /// unknown or never ended within the client's patience) or Refused (never accepted).
-/// Retries: the answers that made the client submit again (status and the start of the message).
-public sealed record JobOutcome(string Result, int Submissions, int Requests, double Seconds, int MaxAttempt, string? Error, IReadOnlyList<string> Retries);
+/// Retries: the answers that made the client submit again (status and the start of the message), each with when it came
+/// (seconds from the job's start). Seconds: when the job ended, AcceptedAt: when a submission was accepted (null if
+/// none was), both from its start.
+public sealed record JobOutcome(string Result, int Submissions, int Requests, double Seconds, int MaxAttempt, string? Error, IReadOnlyList<Retry> Retries,
+    double? AcceptedAt);
+
+/// One answer that made a client submit its job again, At seconds after the job's start.
+public sealed record Retry(double At, string Answer);
 
 /// A client of the gateways' job API that does what a well-behaved user does: submits a job, waits as long as a
 /// 429 or 503 answer's Retry-After says before trying again, follows the job's event stream to its end, and moves to
@@ -24,8 +30,9 @@ public sealed class ObedientClient(HttpClient http, IReadOnlyList<Uri> gateways,
         using var stop = new CancellationTokenSource(patience);
         int gateway = firstGateway % gateways.Count, submissions = 0, requests = 0, maxAttempt = 0;
         string? lastAnswer = null;
-        var retries = new List<string>();
-        JobOutcome End(string result, string? error) => new(result, submissions, requests, clock.Elapsed.TotalSeconds, maxAttempt, error, retries);
+        var retries = new List<Retry>();
+        double? acceptedAt = null;
+        JobOutcome End(string result, string? error) => new(result, submissions, requests, clock.Elapsed.TotalSeconds, maxAttempt, error, retries, acceptedAt);
         Uri At(string path) => new(gateways[gateway], path);
 
         string? id = null;
@@ -40,17 +47,18 @@ public sealed class ObedientClient(HttpClient http, IReadOnlyList<Uri> gateways,
                 if (response.StatusCode == HttpStatusCode.Accepted)
                 {
                     id = (await response.Content.ReadFromJsonAsync<JsonElement>(stop.Token)).GetProperty("id").GetString();
+                    acceptedAt = clock.Elapsed.TotalSeconds;
                     break;
                 }
                 lastAnswer = $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync(stop.Token)}";
                 if (response.StatusCode is not (HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable)) return End("refused", lastAnswer);
-                retries.Add(lastAnswer[..Math.Min(160, lastAnswer.Length)]);
+                retries.Add(new(clock.Elapsed.TotalSeconds, lastAnswer[..Math.Min(160, lastAnswer.Length)]));
                 await Delay(RetryAfter(response), stop.Token);
             }
             catch (Exception e) when (e is HttpRequestException or IOException || e is OperationCanceledException && !stop.IsCancellationRequested)
             {
                 lastAnswer = e.Message;
-                retries.Add($"no answer: {e.Message}");
+                retries.Add(new(clock.Elapsed.TotalSeconds, $"no answer: {e.Message}"));
                 gateway = (gateway + 1) % gateways.Count;
                 await Delay(Reconnect, stop.Token);
             }

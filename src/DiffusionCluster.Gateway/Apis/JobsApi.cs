@@ -24,7 +24,9 @@ public sealed record JobStatus(
     [property: JsonPropertyName("image_url")] string? ImageUrl,
     [property: JsonPropertyName("error")] string? Error,
     [property: JsonPropertyName("revised_prompt"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? RevisedPrompt = null,
-    [property: JsonPropertyName("ignored_words"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? IgnoredWords = null);
+    [property: JsonPropertyName("ignored_words"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? IgnoredWords = null,
+    /// A queued job the saturated cluster booked for later: when it starts (Unix seconds).
+    [property: JsonPropertyName("start_after"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? StartAfter = null);
 
 /// Long work: submit, read status and per-stage progress, stream it as server-sent events, cancel, fetch the PNG.
 /// Jobs live in the cluster (JobClient), so any gateway replica answers for any job.
@@ -86,7 +88,7 @@ public static class JobsApi
         };
     });
 
-    static Task<IResult> Submit(HttpContext context, JobClient jobs, GatewayOptions options, IGrainFactory grains, ImageLinks links) => Answer(context, async () =>
+    static Task<IResult> Submit(HttpContext context, JobClient jobs, GatewayOptions options, TextWorkers text, ImageLinks links) => Answer(context, async () =>
     {
         var request = ImageRequest.Parse(await ImageRequest.ReadBody(context.Request, options.MaxJsonBytes));
         if (request.N != 1) throw new BadRequestException($"n = {request.N}; a job makes one image, submit one job per image", "n");
@@ -95,7 +97,7 @@ public static class JobsApi
         RequestLimits.CheckCost(request, options.Limits);
         // A prompt the model cannot draw is refused now, not reported later as a failed job.
         if (request.Spec.HasPrompt)
-            await (await new StageRouter(grains).LeastLoadedWorker(CascadeStage.Text)).CheckPrompt(request.Spec.Prompt, request.Spec.Seed, request.Spec.IgnoreUnknownWords);
+            await text.CheckPrompt(request.Spec);
         var id = Guid.NewGuid();
         var job = await jobs.Start(id, request.Spec, ApiKeyMiddleware.Owner(context));
         return Results.Json(Status(id, job, context, links), statusCode: 202);
@@ -116,12 +118,16 @@ public static class JobsApi
                 return new JobStatus(id, job.State == GenerationState.Failed ? "failed" : "cancelled", job.Stage?.Name(), job.Step, job.TotalSteps, planned, null, null,
                     job.Error ?? "cancelled");
             default:
-                return new JobStatus(id, job.State == GenerationState.NotStarted ? "queued" : "running", job.Stage?.Name(), job.Step, job.TotalSteps, planned, null, null, null);
+                return new JobStatus(id, job.State == GenerationState.NotStarted ? "queued" : "running", job.Stage?.Name(), job.Step, job.TotalSteps, planned, null, null, null,
+                    StartAfter: job.StartAfter is { } turn && turn > DateTimeOffset.UtcNow ? turn.ToUnixTimeSeconds() : null);
         }
     }
 
     /// Sends the status whenever it changes, until the job ends or the client leaves. A silo lost mid-stream
     /// pauses the stream (reads are retried) rather than ending it: the job resumes on another silo.
+    /// How long one WatchProgress call waits for a change before the stream asks again.
+    static readonly TimeSpan WatchTimeout = TimeSpan.FromSeconds(15);
+
     static async Task Events(Guid id, HttpContext context, JobClient jobs, GatewayOptions options, ImageLinks links)
     {
         var owner = ApiKeyMiddleware.Owner(context);
@@ -144,12 +150,9 @@ public static class JobsApi
         context.Response.Headers.CacheControl = "no-cache";
         string? last = null;
         var aborted = context.RequestAborted;
-        // A job whose status has not changed is asked less and less often (doubling up to 2 s): a burst's hundreds
-        // of waiting jobs would otherwise cost the cluster two calls each every interval. The end is still seen at
-        // once (WaitForEnd returns when the job ends).
-        var fastest = TimeSpan.FromMilliseconds(options.ProgressIntervalMs);
-        var slowest = TimeSpan.FromMilliseconds(Math.Max(options.ProgressIntervalMs, 2000));
-        var interval = fastest;
+        // At most one event per interval; between changes the stream waits on the request grain (WatchProgress), so a
+        // job waiting in a queue costs one call per WatchTimeout, not one per interval.
+        var interval = TimeSpan.FromMilliseconds(options.ProgressIntervalMs);
         while (!aborted.IsCancellationRequested)
         {
             var status = Status(id, job, context, links);
@@ -157,7 +160,6 @@ public static class JobsApi
             var json = JsonSerializer.Serialize(status, Json);
             var comparable = JsonSerializer.Serialize(status with { ImageUrl = null }, Json);
             bool done = job.Ended;
-            interval = comparable == last ? TimeSpan.FromTicks(Math.Min(slowest.Ticks, interval.Ticks * 2)) : fastest;
             if (comparable != last || done)
             {
                 var name = done ? (status.State == "completed" ? "done" : "error") : "progress";
@@ -166,10 +168,10 @@ public static class JobsApi
                 last = comparable;
             }
             if (done) return;
-            await jobs.WaitForEnd(id, interval);
+            await Task.Delay(interval, aborted);
             try
             {
-                job = await jobs.Find(id, owner) ?? job;
+                job = await jobs.Watch(id, owner, job.Version, WatchTimeout) ?? job;
             }
             catch (Exception e) when (CascadeRequests.IsSiloLoss(e))
             {

@@ -1,4 +1,5 @@
 using DiffusionCluster.Abstractions;
+using DiffusionCluster.Gateway.Jobs;
 
 namespace DiffusionCluster.Gateway.Apis;
 
@@ -8,11 +9,11 @@ public static class VocabularyApi
 {
     public static void MapVocabularyApi(this IEndpointRouteBuilder routes)
     {
-        routes.MapGet("/v1/vocabulary", async (IGrainFactory grains, HttpContext context) =>
+        routes.MapGet("/v1/vocabulary", async (TextWorkers text, HttpContext context) =>
         {
             try
             {
-                var vocabulary = await (await new StageRouter(grains).LeastLoadedWorker(CascadeStage.Text)).GetVocabulary();
+                var vocabulary = await text.Vocabulary();
                 return vocabulary is null
                     ? ApiErrors.Result(404, "this model reads prompts as they are written (its folder has no composer), so it has no fixed vocabulary", "invalid_request_error", null, "no_vocabulary")
                     : Results.Json(new { words = vocabulary.Words, max_objects = vocabulary.MaxObjects, repeated_colours = vocabulary.RepeatedColours });

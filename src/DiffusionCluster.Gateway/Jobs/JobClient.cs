@@ -12,7 +12,8 @@ public sealed class JobClient(IGrainFactory grains)
 
     public IGenerationGrain Grain(Guid id) => grains.GetGrain<IGenerationGrain>(id);
 
-    /// Records and starts a job that runs on after the HTTP request that asked for it has ended. A call that times out
+    /// Records a job that runs on after the HTTP request that asked for it has ended, starting now or, when the cluster
+    /// is saturated, at the turn its admission books (IGenerationGrain.Queue; refused only beyond an hour). A call that times out
     /// (a busy or restarting silo) is sent again with the same id, which Start treats as the same job, rather than
     /// answered 503: the client's own retry would make a new id and so a second job.
     public async Task<GenerationProgress> Start(Guid id, GenerationSpec spec, string owner)
@@ -21,7 +22,7 @@ public sealed class JobClient(IGrainFactory grains)
         {
             try
             {
-                return await Grain(id).Start(spec, owner).WaitAsync(CallTimeout);
+                return await Grain(id).Queue(spec, owner).WaitAsync(CallTimeout);
             }
             catch (TimeoutException) when (attempt < StartAttempts)
             {
@@ -39,17 +40,11 @@ public sealed class JobClient(IGrainFactory grains)
     /// A completed job's result (with its PNG).
     public async Task<GenerationResult?> Result(Guid id) => await Grain(id).Wait(TimeSpan.Zero).WaitAsync(CallTimeout);
 
-    /// Waits up to `timeout` for the job to end (its failure is read from its progress afterwards).
-    public async Task WaitForEnd(Guid id, TimeSpan timeout)
+    /// The job's progress once it differs from the version seen, or after `timeout` (null as for Find).
+    public async Task<GenerationProgress?> Watch(Guid id, string owner, long seenVersion, TimeSpan timeout)
     {
-        try
-        {
-            await Grain(id).Wait(timeout).WaitAsync(timeout + CallTimeout);
-        }
-        catch (Exception)
-        {
-            // Ended badly or could not be reached: the next progress read says which.
-        }
+        var progress = await Grain(id).WatchProgress(seenVersion, timeout).WaitAsync(timeout + CallTimeout);
+        return progress.Exists && progress.Owner == owner ? progress : null;
     }
 
     public Task Cancel(Guid id) => Grain(id).Cancel().WaitAsync(CallTimeout);

@@ -64,6 +64,9 @@ function showStages(status) {
       bar.value = status.total_steps ? status.step / status.total_steps : 0;
       steps.textContent = status.total_steps ? `step ${status.step}/${status.total_steps}` : "running";
     }
+    else if (order === 0 && status.start_after) {
+      steps.textContent = `queued; starts in about ${Math.max(0, Math.round(status.start_after - Date.now() / 1000))} s`;
+    }
   }
 }
 

@@ -69,6 +69,7 @@ public static class ClusterHosting
         silo.Services.AddSingleton<RequestStorageHealth>();
         silo.Services.AddSingleton<RequestBacklog>();
         silo.Services.AddSingleton<RetrySlots>();
+        silo.Services.AddSingleton<AdmissionQueue>();
         // One router per silo, its round of silo descriptions shared by every request grain here. It reads this
         // silo's membership view, never the membership table: a database outage leaves requests running.
         silo.Services.AddSingleton(sp => new StageRouter(sp.GetRequiredService<IGrainFactory>(),

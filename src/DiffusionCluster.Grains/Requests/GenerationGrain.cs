@@ -23,7 +23,7 @@ namespace DiffusionCluster.Grains.Requests;
 /// finds it unfinished and runs it again from its seed. Once ended, the record is kept for
 /// Silo:ResultRetentionMinutes, then deleted; an idle activation is collected after two minutes.
 [Reentrant, PreferLocalPlacement, CollectionAgeLimit(Minutes = 2)]
-public sealed class GenerationGrain(StageRouter router, RequestBacklog backlog, RetrySlots retrySlots, ILocalSiloDetails localSilo, CascadeDefinition cascade,
+public sealed class GenerationGrain(StageRouter router, RequestBacklog backlog, RetrySlots retrySlots, AdmissionQueue admissionQueue, CascadeDefinition cascade,
     IOptions<SiloStageOptions> options, ILogger<GenerationGrain> logger) : Grain, IGenerationGrain, IRemindable
 {
     /// Failures reported by a stage (not an unreachable silo) before the request fails.
@@ -45,7 +45,10 @@ public sealed class GenerationGrain(StageRouter router, RequestBacklog backlog, 
     RequestStore _store = null!;
     Task<GenerationResult>? _work;
     GenerationProgress _progress = new(GenerationState.NotStarted);
-    IStageWorkerGrain? _currentWorker;
+    /// The admission of the Start in progress, if any (reentrant: a second Start can arrive meanwhile).
+    Task? _admitting;
+    /// Completed (and replaced) by each Publish, waking WatchProgress calls.
+    TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     /// This request counted in the silo's backlog from admission on, so requests admitted while it is being recorded
     /// see it ahead of them.
     RequestBacklog.Tracker? _ahead;
@@ -60,7 +63,7 @@ public sealed class GenerationGrain(StageRouter router, RequestBacklog backlog, 
         _store = new RequestStore(ServiceProvider.GetRequiredKeyedService<IGrainStorage>(RequestStore.Name), this.GetGrainId(),
             ServiceProvider.GetRequiredService<RequestStorageHealth>(), logger);
         await _store.Load();
-        _progress = Describe(Record);
+        Publish(Describe(Record));
         if (Record.Unfinished) await Resume();
     }
 
@@ -87,10 +90,21 @@ public sealed class GenerationGrain(StageRouter router, RequestBacklog backlog, 
         Begin(Record.Spec!);
     }
 
-    public async Task<GenerationProgress> Start(GenerationSpec spec, string owner)
+    public Task<GenerationProgress> Start(GenerationSpec spec, string owner) => Open(spec, owner, mayQueue: false);
+
+    public Task<GenerationProgress> Queue(GenerationSpec spec, string owner) => Open(spec, owner, mayQueue: true);
+
+    /// Records the request and starts it: now, or (mayQueue) at its turn in the silo's AdmissionQueue.
+    async Task<GenerationProgress> Open(GenerationSpec spec, string owner, bool mayQueue)
     {
         spec.Validate();
         var stages = spec.StagesIn(cascade); // a size this cascade does not make fails the call, not a started run
+        // A Start sent again while the first is still in admission (a client's call timed out) waits for its answer:
+        // admitted, it joins the request below; refused, it is weighed afresh.
+        if (_admitting is { } admitting)
+        {
+            try { await admitting; } catch (StageOverloadedException) { }
+        }
         if (Record.Spec is not null)
         {
             if (spec != Record.Spec || owner != Record.Owner)
@@ -98,21 +112,32 @@ public sealed class GenerationGrain(StageRouter router, RequestBacklog backlog, 
             if (_work is null && Record.Unfinished) await Resume();
             return _progress;
         }
-        await Admit(spec, stages);
-        _ahead = backlog.Track(stages.Select(s => s.Stage));
+        var admission = Admit(spec, stages, mayQueue);
+        _admitting = admission;
+        DateTimeOffset? startAfter;
+        try
+        {
+            startAfter = await admission;
+        }
+        finally
+        {
+            if (_admitting == admission) _admitting = null;
+        }
+        if (startAfter is null) _ahead = backlog.Track(stages.Select(s => s.Stage));
         Record.Spec = spec;
         Record.Owner = owner;
         Record.Created = DateTimeOffset.UtcNow;
+        Record.StartAfter = startAfter;
         Record.State = GenerationState.NotStarted;
         Record.Starts = 1; // written before it begins, so a resumed run counts from here
-        _progress = Describe(Record);
+        Publish(Describe(Record));
         try
         {
             await _store.Save();
         }
         catch
         {
-            _ahead.Dispose();
+            _ahead?.Dispose();
             _ahead = null;
             throw;
         }
@@ -121,27 +146,44 @@ public sealed class GenerationGrain(StageRouter router, RequestBacklog backlog, 
         return _progress;
     }
 
-    /// Admission: a request whose wait for the work ahead of it would eat too much of its deadline is refused now,
-    /// told when to come back (RetrySlots: when the wait fits, plus a slot of margin so that the work ahead has drained
-    /// below its limit when it returns, spread over the crowd refused with it), rather than recorded and run out of time in
-    /// the cluster. An admitted request that meets a full queue waits for room (RunStage).
-    async Task Admit(GenerationSpec spec, IReadOnlyList<StageDescriptor> stages)
+    /// Admission: a request whose wait for the work ahead of it would eat too much of its deadline does not start
+    /// now, to run out of time in the cluster. A job (mayQueue) then joins the silo's AdmissionQueue, as does any job
+    /// while others wait there (first come, first served): the returned time is when it may expect to start (null:
+    /// start now). A request that cannot queue, or a job whose estimated start is more than RetrySlots.MaxSeconds
+    /// away, is refused and told when to come back (RetrySlots: when the wait fits, plus a slot of margin so that the
+    /// work ahead has drained below its limit by then, after the requests refused before it). An admitted request that
+    /// meets a full stage queue waits for room (RunStage). Before a stage's first batch has measured its service time
+    /// (a cold cluster's first burst), a request that cannot queue waits here, up to MeasurementWait, for the
+    /// measurement rather than be weighed blind; a queued job starts once the measurement says it fits.
+    async Task<DateTimeOffset?> Admit(GenerationSpec spec, IReadOnlyList<StageDescriptor> stages, bool mayQueue)
     {
-        // This silo's own requests ahead as they are now, not as the last round of descriptions saw them: a burst
-        // arrives faster than the rounds refresh.
-        var here = localSilo.SiloAddress.ToParsableString();
-        StageOverloadedException? Check(SiloDescription?[] round) => StageRouter.Saturated(stages.Select(s => s.Stage),
-            round.Select(d => d?.Silo == here ? d with { Ahead = backlog.Ahead() } : d).ToList(), spec.DeadlineSeconds * WaitShareOfDeadline);
+        var affordable = spec.DeadlineSeconds * WaitShareOfDeadline;
+        StageOverloadedException? Check(SiloDescription?[] round) => admissionQueue.Check(stages.Select(s => s.Stage), round, affordable);
+        bool queueAhead = mayQueue && admissionQueue.Count > 0;
         // Admitted on the round in hand; refused only on a recent one (a stale round can still say "unmeasured" of a
         // stage that has measured itself since).
-        if (Check(await _router.DescribeAll()) is null) return;
-        var recent = await _router.DescribeAll(recent: true);
-        if (Check(recent) is not { } saturated) return;
+        if (!queueAhead && Check(await _router.DescribeAll()) is null) return null;
+        var waiting = Stopwatch.StartNew();
+        SiloDescription?[] recent;
+        StageOverloadedException? saturated;
+        while ((saturated = Check(recent = await _router.DescribeAll(recent: true))) is { Unmeasured: true } && !mayQueue && waiting.Elapsed < MeasurementWait)
+            await Task.Delay(MeasurementPoll);
+        var now = DateTimeOffset.UtcNow;
+        if (mayQueue && (queueAhead || saturated is not null))
+        {
+            var estimate = admissionQueue.EstimateSeconds(saturated?.RetryAfterSeconds ?? 0);
+            if (estimate < RetrySlots.MaxSeconds) return now + TimeSpan.FromSeconds(estimate);
+        }
+        if (saturated is null) return null;
         // Every silo that runs requests admits on its own, so each spaces its refusals that many slots apart.
         int admitting = Math.Max(1, recent.Count(d => d?.Ahead is { Count: > 0 }));
         var slot = saturated.SlotSeconds * admitting;
-        throw saturated.WithRetryAfter(retrySlots.Next(saturated.RetryAfterSeconds + slot, slot, DateTimeOffset.UtcNow, Random.Shared.NextDouble()));
+        throw saturated.WithRetryAfter(retrySlots.Next(saturated.RetryAfterSeconds + slot, slot, now));
     }
+
+    /// How long admission waits for an unmeasured stage's first batch to end, and how often it looks.
+    static readonly TimeSpan MeasurementWait = TimeSpan.FromSeconds(15);
+    static readonly TimeSpan MeasurementPoll = TimeSpan.FromMilliseconds(250);
 
     public async Task<GenerationResult> Generate(GenerationSpec spec, CancellationToken cancellation = default)
     {
@@ -168,23 +210,29 @@ public sealed class GenerationGrain(StageRouter router, RequestBacklog backlog, 
         ? new OperationCanceledException($"request {this.GetPrimaryKey()}: {Record.Error}")
         : new InvalidOperationException(Record.Error ?? $"request {this.GetPrimaryKey()} has not started");
 
-    /// While a stage runs, asks its worker for the step reached; cheap, and only when someone is looking.
-    public async Task<GenerationProgress> GetProgress()
+    public Task<GenerationProgress> GetProgress() => Task.FromResult(_progress);
+
+    public async Task<GenerationProgress> WatchProgress(long seenVersion, TimeSpan timeout)
     {
-        if (_progress.State == GenerationState.Running && _currentWorker is { } worker && _progress.Stage is { } stage)
-        {
-            try
-            {
-                var (step, total) = await worker.GetProgress(this.GetPrimaryKey()).WaitAsync(TimeSpan.FromSeconds(2));
-                if (_progress.State == GenerationState.Running && _progress.Stage == stage && total > 0)
-                    _progress = _progress with { Step = step, TotalSteps = total };
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                // A worker that cannot answer (its silo is failing) leaves the last known step.
-            }
-        }
+        if (_progress.Version == seenVersion && !_progress.Ended)
+            await Task.WhenAny(_changed.Task, Task.Delay(timeout));
         return _progress;
+    }
+
+    public Task ReportStep(CascadeStage stage, int step, int totalSteps)
+    {
+        if (_progress.State == GenerationState.Running && _progress.Stage == stage && totalSteps > 0)
+            Publish(_progress with { Step = step, TotalSteps = totalSteps });
+        return Task.CompletedTask;
+    }
+
+    /// Makes `progress` the request's progress, a new version of it, and wakes its watchers.
+    void Publish(GenerationProgress progress)
+    {
+        _progress = progress with { Version = _progress.Version + 1 };
+        var changed = _changed;
+        _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        changed.TrySetResult();
     }
 
     public Task Cancel()
@@ -201,7 +249,7 @@ public sealed class GenerationGrain(StageRouter router, RequestBacklog backlog, 
         if (Record.Spec is null || Record.Ended is { } ended && DateTimeOffset.UtcNow - ended >= _retention)
         {
             await _store.Clear();
-            _progress = Describe(Record);
+            Publish(Describe(Record));
             await DropReminder();
             DeactivateOnIdle();
         }
@@ -209,11 +257,14 @@ public sealed class GenerationGrain(StageRouter router, RequestBacklog backlog, 
 
     void Begin(GenerationSpec spec)
     {
-        // Not collected while it works, though nobody may be calling it (a job whose client reads it later).
-        DelayDeactivation(Record.Created + TimeSpan.FromSeconds(spec.DeadlineSeconds) - DateTimeOffset.UtcNow);
+        // Not collected while it works, though nobody may be calling it (a job whose client reads it later); a queued
+        // job's deadline counts from a start not known yet, at most RetrySlots' horizon away.
+        var from = Record.StartAfter is null ? Record.Created : DateTimeOffset.UtcNow + TimeSpan.FromSeconds(RetrySlots.MaxSeconds);
+        DelayDeactivation(from + TimeSpan.FromSeconds(spec.DeadlineSeconds) - DateTimeOffset.UtcNow);
         var stages = spec.StagesIn(cascade);
-        // Run owns the tracker from here (it ends with the run); a resumed request is counted now.
-        var tracked = _ahead ?? backlog.Track(stages.Select(s => s.Stage));
+        // Run owns the tracker from here (it ends with the run); a resumed request is counted now, a queued one (new or
+        // resumed) when its turn comes.
+        var tracked = _ahead ?? (Record.StartAfter is null ? backlog.Track(stages.Select(s => s.Stage)) : null);
         _ahead = null;
         _work = Run(spec, stages, tracked, _cancel.Token);
         _ = Finish(_work);
@@ -276,16 +327,32 @@ public sealed class GenerationGrain(StageRouter router, RequestBacklog backlog, 
     static GenerationProgress Describe(RequestRecord record) => record.Spec is null
         ? new GenerationProgress(GenerationState.NotStarted)
         : new GenerationProgress(record.State, Error: record.Error, Owner: record.Owner, Runs: record.Result?.Stages,
-            Caption: record.Result?.Caption, Starts: record.Starts);
+            Caption: record.Result?.Caption, Starts: record.Starts, StartAfter: record.StartAfter);
 
-    async Task<GenerationResult> Run(GenerationSpec spec, IReadOnlyList<StageDescriptor> stages, RequestBacklog.Tracker tracked, CancellationToken cancellation)
+    async Task<GenerationResult> Run(GenerationSpec spec, IReadOnlyList<StageDescriptor> stages, RequestBacklog.Tracker? tracked, CancellationToken cancellation)
     {
+        var requestId = this.GetPrimaryKey();
+        if (tracked is null)
+        {
+            try
+            {
+                tracked = await admissionQueue.WaitTurn(stages.Select(s => s.Stage).ToList(), spec.DeadlineSeconds * WaitShareOfDeadline, cancellation);
+            }
+            catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+            {
+                Publish(_progress with { State = GenerationState.Cancelled, Error = "cancelled while queued for its turn" });
+                throw new OperationCanceledException($"request {requestId}: cancelled while queued for its turn");
+            }
+            Record.StartAfter = DateTimeOffset.UtcNow;
+            Publish(_progress with { StartAfter = Record.StartAfter });
+            DelayDeactivation(TimeSpan.FromSeconds(spec.DeadlineSeconds));
+        }
         var clock = Stopwatch.StartNew();
-        // The deadline counts from when the request was made, not from a resumed start.
-        var left = Record.Created + TimeSpan.FromSeconds(spec.DeadlineSeconds) - DateTimeOffset.UtcNow;
+        // The deadline counts from when the request was admitted (made, or its queued turn came), not from a resumed
+        // start.
+        var left = Record.Admitted + TimeSpan.FromSeconds(spec.DeadlineSeconds) - DateTimeOffset.UtcNow;
         using var deadline = new CancellationTokenSource(left > TimeSpan.Zero ? left : TimeSpan.Zero);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, cancellation);
-        var requestId = this.GetPrimaryKey();
         // The request's root span; a caller's trace context (W3C traceparent at the edge, carried by Orleans'
         // activity propagation) makes it part of the caller's trace.
         using var span = CascadeTelemetry.Source.StartActivity("generate");
@@ -304,7 +371,7 @@ public sealed class GenerationGrain(StageRouter router, RequestBacklog backlog, 
             foreach (var stage in stages)
             {
                 current = stage.Stage;
-                _progress = new GenerationProgress(GenerationState.Running, stage.Stage, Stages: planned, Owner: Record.Owner, Starts: Record.Starts);
+                Publish(new GenerationProgress(GenerationState.Running, stage.Stage, Stages: planned, Owner: Record.Owner, Starts: Record.Starts));
                 if (stage.Kind == StageKind.Text && spec.Operation is TextDiffOperation diff)
                     walk.SourceText = await EncodeText(requestId, stage.Stage, diff.SourceCaption, spec, runs, linked.Token);
                 var input = walk.Input(stage);
@@ -316,7 +383,7 @@ public sealed class GenerationGrain(StageRouter router, RequestBacklog backlog, 
                 if (input.EncodePng) png = output.Png ?? throw new InvalidOperationException($"stage {stage.Stage.Name()} returned no image");
             }
             var result = new GenerationResult(requestId, spec.Size, png!, runs, clock.Elapsed.TotalMilliseconds, caption);
-            _progress = _progress with { State = GenerationState.Completed, Runs = runs, Caption = caption };
+            Publish(_progress with { State = GenerationState.Completed, Runs = runs, Caption = caption });
             outcome = "completed";
             CascadeTelemetry.Images.Add(1, new KeyValuePair<string, object?>(CascadeTelemetry.Tags.Size, spec.Size));
             return result;
@@ -326,7 +393,7 @@ public sealed class GenerationGrain(StageRouter router, RequestBacklog backlog, 
             var why = deadline.IsCancellationRequested
                 ? $"deadline of {spec.DeadlineSeconds} s passed during stage {current.Name()}"
                 : $"cancelled during stage {current.Name()}";
-            _progress = _progress with { State = GenerationState.Cancelled, Error = why };
+            Publish(_progress with { State = GenerationState.Cancelled, Error = why });
             outcome = deadline.IsCancellationRequested ? "deadline" : "cancelled";
             var error = new OperationCanceledException($"request {requestId}: {why}");
             span.RecordError(error);
@@ -334,7 +401,7 @@ public sealed class GenerationGrain(StageRouter router, RequestBacklog backlog, 
         }
         catch (Exception e)
         {
-            _progress = _progress with { State = GenerationState.Failed, Error = e.Message };
+            Publish(_progress with { State = GenerationState.Failed, Error = e.Message });
             outcome = e is StageOverloadedException ? "overloaded" : e is ArgumentException ? "invalid" : "failed";
             span.RecordError(e);
             throw;
@@ -408,7 +475,6 @@ public sealed class GenerationGrain(StageRouter router, RequestBacklog backlog, 
             {
                 var worker = _router.Worker(input.Stage, silo);
                 _router.Sent(input.Stage, silo);
-                _currentWorker = worker;
                 var output = await worker.Run(input, cancellation);
                 var run = output.Run with { Attempt = attempt, RouteMilliseconds = routeMs };
                 if (span is not null) Describe(span, run);

@@ -17,6 +17,12 @@ public sealed class RequestRecord
     [Id(6)] public DateTimeOffset? Ended { get; set; }
     /// Times the request was started (more than one: resumed after losing its silo).
     [Id(7)] public int Starts { get; set; }
+    /// A job admission queued: when it was estimated to start, then (in the running activation) when its turn came.
+    /// A resumed queued job queues again.
+    [Id(8)] public DateTimeOffset? StartAfter { get; set; }
+
+    /// When the request's deadline starts counting: for a queued job its turn (or its estimate); else when it was made.
+    public DateTimeOffset Admitted => StartAfter is { } turn && turn > Created ? turn : Created;
 
     public bool Unfinished => Spec is not null && State is GenerationState.NotStarted or GenerationState.Running;
 }

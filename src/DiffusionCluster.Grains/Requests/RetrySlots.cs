@@ -1,28 +1,29 @@
 namespace DiffusionCluster.Grains.Requests;
 
-/// When requests refused at admission should come back, per silo: at the earliest time admission gives, plus a random
-/// share of as many slots (the bottleneck stage's time per request over its hosts) as requests were refused lately,
-/// so a crowd refused together returns spread out at about the rate room appears rather than all at once. The crowd
-/// is an exponentially decaying count (half-life 10 s), so a burst long past spreads nothing. At most two minutes:
-/// further ahead the estimate says little, and a client asking again gets a fresh one. A silo singleton.
+/// When requests refused at admission should come back, per silo: a ledger of return times, one slot (the
+/// bottleneck stage's time per request over its hosts) apart, so a crowd refused together comes back in turn, at
+/// about the rate room appears, rather than all at once or all too soon. A refused request is booked the first free
+/// slot at or after the earliest time admission gives; slots already passed are free again. At most an hour ahead
+/// (the longest deadline a request may have): a client asking again then gets a fresh answer. A silo singleton.
 public sealed class RetrySlots
 {
-    public const double MaxSeconds = 120;
-    const double HalfLifeSeconds = 10;
+    public const double MaxSeconds = 3600;
 
     readonly object _gate = new();
-    double _refused;
-    DateTimeOffset _counted = DateTimeOffset.MinValue;
+    DateTimeOffset _lastBooked = DateTimeOffset.MinValue;
 
-    /// Seconds until the refused request should come back. spread: a number in [0, 1) (random in use).
-    public double Next(double earliestSeconds, double slotSeconds, DateTimeOffset now, double spread)
+    /// Seconds until the refused request should come back.
+    public double Next(double earliestSeconds, double slotSeconds, DateTimeOffset now)
     {
         lock (_gate)
         {
-            var elapsed = _counted == DateTimeOffset.MinValue ? 0 : (now - _counted).TotalSeconds;
-            _refused = _refused * Math.Pow(0.5, Math.Max(0, elapsed) / HalfLifeSeconds) + 1;
-            _counted = now;
-            return Math.Min(MaxSeconds, earliestSeconds + spread * _refused * slotSeconds);
+            var earliest = now + TimeSpan.FromSeconds(Math.Max(0, earliestSeconds));
+            var afterLast = _lastBooked == DateTimeOffset.MinValue ? earliest : _lastBooked + TimeSpan.FromSeconds(Math.Max(0, slotSeconds));
+            var booked = afterLast > earliest ? afterLast : earliest;
+            var seconds = (booked - now).TotalSeconds;
+            if (seconds > MaxSeconds) return MaxSeconds;
+            _lastBooked = booked;
+            return seconds;
         }
     }
 }

@@ -62,8 +62,6 @@ public sealed class HostedStages : IDisposable
 
     public string Device { get; }
 
-    /// The step each request running or queued here has reached, written by the batchers' progress callbacks.
-    public System.Collections.Concurrent.ConcurrentDictionary<Guid, (int Step, int TotalSteps)> Progress { get; } = new();
     public bool WarmUp { get; }
     public IReadOnlyCollection<CascadeStage> Stages => _stages.Keys;
     public bool Hosts(CascadeStage stage) => _stages.ContainsKey(stage);

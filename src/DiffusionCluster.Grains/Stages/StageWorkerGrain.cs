@@ -33,18 +33,8 @@ public sealed class StageWorkerGrain(HostedStages stages, ILocalSiloDetails silo
         if (input.Stage != _stage) throw new ArgumentException($"input for stage {input.Stage.Name()} sent to the {_stage.Name()} worker");
         var executor = stages.Executor(_stage);
         executor.Validate(input);
-        var steps = stages.Progress;
-        steps[input.RequestId] = (0, 0);
-        BatchResult<BatchRowOutput> result;
-        try
-        {
-            result = await stages.Batcher(_stage).Enqueue(input, StageExecutor.BatchKey(input),
-                (step, total) => steps[input.RequestId] = (step, total), cancellation, waitForRoom: true);
-        }
-        finally
-        {
-            steps.TryRemove(input.RequestId, out _);
-        }
+        var result = await stages.Batcher(_stage).Enqueue(input, StageExecutor.BatchKey(input), StepReporter(input.RequestId, cancellation),
+            cancellation, waitForRoom: true);
         var tensor = result.Output.Tensor;
         var png = input.EncodePng && tensor is not null ? EncodePng(tensor, input.PngParameters) : null;
         if (png is not null) tensor = null;
@@ -64,8 +54,23 @@ public sealed class StageWorkerGrain(HostedStages stages, ILocalSiloDetails silo
         return Models.Imaging.Png.Encode(image.ToTensor(TorchSharp.torch.CPU), parameters);
     }
 
-    public Task<(int Step, int TotalSteps)> GetProgress(Guid requestId) =>
-        Task.FromResult(stages.Progress.GetValueOrDefault(requestId));
+    /// Reports the steps a request's batch reaches to its request grain: at most every StepReportInterval, and always
+    /// the last. Called on the batcher's thread; the report is one-way, so it never waits on the request grain.
+    Action<int, int> StepReporter(Guid requestId, CancellationToken cancellation)
+    {
+        var request = GrainFactory.GetGrain<IGenerationGrain>(requestId);
+        long reported = 0;
+        return (step, total) =>
+        {
+            if (cancellation.IsCancellationRequested) return; // the request has let go; do not wake its grain
+            var now = System.Diagnostics.Stopwatch.GetTimestamp();
+            if (step < total && reported != 0 && System.Diagnostics.Stopwatch.GetElapsedTime(reported, now) < StepReportInterval) return;
+            reported = now;
+            _ = request.ReportStep(_stage, step, total);
+        };
+    }
+
+    static readonly TimeSpan StepReportInterval = TimeSpan.FromMilliseconds(250);
 
     public Task<PromptVocabulary?> GetVocabulary() => Task.FromResult(stages.Executor(_stage).Vocabulary());
 
