@@ -19,7 +19,7 @@ public interface IGenerationGrain : IGrainWithGuidKey
     /// Start for work that may wait its turn (a job): a request the cluster cannot take now is recorded at once and
     /// queued on its silo, first come first served, to start when admission finds room for it (GenerationProgress.
     /// StartAfter estimates when; its deadline counts from its start), rather than refused; it is refused only when
-    /// that estimate is more than an hour away.
+    /// that estimate is further away than the silo's Silo:QueueSeconds.
     [Alias("Queue")]
     Task<GenerationProgress> Queue(GenerationSpec spec, string owner);
 

@@ -56,4 +56,29 @@ public sealed class ClusterAdmissionTests
         Assert.Contains("the cluster is saturated: stage decoder64", refused.Message);
         Assert.True(refused.RetryAfterSeconds > 0);
     }
+
+    [Fact]
+    public async Task A_job_expected_to_wait_longer_than_the_queue_allows_is_refused_with_a_retry_hint()
+    {
+        await using var cluster = await StageCluster.Start(["text,prior,decoder64"], new()
+        {
+            ["Silo:Batching:decoder64:MaxBatchSize"] = "1",
+            ["Silo:QueueSeconds"] = "0",
+        });
+        var spec = Specs.Quick(steps: 50);
+        for (int i = 0; i < 2; i++) await cluster.Request().Generate(spec);
+        var hosted = (Stages.HostedStages)cluster.Cluster.Silos[0].ServiceProvider.GetService(typeof(Stages.HostedStages))!;
+        var job = spec with { DeadlineSeconds = Math.Max(1, 4 * hosted.SecondsPerRequest()[CascadeStage.Decoder64]) };
+
+        StageOverloadedException? refused = null;
+        for (int i = 0; i < 20 && refused is null; i++)
+        {
+            try { await cluster.Request().Queue(job with { Seed = (ulong)i }, "owner"); }
+            catch (StageOverloadedException e) { refused = e; }
+        }
+
+        Assert.NotNull(refused);
+        Assert.Contains("the cluster is saturated: stage decoder64", refused.Message);
+        Assert.True(refused.RetryAfterSeconds > 0);
+    }
 }

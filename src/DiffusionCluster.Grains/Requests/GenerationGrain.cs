@@ -39,6 +39,7 @@ public sealed class GenerationGrain(StageRouter router, RequestBacklog backlog, 
     readonly TimeSpan _recoveryWindow = TimeSpan.FromSeconds(options.Value.StageRecoverySeconds);
     readonly TimeSpan _retention = TimeSpan.FromMinutes(options.Value.ResultRetentionMinutes);
     readonly TimeSpan _sweep = TimeSpan.FromSeconds(options.Value.RequestSweepSeconds);
+    readonly double _queueSeconds = options.Value.QueueSeconds;
 
     readonly StageRouter _router = router;
     readonly CancellationTokenSource _cancel = new();
@@ -149,8 +150,8 @@ public sealed class GenerationGrain(StageRouter router, RequestBacklog backlog, 
     /// Admission: a request whose wait for the work ahead of it would eat too much of its deadline does not start
     /// now, to run out of time in the cluster. A job (mayQueue) then joins the silo's AdmissionQueue, as does any job
     /// while others wait there (first come, first served): the returned time is when it may expect to start (null:
-    /// start now). A request that cannot queue, or a job whose estimated start is more than RetrySlots.MaxSeconds
-    /// away, is refused and told when to come back (RetrySlots: when the wait fits, plus a slot of margin so that the
+    /// start now). A request that cannot queue, or a job whose estimated start is more than Silo:QueueSeconds away, is
+    /// refused and told when to come back (RetrySlots: when the wait fits, plus a slot of margin so that the
     /// work ahead has drained below its limit by then, after the requests refused before it). An admitted request that
     /// meets a full stage queue waits for room (RunStage). Before a stage's first batch has measured its service time
     /// (a cold cluster's first burst), a request that cannot queue waits here, up to MeasurementWait, for the
@@ -172,7 +173,7 @@ public sealed class GenerationGrain(StageRouter router, RequestBacklog backlog, 
         if (mayQueue && (queueAhead || saturated is not null))
         {
             var estimate = admissionQueue.EstimateSeconds(saturated?.RetryAfterSeconds ?? 0);
-            if (estimate < RetrySlots.MaxSeconds) return now + TimeSpan.FromSeconds(estimate);
+            if (estimate <= _queueSeconds) return now + TimeSpan.FromSeconds(estimate);
         }
         if (saturated is null) return null;
         // Every silo that runs requests admits on its own, so each spaces its refusals that many slots apart.
@@ -258,7 +259,7 @@ public sealed class GenerationGrain(StageRouter router, RequestBacklog backlog, 
     void Begin(GenerationSpec spec)
     {
         // Not collected while it works, though nobody may be calling it (a job whose client reads it later); a queued
-        // job's deadline counts from a start not known yet, at most RetrySlots' horizon away.
+        // job's deadline counts from a start not known yet (estimated at most Silo:QueueSeconds away; allowed an hour).
         var from = Record.StartAfter is null ? Record.Created : DateTimeOffset.UtcNow + TimeSpan.FromSeconds(RetrySlots.MaxSeconds);
         DelayDeactivation(from + TimeSpan.FromSeconds(spec.DeadlineSeconds) - DateTimeOffset.UtcNow);
         var stages = spec.StagesIn(cascade);

@@ -21,6 +21,9 @@ public sealed class SiloStageOptions
     /// How long a request waits for a stage whose hosts are all gone (or not yet joined) before failing: room for
     /// Orleans to declare a killed silo dead and for its replacement to start and load its model.
     public double StageRecoverySeconds { get; set; } = 90;
+    /// The longest a job may expect to wait in its silo's admission queue for its turn (AdmissionQueue): a job whose
+    /// estimated start is further away is refused with 429 and a Retry-After instead. 0: jobs are never queued.
+    public double QueueSeconds { get; set; } = 600;
     /// How long an ended request's record (state and image) is kept for status reads and downloads, then deleted.
     public double ResultRetentionMinutes { get; set; } = 60;
     /// How often an unfinished request's reminder fires: after its silo is lost, the longest wait (beyond the time
@@ -54,6 +57,8 @@ public sealed class SiloStageOptions
         PrecisionOption.Parse(Precision);
         if (!(StageRecoverySeconds >= 0 && StageRecoverySeconds <= 3600))
             throw new ArgumentException($"Silo:StageRecoverySeconds = {StageRecoverySeconds}; allowed 0 to 3600");
+        if (!(QueueSeconds >= 0 && QueueSeconds <= 3600))
+            throw new ArgumentException($"Silo:QueueSeconds = {QueueSeconds}; allowed 0 to 3600");
         if (!(ResultRetentionMinutes >= 1 && ResultRetentionMinutes <= 7 * 24 * 60))
             throw new ArgumentException($"Silo:ResultRetentionMinutes = {ResultRetentionMinutes}; allowed 1 to {7 * 24 * 60} (a week)");
         if (!(RequestSweepSeconds >= 1 && RequestSweepSeconds <= 3600))
