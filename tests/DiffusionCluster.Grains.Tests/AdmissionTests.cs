@@ -93,4 +93,20 @@ public sealed class AdmissionTests
         Assert.Equal(Requests.RetrySlots.MaxSeconds, far); // told to come back within the hour; not booked
         Assert.Equal(3.5, afterFar, precision: 6);
     }
+
+    [Fact]
+    public void The_queue_serves_each_owner_in_order_of_arrival_with_owners_taking_turns()
+    {
+        // Key a queues three jobs, then b one, then a another, then c one.
+        string[] owners = ["a", "a", "a", "b", "a", "c"];
+
+        var order = Requests.AdmissionQueue.FairOrder(owners);
+
+        // a's first, b's, c's; then a's second, third and fourth.
+        Assert.Equal([0, 3, 5, 1, 2, 4], order);
+        Assert.Equal(4, Requests.AdmissionQueue.JobsBefore(owners, "b")); // b's second: after the three first jobs and a's second
+        Assert.Equal(3, Requests.AdmissionQueue.JobsBefore(owners, "d")); // a new key's first job: after the three first jobs
+        Assert.Equal(6, Requests.AdmissionQueue.JobsBefore(owners, "a")); // a's fifth: after everything queued
+        Assert.Equal(0, Requests.AdmissionQueue.JobsBefore([], "a"));
+    }
 }

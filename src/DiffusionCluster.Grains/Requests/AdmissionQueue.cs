@@ -4,15 +4,16 @@ using Orleans.Runtime;
 namespace DiffusionCluster.Grains.Requests;
 
 /// This silo's jobs waiting for their turn to start (IGenerationGrain.Queue on a saturated cluster), first come first
-/// served. Every Poll a loop on the thread pool goes through the queue in order and starts each job that admission's
-/// rule says would fit now (Check: StageRouter.Saturated over a recent round of silo descriptions, this silo's
+/// served within each owner (API key), the owners taking turns (FairOrder: one key's burst does not hold back another
+/// key's later job). Every Poll a loop on the thread pool goes through the queue in that order and starts each job
+/// that admission's rule says would fit now (Check: StageRouter.Saturated over a recent round of silo descriptions, this silo's
 /// backlog as it is now), counting it in the backlog as it starts so that the next check sees it; a job whose stages
 /// have room (a 64 px job behind 256 px ones waiting for sr256) does not wait behind one whose stages have none. A
 /// turn is a place in the queue, not a time: when the cluster runs faster or slower than estimated, jobs start as
 /// room appears. A silo singleton.
 public sealed class AdmissionQueue : IDisposable
 {
-    sealed record Waiter(IReadOnlyList<CascadeStage> Stages, double AffordableSeconds, TaskCompletionSource<RequestBacklog.Tracker> Turn);
+    sealed record Waiter(string Owner, IReadOnlyList<CascadeStage> Stages, double AffordableSeconds, TaskCompletionSource<RequestBacklog.Tracker> Turn);
 
     static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(250);
 
@@ -49,14 +50,37 @@ public sealed class AdmissionQueue : IDisposable
         return saturated;
     }
 
-    /// When a job joining the queue now may expect to start: `earliest` seconds from now (the current work ahead
-    /// draining to what it may wait for), plus a slot for each job queued before it.
-    public double EstimateSeconds(double earliest) => Math.Max(0, earliest) + (Count + 1) * _slotSeconds;
+    /// When a job of `owner` joining the queue now may expect to start: `earliest` seconds from now (the current work
+    /// ahead draining to what it may wait for), plus a slot for each job FairOrder puts before it.
+    public double EstimateSeconds(string owner, double earliest)
+    {
+        List<string> owners;
+        lock (_gate) owners = _queue.Select(w => w.Owner).ToList();
+        return Math.Max(0, earliest) + (JobsBefore(owners, owner) + 1) * _slotSeconds;
+    }
+
+    /// The order the queue is served in: each owner's jobs in their order of arrival, the owners taking turns (every
+    /// owner's first job, then every owner's second, ...; owners in order of their first job).
+    public static IReadOnlyList<int> FairOrder(IReadOnlyList<string> owners)
+    {
+        var seen = new Dictionary<string, int>();
+        var rounds = new int[owners.Count];
+        for (int i = 0; i < owners.Count; i++)
+            rounds[i] = seen[owners[i]] = seen.GetValueOrDefault(owners[i], -1) + 1;
+        return Enumerable.Range(0, owners.Count).OrderBy(i => rounds[i]).ThenBy(i => i).ToList();
+    }
+
+    /// How many of the queued jobs (their owners, in order of arrival) FairOrder serves before a new job of `owner`.
+    public static int JobsBefore(IReadOnlyList<string> owners, string owner)
+    {
+        int round = owners.Count(o => o == owner); // the new job's round
+        return owners.GroupBy(o => o).Sum(g => g.Key == owner ? g.Count() : Math.Min(g.Count(), round + 1));
+    }
 
     /// Waits for the job's turn; the tracker counts it in the backlog from when it started.
-    public async Task<RequestBacklog.Tracker> WaitTurn(IReadOnlyList<CascadeStage> stages, double affordableSeconds, CancellationToken cancellation)
+    public async Task<RequestBacklog.Tracker> WaitTurn(string owner, IReadOnlyList<CascadeStage> stages, double affordableSeconds, CancellationToken cancellation)
     {
-        var waiter = new Waiter(stages, affordableSeconds, new(TaskCreationOptions.RunContinuationsAsynchronously));
+        var waiter = new Waiter(owner, stages, affordableSeconds, new(TaskCreationOptions.RunContinuationsAsynchronously));
         LinkedListNode<Waiter> node;
         lock (_gate) node = _queue.AddLast(waiter);
         using (cancellation.Register(() =>
@@ -87,15 +111,14 @@ public sealed class AdmissionQueue : IDisposable
                 var round = await _router.DescribeAll(recent: true);
                 lock (_gate)
                 {
-                    for (var node = _queue.First; node is not null;)
+                    var nodes = new List<LinkedListNode<Waiter>>();
+                    for (var node = _queue.First; node is not null; node = node.Next) nodes.Add(node);
+                    foreach (var i in FairOrder(nodes.Select(n => n.Value.Owner).ToList()))
                     {
-                        var next = node.Next;
-                        if (Check(node.Value.Stages, round, node.Value.AffordableSeconds) is null)
-                        {
-                            _queue.Remove(node);
-                            node.Value.Turn.TrySetResult(_backlog.Track(node.Value.Stages));
-                        }
-                        node = next;
+                        var node = nodes[i];
+                        if (Check(node.Value.Stages, round, node.Value.AffordableSeconds) is not null) continue;
+                        _queue.Remove(node);
+                        node.Value.Turn.TrySetResult(_backlog.Track(node.Value.Stages));
                     }
                 }
             }

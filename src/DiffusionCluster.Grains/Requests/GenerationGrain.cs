@@ -113,7 +113,7 @@ public sealed class GenerationGrain(StageRouter router, RequestBacklog backlog, 
             if (_work is null && Record.Unfinished) await Resume();
             return _progress;
         }
-        var admission = Admit(spec, stages, mayQueue);
+        var admission = Admit(spec, owner, stages, mayQueue);
         _admitting = admission;
         DateTimeOffset? startAfter;
         try
@@ -156,7 +156,7 @@ public sealed class GenerationGrain(StageRouter router, RequestBacklog backlog, 
     /// meets a full stage queue waits for room (RunStage). Before a stage's first batch has measured its service time
     /// (a cold cluster's first burst), a request that cannot queue waits here, up to MeasurementWait, for the
     /// measurement rather than be weighed blind; a queued job starts once the measurement says it fits.
-    async Task<DateTimeOffset?> Admit(GenerationSpec spec, IReadOnlyList<StageDescriptor> stages, bool mayQueue)
+    async Task<DateTimeOffset?> Admit(GenerationSpec spec, string owner, IReadOnlyList<StageDescriptor> stages, bool mayQueue)
     {
         var affordable = spec.DeadlineSeconds * WaitShareOfDeadline;
         StageOverloadedException? Check(SiloDescription?[] round) => admissionQueue.Check(stages.Select(s => s.Stage), round, affordable);
@@ -172,7 +172,7 @@ public sealed class GenerationGrain(StageRouter router, RequestBacklog backlog, 
         var now = DateTimeOffset.UtcNow;
         if (mayQueue && (queueAhead || saturated is not null))
         {
-            var estimate = admissionQueue.EstimateSeconds(saturated?.RetryAfterSeconds ?? 0);
+            var estimate = admissionQueue.EstimateSeconds(owner, saturated?.RetryAfterSeconds ?? 0);
             if (estimate <= _queueSeconds) return now + TimeSpan.FromSeconds(estimate);
         }
         if (saturated is null) return null;
@@ -337,7 +337,7 @@ public sealed class GenerationGrain(StageRouter router, RequestBacklog backlog, 
         {
             try
             {
-                tracked = await admissionQueue.WaitTurn(stages.Select(s => s.Stage).ToList(), spec.DeadlineSeconds * WaitShareOfDeadline, cancellation);
+                tracked = await admissionQueue.WaitTurn(Record.Owner, stages.Select(s => s.Stage).ToList(), spec.DeadlineSeconds * WaitShareOfDeadline, cancellation);
             }
             catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
             {
