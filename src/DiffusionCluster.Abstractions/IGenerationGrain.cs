@@ -17,7 +17,7 @@ public interface IGenerationGrain : IGrainWithGuidKey
     Task<GenerationProgress> Start(GenerationSpec spec, string owner);
 
     /// Start for work that may wait its turn (a job): a request the cluster cannot take now is recorded at once and
-    /// queued on its silo, first come first served, to start when admission finds room for it (GenerationProgress.
+    /// queued on its silo, first come first served within each owner (the owners taking turns), to start when admission finds room for it (GenerationProgress.
     /// StartAfter estimates when; its deadline counts from its start), rather than refused; it is refused only when
     /// that estimate is further away than the silo's Silo:QueueSeconds.
     [Alias("Queue")]
