@@ -18,6 +18,8 @@ const string Usage = $"""
           super-resolution.json and .md, with each SR stage's one-step denoising PSNR at t = 999 ... 100)
       eval write-dev [FILE]
           writes the dev prompt set (held-out compositions) to shapebench/dev.jsonl
+      eval write-natural [FILE] [--per-category N (20)] [--seed S (2026)]
+          writes prompts as people write them, by category, to shapebench/natural.jsonl (another seed: a set to tune on)
 
       train clip|clip-image|noisy-clip|prior|decoder64|sr256|sr1024|layout [--model DIR (default work/shapes-cascade)] [--checkpoints DIR]
             [--steps N] [--batch N] [--lr X] [--seed N] [--device cpu|cuda[:N]] [--time-limit-minutes M] [--threads N] [--init-from WEIGHTS.safetensors] [--object-weight W (decoder64, layout)] [--export-only]
@@ -72,8 +74,6 @@ const string Usage = $"""
     """;
 
 
-DiffusionCluster.Diffusion.TorchRuntime.Initialise();
-
 if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
 {
     Console.WriteLine(Usage);
@@ -93,6 +93,9 @@ if (args.Skip(1).Any(a => a is "-h" or "--help"))
     Console.WriteLine(help ?? $"unknown command \"{args[0]}\"\n\n{Usage}");
     return help is null ? 2 : 0;
 }
+
+DiffusionCluster.Diffusion.TorchRuntime.Initialise();
+if (DiffusionCluster.Diffusion.TorchRuntime.OneDnnFailed) Console.Error.WriteLine($"note: {DiffusionCluster.Diffusion.TorchRuntime.Describe()}");
 
 try
 {

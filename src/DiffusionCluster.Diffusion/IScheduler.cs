@@ -16,8 +16,9 @@ public interface IScheduler
 }
 
 /// What a scheduler step needs from the model. VarianceFraction is the optional learned-variance
-/// output in [-1, 1] (improved DDPM); Gradient is a guidance gradient grad_x log p(c | x_t), already scaled.
-public sealed record SchedulerInput(Tensor X0, Tensor Eps, Tensor? VarianceFraction = null, Tensor? Gradient = null);
+/// output in [-1, 1] (improved DDPM); Gradient is a guidance gradient grad_x log p(c | x_t), already scaled;
+/// PreviousX0 is the x0 of the previous visited index in this run (null on its first step), for multistep solvers.
+public sealed record SchedulerInput(Tensor X0, Tensor Eps, Tensor? VarianceFraction = null, Tensor? Gradient = null, Tensor? PreviousX0 = null);
 
 public static class SchedulerExtensions
 {

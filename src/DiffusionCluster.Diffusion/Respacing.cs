@@ -25,6 +25,14 @@ public static class Respacing
             .ToArray();
     }
 
+    /// n timesteps spread evenly over (0, T-1]: Evenly(n + 1) without t = 0, so the last step goes from about T/n
+    /// straight to the clean image. With n = T every timestep is visited.
+    public static int[] AboveZero(int steps, int trainTimesteps)
+    {
+        CheckCount(steps, trainTimesteps);
+        return steps == trainTimesteps ? Evenly(steps, trainTimesteps) : Evenly(steps + 1, trainTimesteps)[1..];
+    }
+
     /// DDIM's integer stride: t = 0, s, 2s, ... for the stride s that yields exactly n steps (guided-diffusion's "ddimN").
     public static int[] Strided(int steps, int trainTimesteps)
     {

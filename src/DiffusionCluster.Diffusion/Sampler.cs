@@ -38,26 +38,40 @@ public static class Sampler
         long channels = xStart.shape[1];
         var x = xStart.alias();
         if (options.Resample < 1) throw new ArgumentOutOfRangeException(nameof(options), options.Resample, "resample count must be >= 1");
-        for (int i = options.StartIndex; i < steps.Count; i++)
+        // The previous index's x0, kept for multistep solvers; every resampling round of a step uses the same one.
+        Tensor? previousX0 = null, currentX0 = null;
+        try
         {
-            cancellation.ThrowIfCancellationRequested();
-            int t = steps[i], tNext = scheduler.NextTimestep(i);
-            for (int round = 0; round < options.Resample; round++)
+            for (int i = options.StartIndex; i < steps.Count; i++)
             {
-                // One scope per step: everything made here dies with the step except the new latents.
-                using var scope = NewDisposeScope();
-                var next = Step(model, x, i, t, channels, scheduler, options);
-                if (options.Refinement is not null) next = options.Refinement.Refine(next, tNext, scheduler.Schedule, options.Generator);
-                if (round < options.Resample - 1 && tNext >= 0) next = Renoise(next, tNext, t, scheduler.Schedule, options.Generator);
-                x.Dispose();
-                x = next.MoveToOuterDisposeScope();
+                cancellation.ThrowIfCancellationRequested();
+                int t = steps[i], tNext = scheduler.NextTimestep(i);
+                for (int round = 0; round < options.Resample; round++)
+                {
+                    // One scope per step: everything made here dies with the step except the new latents and x0.
+                    using var scope = NewDisposeScope();
+                    var (next, x0) = Step(model, x, i, t, channels, scheduler, options, previousX0);
+                    if (options.Refinement is not null) next = options.Refinement.Refine(next, tNext, scheduler.Schedule, options.Generator);
+                    if (round < options.Resample - 1 && tNext >= 0) next = Renoise(next, tNext, t, scheduler.Schedule, options.Generator);
+                    x.Dispose();
+                    x = next.MoveToOuterDisposeScope();
+                    currentX0?.Dispose();
+                    currentX0 = x0.MoveToOuterDisposeScope();
+                }
+                previousX0?.Dispose();
+                (previousX0, currentX0) = (currentX0, null);
+                options.Progress?.Invoke(i + 1 - options.StartIndex, steps.Count - options.StartIndex);
             }
-            options.Progress?.Invoke(i + 1 - options.StartIndex, steps.Count - options.StartIndex);
+        }
+        finally
+        {
+            previousX0?.Dispose();
+            currentX0?.Dispose();
         }
         return x;
     }
 
-    static Tensor Step(Denoiser model, Tensor x, int i, int t, long channels, IScheduler scheduler, SamplerOptions options)
+    static (Tensor Next, Tensor X0) Step(Denoiser model, Tensor x, int i, int t, long channels, IScheduler scheduler, SamplerOptions options, Tensor? previousX0)
     {
         var output = model(x, t);
         var prediction = output.shape[1] == channels ? output : output[.., ..(int)channels];
@@ -73,7 +87,7 @@ public static class Sampler
             eps = Parameterization.EpsFromX0(x, x0, alphaBar);
         }
         var gradient = options.Gradient?.Invoke(x, t);
-        return scheduler.Step(i, x, new SchedulerInput(x0, eps, varianceFraction, gradient), options.Generator);
+        return (scheduler.Step(i, x, new SchedulerInput(x0, eps, varianceFraction, gradient, previousX0), options.Generator), x0);
     }
 
     /// The forward process from level tFrom up to the noisier tTo: x_to = sqrt(abar_to/abar_from) x + sqrt(1 - abar_to/abar_from) z.

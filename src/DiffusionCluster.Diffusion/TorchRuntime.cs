@@ -10,16 +10,25 @@ namespace DiffusionCluster.Diffusion;
 public static class TorchRuntime
 {
     static int _initialised;
+    static IntPtr _context;
 
     [ModuleInitializer]
     [SuppressMessage("Usage", "CA2255", Justification = "Must run before any tensor work in any host: tests, CLI, silos.")]
     internal static void OnLoad() => Initialise();
 
-    /// - oneDNN (MKLDNN) off: on this project's CPU machines (AMD EPYC, AVX-512) libtorch 2.10's oneDNN 3.7.1
-    ///   convolution backward returned NaN gradients intermittently (and different finite ones, against
-    ///   libtorch's native kernels, in about a third of small conv-norm-conv trials), which killed U-Net
-    ///   training at step 2; its forward pass was wrong too (a small U-Net's output off by 0.17 where
-    ///   libtorch's native kernels match a float64 run to 1e-6). libtorch's native kernels are used.
+    /// Whether CPU convolutions run on oneDNN (MKLDNN), libtorch's fastest CPU kernels (the SR stages about twice as
+    /// fast as on its native kernels here).
+    public static bool OneDnn { get; private set; }
+
+    /// The start-up check of oneDNN's forward convolutions against float64 (null where libtorch has no oneDNN switch).
+    public static KernelCheck? OneDnnCheck { get; private set; }
+
+    /// The check of oneDNN's convolution gradients, run once a process prepares for training (null before).
+    public static KernelCheck? OneDnnGradientCheck { get; private set; }
+
+    /// - oneDNN on for inference, after a check of its forward convolutions against float64 (KernelCheck.Forward);
+    ///   where it disagrees it is turned off and libtorch's native kernels are used. Hosts log Describe() and
+    ///   export the outcome as the dc.kernels.onednn metric.
     /// - NNPACK off: on CPUs it does not support, libtorch tries it on convolutions and prints "Could not
     ///   initialize NNPACK! Reason: Unsupported hardware." dozens of times per run.
     /// Does nothing where libtorch lacks these C++ symbols (another build).
@@ -29,14 +38,70 @@ public static class TorchRuntime
         _ = torch.CPU; // loads libtorch through TorchSharp's own native resolution
         try
         {
-            var context = GlobalContext();
-            SetUserEnabledMkldnn(context, false);
-            SetUserEnabledNNPACK(context, false);
+            _context = GlobalContext();
+            SetUserEnabledNNPACK(_context, false);
+            SetUserEnabledMkldnn(_context, true);
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
         {
-            // A libtorch build without these symbols: keep its defaults.
+            return; // A libtorch build without these symbols: keep its defaults.
         }
+        OneDnnCheck = KernelCheck.Forward();
+        SetOneDnn(OneDnnCheck.Passes);
+    }
+
+    /// Called by every process that trains: checks oneDNN's convolution gradients against float64 and turns oneDNN
+    /// off for the whole process if they disagree (on this project's machines they do, for convolutions whose channel
+    /// count is not a multiple of 16, such as every network's 3-channel image ends).
+    public static void PrepareForTraining()
+    {
+        Initialise();
+        lock (typeof(TorchRuntime))
+        {
+            if (!OneDnn || OneDnnGradientCheck is not null) return;
+            OneDnnGradientCheck = KernelCheck.Backward();
+            SetOneDnn(OneDnnGradientCheck.Passes);
+        }
+    }
+
+    /// The first loaded network whose float32 forward disagreed with float64 while oneDNN was on (null: none did).
+    public static (string Network, KernelCheck Check)? OneDnnNetworkFailure { get; private set; }
+
+    /// Checks a loaded network on this process's kernels: forward(float32) against forward(float64), which the caller
+    /// runs on the same weights and inputs. oneDNN's convolutions are right for some shapes and wrong for others on a
+    /// given CPU (on this project's AMD EPYC machines, 3x3 convolutions with more than 16 input channels that are
+    /// not a multiple of 16, at batch 2 or more), so each network is checked as it loads; a disagreement turns
+    /// oneDNN off for the whole process. Does nothing while oneDNN is off.
+    public static void CheckNetwork(string network, Func<TorchSharp.torch.ScalarType, TorchSharp.torch.Tensor> forward)
+    {
+        lock (typeof(TorchRuntime))
+        {
+            if (!OneDnn) return;
+            var check = KernelCheck.Of(forward);
+            if (check.Passes) return;
+            OneDnnNetworkFailure = (network, check);
+            SetOneDnn(false);
+        }
+    }
+
+    /// Whether a check found oneDNN wrong on this machine (hosts log it as a warning).
+    public static bool OneDnnFailed => OneDnnCheck is { Passes: false } || OneDnnGradientCheck is { Passes: false } || OneDnnNetworkFailure is not null;
+
+    /// One line for a host's log.
+    public static string Describe() => (OneDnnCheck, OneDnnGradientCheck, OneDnnNetworkFailure) switch
+    {
+        (null, _, _) => "CPU kernels: libtorch's defaults (no oneDNN switch in this build)",
+        ({ Passes: false } forward, _, _) => $"CPU kernels: libtorch's native kernels; oneDNN's convolutions disagreed with float64 at start-up ({forward}) and it is off",
+        (_, _, ({ } network, { } check)) => $"CPU kernels: libtorch's native kernels; with oneDNN, {network}'s forward disagreed with float64 ({check}), so it is off",
+        (var forward, { Passes: false } backward, _) => $"CPU kernels: libtorch's native kernels; oneDNN's forward passed ({forward}) but its convolution gradients did not ({backward}), so this training process runs without it",
+        (var forward, null, _) => $"CPU kernels: oneDNN (start-up check: {forward}; every loaded network checked)",
+        (var forward, var backward, _) => $"CPU kernels: oneDNN (checks: {forward}; {backward})",
+    };
+
+    static void SetOneDnn(bool enabled)
+    {
+        SetUserEnabledMkldnn(_context, enabled);
+        OneDnn = enabled;
     }
 
     // at::globalContext() and at::Context setters, by their Itanium-ABI names.

@@ -8,7 +8,7 @@ namespace DiffusionCluster.ServiceDefaults;
 /// names in brackets): per-stage queue and compute duration [dc_stage_queue_duration_seconds,
 /// dc_stage_compute_duration_seconds], batch size [dc_stage_batch_size], queue depth [dc_stage_queue_depth],
 /// requests by outcome [dc_requests_total], request duration [dc_request_duration_seconds], images
-/// produced [dc_images_total].
+/// produced [dc_images_total]; silos add whether CPU convolutions run on oneDNN [dc_kernels_onednn].
 public static class CascadeTelemetry
 {
     public const string Name = "DiffusionCluster";

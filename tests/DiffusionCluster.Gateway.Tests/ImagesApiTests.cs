@@ -111,12 +111,14 @@ public sealed class ImagesApiTests(GatewayServer server) : IClassFixture<Gateway
     [InlineData("""{"prompt":"a red star","response_format":"png"}""", "response_format", "allowed: url, b64_json")]
     [InlineData("""{"prompt":"a red star","decoder64_guidance":99}""", "decoder64_guidance", "decoder64_guidance must be a number from 0 to 50")]
     [InlineData("""{"prompt":"a red star","decoder64_layout":1.5}""", "decoder64_layout", "decoder64_layout must be a number from 0 to 1")]
+    [InlineData("""{"prompt":"a red star","decoder64_solver":"euler"}""", "decoder64_solver", "decoder64_solver \"euler\" is not supported; allowed: ddim, dpm++2m")]
+    [InlineData("""{"prompt":"a red star","prior_solver":"dpm++2m","prior_eta":0.5}""", null, "prior: eta = 0.5 needs solver ddim; dpm++2m is deterministic (eta 0)")]
     [InlineData("""{"prompt":"a red star","prior_layout":0.5}""", "prior_layout", "unknown field \"prior_layout\"")]
     [InlineData("""{"prompt":"a red star","colour":"red"}""", "colour", "unknown field \"colour\"")]
     [InlineData("""{"prompt":"   "}""", "prompt", "prompt is empty")]
     [InlineData("""{"prompt":"a red star","seed":4294967296}""", "seed", "seed must be a whole number from 0 to 4294967295")]
     [InlineData("""{"prompt":"a red star","seed":4294967295,"n":2}""", "seed", "seed 4294967295 with n = 2 needs seeds up to 4294967296; the largest seed is 4294967295")]
-    public async Task Bad_fields_get_a_400_naming_the_field_and_the_allowed_values(string json, string param, string message)
+    public async Task Bad_fields_get_a_400_naming_the_field_and_the_allowed_values(string json, string? param, string message)
     {
         var response = await server.Http.PostAsync("/v1/images/generations", new StringContent(json, Encoding.UTF8, "application/json"));
         var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error");

@@ -76,6 +76,7 @@ public sealed class TelemetryExportTests
         Assert.True(queried.Count >= 7, $"the dashboard queries {queried.Count} metrics");
         Assert.All(queried, metric => Assert.Contains(metric, exported));
         Assert.Contains("dc_stage=\"sr256\"", scrape);
+        Assert.Matches($@"(?m)^dc_kernels_onednn(\{{[^}}]*\}})? {(DiffusionCluster.Diffusion.TorchRuntime.OneDnn ? 1 : 0)}\b", scrape);
         lock (receiver.Requests)
         {
             Assert.Contains(receiver.Requests, r => r.Path == "/v1/traces" && r.ContentType == "application/x-protobuf" && r.Bytes > 0);

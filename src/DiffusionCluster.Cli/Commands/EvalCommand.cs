@@ -34,9 +34,11 @@ public static class EvalCommand
         if (args.Positionals.FirstOrDefault() == "write-natural")
         {
             var path = args.Positionals.ElementAtOrDefault(1) ?? NaturalSet;
+            // Another seed gives a set to tune sampling on, apart from the one results are reported on.
+            int perCategory = args.Int("per-category", 20, 1, 1000), seed = args.Int("seed", 2026, 0, int.MaxValue);
             args.RejectUnknown();
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-            BenchCase.Write(path, NaturalPrompts.Generate(20, 2026, World.Shapes).Select(BenchCase.From));
+            BenchCase.Write(path, NaturalPrompts.Generate(perCategory, seed, World.Shapes).Select(BenchCase.From));
             Console.WriteLine($"wrote {path}");
             return 0;
         }

@@ -4,7 +4,7 @@ using DiffusionCluster.Models.Cascade;
 
 namespace DiffusionCluster.Cli.Commands;
 
-/// Per-stage sampling options on the command line: --<stage>-steps, -guidance, -thresholding, -eta, -aug, -layout.
+/// Per-stage sampling options on the command line: --<stage>-steps, -guidance, -thresholding, -eta, -solver, -aug, -layout.
 public static class StageOptions
 {
     /// Only the options given are set; the rest stay unset and take the model folder's defaults.
@@ -14,7 +14,8 @@ public static class StageOptions
         args.Text($"{stage}-thresholding"),
         args.WasGiven($"{stage}-eta") ? args.Double($"{stage}-eta", 0, 0, 1) : null,
         args.WasGiven($"{stage}-aug") ? args.Int($"{stage}-aug", 0, 0, SamplingOptions.MaxAugmentationLevel) : null,
-        stage == "decoder64" && args.WasGiven("decoder64-layout") ? args.Double("decoder64-layout", 0, 0, 1) : null);
+        stage == "decoder64" && args.WasGiven("decoder64-layout") ? args.Double("decoder64-layout", 0, 0, 1) : null,
+        args.Text($"{stage}-solver"));
 
     /// The stages with sampling options on the command line.
     static readonly CascadeStage[] Sampled = CascadeStages.All.Where(s => s != CascadeStage.Text).ToArray();
@@ -46,7 +47,8 @@ public static class StageOptions
 
     public const string Help = """
               per stage (prior, decoder64, sr256, sr1024; unset: the model folder's sampling.json): --<stage>-steps N --<stage>-guidance W
-              --<stage>-thresholding none|static|dynamic[:p[:cap]] --<stage>-eta E --<stage>-aug LEVEL (SR input noise)
+              --<stage>-thresholding none|static|dynamic[:p[:cap]] --<stage>-eta E --<stage>-solver ddim|dpm++2m
+              --<stage>-aug LEVEL (SR input noise)
               --decoder64-layout SHARE (0-1: how much of the decoder's trajectory ILVR holds to the layout model's picture; 0 off)
         """;
 }

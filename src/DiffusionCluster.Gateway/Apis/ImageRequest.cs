@@ -61,7 +61,16 @@ public sealed record ImageRequest(GenerationSpec Spec, int N, string ResponseFor
         String(body, $"{stage}_thresholding"),
         Has(body, $"{stage}_eta") ? Double(body, $"{stage}_eta", 0, 0, 1) : null,
         Has(body, $"{stage}_aug") ? Int(body, $"{stage}_aug", 0, 0, SamplingOptions.MaxAugmentationLevel) : null,
-        stage == "decoder64" && Has(body, "decoder64_layout") ? Double(body, "decoder64_layout", 0, 0, 1) : null);
+        stage == "decoder64" && Has(body, "decoder64_layout") ? Double(body, "decoder64_layout", 0, 0, 1) : null,
+        Solver(body, $"{stage}_solver"));
+
+    static string? Solver(JsonElement body, string name)
+    {
+        var solver = String(body, name);
+        if (solver is not null && !SamplingOptions.Solvers.Contains(solver))
+            throw new BadRequestException($"{name} \"{solver}\" is not supported; allowed: {string.Join(", ", SamplingOptions.Solvers)}", name);
+        return solver;
+    }
 
     static bool Bool(JsonElement body, string name)
     {

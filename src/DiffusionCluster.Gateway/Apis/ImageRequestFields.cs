@@ -37,6 +37,8 @@ public static class ImageRequestFields
             new($"{stage}_guidance", JsonSchemaType.Number, $"Classifier-free guidance weight of {stage}.", 0, SamplingOptions.MaxGuidance),
             new($"{stage}_thresholding", JsonSchemaType.String, $"Thresholding of {stage}'s estimates (none, static or dynamic)."),
             new($"{stage}_eta", JsonSchemaType.Number, $"DDIM eta of {stage} (0: deterministic, 1: DDPM-like).", 0, 1),
+            new($"{stage}_solver", JsonSchemaType.String, $"The ODE solver of {stage}: ddim, or dpm++2m (DPM-Solver++ 2M, deterministic, fewer steps for the same picture).",
+                Values: SamplingOptions.Solvers),
             new($"{stage}_aug", JsonSchemaType.Integer, $"Noise-augmentation level of {stage}'s low-resolution input.", 0, SamplingOptions.MaxAugmentationLevel),
         }),
         new("decoder64_layout", JsonSchemaType.Number, "Share of the 64 px decoder's trajectory held to the layout model's picture (0: none).", 0, 1),

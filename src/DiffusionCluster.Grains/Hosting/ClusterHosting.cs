@@ -1,3 +1,6 @@
+using System.Diagnostics.Metrics;
+using DiffusionCluster.Diffusion;
+using Microsoft.Extensions.Logging;
 using System.Net;
 using DiffusionCluster.Grains.Placement;
 using DiffusionCluster.Grains.Stages;
@@ -95,11 +98,18 @@ public static class ClusterHosting
     }
 
     /// Validates the silo's stage configuration and loads its models when the host starts, so a missing
-    /// model folder stops the silo with a clear error instead of failing the first request.
-    sealed class StageStartup(HostedStages stages) : IHostedService
+    /// model folder stops the silo with a clear error instead of failing the first request. Says which CPU kernels
+    /// the process runs (a oneDNN that failed its start-up check is a warning) and exports it as dc.kernels.onednn.
+    sealed class StageStartup(HostedStages stages, ILogger<HostedStages> log) : IHostedService
     {
+        static readonly ObservableGauge<int> OneDnn = CascadeTelemetry.Meter.CreateObservableGauge("dc.kernels.onednn",
+            () => TorchRuntime.OneDnn ? 1 : 0, "{bool}", "1 when CPU convolutions run on oneDNN, 0 when its start-up check against float64 failed and libtorch's native kernels run");
+
         public Task StartAsync(CancellationToken cancellationToken)
         {
+            _ = OneDnn;
+            if (TorchRuntime.OneDnnFailed) log.LogWarning("{Kernels}", TorchRuntime.Describe());
+            else log.LogInformation("{Kernels}", TorchRuntime.Describe());
             if (stages.WarmUp) stages.LoadModels();
             return Task.CompletedTask;
         }

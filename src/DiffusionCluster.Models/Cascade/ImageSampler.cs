@@ -23,6 +23,7 @@ public sealed class ImageSampler
         Name = component;
         _unet = CascadeFolder.LoadUNet(modelFolder, component, device);
         _unet.to(dtype);
+        NetworkKernelCheck.Check(_unet, component, device, dtype);
         _dtype = dtype;
         _schedule = _unet.Config.Diffusion.BuildSchedule();
         Device = device;

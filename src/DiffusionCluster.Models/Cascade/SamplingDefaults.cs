@@ -13,7 +13,8 @@ public sealed class SamplingDefaults
 
     /// What a folder that names no default gets: 50 DDIM steps, no guidance, no thresholding, no augmentation,
     /// no layout guide. Nothing here was tuned on any weights.
-    public static SamplingOptions Untuned { get; } = new(Steps: 50, Guidance: 1, Thresholding: "none", Eta: 0, AugmentationLevel: 0, Layout: 0);
+    public static SamplingOptions Untuned { get; } = new(Steps: 50, Guidance: 1, Thresholding: "none", Eta: 0, AugmentationLevel: 0, Layout: 0,
+        Solver: SamplingOptions.Ddim);
 
     readonly IReadOnlyDictionary<string, SamplingOptions> _components;
 

@@ -32,7 +32,7 @@ public static class CascadeDefaults
     };
 
     /// 64px unCLIP decoder: text tokens and the CLIP image embedding, attention at 16 and 8 px. Space-to-depth
-    /// by 2 (the network runs at 32, 16 and 8 px) keeps CPU training affordable without oneDNN; coordinate
+    /// by 2 (the network runs at 32, 16 and 8 px) keeps CPU training affordable; coordinate
     /// channels and the image map (the embedding projected to an 8x8 map) let it place objects where the embedding says.
     public static UNetConfig Decoder64 { get; } = new()
     {

@@ -75,7 +75,7 @@ public sealed class ImageOperations(CascadePipeline cascade)
         int batch = (int)imageEmbedding.shape[0];
         var seeds = Enumerable.Repeat(0UL, batch).ToList();
         var options = new DecodeOptions { StartNoise = noise, WithoutText = text is null };
-        return Cascade.Decoder.Sample(text, imageEmbedding, null, seeds, new SamplingOptions(Steps: steps, Guidance: guidance, Thresholding: "none"), cancellation: cancellation, decode: options)
+        return Cascade.Decoder.Sample(text, imageEmbedding, null, seeds, new SamplingOptions(Steps: steps, Guidance: guidance, Thresholding: "none", Eta: 0, Solver: SamplingOptions.Ddim), cancellation: cancellation, decode: options)
             .MoveToOuterDisposeScope();
     }
 

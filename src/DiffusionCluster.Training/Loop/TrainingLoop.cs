@@ -23,6 +23,8 @@ public static class TrainingLoop
 
     public static Result Run(ITrainer stage, TrainingOptions options, TextWriter progress)
     {
+        Diffusion.TorchRuntime.PrepareForTraining();
+        progress.WriteLine($"{stage.Name}: {Diffusion.TorchRuntime.Describe()}");
         Directory.CreateDirectory(options.CheckpointFolder);
         var model = stage.Trainable;
         model.train();

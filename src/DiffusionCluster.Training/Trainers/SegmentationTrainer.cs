@@ -27,6 +27,7 @@ public sealed class SegmentationTrainer(Device device)
     public Segmenter Train(ImageSampler? decoder, SegmentationConfig config, IReadOnlyList<Scene> labelled, int steps, ulong seed,
         int backgroundPixelsPerImage = 512)
     {
+        Diffusion.TorchRuntime.PrepareForTraining();
         if (labelled.Count < config.Classes.Length)
             throw new ArgumentException($"{labelled.Count} labelled images for {config.Classes.Length} classes; label at least one image per class ({config.Classes.Length})");
         // No scope around the classifier and optimizer: a dispose scope would free their weights and state.
