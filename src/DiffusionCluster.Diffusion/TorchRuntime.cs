@@ -16,8 +16,7 @@ public static class TorchRuntime
     [SuppressMessage("Usage", "CA2255", Justification = "Must run before any tensor work in any host: tests, CLI, silos.")]
     internal static void OnLoad() => Initialise();
 
-    /// Whether CPU convolutions run on oneDNN (MKLDNN), libtorch's fastest CPU kernels (the SR stages about twice as
-    /// fast as on its native kernels here).
+    /// Whether CPU convolutions run on oneDNN (MKLDNN), libtorch's fastest CPU kernels where they compute right.
     public static bool OneDnn { get; private set; }
 
     /// The start-up check of oneDNN's forward convolutions against float64 (null where libtorch has no oneDNN switch).
@@ -70,7 +69,7 @@ public static class TorchRuntime
     /// Checks a loaded network on this process's kernels: forward(float32) against forward(float64), which the caller
     /// runs on the same weights and inputs. oneDNN's convolutions are right for some shapes and wrong for others on a
     /// given CPU (on this project's AMD EPYC machines, 3x3 convolutions with more than 16 input channels that are
-    /// not a multiple of 16, at batch 2 or more), so each network is checked as it loads; a disagreement turns
+    /// not a multiple of 16), so each network is checked as it loads; a disagreement turns
     /// oneDNN off for the whole process. Does nothing while oneDNN is off.
     public static void CheckNetwork(string network, Func<TorchSharp.torch.ScalarType, TorchSharp.torch.Tensor> forward)
     {
