@@ -8,8 +8,11 @@ namespace DiffusionCluster.Diffusion;
 /// noised to the same level: x <- x - phi_N(x) + phi_N(q_sample(y, t)), for timesteps at or above a cut-off.
 public sealed class Ilvr : IStepRefinement
 {
-    public Ilvr(Tensor reference, int factor, int minTimestep = -1)
+    /// noise: the noise that takes the reference to a timestep, [B, ...] (a cascade draws each row from its request's
+    /// own seed, so a request gets the same image alone or in a batch); null draws it from the sampler's generator.
+    public Ilvr(Tensor reference, int factor, int minTimestep = -1, Func<int, Tensor>? noise = null)
     {
+        _noise = noise;
         if (factor < 1) throw new ArgumentOutOfRangeException(nameof(factor), factor, "ILVR factor N must be >= 1");
         if (reference.shape[^1] % factor != 0 || reference.shape[^2] % factor != 0)
             throw new ArgumentException($"reference of {reference.shape[^2]}x{reference.shape[^1]} pixels is not divisible by ILVR factor {factor}");
@@ -17,6 +20,8 @@ public sealed class Ilvr : IStepRefinement
         Factor = factor;
         MinTimestep = minTimestep;
     }
+
+    readonly Func<int, Tensor>? _noise;
 
     public Tensor Reference { get; }
     public int Factor { get; }
@@ -40,7 +45,7 @@ public sealed class Ilvr : IStepRefinement
         using var scope = NewDisposeScope();
         var noisedReference = timestep < 0
             ? Reference.alias()
-            : schedule.AddNoise(Reference, GaussianNoise.Like(Reference, generator), timestep);
+            : schedule.AddNoise(Reference, _noise?.Invoke(timestep) ?? GaussianNoise.Like(Reference, generator), timestep);
         return (x - LowPass(x) + LowPass(noisedReference)).MoveToOuterDisposeScope();
     }
 }

@@ -40,7 +40,7 @@ public sealed class BatchingTests
         using var image = DiffusionCluster.Models.Imaging.Png.Decode(alone.Png);
         using var inBatch = DiffusionCluster.Models.Imaging.Png.Decode(batched[1].Png);
         float largest = (image - inBatch).abs().max().item<float>();
-        Assert.True(largest <= 2.0 / 255 + 1e-6, $"pixels differ by up to {largest * 127.5:F1} levels");
+        Assert.True(largest <= 2.0 / 255 + 1e-6, $"pixels differ by up to {largest * 127.5:F1} levels ({DiffusionCluster.Diffusion.TorchRuntime.Describe()})");
         Assert.Equal(DiffusionCluster.Models.Imaging.Png.Parameters(alone.Png), DiffusionCluster.Models.Imaging.Png.Parameters(batched[1].Png));
     }
 

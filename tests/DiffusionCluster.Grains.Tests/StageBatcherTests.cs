@@ -37,6 +37,24 @@ public sealed class StageBatcherTests
     }
 
     [Fact]
+    public async Task By_default_a_lone_request_starts_at_once_and_those_arriving_meanwhile_form_the_next_batch()
+    {
+        var gate = new Gate();
+        using var batcher = new StageBatcher<string, string>("test", new BatchingOptions(), gate.Compute);
+
+        var first = batcher.Enqueue("a", "k");
+        // The first request runs alone (no one else queued, no delay to wait for company) while the gate holds it.
+        while (gate.BatchSizes.Count == 0) await Task.Delay(1);
+        var later = new[] { batcher.Enqueue("b", "k"), batcher.Enqueue("c", "k") };
+        gate.Open.Set();
+        var results = await Task.WhenAll([first, .. later]);
+
+        Assert.Equal(0, new BatchingOptions().MaxQueueDelayMilliseconds);
+        Assert.Equal([1, 2], gate.BatchSizes);
+        Assert.Equal([1, 2, 2], results.Select(r => r.BatchSize));
+    }
+
+    [Fact]
     public async Task A_full_queue_rejects_at_once_and_names_the_limit()
     {
         var gate = new Gate();

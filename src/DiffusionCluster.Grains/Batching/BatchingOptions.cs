@@ -5,7 +5,10 @@ namespace DiffusionCluster.Grains.Batching;
 public sealed class BatchingOptions
 {
     public int MaxBatchSize { get; set; } = 4;
-    public double MaxQueueDelayMilliseconds { get; set; } = 20;
+    /// 0: a batch starts as soon as the batcher is free, with whatever has queued (a lone request at once); under load,
+    /// requests that arrive while a batch runs form the next one. A delay pays only where a fuller batch costs little more
+    /// than a lone request (GPUs; `plan` chooses it per pool).
+    public double MaxQueueDelayMilliseconds { get; set; }
     public int MaxQueueLength { get; set; } = 64;
 
     /// The longest a batch may wait for company: past this a request's own latency matters more than a fuller batch.

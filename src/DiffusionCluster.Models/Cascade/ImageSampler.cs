@@ -108,17 +108,18 @@ public sealed class ImageSampler
                 sampler = sampler with { StartIndex = index };
                 break;
             case IlvrGuide ilvr:
-                sampler = sampler with { Refinement = new Ilvr(ilvr.Reference.to(Device), ilvr.Factor, ilvr.Cutoff == 0 ? -1 : (int)Math.Round(ilvr.Cutoff * (_schedule.Length - 1))) };
+                sampler = sampler with { Refinement = new Ilvr(ilvr.Reference.to(Device), ilvr.Factor, ilvr.Cutoff == 0 ? -1 : (int)Math.Round(ilvr.Cutoff * (_schedule.Length - 1)),
+                    GuideNoise(seeds, ilvr.Reference.shape[1..])) };
                 break;
             case InpaintGuide inpaint:
                 sampler = sampler with { Refinement = new Inpainting(inpaint.Known.to(Device), inpaint.Keep.to(Device)), Resample = inpaint.Resample };
                 break;
             // A decode from a given start latent (an inverted image) keeps the layout the latent carries.
             case null when sampling.Layout is > 0 and var share && decode.StartNoise is null && decode.Layout is not null:
-                sampler = sampler with { Refinement = LayoutGuide(decode.Layout.to(Device), share) };
+                sampler = sampler with { Refinement = LayoutGuide(decode.Layout.to(Device), share, seeds) };
                 break;
             case null when sampling.Layout is > 0 and var share && decode.StartNoise is null && text is not null && !decode.WithoutText:
-                sampler = sampler with { Refinement = LayoutGuide(Layout(text), share) };
+                sampler = sampler with { Refinement = LayoutGuide(Layout(text), share, seeds) };
                 break;
         }
         var images = Sampler.Sample(model, start, scheduler, sampler, cancellation);
@@ -258,13 +259,17 @@ public sealed class ImageSampler
     /// ILVR toward a layout picture (the layout model's, or an image's own), upsampled to the image by repetition (so its low-pass is the picture
     /// itself), at the timesteps in the first `share` of the trajectory from pure noise (all of it, to the final step, at 1;
     /// as IlvrGuide's cut-off 1 - share).
-    Ilvr LayoutGuide(Tensor picture, double share)
+    /// A guide's noise at timestep t: each row from its own seed and t, never from the batch's first seed.
+    Func<int, Tensor> GuideNoise(IReadOnlyList<ulong> seeds, long[] shape) =>
+        t => Noise.PerRow(seeds.Select(s => s ^ (0x1F1F1F1FUL * (ulong)(t + 2))).ToList(), shape, Device);
+
+    Ilvr LayoutGuide(Tensor picture, double share, IReadOnlyList<ulong> seeds)
     {
         if (picture.dim() != 4 || picture.shape[1] != 3 || picture.shape[2] * LayoutFactor != OutputSize || picture.shape[3] * LayoutFactor != OutputSize)
             throw new ArgumentException($"{Name}: a layout picture must be [B, 3, {OutputSize / LayoutFactor}, {OutputSize / LayoutFactor}]; got [{string.Join(", ", picture.shape)}]");
         var reference = nn.functional.interpolate(picture, new long[] { OutputSize, OutputSize }, mode: InterpolationMode.Nearest);
         int minTimestep = share >= 1 ? -1 : (int)Math.Round((1 - share) * (_schedule.Length - 1));
-        return new Ilvr(reference, LayoutFactor, minTimestep);
+        return new Ilvr(reference, LayoutFactor, minTimestep, GuideNoise(seeds, reference.shape[1..]));
     }
 
     /// What the layout model is trained to draw for images [B, 3, size, size]: them average-pooled to its size.

@@ -14,7 +14,7 @@ public sealed class ScaleBenchTests
         try
         {
             var (code, output) = await CliRun.Run(TimeSpan.FromMinutes(8), "bench", "scale", "--model", Path.Combine(Repository.Root(), "models", "shapes-cascade"),
-                "--profile", Path.Combine(Repository.Root(), "docs", "bench", "stage-profile-cpu.json"),
+                "--profile", Path.Combine(Repository.Root(), "docs", "bench", "scale-profile-cpu.json"),
                 "--rate", "1.2", "--mix", "64:1,256:1,1024:1", "--duration", "30", "--warm-up", "10", "--max-silos", "8", "--out", reportFile);
             Assert.True(code == 0, output);
             var report = JsonDocument.Parse(File.ReadAllText(reportFile)).RootElement;
