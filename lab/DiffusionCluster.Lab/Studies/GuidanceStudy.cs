@@ -50,9 +50,9 @@ public sealed class GuidanceStudy(ImageOperations operations, ImageEncoder clipI
     {
         var points = new List<Point>();
         foreach (var w in weights)
-            points.AddRange(Measure(prompts, "classifier-free", w, new SamplingOptions(steps, w, "dynamic:0.95:1.5")));
+            points.AddRange(Measure(prompts, "classifier-free", w, new SamplingOptions(steps, w, "dynamic:0.95:1.5", Solver: SamplingOptions.Ddim)));
         foreach (var s in clipScales)
-            points.AddRange(Measure(prompts, "CLIP", s, new SamplingOptions(steps, 1, "dynamic:0.95:1.5"), p => operations.ClipGuidance(p, s)));
+            points.AddRange(Measure(prompts, "CLIP", s, new SamplingOptions(steps, 1, "dynamic:0.95:1.5", Solver: SamplingOptions.Ddim), p => operations.ClipGuidance(p, s)));
         var table = new StudyTable("Classifier-free guidance vs CLIP guidance (64 px decoder, prior as bundled)",
             ["guidance", "weight / scale", .. PointColumns], PointRows(points),
             "CLIP guidance follows the gradient of the noise-aware CLIP image tower toward the caption's CLIP text embedding; the CLIP score is measured with the clean CLIP, which CLIP guidance can partly game (GLIDE's caveat).");
@@ -115,7 +115,7 @@ public sealed class GuidanceStudy(ImageOperations operations, ImageEncoder clipI
         var points = new List<Point>();
         foreach (var method in methods)
             foreach (var w in weights)
-                points.AddRange(Measure(prompts, method, w, new SamplingOptions(steps, w, method)));
+                points.AddRange(Measure(prompts, method, w, new SamplingOptions(steps, w, method, Solver: SamplingOptions.Ddim)));
         var table = new StudyTable("Thresholding across guidance weights (64 px decoder)",
             ["thresholding", "guidance weight", .. PointColumns], PointRows(points),
             "Saturated pixels: share of pixel values with |x| > 0.98 after the final clamp (renders of these scenes have flat colours inside the range).");
