@@ -10,7 +10,6 @@ const string Usage = $"""
     """;
 
 DiffusionCluster.Diffusion.TorchRuntime.Initialise();
-if (DiffusionCluster.Diffusion.TorchRuntime.OneDnnFailed) Console.Error.WriteLine($"warning: {DiffusionCluster.Diffusion.TorchRuntime.Describe()}");
 
 if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
 {

@@ -95,7 +95,6 @@ if (args.Skip(1).Any(a => a is "-h" or "--help"))
 }
 
 DiffusionCluster.Diffusion.TorchRuntime.Initialise();
-if (DiffusionCluster.Diffusion.TorchRuntime.OneDnnFailed) Console.Error.WriteLine($"note: {DiffusionCluster.Diffusion.TorchRuntime.Describe()}");
 
 try
 {
