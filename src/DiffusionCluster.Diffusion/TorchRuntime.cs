@@ -11,6 +11,7 @@ public static class TorchRuntime
 {
     static int _initialised;
     static IntPtr _context;
+    static readonly object Gate = new();
 
     [ModuleInitializer]
     [SuppressMessage("Usage", "CA2255", Justification = "Must run before any tensor work in any host: tests, CLI, silos.")]
@@ -55,7 +56,7 @@ public static class TorchRuntime
     public static void PrepareForTraining()
     {
         Initialise();
-        lock (typeof(TorchRuntime))
+        lock (Gate)
         {
             if (!OneDnn || OneDnnGradientCheck is not null) return;
             OneDnnGradientCheck = KernelCheck.Backward();
@@ -73,7 +74,7 @@ public static class TorchRuntime
     /// oneDNN off for the whole process. Does nothing while oneDNN is off.
     public static void CheckNetwork(string network, Func<TorchSharp.torch.ScalarType, TorchSharp.torch.Tensor> forward)
     {
-        lock (typeof(TorchRuntime))
+        lock (Gate)
         {
             if (!OneDnn) return;
             var check = KernelCheck.Of(forward);

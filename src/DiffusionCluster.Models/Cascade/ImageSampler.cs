@@ -115,7 +115,7 @@ public sealed class ImageSampler
                 // RePaint re-noises each step's result and runs the step again, which suits DDIM's one-step update; a
                 // multistep solver's extrapolation across re-noised states does not (the hole came out worse than a
                 // flat fill), so inpainting runs DDIM with the asked step count whatever the stage's solver.
-                scheduler = new DdimScheduler(_schedule, Respacing.Evenly(sampling.Steps, _schedule.Length), sampling.Eta);
+                scheduler = (sampling with { Solver = SamplingOptions.Ddim }).Scheduler(_schedule);
                 sampler = sampler with { Refinement = new Inpainting(inpaint.Known.to(Device), inpaint.Keep.to(Device)), Resample = inpaint.Resample };
                 break;
             // A decode from a given start latent (an inverted image) keeps the layout the latent carries.
