@@ -16,6 +16,32 @@ public sealed class CapacityPlannerTests
     ]);
 
     [Fact]
+    public void A_profile_keeps_each_batch_s_counted_work_and_the_device_peak_and_reads_profiles_without_them()
+    {
+        var counted = Profile with
+        {
+            Stages = [new("decoder64", 10, [new(1, 0.5, Gflop: 20), new(2, 0.8, Gflop: 40)])],
+            PeakGflops = 200,
+        };
+        var file = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(file, counted.ToJson());
+            var read = StageProfile.Read(file);
+            Assert.Equal(200, read.PeakGflops);
+            Assert.Equal([20.0, 40.0], read.Stages[0].Batches.Select(b => b.Gflop!.Value));
+            Assert.Equal(50, read.Stages[0].Batches[1].GflopsPerSecond!.Value, 6);
+            Assert.DoesNotContain("gflops_per_second", File.ReadAllText(file));
+
+            File.WriteAllText(file, Profile.ToJson());
+            read = StageProfile.Read(file);
+            Assert.Null(read.PeakGflops);
+            Assert.All(read.Stages.SelectMany(s => s.Batches), b => Assert.Null(b.GflopsPerSecond));
+        }
+        finally { File.Delete(file); }
+    }
+
+    [Fact]
     public void Stages_that_do_not_batch_get_Little_s_law_replicas()
     {
         var plans = CapacityPlanner.Plan(Profile, Cascade, targetImagesPerSecond: 2, size: 1024, utilisation: 0.7).ToDictionary(p => p.Stage);

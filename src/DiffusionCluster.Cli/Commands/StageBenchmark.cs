@@ -6,11 +6,14 @@ using DiffusionCluster.Cli.Infrastructure;
 using DiffusionCluster.Grains.Capacity;
 using DiffusionCluster.Grains.Stages;
 using DiffusionCluster.Models;
+using DiffusionCluster.Models.Networks;
 
 namespace DiffusionCluster.Cli.Commands;
 
 /// `bench stages`: each stage's batch compute time at several batch sizes on this device, with default
-/// sampling, written as the profile `plan` reads. Inputs are real: one prompt run through the chain first.
+/// sampling, written as the profile `plan` reads. Inputs are real: one prompt run through the chain first. Each
+/// batch's network work is counted (NetworkFlops, summed by a FlopTally over the forwards it ran) and its rate set
+/// against the device's measured peak (ComputePeak), so a capacity plan and a regression read in one table.
 public static class StageBenchmark
 {
     public static int Run(Arguments args)
@@ -25,6 +28,8 @@ public static class StageBenchmark
         args.RejectUnknown();
         var device = DeviceOption.Parse(deviceName);
         var dtype = PrecisionOption.Parse(precision, device);
+        var peak = ComputePeak.Measure(device, dtype);
+        Console.WriteLine($"peak on {deviceName} ({precision}): matmul {peak.MatmulGflops:F0} GFLOP/s, 3x3 conv {peak.ConvGflops:F0} GFLOP/s");
         var spec = new GenerationSpec { Prompt = "a large red star in the center on a white background", Size = size };
         spec.Validate();
 
@@ -49,18 +54,24 @@ public static class StageBenchmark
             foreach (int batch in batchSizes)
             {
                 var batchInputs = Enumerable.Range(0, batch).Select(i => inputs[stage] with { Seed = (ulong)i }).ToList();
+                long flops = 0;
                 var seconds = Enumerable.Range(0, runs).Select(_ =>
                 {
+                    using var tally = FlopTally.Start();
                     var clock = Stopwatch.StartNew();
                     executors[stage].Run(batchInputs, (_, _) => { }, CancellationToken.None);
-                    return clock.Elapsed.TotalSeconds;
+                    double elapsed = clock.Elapsed.TotalSeconds;
+                    flops = tally.Flops;
+                    return elapsed;
                 }).Order().ElementAt(runs / 2);
-                points.Add(new BatchTiming(batch, seconds));
-                Console.WriteLine($"{stage.Name(),-8} batch {batch,3}: {seconds,8:F3} s  ({batch / seconds:F3} images/s)");
+                var point = new BatchTiming(batch, seconds, flops / 1e9);
+                points.Add(point);
+                Console.WriteLine($"{stage.Name(),-8} batch {batch,3}: {seconds,8:F3} s  ({batch / seconds:F3} images/s)  "
+                    + $"{point.Gflop / batch,8:F2} GFLOP per image, {point.GflopsPerSecond,6:F1} GFLOP/s = {point.GflopsPerSecond / peak.Gflops:P0} of peak");
             }
             timings.Add(new StageTimings(stage.Name(), executors[stage].Steps(inputs[stage]) ?? 0, points));
         }
-        var profile = new StageProfile(deviceName, $"{Environment.MachineName}, {Environment.ProcessorCount} cores", Path.GetFileName(Path.GetFullPath(model).TrimEnd('/')), size, timings);
+        var profile = new StageProfile(deviceName, $"{Environment.MachineName}, {Environment.ProcessorCount} cores", Path.GetFileName(Path.GetFullPath(model).TrimEnd('/')), size, timings, peak.Gflops);
         File.WriteAllText(output, profile.ToJson());
         Console.WriteLine($"wrote {output}");
         return 0;

@@ -3,8 +3,14 @@ using System.Text.Json.Serialization;
 
 namespace DiffusionCluster.Grains.Capacity;
 
-/// Measured compute time of one batch at one batch size.
-public sealed record BatchTiming(int BatchSize, double Seconds);
+/// Measured compute time of one batch at one batch size, and the networks' floating-point work in it (GFLOP,
+/// NetworkFlops' count; absent from profiles written without it).
+public sealed record BatchTiming(int BatchSize, double Seconds, double? Gflop = null)
+{
+    /// The rate the batch's work ran at, when its work was counted.
+    [JsonIgnore]
+    public double? GflopsPerSecond => Gflop / Seconds;
+}
 
 /// What `bench stages` measured for one stage on one device.
 public sealed record StageTimings(string Stage, int Steps, IReadOnlyList<BatchTiming> Batches)
@@ -24,8 +30,9 @@ public sealed record StageTimings(string Stage, int Steps, IReadOnlyList<BatchTi
     }
 }
 
-/// A device's stage profile: the input to `plan`.
-public sealed record StageProfile(string Device, string Machine, string Model, int Size, IReadOnlyList<StageTimings> Stages)
+/// A device's stage profile: the input to `plan`. PeakGflops: the device's measured rate (ComputePeak) that the
+/// batches' achieved rates are read against.
+public sealed record StageProfile(string Device, string Machine, string Model, int Size, IReadOnlyList<StageTimings> Stages, double? PeakGflops = null)
 {
     static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 

@@ -48,6 +48,7 @@ public sealed class DiffusionPrior : nn.Module
         long b = noisedEmbedding.shape[0], length = text.Tokens.shape[1];
         if (length > Config.MaxTextLength)
             throw new ArgumentException($"text of {length} tokens is longer than the prior's max_text_length {Config.MaxTextLength}");
+        if (FlopTally.Counting) FlopTally.Add(NetworkFlops.Prior(Config, b, length));
         using var scope = NewDisposeScope();
         var textTokens = _textTokens.forward(text.Tokens);
         var textEmbedding = _textEmbedding.forward(text.Pooled);

@@ -54,6 +54,7 @@ public sealed class LayoutNetwork : nn.Module
             throw new ArgumentException($"text of {length} tokens is longer than the layout model's max_text_length {Config.MaxTextLength}");
         if (ids.numel() > 0 && ids.max().item<long>() is var largest && largest >= Config.VocabSize)
             throw new ArgumentException($"token id {largest} is outside the layout model's vocab_size {Config.VocabSize}");
+        if (FlopTally.Counting) FlopTally.Add(NetworkFlops.Layout(Config, b, length));
         using var scope = NewDisposeScope();
         int grid = Config.Grid, patch = Config.Size / grid;
         var words = _words.forward(ids) + _wordPositions[..(int)length].unsqueeze(0);

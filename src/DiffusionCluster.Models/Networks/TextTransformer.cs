@@ -38,6 +38,7 @@ public sealed class TextTransformer : nn.Module
         long length = tokenIds.shape[1];
         if (length > Config.MaxLength)
             throw new ArgumentException($"token sequence of {length} is longer than the text encoder's max_length {Config.MaxLength}");
+        if (FlopTally.Counting) FlopTally.Add(NetworkFlops.Text(Config, tokenIds.shape[0], length));
         using var scope = NewDisposeScope();
         var mask = tokenIds.ne(PadId);
         var x = _tokenEmbedding.forward(tokenIds) + _positionEmbedding[..(int)length].unsqueeze(0);

@@ -138,6 +138,8 @@ public sealed class UNet : nn.Module
     public Tensor forward(Tensor x, Tensor timesteps, UNetConditioning conditioning, IList<Tensor>? features = null)
     {
         CheckInputs(x, conditioning);
+        if (FlopTally.Counting)
+            FlopTally.Add(NetworkFlops.UNet(Config, x.shape[0], x.shape[2], x.shape[3], conditioning.Text?.Tokens.shape[1] ?? 0, conditioning.ImageEmbedding is not null));
         using var scope = NewDisposeScope();
         var timeEmbedding = _time.forward(timesteps);
         var embedding = timeEmbedding;
