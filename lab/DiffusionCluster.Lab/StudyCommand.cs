@@ -16,7 +16,7 @@ namespace DiffusionCluster.Lab;
 public static class StudyCommand
 {
     public const string Help = """
-          study edits|guidance|thresholding|sr-aug|diffae|layout|rerank|layout-guide|segmentation|decoder-denoising|oracle-prior
+          study edits|guidance|thresholding|sr-aug|sr-windows|diffae|layout|rerank|layout-guide|segmentation|decoder-denoising|oracle-prior
                 [--prompts FILE.jsonl] [--objects 1|2|3] [--limit N] [--steps N] [--model DIR] [--candidates N] [--shares S1,S2,..]
                 [--labelled 10,20,50] [--device cpu|cuda[:N]] [--precision fp32|fp16|bf16] [--out DIR]
                 [--offset N] [--parts P1,P2,..] [--inversion-steps N1,N2,..] [--edit-strength S] [--edit-guidance W] [--directions bundled|class-means]
@@ -26,7 +26,8 @@ public static class StudyCommand
               also the other parts'); --offset N skips
               the first N scenes of edits and diffae (settings are chosen on one slice and reported on another); --edit-strength and
               --edit-guidance set the contrastive edit of text diffs and diffae (defaults: ContrastEditOptions); guidance: classifier-free vs CLIP guidance; thresholding: none/static/dynamic across guidance
-              weights; sr-aug: the SR input's noise-augmentation level; diffae: attribute manipulation along the fitted
+              weights; sr-aug: the SR input's noise-augmentation level; sr-windows: each SR stage's window tilings (overlap, window
+              size, the whole image) by PSNR to the exact render, error on the seams and time per image (--limit N scenes, default 8); diffae: attribute manipulation along the fitted
               directions (`diffusion-cluster train attributes`; --directions class-means: the
               class-mean directions of 400 training renders instead) on held-out single-object scenes; layout: whether the
               embeddings and the prior's samples say where an object is (linear probe) and whether the decoder's estimate
@@ -47,7 +48,7 @@ public static class StudyCommand
         var device = DeviceOption.Parse(args.Text("device", "cpu"));
         var dtype = PrecisionOption.Parse(args.Text("precision", "fp32"), device);
         var output = args.Text("out", "eval/studies");
-        int limit = args.Int("limit", which switch { "edits" => 12, "layout" => 128, "rerank" => 100, "segmentation" => 50, _ => 20 }, 2, 10_000);
+        int limit = args.Int("limit", which switch { "edits" => 12, "sr-windows" => 8, "layout" => 128, "rerank" => 100, "segmentation" => 50, _ => 20 }, 2, 10_000);
         int steps = which == "segmentation" ? args.Int("steps", 800, 1, 1_000_000) : args.Int("steps", 25, 1, 1000);
         int candidates = which == "rerank" ? args.Int("candidates", 8, 1, RerankStudy.MaxCandidates) : 0;
         int objects = args.Int("objects", 0, 1, 3);
@@ -89,7 +90,9 @@ public static class StudyCommand
                 var picked = parts.Length == 0 ? null : parts.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToHashSet();
                 if (picked?.Except(EditStudy.AllParts).FirstOrDefault() is { } unknown)
                     throw new UsageException($"unknown part \"{unknown}\" of study edits; choose from {string.Join(", ", EditStudy.AllParts)}");
-                report = new EditStudy(operations, Console.Error).Run(scenes, new EditStudy.Options(Scenes: limit, Decoder: new SamplingOptions { Steps = steps },
+                // The decoder's own defaults unless --steps is given: the figures are the product's.
+                var editDecoder = args.WasGiven("steps") ? new SamplingOptions { Steps = steps } : SamplingOptions.Default;
+                report = new EditStudy(operations, Console.Error).Run(scenes, new EditStudy.Options(Scenes: limit, Decoder: editDecoder,
                     Edit: edit, Parts: picked, LayoutShares: shares.Length == 0 ? null : shares, InversionSteps: inversionSteps[0],
                     ReconstructionSteps: inversionSteps), commandLine, output);
                 break;
@@ -109,6 +112,9 @@ public static class StudyCommand
             case "sr-aug":
                 var (srTable, srPlot) = guidance.SuperResolutionAugmentation(Mixed(all, limit), [0, 50, 100, 250, 500], Math.Min(steps, 20));
                 report = Plotted("Noise augmentation level of the SR input", srTable, srPlot, "sr-aug.svg", "SR 256 PSNR against the input's augmentation level.");
+                break;
+            case "sr-windows":
+                report = new WindowStudy(operations.Cascade, Console.Error).Run(Mixed(all, limit), commandLine, output);
                 break;
             case "diffae":
                 report = new StudyReport("DiffAE attribute manipulation", commandLine);
@@ -167,7 +173,7 @@ public static class StudyCommand
     }
 
     static readonly string[] Studies =
-        ["edits", "guidance", "thresholding", "sr-aug", "diffae", "layout", "rerank", "layout-guide", "segmentation", "decoder-denoising", "oracle-prior"];
+        ["edits", "guidance", "thresholding", "sr-aug", "sr-windows", "diffae", "layout", "rerank", "layout-guide", "segmentation", "decoder-denoising", "oracle-prior"];
 
     /// Where decoder-denoising measures: the shape is decided at the noisy end and must survive the middle.
     static readonly int[] DecoderTimesteps = [999, 900, 800, 700, 500, 300, 100];

@@ -18,7 +18,8 @@ public sealed class ImageSampler
 
     readonly ScalarType _dtype;
 
-    public ImageSampler(string modelFolder, string component, Device device, ScalarType dtype = ScalarType.Float32)
+    /// tiling: how a super-resolution stage covers its image (default: its config's window, WindowTiling.For).
+    public ImageSampler(string modelFolder, string component, Device device, ScalarType dtype = ScalarType.Float32, WindowTiling? tiling = null)
     {
         Name = component;
         _unet = CascadeFolder.LoadUNet(modelFolder, component, device);
@@ -26,6 +27,7 @@ public sealed class ImageSampler
         NetworkKernelCheck.Check(_unet, component, device, dtype);
         _dtype = dtype;
         _schedule = _unet.Config.Diffusion.BuildSchedule();
+        Tiling = tiling ?? WindowTiling.For(_unet.Config);
         Device = device;
         Defaults = SamplingDefaults.Load(modelFolder).For(component);
         if (component == CascadeFolder.Decoder64 && Directory.Exists(CascadeFolder.Path(modelFolder, CascadeFolder.Layout)))
@@ -42,6 +44,8 @@ public sealed class ImageSampler
     public int TrainTimesteps => _schedule.Length;
     public NoiseSchedule Schedule => _schedule;
     public bool IsSuperResolution => _unet.Config.LowResChannels > 0;
+    /// The windows the network runs in (null: the whole image at once).
+    public WindowTiling? Tiling { get; }
     /// Whether sampling can hold the decoder to a layout model's picture of the caption (SamplingOptions.Layout).
     public bool HasLayout => _layout is not null;
 
@@ -306,10 +310,10 @@ public sealed class ImageSampler
     Tensor Network(Tensor x, int t, UNetConditioning c) =>
         _unet.forward(x.to(_dtype), full(new long[] { x.shape[0] }, t, int64, Device), c).to(ScalarType.Float32);
 
-    /// The network's raw output for x at timestep t, in windows of its training crop when its config says so.
-    Tensor Forward(Tensor x, int t, UNetConditioning c) => _unet.Config.SampleWindow == 0
+    /// The network's raw output for x at timestep t, in windows when the stage has a tiling.
+    Tensor Forward(Tensor x, int t, UNetConditioning c) => Tiling is null
         ? Network(x, t, c)
-        : SampleWindows.Forward((window, part) => Network(window, t, part), x, c, _unet.Config.SampleWindow, _unet.Config.SizeMultiple);
+        : SampleWindows.Forward((window, part) => Network(window, t, part), x, c, Tiling);
 
     Denoiser Denoiser(UNetConditioning conditioning, double guidance, int batch)
     {

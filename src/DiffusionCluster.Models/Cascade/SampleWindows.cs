@@ -10,36 +10,22 @@ namespace DiffusionCluster.Models.Cascade;
 /// Every window gets the matching window of the low-resolution image, as the training crops did.
 public static class SampleWindows
 {
-    /// How far neighbouring windows overlap: a quarter of the window, rounded down to a multiple of step (the
-    /// network's size multiple), so every window starts on the network's grid.
-    public static int Overlap(int window, int step) => window / 4 / step * step;
-
-    /// Start offsets along one side: every (window - overlap) pixels, the last flush with the far edge.
-    public static int[] Starts(int size, int window, int step)
-    {
-        if (window >= size) return [0];
-        int stride = window - Overlap(window, step);
-        var starts = new List<int>();
-        for (int s = 0; s + window < size; s += stride) starts.Add(s);
-        starts.Add(size - window);
-        return starts.ToArray();
-    }
-
     /// network(x window, conditioning for that window) over x [B, C, H, W]; conditioning.LowRes is the whole
     /// low-resolution image [B, C, H / f, W / f].
-    public static Tensor Forward(Func<Tensor, UNetConditioning, Tensor> network, Tensor x, UNetConditioning conditioning, int window, int step)
+    public static Tensor Forward(Func<Tensor, UNetConditioning, Tensor> network, Tensor x, UNetConditioning conditioning, WindowTiling tiling)
     {
         long height = x.shape[2], width = x.shape[3];
+        int window = tiling.Window;
         if (window >= height || window >= width) return network(x, conditioning); // square windows need room on both sides
         var lowRes = conditioning.LowRes ?? throw new ArgumentException("windowed sampling needs the low-resolution image");
         int factor = (int)(height / lowRes.shape[2]);
-        var ys = Starts((int)height, window, step);
-        var xs = Starts((int)width, window, step);
+        var ys = tiling.Starts((int)height);
+        var xs = tiling.Starts((int)width);
         if (factor * lowRes.shape[2] != height || factor * lowRes.shape[3] != width || window % factor != 0 || ys.Concat(xs).Any(s => s % factor != 0))
             throw new ArgumentException($"windows of {window} px over {height}x{width} do not align with the {lowRes.shape[2]}x{lowRes.shape[3]} input (factor {factor})");
 
         using var scope = NewDisposeScope();
-        var ramp = Ramp(window, Overlap(window, step), x.dtype, x.device);
+        var ramp = Ramp(window, tiling.Overlap, x.dtype, x.device);
         var weight = ramp.view(1, 1, window, 1) * ramp.view(1, 1, 1, window);
         var corners = ys.SelectMany(top => xs.Select(left => (Top: top, Left: left))).ToList();
         long batch = x.shape[0];
