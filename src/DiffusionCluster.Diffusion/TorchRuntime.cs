@@ -26,6 +26,7 @@ public static class TorchRuntime
     /// The check of oneDNN's convolution gradients, run once a process prepares for training (null before).
     public static KernelCheck? OneDnnGradientCheck { get; private set; }
 
+    /// - glibc's heap thresholds fixed, so the networks' large buffers are reused rather than mapped anew (NativeHeap);
     /// - oneDNN on for inference, after a check of its forward convolutions against float64 (KernelCheck.Forward);
     ///   where it disagrees it is turned off and libtorch's native kernels are used. Hosts log Describe() and
     ///   export the outcome as the dc.kernels.onednn metric.
@@ -35,6 +36,7 @@ public static class TorchRuntime
     public static void Initialise()
     {
         if (Interlocked.Exchange(ref _initialised, 1) == 1) return;
+        NativeHeap.Configure(); // before libtorch allocates its first buffers
         _ = torch.CPU; // loads libtorch through TorchSharp's own native resolution
         try
         {

@@ -2,6 +2,7 @@ using DiffusionCluster.Grains.Stages.Executors;
 using DiffusionCluster.Models.Cascade;
 using System.Diagnostics;
 using DiffusionCluster.Abstractions;
+using DiffusionCluster.Diffusion;
 using DiffusionCluster.Cli.Infrastructure;
 using DiffusionCluster.Grains.Capacity;
 using DiffusionCluster.Grains.Stages;
@@ -71,7 +72,10 @@ public static class StageBenchmark
             }
             timings.Add(new StageTimings(stage.Name(), executors[stage].Steps(inputs[stage]) ?? 0, points));
         }
-        var profile = new StageProfile(deviceName, $"{Environment.MachineName}, {Environment.ProcessorCount} cores", Path.GetFileName(Path.GetFullPath(model).TrimEnd('/')), size, timings, peak.Gflops);
+        // Which CPU kernels ran (oneDNN or libtorch's native ones) decides the figures; the networks' own checks run as they load.
+        var kernels = $"{TorchRuntime.Describe()}; {NativeHeap.Describe()}";
+        Console.WriteLine(kernels);
+        var profile = new StageProfile(deviceName, $"{Environment.MachineName}, {Environment.ProcessorCount} cores", Path.GetFileName(Path.GetFullPath(model).TrimEnd('/')), size, timings, peak.Gflops, kernels);
         File.WriteAllText(output, profile.ToJson());
         Console.WriteLine($"wrote {output}");
         return 0;

@@ -31,8 +31,9 @@ public sealed record StageTimings(string Stage, int Steps, IReadOnlyList<BatchTi
 }
 
 /// A device's stage profile: the input to `plan`. PeakGflops: the device's measured rate (ComputePeak) that the
-/// batches' achieved rates are read against.
-public sealed record StageProfile(string Device, string Machine, string Model, int Size, IReadOnlyList<StageTimings> Stages, double? PeakGflops = null)
+/// batches' achieved rates are read against; Kernels: which CPU kernels computed them (TorchRuntime.Describe).
+public sealed record StageProfile(string Device, string Machine, string Model, int Size, IReadOnlyList<StageTimings> Stages, double? PeakGflops = null,
+    string? Kernels = null)
 {
     static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
