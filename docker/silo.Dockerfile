@@ -13,10 +13,11 @@ COPY src/DiffusionCluster.ServiceDefaults/*.csproj src/DiffusionCluster.ServiceD
 COPY src/DiffusionCluster.Grains/*.csproj src/DiffusionCluster.Grains/
 COPY src/DiffusionCluster.Silo/*.csproj src/DiffusionCluster.Silo/
 ARG TORCH_BACKEND=cpu
-RUN dotnet restore src/DiffusionCluster.Silo -p:TorchBackend=${TORCH_BACKEND}
+RUN dotnet restore src/DiffusionCluster.Silo -r linux-x64 -p:PublishReadyToRun=true -p:TorchBackend=${TORCH_BACKEND}
 COPY src/ src/
 COPY deploy/postgresql/schema.sql deploy/postgresql/
-RUN dotnet publish src/DiffusionCluster.Silo -c Release --no-restore -p:TorchBackend=${TORCH_BACKEND} -o /app
+# ReadyToRun: compiled ahead of time, so a pod starts without JIT-compiling its start-up path (docs/BENCHMARKS.md).
+RUN dotnet publish src/DiffusionCluster.Silo -c Release --no-restore -r linux-x64 --self-contained false -p:PublishReadyToRun=true -p:TorchBackend=${TORCH_BACKEND} -o /app
 
 FROM mcr.microsoft.com/dotnet/runtime:10.0
 WORKDIR /app

@@ -38,6 +38,16 @@ public sealed class DockerfileTests
         var csproj = File.ReadAllText(Directory.GetFiles(Path.Combine(Repository.Root, project), "*.csproj").Single());
 
         Assert.Contains($"<AssemblyName>{entry}</AssemblyName>", csproj);
+        // Published ReadyToRun for linux-x64; --no-restore needs the restore to have named the same runtime and ReadyToRun.
+        var restore = Regex.Match(text, @"RUN dotnet restore (\S+)(.*)").Groups;
+        var publish = Regex.Match(text, @"RUN dotnet publish \S+(.*)").Groups[1].Value;
+        Assert.Equal(project, restore[1].Value);
+        foreach (var option in new[] { "-r linux-x64", "-p:PublishReadyToRun=true" })
+        {
+            Assert.Contains(option, restore[2].Value);
+            Assert.Contains(option, publish);
+        }
+        Assert.Contains("--no-restore", publish);
         Assert.Contains("USER ", text); // never root
         Assert.Contains("HEALTHCHECK", text);
     }
