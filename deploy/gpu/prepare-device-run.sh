@@ -22,14 +22,17 @@ mkdir -p "$out"
 
 dotnet publish src/DiffusionCluster.Cli -c Release -r linux-x64 --self-contained false -o "$out/app" -v quiet -nologo
 # libtorch-cpu's natives (about 470 MB) stay behind; TorchSharp.dll and libLibTorchSharp.so stay, and find the
-# machine's libtorch through LD_LIBRARY_PATH.
+# machine's libtorch through LD_LIBRARY_PATH. Symbols and Roslyn (which Orleans' packages list for their source
+# generators; nothing loads it at run time) stay behind too.
 (cd "$out/app" && rm -f libtorch*.so libc10.so libgomp-*.so.1 libshm.so libaoti_custom_ops.so libbackend_with_compiler.so \
-  libjitbackend_test.so libnnapi_backend.so libtorchbind_test.so && rm -rf runtimes)
+  libjitbackend_test.so libnnapi_backend.so libtorchbind_test.so *.pdb Microsoft.CodeAnalysis*.dll && rm -rf runtimes)
+# xz at its strongest: the folder and the working tree share one 64 MiB transfer.
+export XZ_OPT=-9e
 tar cJf "$out/app.tar.xz" -C "$out" app
 rm -rf "$out/app"
 
-# The .NET runtime, less what the CLI never loads (debugger and tracing libraries, XML, VB, LINQ expression trees,
-# ...), which keeps the folder small (`train`, `eval` and `bench stages` run on the runtime packed so: DeviceRunTests).
+# The .NET runtime, less what the CLI never loads (debugger and tracing libraries, XML, VB, ...), which keeps the
+# folder small (`train` and `generate` through the embedded silo run on the runtime packed so: DeviceRunTests).
 root=$(dirname "$(readlink -f "$(command -v dotnet)")")
 version=$(ls "$root/shared/Microsoft.NETCore.App" | sort -V | tail -1)
 runtime=$(mktemp -d)
@@ -38,7 +41,7 @@ mkdir -p "$runtime/shared/Microsoft.NETCore.App"
 cp -r "$root/shared/Microsoft.NETCore.App/$version" "$runtime/shared/Microsoft.NETCore.App/"
 (cd "$runtime/shared/Microsoft.NETCore.App/$version" && rm -f createdump libmscordaccore.so libmscordbi.so \
   libcoreclrtraceptprovider.so libclrgc.so libclrgcexp.so System.Private.Xml.dll System.Private.Xml.Linq.dll \
-  Microsoft.VisualBasic.Core.dll System.Linq.Expressions.dll System.Private.DataContractSerialization.dll \
+  Microsoft.VisualBasic.Core.dll System.Private.DataContractSerialization.dll \
   System.Net.Mail.dll System.Linq.Parallel.dll Microsoft.CSharp.dll System.Text.Encoding.CodePages.dll)
 tar cJf "$out/dotnet.tar.xz" -C "$runtime" dotnet host shared
 rm -rf "$runtime"

@@ -6,7 +6,7 @@ namespace DiffusionCluster.Deploy.Tests;
 public sealed class DeviceRunTests
 {
     [Fact]
-    public void The_device_run_folder_runs_training_on_its_trimmed_runtime_and_fits_the_carry_limit_with_the_tree()
+    public void The_device_run_folder_trains_and_generates_on_its_trimmed_runtime_and_fits_the_carry_limit_with_the_tree()
     {
         var folder = Path.Combine(Path.GetTempPath(), $"dc-device-{Guid.NewGuid():N}");
         var unpacked = Path.Combine(Path.GetTempPath(), $"dc-device-unpacked-{Guid.NewGuid():N}");
@@ -37,6 +37,13 @@ public sealed class DeviceRunTests
                 $"{unpacked}/dotnet {unpacked}/app/diffusion-cluster.dll train prior --model {unpacked}/model --checkpoints {unpacked}/checkpoints --steps 1 --batch 2");
             Assert.True(trained == 0, log);
             Assert.Contains("prior: step 1/1", log);
+            // generate runs an embedded silo (Orleans, hosting, dependency injection), which loads more of the runtime.
+            var image = Path.Combine(unpacked, "image.png");
+            var (generated, generateLog) = Repository.Run("env",
+                $"LD_LIBRARY_PATH={libtorch}/runtimes/linux-x64/native DOTNET_ROOT={unpacked} DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1 " +
+                $"{unpacked}/dotnet {unpacked}/app/diffusion-cluster.dll generate \"a red circle\" --model {unpacked}/model --size 64 --out {image}");
+            Assert.True(generated == 0, generateLog);
+            Assert.True(File.Exists(image), generateLog);
 
             long carried = Directory.EnumerateFiles(folder).Sum(f => new FileInfo(f).Length);
             var (_, tracked) = Repository.Run("git", "ls-files");

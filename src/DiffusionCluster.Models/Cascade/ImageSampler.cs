@@ -27,6 +27,8 @@ public sealed class ImageSampler
         NetworkKernelCheck.Check(_unet, component, device, dtype);
         _dtype = dtype;
         _schedule = _unet.Config.Diffusion.BuildSchedule();
+        if (tiling is not null && _unet.Config.LowResChannels == 0)
+            throw new ArgumentException($"{component} is not a super-resolution stage; only those sample in windows");
         Tiling = tiling ?? WindowTiling.For(_unet.Config);
         Device = device;
         Defaults = SamplingDefaults.Load(modelFolder).For(component);
