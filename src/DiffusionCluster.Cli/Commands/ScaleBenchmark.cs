@@ -322,6 +322,10 @@ public static class ScaleBenchmark
                 .GroupBy(x => x.Third).OrderBy(g => g.Key).Select(g => Percentiles.Of(g.Select(x => x.o.Seconds)).P50).ToList());
     }
 
+    /// What the arrival thirds' medians say: a last third a quarter above the first is a backlog building.
+    static string Trend(IReadOnlyList<double> thirds) =>
+        thirds[^1] > 1.25 * thirds[0] ? "rising: a backlog building" : thirds[^1] < 0.8 * thirds[0] ? "falling: a backlog draining" : "level";
+
     static void Print(PhaseReport r, IReadOnlyDictionary<string, Percentiles> planned)
     {
         Console.WriteLine($"{r.Phase}: offered {r.OfferedPerSecond:0.00}/s, achieved {r.AchievedPerSecond:0.00}/s; sent {r.Sent}, completed {r.Completed}, failed {r.Failed}, lost {r.Lost}, refusals obeyed {r.Refusals}; " +
@@ -329,7 +333,7 @@ public static class ScaleBenchmark
             $"routing per stage p50/p95/p99 {r.RouteMilliseconds.P50:0.000}/{r.RouteMilliseconds.P95:0.000}/{r.RouteMilliseconds.P99:0.000} ms; " +
             $"outside queue and compute per stage p50/p95 {r.OutsideStagesMillisecondsPerStage.P50:0.0}/{r.OutsideStagesMillisecondsPerStage.P95:0.0} ms");
         if (r.EndToEndP50ByArrivalThird is { Count: > 0 } thirds)
-            Console.WriteLine($"  end-to-end p50 by arrival third: {string.Join(" / ", thirds.Select(t => t.ToString("0.00", CultureInfo.InvariantCulture)))} s (rising: a backlog building)");
+            Console.WriteLine($"  end-to-end p50 by arrival third: {string.Join(" / ", thirds.Select(t => t.ToString("0.00", CultureInfo.InvariantCulture)))} s ({Trend(thirds)})");
         if (r.MachineCpuBusy is { } busy) Console.WriteLine($"  machine CPU busy {busy:P0} of all cores over the phase");
         foreach (var (size, p) in r.EndToEndSecondsBySize)
             Console.WriteLine($"  {size,5} px  end to end p50/p95/p99 {p.P50:0.00}/{p.P95:0.00}/{p.P99:0.00} s  (plan, simulated: p50 {planned.GetValueOrDefault(size)?.P50:0.00}, p99 {planned.GetValueOrDefault(size)?.P99:0.00} s)");
