@@ -6,8 +6,8 @@ namespace DiffusionCluster.Diffusion;
 /// im2col scratch of tens of MB) are reused from the heap instead of being mapped fresh from the kernel on every call.
 /// By default glibc maps each block above a threshold that it adapts as blocks are freed, and trims the heap's free top
 /// above another; which of the networks' buffers end up mapped then depends on the process's history, and a mapped
-/// buffer is zero-filled page by page each time it is touched, which made the same super-resolution call 2-3x slower
-/// in some processes than in others (docs/BENCHMARKS.md, "Native heap"). Operators who set MALLOC_MMAP_THRESHOLD_ or
+/// buffer is zero-filled page by page each time it is touched, so the same super-resolution call runs 2-3x slower in
+/// some processes than in others (docs/BENCHMARKS.md, "Native heap"). Operators who set MALLOC_MMAP_THRESHOLD_ or
 /// MALLOC_TRIM_THRESHOLD_ themselves keep their settings, and DC_NATIVE_HEAP=libc keeps the C library's defaults.
 public static class NativeHeap
 {

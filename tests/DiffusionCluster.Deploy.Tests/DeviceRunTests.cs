@@ -32,16 +32,15 @@ public sealed class DeviceRunTests
             var packages = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
                 ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
             var libtorch = Directory.GetDirectories(Path.Combine(packages, "libtorch-cpu-linux-x64")).Single();
-            var (trained, log) = Repository.Run("env",
+            (int Code, string Output) OnKit(string command) => Repository.Run("env",
                 $"LD_LIBRARY_PATH={libtorch}/runtimes/linux-x64/native DOTNET_ROOT={unpacked} DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1 " +
-                $"{unpacked}/dotnet {unpacked}/app/diffusion-cluster.dll train prior --model {unpacked}/model --checkpoints {unpacked}/checkpoints --steps 1 --batch 2");
+                $"{unpacked}/dotnet {unpacked}/app/diffusion-cluster.dll {command}");
+            var (trained, log) = OnKit($"train prior --model {unpacked}/model --checkpoints {unpacked}/checkpoints --steps 1 --batch 2");
             Assert.True(trained == 0, log);
             Assert.Contains("prior: step 1/1", log);
             // generate runs an embedded silo (Orleans, hosting, dependency injection), which loads more of the runtime.
             var image = Path.Combine(unpacked, "image.png");
-            var (generated, generateLog) = Repository.Run("env",
-                $"LD_LIBRARY_PATH={libtorch}/runtimes/linux-x64/native DOTNET_ROOT={unpacked} DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1 " +
-                $"{unpacked}/dotnet {unpacked}/app/diffusion-cluster.dll generate \"a red circle\" --model {unpacked}/model --size 64 --out {image}");
+            var (generated, generateLog) = OnKit($"generate \"a red circle\" --model {unpacked}/model --size 64 --out {image}");
             Assert.True(generated == 0, generateLog);
             Assert.True(File.Exists(image), generateLog);
 

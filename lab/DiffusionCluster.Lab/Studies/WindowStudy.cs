@@ -58,27 +58,31 @@ public sealed class WindowStudy(CascadePipeline cascade, TextWriter log)
         int corner = standard.Starts(size)[1] + standard.Overlap / 2;
         var cornerRows = TensorIndex.Slice(corner - CropSide / 2, corner + CropSide / 2);
         var device = cascade.Device;
+        // Every tiling sees the same inputs: each scene's caption, its exact render at the input size and at the output size.
+        using var inputScope = NewDisposeScope();
+        var inputs = prompts.Select(p => (Text: cascade.Text.Encode([p.Prompt]),
+            Low: Renderer.RenderTensor(p.Scene, lowSize).unsqueeze(0).to(device),
+            Truth: Renderer.RenderTensor(p.Scene, size).unsqueeze(0).to(device))).ToList();
         var rows = new List<IReadOnlyList<string>>();
         foreach (var tiling in tilings)
         {
             var sampler = new ImageSampler(cascade.ModelFolder, stage, device, cascade.Dtype, tiling);
             using var seams = SeamMask(tiling, size).to(device);
+            bool hasSeams = seams.any().item<bool>();
             double psnr = 0, seamError = 0, otherError = 0;
             var seconds = new List<double>();
             for (int i = 0; i < prompts.Count; i++)
             {
                 using var scope = NewDisposeScope();
-                var prompt = prompts[i];
-                var text = cascade.Text.Encode([prompt.Prompt]);
-                var low = Renderer.RenderTensor(prompt.Scene, lowSize).unsqueeze(0).to(device);
-                var truth = Renderer.RenderTensor(prompt.Scene, size).unsqueeze(0).to(device);
-                if (i == 0) sampler.Sample(text, null, low, [(ulong)prompt.Id], SamplingOptions.Default); // warm-up, untimed
+                var (text, low, truth) = inputs[i];
+                var seed = (ulong)prompts[i].Id;
+                if (i == 0) sampler.Sample(text, null, low, [seed], SamplingOptions.Default); // warm-up, untimed
                 var clock = Stopwatch.StartNew();
-                var image = sampler.Sample(text, null, low, [(ulong)prompt.Id], SamplingOptions.Default);
+                var image = sampler.Sample(text, null, low, [seed], SamplingOptions.Default);
                 seconds.Add(clock.Elapsed.TotalSeconds);
                 psnr += ImageQuality.Psnr(image, truth);
                 var error = (image - truth).abs().mean([1], keepdim: true);
-                if (seams.any().item<bool>())
+                if (hasSeams)
                 {
                     seamError += error.masked_select(seams).mean().item<float>();
                     otherError += error.masked_select(seams.logical_not()).mean().item<float>();

@@ -266,13 +266,13 @@ public sealed class ImageSampler
         return _layout.forward(text).clamp(-1, 1).MoveToOuterDisposeScope();
     }
 
-    /// ILVR toward a layout picture (the layout model's, or an image's own), upsampled to the image by repetition (so its low-pass is the picture
-    /// itself), at the timesteps in the first `share` of the trajectory from pure noise (all of it, to the final step, at 1;
-    /// as IlvrGuide's cut-off 1 - share).
     /// A guide's noise at timestep t: each row from its own seed and t, never from the batch's first seed.
     Func<int, Tensor> GuideNoise(IReadOnlyList<ulong> seeds, long[] shape) =>
         t => Noise.PerRow(seeds.Select(s => s ^ (0x1F1F1F1FUL * (ulong)(t + 2))).ToList(), shape, Device);
 
+    /// ILVR toward a layout picture (the layout model's, or an image's own), upsampled to the image by repetition (so its low-pass is the picture
+    /// itself), at the timesteps in the first `share` of the trajectory from pure noise (all of it, to the final step, at 1;
+    /// as IlvrGuide's cut-off 1 - share).
     Ilvr LayoutGuide(Tensor picture, double share, IReadOnlyList<ulong> seeds)
     {
         if (picture.dim() != 4 || picture.shape[1] != 3 || picture.shape[2] * LayoutFactor != OutputSize || picture.shape[3] * LayoutFactor != OutputSize)

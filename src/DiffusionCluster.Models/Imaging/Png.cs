@@ -11,8 +11,8 @@ public static class Png
     /// The PNG's text chunk that says what made the image (a JSON object), as image tools read generation parameters.
     public const string ParametersKeyword = "parameters";
 
-    /// zlib's fastest level: at the default level, encoding a 1024 px image was most of a warm request's time outside
-    /// the networks (docs/BENCHMARKS.md, "The cluster"); the fastest takes a fraction of it for a somewhat larger file.
+    /// zlib's fastest level: the default level spends most of a warm 1024 px request's time outside the networks on
+    /// the PNG (docs/HISTORY.md, "The heap, not the kernels"); the fastest takes a fraction of it for a larger file.
     static readonly PngEncoder Encoder = new() { CompressionLevel = PngCompressionLevel.BestSpeed };
 
     /// parameters: written as the "parameters" text chunk when given.
