@@ -23,6 +23,7 @@ public sealed class CascadeWalk(GenerationSpec spec, Guid requestId, IReadOnlyLi
             Stage = stage.Stage,
             Seed = spec.Seed,
             IgnoreUnknownWords = spec.IgnoreUnknownWords,
+            Previews = spec.Previews && stage.Kind == StageKind.Image,
             EncodePng = stage == stages[^1],
             PngParameters = stage == stages[^1] ? Parameters() : null,
         };

@@ -30,7 +30,10 @@ public sealed record GenerationProgress(
     /// Counts the changes an activation of the request grain has published (WatchProgress); a new activation starts again.
     [property: Id(10)] long Version = 0,
     /// A job admission queued (IGenerationGrain.Queue): when it may expect to start, then when it started.
-    [property: Id(11)] DateTimeOffset? StartAfter = null)
+    [property: Id(11)] DateTimeOffset? StartAfter = null,
+    /// A request that asked for previews (GenerationSpec.Previews), while it runs: a PNG of the latest reported
+    /// step's estimate of its image (at most 256 px a side).
+    [property: Id(12)] byte[]? Preview = null)
 {
     public bool Exists => Owner is not null;
     public bool Ended => State is GenerationState.Completed or GenerationState.Failed or GenerationState.Cancelled;

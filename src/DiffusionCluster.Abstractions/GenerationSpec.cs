@@ -29,6 +29,9 @@ public sealed record GenerationSpec
     [Id(8)] public ImageOperation? Operation { get; init; }
     /// Draw the prompt without the words the model does not know (the result lists them) instead of refusing it.
     [Id(9)] public bool IgnoreUnknownWords { get; init; }
+    /// While an image stage denoises, its request's progress carries a small PNG of the step's estimate of the image
+    /// (GenerationProgress.Preview), for live previews.
+    [Id(10)] public bool Previews { get; init; }
 
     public bool HasPrompt => !string.IsNullOrWhiteSpace(Prompt);
 

@@ -40,10 +40,11 @@ public interface IGenerationGrain : IGrainWithGuidKey
     [Alias("WatchProgress"), AlwaysInterleave, ResponseTimeout("00:02:00")]
     Task<GenerationProgress> WatchProgress(long seenVersion, TimeSpan timeout);
 
-    /// A stage's worker reporting the step this request's batch has reached at `stage` (one-way: a slow request grain
-    /// never holds a batch). Ignored unless the request is running that stage.
+    /// A stage's worker reporting the step this request's batch has reached at `stage`, with a PNG of the step's
+    /// estimate of the image when the request asked for previews (one-way: a slow request grain never holds a batch).
+    /// Ignored unless the request is running that stage.
     [Alias("ReportStep"), OneWay, AlwaysInterleave]
-    Task ReportStep(CascadeStage stage, int step, int totalSteps);
+    Task ReportStep(CascadeStage stage, int step, int totalSteps, byte[]? preview = null);
 
     [Alias("Cancel"), AlwaysInterleave]
     Task Cancel();

@@ -26,6 +26,8 @@ public sealed record StageInput
     /// With EncodePng: what made the image (prompt, the caption drawn, seed, size, operation, sampling), written into the
     /// PNG as a text chunk named "parameters".
     [Id(12)] public string? PngParameters { get; init; }
+    /// Image stages: report a preview of each reported step's estimate with the step (GenerationSpec.Previews).
+    [Id(13)] public bool Previews { get; init; }
 
     public long PayloadBytes =>
         Bytes(Text) + Bytes(SourceText) + (ImageEmbedding?.Bytes ?? 0) + (LowRes?.Bytes ?? 0) + 2L * (Prompt?.Length ?? 0) + (Operation?.Bytes ?? 0)

@@ -7,6 +7,11 @@ namespace DiffusionCluster.Diffusion;
 /// It may carry extra learned-variance channels after the prediction channels.
 public delegate Tensor Denoiser(Tensor xt, int t);
 
+/// Called after each denoising step with the steps done, the steps in all, and the step's estimate of the clean
+/// sample (x0, [B, ...], in the sampler's space; null where the caller has none). The estimate is for reading during
+/// the call: it and anything the call makes are disposed when it returns.
+public delegate void StepProgress(int done, int total, Tensor? estimate);
+
 /// A guidance gradient grad_x log p(c | x_t), already multiplied by its scale (e.g. CLIP guidance).
 public delegate Tensor GuidanceGradient(Tensor xt, int t);
 
@@ -23,8 +28,7 @@ public sealed record SamplerOptions
     /// RePaint's resampling: each step is run this many times, the result re-noised back to the step's level
     /// between runs, so the generated region harmonises with the pasted known region (1 = plain sampling).
     public int Resample { get; init; } = 1;
-    /// Called after each step with (steps done, steps total).
-    public Action<int, int>? Progress { get; init; }
+    public StepProgress? Progress { get; init; }
 }
 
 /// The reverse-process loop, written out plainly: predict, split into (x0, eps), threshold, step.
@@ -60,7 +64,11 @@ public static class Sampler
                 }
                 previousX0?.Dispose();
                 (previousX0, currentX0) = (currentX0, null);
-                options.Progress?.Invoke(i + 1 - options.StartIndex, steps.Count - options.StartIndex);
+                if (options.Progress is { } progress)
+                {
+                    using var reading = NewDisposeScope();
+                    progress(i + 1 - options.StartIndex, steps.Count - options.StartIndex, previousX0);
+                }
             }
         }
         finally

@@ -54,7 +54,11 @@ public static class GatewayApp
         builder.Services.AddSingleton<TextWorkers>();
         builder.Services.AddSingleton<ImageLinks>();
         builder.Services.AddSingleton<StagesSeen>();
-        builder.Services.AddOpenApi(ImageRequestFields.AddSchemas);
+        builder.Services.AddOpenApi(options =>
+        {
+            ImageRequestFields.AddSchemas(options);
+            ImageStream.AddResponses(options);
+        });
         builder.Services.AddRequestLimits(options.Limits);
 
         var app = builder.Build();

@@ -239,6 +239,49 @@ public sealed class ImagesApiTests(GatewayServer server) : IClassFixture<Gateway
         var cancel = paths.GetProperty("/v1/jobs/{id}").GetProperty("delete").GetProperty("responses");
         Assert.Equal(["202", "404"], cancel.EnumerateObject().Select(r => r.Name).Order().ToArray());
         Assert.True(paths.TryGetProperty("/v1/models", out _));
+        // A generation answers JSON, or server-sent events when it streams.
+        var generated = paths.GetProperty("/v1/images/generations").GetProperty("post").GetProperty("responses").GetProperty("200").GetProperty("content");
+        Assert.Equal(["application/json", "text/event-stream"], generated.EnumerateObject().Select(c => c.Name).Order().ToArray());
+    }
+
+    [Fact]
+    public async Task A_streamed_generation_sends_its_partial_images_then_the_image_as_openai_streams_them()
+    {
+        // Enough decoder steps for the worker to report several previews (at most four a second).
+        var body = Quick(new { stream = true, partial_images = 2, decoder64_steps = 400, output_format = "webp", output_compression = 100 });
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/images/generations") { Content = JsonContent.Create(body) };
+        using var response = await server.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType!.MediaType);
+
+        var events = new List<(string Event, JsonElement Data)>();
+        await foreach (var item in System.Net.ServerSentEvents.SseParser.Create(await response.Content.ReadAsStreamAsync()).EnumerateAsync())
+            events.Add((item.EventType, JsonDocument.Parse(item.Data).RootElement.Clone()));
+
+        Assert.Equal(["image_generation.partial_image", "image_generation.partial_image", "image_generation.completed"], events.Select(e => e.Event));
+        Assert.All(events, e => Assert.Equal(e.Event, e.Data.GetProperty("type").GetString()));
+        Assert.Equal([0, 1], events[..2].Select(e => e.Data.GetProperty("partial_image_index").GetInt32()));
+        Assert.All(events, e => Assert.Equal(("64x64", "webp"), (e.Data.GetProperty("size").GetString(), e.Data.GetProperty("output_format").GetString())));
+        var images = events.Select(e => Convert.FromBase64String(e.Data.GetProperty("b64_json").GetString()!)).ToList();
+        Assert.All(images, bytes => Assert.Equal("image/webp", SixLabors.ImageSharp.Image.DetectFormat(bytes).DefaultMimeType));
+        Assert.All(images, bytes => Assert.Equal((64, 64), SixLabors.ImageSharp.Image.Identify(bytes) is var info ? (info.Width, info.Height) : default));
+        Assert.Contains("star", events[^1].Data.GetProperty("revised_prompt").GetString());
+    }
+
+    [Theory]
+    [InlineData("/v1/images/generations", "{\"prompt\":\"a red star\",\"stream\":true,\"n\":2}", "n", "a stream sends one image")]
+    [InlineData("/v1/images/generations", "{\"prompt\":\"a red star\",\"partial_images\":2}", "partial_images", "partial_images needs stream: true")]
+    [InlineData("/v1/images/generations", "{\"prompt\":\"a red star\",\"previews\":true}", "previews", "previews is for /v1/jobs")]
+    [InlineData("/v1/jobs", "{\"prompt\":\"a red star\",\"stream\":true}", "stream", "stream is for /v1/images")]
+    [InlineData("/v1/images/generations", "{\"prompt\":\"a red star\",\"stream\":\"yes\"}", "stream", "stream must be true or false")]
+    public async Task Streaming_and_preview_fields_out_of_place_are_refused_naming_the_field(string path, string json, string param, string message)
+    {
+        var response = await server.Http.PostAsync(path, new StringContent(json, Encoding.UTF8, "application/json"));
+        var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(param, error.GetProperty("param").GetString());
+        Assert.Contains(message, error.GetProperty("message").GetString());
     }
 
     [Fact]

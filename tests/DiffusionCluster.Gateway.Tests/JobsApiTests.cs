@@ -1,17 +1,18 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using DiffusionCluster.Models.Imaging;
 
 namespace DiffusionCluster.Gateway.Tests;
 
 /// The job API: submit, progress as server-sent events, cancel, image.
 public sealed class JobsApiTests(GatewayServer server) : IClassFixture<GatewayServer>
 {
-    async Task<JsonElement> Submit(int decoderSteps, string size = "64x64", int sr256Steps = 1)
+    async Task<JsonElement> Submit(int decoderSteps, string size = "64x64", int sr256Steps = 1, bool previews = false)
     {
         var response = await server.Http.PostAsJsonAsync("/v1/jobs", new
         {
-            prompt = "a small blue circle on a white background", size, prior_steps = 2, decoder64_steps = decoderSteps, sr256_steps = sr256Steps,
+            prompt = "a small blue circle on a white background", size, prior_steps = 2, decoder64_steps = decoderSteps, sr256_steps = sr256Steps, previews,
         });
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
@@ -55,6 +56,26 @@ public sealed class JobsApiTests(GatewayServer server) : IClassFixture<GatewaySe
         Assert.Equal(order, done.GetProperty("timings").EnumerateArray().Select(t => t.GetProperty("stage").GetString()));
         var image = await server.Http.GetAsync($"/v1/jobs/{id}/image");
         Assert.Equal("image/png", image.Content.Headers.ContentType!.MediaType);
+        Assert.DoesNotContain(events, e => e.Data.TryGetProperty("preview_b64_json", out _)); // not asked for
+    }
+
+    [Fact]
+    public async Task A_job_that_asks_for_previews_streams_each_stage_s_image_as_it_forms()
+    {
+        // Enough steps at each image stage for the workers to report several (at most four a second).
+        var job = await Submit(decoderSteps: 300, size: "256x256", sr256Steps: 30, previews: true);
+
+        var events = await Events(job.GetProperty("id").GetString()!);
+
+        var previews = events.Where(e => e.Data.TryGetProperty("preview_b64_json", out _))
+            .Select(e => (Stage: e.Data.GetProperty("stage").GetString(), Png: Convert.FromBase64String(e.Data.GetProperty("preview_b64_json").GetString()!)))
+            .ToList();
+        Assert.Contains(previews, p => p.Stage == "decoder64");
+        Assert.Contains(previews, p => p.Stage == "sr256");
+        // Each preview is the stage's own size (up to 256 px); the first sr256 event may still show decoder64's last.
+        Assert.All(previews.Where(p => p.Stage == "decoder64"), p => Assert.Equal(new long[] { 3, 64, 64 }, Png.Decode(p.Png).shape));
+        Assert.Equal(new long[] { 3, 256, 256 }, Png.Decode(previews[^1].Png).shape);
+        Assert.False(events[^1].Data.TryGetProperty("preview_b64_json", out _)); // done: the image itself
     }
 
     [Fact]

@@ -68,6 +68,19 @@ public sealed class ConfigurationTests
     }
 
     [Theory]
+    [InlineData(0.0)]
+    [InlineData(1.0)]
+    [InlineData(double.NaN)]
+    public void The_deadline_wait_share_is_checked(double share)
+    {
+        var options = new SiloStageOptions { Stages = "all", ModelFolder = TinyCascadeFolder.Path, DeadlineWaitShare = share };
+
+        var error = Assert.Throws<ArgumentException>(options.Validate);
+
+        Assert.Equal($"Silo:DeadlineWaitShare = {share}; allowed 0.05 to 0.95", error.Message);
+    }
+
+    [Theory]
     [InlineData("cuda", "fp32", "device \"cuda\" was asked for but CUDA cannot be initialised here")]
     [InlineData("cuda:1", "fp32", "device \"cuda:1\" was asked for but CUDA cannot be initialised here")]
     [InlineData("cpu", "bf16", "precision bf16 needs a CUDA device")]

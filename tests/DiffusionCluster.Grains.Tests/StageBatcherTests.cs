@@ -11,7 +11,7 @@ public sealed class StageBatcherTests
         public readonly ManualResetEventSlim Open = new(false);
         public readonly List<int> BatchSizes = [];
 
-        public IReadOnlyList<string> Compute(IReadOnlyList<string> inputs, Action<int, int> progress, CancellationToken cancellation)
+        public IReadOnlyList<string> Compute(IReadOnlyList<string> inputs, Diffusion.StepProgress progress, CancellationToken cancellation)
         {
             lock (BatchSizes) BatchSizes.Add(inputs.Count);
             Open.Wait(TimeSpan.FromSeconds(30));

@@ -66,6 +66,25 @@ public sealed class ResidualSuperResolutionTests : IDisposable
     }
 
     [Fact]
+    public void Each_step_s_estimate_is_reported_as_images_bicubic_plus_the_scaled_residual()
+    {
+        // The network above predicts a residual of 0.8 at every step, so every step's estimate of the image is
+        // bicubic + 0.8 / 4, as the sample itself ends.
+        var config = Residual with { ResidualScale = 4 };
+        var stage = Stage(config, unet => { using (no_grad()) unet.named_parameters().Last(p => p.name.EndsWith("bias")).parameter.fill_(0.8f); });
+        var (text, low) = Inputs();
+        using var _ = text;
+        using var expected = (Upsampling.Bicubic(low, 32) + 0.2).clamp(-1, 1);
+        var errors = new List<double>();
+
+        using var output = stage.Sample(text, null, low, [1, 2], new SamplingOptions(4, 1.0, "none"),
+            (_, _, estimate) => errors.Add(Tiny.MaxAbsDiff(estimate!, expected)));
+
+        Assert.Equal(4, errors.Count);
+        Assert.All(errors, e => Assert.True(e < 1e-4, $"max difference {e}"));
+    }
+
+    [Fact]
     public void A_residual_scale_is_refused_outside_its_range_or_on_a_stage_that_diffuses_the_image()
     {
         var tooSmall = Assert.Throws<ArgumentException>(() => (Residual with { ResidualScale = 0 }).Validate());

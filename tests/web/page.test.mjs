@@ -1,7 +1,8 @@
 // Usage: node page.test.mjs <gateway base url> <screenshot.png> [api key]
-// Submits a prompt on the web page in headless Chromium, checks per-stage progress appears, then the image
-// and the per-stage latency timeline, then the gallery entry, n images at once, then image operations on the
-// result; then the page at a phone's width (no sideways scrolling; a second screenshot beside the first, -phone.png).
+// Submits a prompt on the web page in headless Chromium, checks per-stage progress and a preview of the image as it
+// forms appear, then the image and the per-stage latency timeline, then the gallery entry, n images at once, then
+// image operations on the result; then the page at a phone's width (no sideways scrolling; a second screenshot beside
+// the first, -phone.png).
 // Exits non-zero with a reason on any failure.
 import { chromium } from "playwright-core";
 
@@ -10,7 +11,7 @@ const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
 const browser = await chromium.launch({ executablePath, args: ["--no-sandbox"] });
 try {
   const page = await browser.newPage();
-  const seenSteps = new Set();
+  const seenSteps = new Set(), seenPreviews = new Set();
   await page.goto(base);
   if (key) { await page.fill("#key", key); await page.dispatchEvent("#key", "change"); }
   // The vocabulary hint under the prompt box, read from /v1/vocabulary with the key.
@@ -31,6 +32,8 @@ try {
   const poll = setInterval(async () => {
     const texts = await page.$$eval("#progress .stage", rows => rows.map(r => `${r.dataset.stage} ${r.querySelector(".steps").textContent}`)).catch(() => []);
     for (const text of texts) if (/ step \d+\/\d+$/.test(text)) seenSteps.add(text);
+    const preview = await page.$eval("#preview", img => img.hidden ? 0 : img.naturalWidth).catch(() => 0);
+    if (preview) seenPreviews.add(preview);
   }, 20);
   await page.waitForSelector("#result:not([hidden])", { timeout: 120000 });
   clearInterval(poll);
@@ -42,6 +45,9 @@ try {
   const done = await page.$$eval("#progress .steps", s => s.map(x => x.textContent));
   if (done.some(t => t !== "done")) throw new Error(`stages not all done: ${done}`);
   if (seenSteps.size === 0) throw new Error("never saw per-step progress of a stage");
+  // The page asks for previews: the 64 px base showed as it formed, and gave way to the image.
+  if (!seenPreviews.has(64)) throw new Error(`never saw a 64 px preview of the image as it formed (saw ${[...seenPreviews]})`);
+  if (await page.isVisible("#preview")) throw new Error("the preview still shows beside the finished image");
   const [download, shown, name] = await page.$eval("#download", a => [a.href, document.querySelector("#image").src, a.download]);
   if (download !== shown || !name.endsWith("-seed3.png")) throw new Error(`download link ${download} as ${name}; image ${shown}`);
   await page.click("#random-seed");

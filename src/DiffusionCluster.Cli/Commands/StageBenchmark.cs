@@ -44,7 +44,7 @@ public static class StageBenchmark
         {
             var input = walk.Input(stage);
             inputs[stage.Stage] = input;
-            var row = executors[stage.Stage].Run([input], (_, _) => { }, CancellationToken.None)[0];
+            var row = executors[stage.Stage].Run([input], (_, _, _) => { }, CancellationToken.None)[0];
             walk.Record(stage, row.Text, row.Tensor);
         }
 
@@ -60,7 +60,7 @@ public static class StageBenchmark
                 {
                     using var tally = FlopTally.Start();
                     var clock = Stopwatch.StartNew();
-                    executors[stage].Run(batchInputs, (_, _) => { }, CancellationToken.None);
+                    executors[stage].Run(batchInputs, (_, _, _) => { }, CancellationToken.None);
                     double elapsed = clock.Elapsed.TotalSeconds;
                     flops = tally.Flops;
                     return elapsed;

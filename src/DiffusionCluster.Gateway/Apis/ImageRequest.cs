@@ -5,9 +5,13 @@ namespace DiffusionCluster.Gateway.Apis;
 
 /// The body of POST /v1/images/generations (and /v1/jobs): OpenAI's fields, plus our own optional ones
 /// (seed, per-stage steps, guidance and thresholding, and the decoder's layout share). Every field is checked here, so the error names
-/// the field and its allowed values.
-public sealed record ImageRequest(GenerationSpec Spec, int N, string ResponseFormat, string? User, OutputFormat OutputFormat)
+/// the field and its allowed values. Stream and PartialImages: OpenAI's streaming (/v1/images); Previews: the body's
+/// `previews` (/v1/jobs' event stream). Either turns on the spec's previews.
+public sealed record ImageRequest(GenerationSpec Spec, int N, string ResponseFormat, string? User, OutputFormat OutputFormat,
+    bool Stream = false, int PartialImages = 0, bool Previews = false)
 {
+    public const int MaxPartialImages = 3;
+
     public static readonly string[] Sizes = GenerationSpec.Sizes.Select(s => $"{s}x{s}").ToArray();
     public static readonly string[] Formats = ["url", "b64_json"];
     static readonly string[] StageNames = CascadeStages.All.Where(s => s != CascadeStage.Text).Select(s => s.Name()).ToArray();
@@ -39,6 +43,11 @@ public sealed record ImageRequest(GenerationSpec Spec, int N, string ResponseFor
             Operation = operation,
             IgnoreUnknownWords = Bool(body, "ignore_unknown_words"),
         };
+        bool stream = Bool(body, "stream", false), previews = Bool(body, "previews", false);
+        int partialImages = Int(body, "partial_images", 0, 0, MaxPartialImages);
+        if (partialImages > 0 && !stream) throw new BadRequestException("partial_images needs stream: true", "partial_images");
+        if (stream && n != 1) throw new BadRequestException($"n = {n} with stream: a stream sends one image; make one request per image", "n");
+        spec = spec with { Previews = previews || partialImages > 0 };
         // n images take consecutive seeds (ImagesApi.Run), and the last must still be a seed of its own.
         if (spec.Seed + (ulong)(n - 1) > GenerationSpec.MaxSeed)
             throw new BadRequestException($"seed {spec.Seed} with n = {n} needs seeds up to {spec.Seed + (ulong)(n - 1)}; the largest seed is {GenerationSpec.MaxSeed}", "seed");
@@ -51,7 +60,7 @@ public sealed record ImageRequest(GenerationSpec Spec, int N, string ResponseFor
             throw new BadRequestException(e.Message, e.Message.StartsWith("prompt", StringComparison.Ordinal) ? "prompt" : null);
         }
         var output = OutputFormat.Parse(String(body, "output_format"), Int(body, "output_compression", 100, 0, 100));
-        return new ImageRequest(spec, n, format, String(body, "user"), output);
+        return new ImageRequest(spec, n, format, String(body, "user"), output, stream, partialImages, previews);
     }
 
     /// Only the fields the body names are set; the rest take the model folder's defaults.

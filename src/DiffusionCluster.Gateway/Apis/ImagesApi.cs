@@ -33,7 +33,7 @@ public static class ImagesApi
             .Accepts<object>("application/json")
             .Produces<ImagesResponse>()
             .Produces<ApiErrorBody>(400).Produces<ApiErrorBody>(429).Produces<ApiErrorBody>(504)
-            .WithSummary("Create images from a prompt (OpenAI Images API, output_format png|jpeg|webp and output_compression included; our seed and per-stage options accepted beside)");
+            .WithSummary("Create images from a prompt (OpenAI Images API, output_format png|jpeg|webp and output_compression included; stream: true with partial_images 0-3 answers with server-sent events; our seed and per-stage options accepted beside)");
         api.MapPost("/variations", Variations)
             .Accepts<object>("multipart/form-data").Produces<ImagesResponse>().Produces<ApiErrorBody>(400).Produces<ApiErrorBody>(413)
             .DisableAntiforgery()
@@ -68,8 +68,10 @@ public static class ImagesApi
         try
         {
             var (request, notes) = await parse();
+            if (request.Previews)
+                throw new BadRequestException("previews is for /v1/jobs (its event stream); here stream: true with partial_images sends previews", "previews");
             RequestLimits.CheckCost(request, context.RequestServices.GetRequiredService<GatewayOptions>().Limits);
-            return await Run(context, links, request, notes);
+            return request.Stream ? await ImageStream.Start(context, request) : await Run(context, links, request, notes);
         }
         catch (Exception e)
         {

@@ -26,7 +26,9 @@ public sealed record JobStatus(
     [property: JsonPropertyName("revised_prompt"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? RevisedPrompt = null,
     [property: JsonPropertyName("ignored_words"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? IgnoredWords = null,
     /// A queued job the saturated cluster booked for later: when it starts (Unix seconds).
-    [property: JsonPropertyName("start_after"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? StartAfter = null);
+    [property: JsonPropertyName("start_after"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? StartAfter = null,
+    /// A running job that asked for previews: the latest reported denoising step's estimate of its image (PNG, base64).
+    [property: JsonPropertyName("preview_b64_json"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Preview = null);
 
 /// Long work: submit, read status and per-stage progress, stream it as server-sent events, cancel, fetch the PNG.
 /// Jobs live in the cluster (JobClient), so any gateway replica answers for any job.
@@ -92,6 +94,8 @@ public static class JobsApi
     {
         var request = ImageRequest.Parse(await ImageRequest.ReadBody(context.Request, options.MaxJsonBytes));
         if (request.N != 1) throw new BadRequestException($"n = {request.N}; a job makes one image, submit one job per image", "n");
+        if (request.Stream)
+            throw new BadRequestException("stream is for /v1/images; a job's progress streams from GET /v1/jobs/{id}/events (previews: true adds the image as it forms)", "stream");
         if (request.OutputFormat.Name != OutputFormat.Png.Name)
             throw new BadRequestException("output_format is for /v1/images; a job's image comes in any format from GET /v1/jobs/{id}/image?format=webp&compression=80", "output_format");
         RequestLimits.CheckCost(request, options.Limits);
@@ -119,15 +123,12 @@ public static class JobsApi
                     job.Error ?? "cancelled");
             default:
                 return new JobStatus(id, job.State == GenerationState.NotStarted ? "queued" : "running", job.Stage?.Name(), job.Step, job.TotalSteps, planned, null, null, null,
-                    StartAfter: job.StartAfter is { } turn && turn > DateTimeOffset.UtcNow ? turn.ToUnixTimeSeconds() : null);
+                    StartAfter: job.StartAfter is { } turn && turn > DateTimeOffset.UtcNow ? turn.ToUnixTimeSeconds() : null,
+                    Preview: job.Preview is { } preview ? Convert.ToBase64String(preview) : null);
         }
     }
 
-    /// Sends the status whenever it changes, until the job ends or the client leaves. A silo lost mid-stream
-    /// pauses the stream (reads are retried) rather than ending it: the job resumes on another silo.
-    /// How long one WatchProgress call waits for a change before the stream asks again.
-    static readonly TimeSpan WatchTimeout = TimeSpan.FromSeconds(15);
-
+    /// Sends the status whenever it changes (JobClient.Follow), until the job ends or the client leaves.
     static async Task Events(Guid id, HttpContext context, JobClient jobs, GatewayOptions options, ImageLinks links)
     {
         var owner = ApiKeyMiddleware.Owner(context);
@@ -150,33 +151,23 @@ public static class JobsApi
         context.Response.Headers.CacheControl = "no-cache";
         string? last = null;
         var aborted = context.RequestAborted;
-        // At most one event per interval; between changes the stream waits on the request grain (WatchProgress), so a
-        // job waiting in a queue costs one call per WatchTimeout, not one per interval.
-        var interval = TimeSpan.FromMilliseconds(options.ProgressIntervalMs);
-        while (!aborted.IsCancellationRequested)
+        try
         {
-            var status = Status(id, job, context, links);
-            // The link's expiry changes every second; compare what the client cares about.
-            var json = JsonSerializer.Serialize(status, Json);
-            var comparable = JsonSerializer.Serialize(status with { ImageUrl = null }, Json);
-            bool done = job.Ended;
-            if (comparable != last || done)
+            await foreach (var progress in jobs.Follow(id, owner, job, TimeSpan.FromMilliseconds(options.ProgressIntervalMs), aborted))
             {
-                var name = done ? (status.State == "completed" ? "done" : "error") : "progress";
+                var status = Status(id, progress, context, links);
+                // The link's expiry changes every second; compare what the client cares about.
+                var json = JsonSerializer.Serialize(status, Json);
+                var comparable = JsonSerializer.Serialize(status with { ImageUrl = null }, Json);
+                if (comparable == last && !progress.Ended) continue;
+                var name = progress.Ended ? (status.State == "completed" ? "done" : "error") : "progress";
                 await context.Response.WriteAsync($"event: {name}\ndata: {json}\n\n", aborted);
                 await context.Response.Body.FlushAsync(aborted);
                 last = comparable;
             }
-            if (done) return;
-            await Task.Delay(interval, aborted);
-            try
-            {
-                job = await jobs.Watch(id, owner, job.Version, WatchTimeout) ?? job;
-            }
-            catch (Exception e) when (CascadeRequests.IsSiloLoss(e))
-            {
-                await Task.Delay(interval, aborted);
-            }
+        }
+        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        {
         }
     }
 }

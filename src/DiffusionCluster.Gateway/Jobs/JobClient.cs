@@ -30,6 +30,10 @@ public sealed class JobClient(IGrainFactory grains)
         }
     }
 
+    /// Starts a request a client waits on (a streamed generation): now, or refused with StageOverloadedException when the
+    /// saturated cluster cannot start it now, as a synchronous request is; never queued for later.
+    public Task<GenerationProgress> StartNow(Guid id, GenerationSpec spec, string owner) => Grain(id).Start(spec, owner).WaitAsync(CallTimeout);
+
     /// The job's progress, if it exists and the owner started it: another key's job reads as missing, so ids reveal nothing.
     public async Task<GenerationProgress?> Find(Guid id, string owner)
     {
@@ -48,4 +52,30 @@ public sealed class JobClient(IGrainFactory grains)
     }
 
     public Task Cancel(Guid id) => Grain(id).Cancel().WaitAsync(CallTimeout);
+
+    /// How long one Watch call waits for a change before Follow asks again.
+    static readonly TimeSpan WatchTimeout = TimeSpan.FromSeconds(15);
+
+    /// The job's progress as it changes, starting from `job` (as Find read it) and ending with the progress that ends
+    /// it, or when the cancellation fires. At most one per interval; between changes it waits on the request grain
+    /// (WatchProgress), so a job waiting in a queue costs one call per WatchTimeout. A silo lost mid-watch pauses it
+    /// (the job resumes on another silo) rather than ending it.
+    public async IAsyncEnumerable<GenerationProgress> Follow(Guid id, string owner, GenerationProgress job, TimeSpan interval,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellation)
+    {
+        while (true)
+        {
+            yield return job;
+            if (job.Ended) yield break;
+            await Task.Delay(interval, cancellation);
+            try
+            {
+                job = await Watch(id, owner, job.Version, WatchTimeout) ?? job;
+            }
+            catch (Exception e) when (CascadeRequests.IsSiloLoss(e))
+            {
+                await Task.Delay(interval, cancellation);
+            }
+        }
+    }
 }

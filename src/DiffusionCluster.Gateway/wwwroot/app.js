@@ -68,6 +68,11 @@ function showStages(status) {
       steps.textContent = `queued; starts in about ${Math.max(0, Math.round(status.start_after - Date.now() / 1000))} s`;
     }
   }
+  // The running stage's latest estimate of the image (the job asks for previews).
+  if (status.preview_b64_json) {
+    $("preview").src = `data:image/png;base64,${status.preview_b64_json}`;
+    $("preview").hidden = false;
+  }
 }
 
 function showTimeline(timings) {
@@ -90,7 +95,7 @@ function showTimeline(timings) {
 
 // The request body: prompt, size and seed, and only the stage options the user set (empty: the model's defaults).
 function requestBody(seed) {
-  const body = { prompt: $("prompt").value, size: $("size").value, seed };
+  const body = { prompt: $("prompt").value, size: $("size").value, seed, previews: true };
   for (const stage of ["prior", "decoder64", "sr256", "sr1024"])
     for (const option of ["steps", "guidance"])
       if ($(`${stage}-${option}`).value !== "") body[`${stage}_${option}`] = Number($(`${stage}-${option}`).value);
@@ -115,6 +120,7 @@ async function runJob(body, label) {
   $("message").textContent = `${label}running`;
   $("message").className = "";
   $("progress").innerHTML = "";
+  $("preview").hidden = true;
   $("result").hidden = true;
   const response = await fetch("/v1/jobs", { method: "POST", headers: headers({ "Content-Type": "application/json" }), body: JSON.stringify(body) });
   const status = await response.json();
@@ -128,6 +134,7 @@ async function runJob(body, label) {
     else if (name === "done") { completed = true; done(JSON.parse(data), body, label); }
     else if (name === "error") fail(JSON.parse(data).error || "failed");
   }).catch(error => fail(`lost the job's progress: ${error.message}`));
+  if (!completed) $("preview").hidden = true;
   current = null;
   $("cancel").disabled = true;
   return completed;
@@ -135,6 +142,7 @@ async function runJob(body, label) {
 
 function done(status, body, label) {
   showStages(status);
+  $("preview").hidden = true;
   $("image").src = status.image_url;
   $("download").href = status.image_url;
   $("download").download = `${body.prompt.slice(0, 60).replace(/[^a-z0-9]+/gi, "-")}-seed${body.seed}.png`;

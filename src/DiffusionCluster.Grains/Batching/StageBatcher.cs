@@ -1,13 +1,15 @@
 using System.Diagnostics;
 using DiffusionCluster.Abstractions;
+using DiffusionCluster.Diffusion;
 
 namespace DiffusionCluster.Grains.Batching;
 
 /// What one request got out of a batch, with its own queue wait and the batch's compute time.
 public sealed record BatchResult<TOut>(TOut Output, double QueueMilliseconds, double ComputeMilliseconds, int BatchSize);
 
-/// Runs a batch: one output per input, in order. progress(step, total) is called once per denoising step.
-public delegate IReadOnlyList<TOut> BatchCompute<TIn, TOut>(IReadOnlyList<TIn> inputs, Action<int, int> progress, CancellationToken cancellation);
+/// Runs a batch: one output per input, in order. progress is called once per denoising step, its estimate (if any)
+/// a row per input in the same order.
+public delegate IReadOnlyList<TOut> BatchCompute<TIn, TOut>(IReadOnlyList<TIn> inputs, StepProgress progress, CancellationToken cancellation);
 
 /// Dynamic batching for one stage: requests with the same batch key (same stage options and shapes) that
 /// arrive within MaxQueueDelay of the oldest waiting one run together, up to MaxBatchSize. Compute runs on
@@ -16,11 +18,11 @@ public delegate IReadOnlyList<TOut> BatchCompute<TIn, TOut>(IReadOnlyList<TIn> i
 /// queue's length may wait so; beyond that it rejects too).
 public sealed class StageBatcher<TIn, TOut> : IDisposable
 {
-    sealed class Pending(TIn input, string key, Action<int, int>? progress, CancellationToken cancellation)
+    sealed class Pending(TIn input, string key, StepProgress? progress, CancellationToken cancellation)
     {
         public TIn Input { get; } = input;
         public string Key { get; } = key;
-        public Action<int, int>? Progress { get; } = progress;
+        public StepProgress? Progress { get; } = progress;
         public CancellationToken Cancellation { get; } = cancellation;
         public long Enqueued { get; } = Stopwatch.GetTimestamp();
         public TaskCompletionSource<BatchResult<TOut>> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -76,7 +78,8 @@ public sealed class StageBatcher<TIn, TOut> : IDisposable
     }
 
     /// waitForRoom: a full queue holds the request until it has room (within the cancellation), instead of refusing it.
-    public async Task<BatchResult<TOut>> Enqueue(TIn input, string batchKey, Action<int, int>? progress = null, CancellationToken cancellation = default,
+    /// progress hears the batch's steps, with its own row of each step's estimate.
+    public async Task<BatchResult<TOut>> Enqueue(TIn input, string batchKey, StepProgress? progress = null, CancellationToken cancellation = default,
         bool waitForRoom = false)
     {
         cancellation.ThrowIfCancellationRequested();
@@ -175,9 +178,10 @@ public sealed class StageBatcher<TIn, TOut> : IDisposable
         })).ToList();
         try
         {
-            var outputs = _compute(batch.Select(p => p.Input).ToList(), (step, total) =>
+            var outputs = _compute(batch.Select(p => p.Input).ToList(), (step, total, estimate) =>
             {
-                foreach (var p in batch) p.Progress?.Invoke(step, total);
+                var rows = estimate is not null && estimate.shape[0] == batch.Count ? estimate : null;
+                for (int i = 0; i < batch.Count; i++) batch[i].Progress?.Invoke(step, total, rows?[i..(i + 1)]);
             }, allCancelled.Token);
             if (outputs.Count != batch.Count)
                 throw new InvalidOperationException($"stage {_name} returned {outputs.Count} outputs for a batch of {batch.Count}");

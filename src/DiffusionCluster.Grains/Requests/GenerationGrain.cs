@@ -31,15 +31,13 @@ public sealed class GenerationGrain(StageRouter router, RequestBacklog backlog, 
     /// The reminder an unfinished request holds (ticking every Silo:RequestSweepSeconds) and an ended one holds
     /// until its retention ends.
     const string ReminderName = "request";
-    /// The share of its deadline a request may spend waiting for the work ahead of it; the rest is for its own
-    /// stages and for the admission estimate's error.
-    const double WaitShareOfDeadline = 0.75;
     /// How long a stage keeps looking for a reachable host (Silo:StageRecoverySeconds), waiting 0.5, 1, 2, then 4 s
     /// between rounds: long enough for Orleans to declare a killed silo dead and for a replacement to join.
     readonly TimeSpan _recoveryWindow = TimeSpan.FromSeconds(options.Value.StageRecoverySeconds);
     readonly TimeSpan _retention = TimeSpan.FromMinutes(options.Value.ResultRetentionMinutes);
     readonly TimeSpan _sweep = TimeSpan.FromSeconds(options.Value.RequestSweepSeconds);
     readonly double _queueSeconds = options.Value.QueueSeconds;
+    readonly double _waitShare = options.Value.DeadlineWaitShare;
 
     readonly StageRouter _router = router;
     readonly CancellationTokenSource _cancel = new();
@@ -158,7 +156,7 @@ public sealed class GenerationGrain(StageRouter router, RequestBacklog backlog, 
     /// measurement rather than be weighed blind; a queued job starts once the measurement says it fits.
     async Task<DateTimeOffset?> Admit(GenerationSpec spec, string owner, IReadOnlyList<StageDescriptor> stages, bool mayQueue)
     {
-        var affordable = spec.DeadlineSeconds * WaitShareOfDeadline;
+        var affordable = spec.DeadlineSeconds * _waitShare;
         StageOverloadedException? Check(SiloDescription?[] round) => admissionQueue.Check(stages.Select(s => s.Stage), round, affordable);
         bool queueAhead = mayQueue && admissionQueue.Count > 0;
         // Admitted on the round in hand; refused only on a recent one (a stale round can still say "unmeasured" of a
@@ -220,10 +218,10 @@ public sealed class GenerationGrain(StageRouter router, RequestBacklog backlog, 
         return _progress;
     }
 
-    public Task ReportStep(CascadeStage stage, int step, int totalSteps)
+    public Task ReportStep(CascadeStage stage, int step, int totalSteps, byte[]? preview = null)
     {
         if (_progress.State == GenerationState.Running && _progress.Stage == stage && totalSteps > 0)
-            Publish(_progress with { Step = step, TotalSteps = totalSteps });
+            Publish(_progress with { Step = step, TotalSteps = totalSteps, Preview = preview ?? _progress.Preview });
         return Task.CompletedTask;
     }
 
@@ -337,7 +335,7 @@ public sealed class GenerationGrain(StageRouter router, RequestBacklog backlog, 
         {
             try
             {
-                tracked = await admissionQueue.WaitTurn(Record.Owner, stages.Select(s => s.Stage).ToList(), spec.DeadlineSeconds * WaitShareOfDeadline, cancellation);
+                tracked = await admissionQueue.WaitTurn(Record.Owner, stages.Select(s => s.Stage).ToList(), spec.DeadlineSeconds * _waitShare, cancellation);
             }
             catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
             {
@@ -372,7 +370,7 @@ public sealed class GenerationGrain(StageRouter router, RequestBacklog backlog, 
             foreach (var stage in stages)
             {
                 current = stage.Stage;
-                Publish(new GenerationProgress(GenerationState.Running, stage.Stage, Stages: planned, Owner: Record.Owner, Starts: Record.Starts));
+                Publish(new GenerationProgress(GenerationState.Running, stage.Stage, Stages: planned, Owner: Record.Owner, Starts: Record.Starts, Preview: _progress.Preview));
                 if (stage.Kind == StageKind.Text && spec.Operation is TextDiffOperation diff)
                     walk.SourceText = await EncodeText(requestId, stage.Stage, diff.SourceCaption, spec, runs, linked.Token);
                 var input = walk.Input(stage);
@@ -384,7 +382,7 @@ public sealed class GenerationGrain(StageRouter router, RequestBacklog backlog, 
                 if (input.EncodePng) png = output.Png ?? throw new InvalidOperationException($"stage {stage.Stage.Name()} returned no image");
             }
             var result = new GenerationResult(requestId, spec.Size, png!, runs, clock.Elapsed.TotalMilliseconds, caption);
-            Publish(_progress with { State = GenerationState.Completed, Runs = runs, Caption = caption });
+            Publish(_progress with { State = GenerationState.Completed, Runs = runs, Caption = caption, Preview = null });
             outcome = "completed";
             CascadeTelemetry.Images.Add(1, new KeyValuePair<string, object?>(CascadeTelemetry.Tags.Size, spec.Size));
             return result;
@@ -394,7 +392,7 @@ public sealed class GenerationGrain(StageRouter router, RequestBacklog backlog, 
             var why = deadline.IsCancellationRequested
                 ? $"deadline of {spec.DeadlineSeconds} s passed during stage {current.Name()}"
                 : $"cancelled during stage {current.Name()}";
-            Publish(_progress with { State = GenerationState.Cancelled, Error = why });
+            Publish(_progress with { State = GenerationState.Cancelled, Error = why, Preview = null });
             outcome = deadline.IsCancellationRequested ? "deadline" : "cancelled";
             var error = new OperationCanceledException($"request {requestId}: {why}");
             span.RecordError(error);
@@ -402,7 +400,7 @@ public sealed class GenerationGrain(StageRouter router, RequestBacklog backlog, 
         }
         catch (Exception e)
         {
-            Publish(_progress with { State = GenerationState.Failed, Error = e.Message });
+            Publish(_progress with { State = GenerationState.Failed, Error = e.Message, Preview = null });
             outcome = e is StageOverloadedException ? "overloaded" : e is ArgumentException ? "invalid" : "failed";
             span.RecordError(e);
             throw;

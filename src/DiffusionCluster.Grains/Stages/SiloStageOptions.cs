@@ -24,6 +24,9 @@ public sealed class SiloStageOptions
     /// The longest a job may expect to wait in its silo's admission queue for its turn (AdmissionQueue): a job whose
     /// estimated start is further away is refused with 429 and a Retry-After instead. 0: jobs are never queued.
     public double QueueSeconds { get; set; } = 600;
+    /// The share of its deadline a request may spend waiting for the work ahead of it (admission's test); the rest is
+    /// for its own stages and for the estimate's error: lower it where stage times vary (shared or noisy machines).
+    public double DeadlineWaitShare { get; set; } = 0.75;
     /// How long an ended request's record (state and image) is kept for status reads and downloads, then deleted.
     public double ResultRetentionMinutes { get; set; } = 60;
     /// How often an unfinished request's reminder fires: after its silo is lost, the longest wait (beyond the time
@@ -59,6 +62,8 @@ public sealed class SiloStageOptions
             throw new ArgumentException($"Silo:StageRecoverySeconds = {StageRecoverySeconds}; allowed 0 to 3600");
         if (!(QueueSeconds >= 0 && QueueSeconds <= 3600))
             throw new ArgumentException($"Silo:QueueSeconds = {QueueSeconds}; allowed 0 to 3600");
+        if (!(DeadlineWaitShare >= 0.05 && DeadlineWaitShare <= 0.95))
+            throw new ArgumentException($"Silo:DeadlineWaitShare = {DeadlineWaitShare}; allowed 0.05 to 0.95");
         if (!(ResultRetentionMinutes >= 1 && ResultRetentionMinutes <= 7 * 24 * 60))
             throw new ArgumentException($"Silo:ResultRetentionMinutes = {ResultRetentionMinutes}; allowed 1 to {7 * 24 * 60} (a week)");
         if (!(RequestSweepSeconds >= 1 && RequestSweepSeconds <= 3600))

@@ -1,4 +1,5 @@
 using DiffusionCluster.Abstractions;
+using DiffusionCluster.Diffusion;
 using DiffusionCluster.Grains.Stages.Executors;
 using DiffusionCluster.Models.Cascade;
 using static TorchSharp.torch;
@@ -74,7 +75,7 @@ public sealed class StageExecutor
     }
 
     /// Runs one batch (requests with one batch key).
-    public IReadOnlyList<BatchRowOutput> Run(IReadOnlyList<StageInput> batch, Action<int, int> progress, CancellationToken cancellation)
+    public IReadOnlyList<BatchRowOutput> Run(IReadOnlyList<StageInput> batch, StepProgress progress, CancellationToken cancellation)
     {
         var executor = For(batch[0]);
         executor.Load();

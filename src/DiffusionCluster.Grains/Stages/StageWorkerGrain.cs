@@ -1,5 +1,6 @@
 using DiffusionCluster.Grains.Stages.Executors;
 using DiffusionCluster.Abstractions;
+using DiffusionCluster.Diffusion;
 using DiffusionCluster.Grains.Batching;
 using DiffusionCluster.Grains.Hosting;
 using DiffusionCluster.Grains.Placement;
@@ -33,7 +34,7 @@ public sealed class StageWorkerGrain(HostedStages stages, ILocalSiloDetails silo
         if (input.Stage != _stage) throw new ArgumentException($"input for stage {input.Stage.Name()} sent to the {_stage.Name()} worker");
         var executor = stages.Executor(_stage);
         executor.Validate(input);
-        var result = await stages.Batcher(_stage).Enqueue(input, StageExecutor.BatchKey(input), StepReporter(input.RequestId, cancellation),
+        var result = await stages.Batcher(_stage).Enqueue(input, StageExecutor.BatchKey(input), StepReporter(input, cancellation),
             cancellation, waitForRoom: true);
         var tensor = result.Output.Tensor;
         var png = input.EncodePng && tensor is not null ? EncodePng(tensor, input.PngParameters) : null;
@@ -55,18 +56,21 @@ public sealed class StageWorkerGrain(HostedStages stages, ILocalSiloDetails silo
     }
 
     /// Reports the steps a request's batch reaches to its request grain: at most every StepReportInterval, and always
-    /// the last. Called on the batcher's thread; the report is one-way, so it never waits on the request grain.
-    Action<int, int> StepReporter(Guid requestId, CancellationToken cancellation)
+    /// the last; with a preview of the step's estimate when the request asked for previews (all but the last step,
+    /// whose image the stage returns). Called on the batcher's thread; the report is one-way, so it never waits on the
+    /// request grain.
+    StepProgress StepReporter(StageInput input, CancellationToken cancellation)
     {
-        var request = GrainFactory.GetGrain<IGenerationGrain>(requestId);
+        var request = GrainFactory.GetGrain<IGenerationGrain>(input.RequestId);
         long reported = 0;
-        return (step, total) =>
+        return (step, total, estimate) =>
         {
             if (cancellation.IsCancellationRequested) return; // the request has let go; do not wake its grain
             var now = System.Diagnostics.Stopwatch.GetTimestamp();
             if (step < total && reported != 0 && System.Diagnostics.Stopwatch.GetElapsedTime(reported, now) < StepReportInterval) return;
             reported = now;
-            _ = request.ReportStep(_stage, step, total);
+            var preview = input.Previews && step < total && estimate is not null ? Models.Imaging.Previews.Encode(estimate) : null;
+            _ = request.ReportStep(_stage, step, total, preview);
         };
     }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using DiffusionCluster.Abstractions;
+using DiffusionCluster.Diffusion;
 using DiffusionCluster.Models.Networks;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -68,7 +69,7 @@ public sealed class CascadePipeline(string modelFolder, Device device, ScalarTyp
         {
             clock.Restart();
             var name = stage.Stage.Name();
-            Action<int, int> Progress() => (done, total) => progress?.Invoke(name, done, total);
+            StepProgress Progress() => (done, total, _) => progress?.Invoke(name, done, total);
             var sampling = stage.Kind == StageKind.Text ? null : request.SamplingFor(stage.Stage);
             switch (stage.Kind)
             {

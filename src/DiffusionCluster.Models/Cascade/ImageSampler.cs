@@ -77,7 +77,7 @@ public sealed class ImageSampler
     /// null only with decode.WithoutText. decode carries an image operation's controls (start latent, SDEdit,
     /// ILVR, inpainting, CLIP guidance). Returns [B, 3, size, size] in [-1, 1].
     public Tensor Sample(TextEncoding? text, Tensor? imageEmbedding, Tensor? lowRes, IReadOnlyList<ulong> seeds, SamplingOptions options,
-        Action<int, int>? progress = null, CancellationToken cancellation = default, DecodeOptions? decode = null)
+        StepProgress? progress = null, CancellationToken cancellation = default, DecodeOptions? decode = null)
     {
         decode ??= DecodeOptions.None;
         var sampling = Checked(options);
@@ -101,7 +101,7 @@ public sealed class ImageSampler
         {
             Prediction = config.Diffusion.Prediction,
             Thresholding = thresholding,
-            Progress = progress,
+            Progress = InImageSpace(progress, bicubic),
             Gradient = decode.Clip?.Gradient,
             Generator = new Generator(seeds[0] ^ 0x5EED5EEDUL),
         };
@@ -137,10 +137,15 @@ public sealed class ImageSampler
         return images.clamp(-1, 1).MoveToOuterDisposeScope();
     }
 
+    /// The progress with each step's estimate as images in [-1, 1]: a residual stage's estimate is of its scaled
+    /// residual over bicubic.
+    StepProgress? InImageSpace(StepProgress? progress, Tensor? bicubic) => progress is null || bicubic is null ? progress
+        : (done, total, estimate) => progress(done, total, estimate is null ? null : (bicubic + estimate / _unet.Config.ResidualScale).clamp(-1, 1));
+
     /// A contrastive edit (ContrastEditOptions) of images [B, 3, size, size] from the source conditioning toward the
     /// target: only where the two disagree is redrawn, and the rest is the source's pixels. Noise comes from seed.
     public EditResult Edit(Tensor images, EditCondition source, EditCondition target, ContrastEditOptions options, ulong seed,
-        Action<int, int>? progress = null, CancellationToken cancellation = default)
+        StepProgress? progress = null, CancellationToken cancellation = default)
     {
         options.Validate();
         if (IsSuperResolution) throw new ArgumentException($"{Name} diffuses a residual over its input; image edits run on the base decoder");

@@ -36,7 +36,7 @@ public sealed class PriorSampler
     public int TrainTimesteps => _schedule.Length;
 
     /// Returns normalised z_i [B, E]; seeds give each row its own starting noise.
-    public Tensor Sample(TextEncoding text, IReadOnlyList<ulong> seeds, SamplingOptions options, Action<int, int>? progress = null, CancellationToken cancellation = default)
+    public Tensor Sample(TextEncoding text, IReadOnlyList<ulong> seeds, SamplingOptions options, StepProgress? progress = null, CancellationToken cancellation = default)
     {
         var sampling = ResolvedSampling.Of(options, Defaults, CascadeFolder.Prior, _schedule);
         using var _ = no_grad();
@@ -56,7 +56,12 @@ public sealed class PriorSampler
         Denoiser model = sampling.Guidance == 1
             ? (x, t) => Prior(x, t, repeated, null)
             : ClassifierFreeGuidance.Guide((x, t) => Prior(x, t, doubled, drop), sampling.Guidance, dim);
-        var sampler = new SamplerOptions { Prediction = _prior.Config.Diffusion.Prediction, Progress = progress };
+        // The estimates are candidate embeddings, not images: the progress hears the steps only.
+        var sampler = new SamplerOptions
+        {
+            Prediction = _prior.Config.Diffusion.Prediction,
+            Progress = progress is null ? null : (done, total, _) => progress(done, total, null),
+        };
         var samples = Sampler.Sample(model, noise.unsqueeze(-1).unsqueeze(-1), sampling.Scheduler(_schedule), sampler, cancellation).flatten(1);
         // Keep the candidate with the larger z_i . z_t per prompt.
         var scores = ClipSpace.Cosine(samples, cat(Enumerable.Repeat(text.Pooled, Candidates).ToArray())).view(Candidates, batch);

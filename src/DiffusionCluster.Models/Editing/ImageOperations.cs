@@ -84,7 +84,7 @@ public sealed class ImageOperations(CascadePipeline cascade)
     /// the composition comes from the image and not from a caption.
     /// image: one image [1, 3, 64, 64] for all seeds, or one per seed; text null or one row per seed.
     public Tensor Variations(Tensor image, TextEncoding? text, IReadOnlyList<ulong> seeds, SamplingOptions sampling,
-        Action<int, int>? progress = null, CancellationToken cancellation = default)
+        StepProgress? progress = null, CancellationToken cancellation = default)
     {
         using var scope = NewDisposeScope();
         var embedding = EmbedImages(image).expand(seeds.Count, -1);
@@ -111,7 +111,7 @@ public sealed class ImageOperations(CascadePipeline cascade)
     /// and its own z_i toward the new caption and the moved z_i (ImageSampler.Edit), so what the captions agree on
     /// keeps the source's pixels. images [B, 3, 64, 64] with one caption row each.
     public EditResult TextDiff(Tensor images, TextEncoding oldText, TextEncoding newText, double amount, ContrastEditOptions options, ulong seed,
-        Action<int, int>? progress = null, CancellationToken cancellation = default)
+        StepProgress? progress = null, CancellationToken cancellation = default)
     {
         if (!(amount >= 0 && amount <= 1)) throw new ArgumentException($"text diff amount = {amount}; allowed 0 to 1");
         using var scope = NewDisposeScope();
@@ -126,7 +126,7 @@ public sealed class ImageOperations(CascadePipeline cascade)
     /// toward the moved one (ImageSampler.Edit; text: the caption both sides share, or null for z_i alone), so what the
     /// attribute does not describe keeps the source's pixels.
     public EditResult Manipulate(Tensor images, TextEncoding? text, AttributeDirections directions, string attribute, double amount,
-        ContrastEditOptions options, ulong seed, Action<int, int>? progress = null, CancellationToken cancellation = default)
+        ContrastEditOptions options, ulong seed, StepProgress? progress = null, CancellationToken cancellation = default)
     {
         using var scope = NewDisposeScope();
         var embedding = EmbedImages(images);

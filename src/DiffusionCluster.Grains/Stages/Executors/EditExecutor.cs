@@ -1,4 +1,5 @@
 using DiffusionCluster.Abstractions;
+using DiffusionCluster.Diffusion;
 using DiffusionCluster.Models.Cascade;
 using DiffusionCluster.Models.Editing;
 using DiffusionCluster.Models.Networks;
@@ -37,7 +38,7 @@ public sealed class EditExecutor(CascadePipeline cascade, StageDescriptor stage,
 
     public int? Steps(StageInput input) => input.Sampling?.Steps ?? Decoder.Defaults.Steps;
 
-    public IReadOnlyList<BatchRowOutput> Run(IReadOnlyList<StageInput> batch, Action<int, int> progress, CancellationToken cancellation)
+    public IReadOnlyList<BatchRowOutput> Run(IReadOnlyList<StageInput> batch, StepProgress progress, CancellationToken cancellation)
     {
         using var scope = NewDisposeScope();
         var text = batch[0].Text is null ? null : WireTensors.StackText(batch.Select(b => b.Text!), cascade.Device);
@@ -45,7 +46,7 @@ public sealed class EditExecutor(CascadePipeline cascade, StageDescriptor stage,
         return BatchRowOutput.Rows(images, batch.Count);
     }
 
-    Tensor Run(IReadOnlyList<StageInput> batch, TextEncoding? text, SamplingOptions sampling, Action<int, int> progress, CancellationToken cancellation)
+    Tensor Run(IReadOnlyList<StageInput> batch, TextEncoding? text, SamplingOptions sampling, StepProgress progress, CancellationToken cancellation)
     {
         var device = cascade.Device;
         var seeds = batch.Select(b => b.Seed).ToList();

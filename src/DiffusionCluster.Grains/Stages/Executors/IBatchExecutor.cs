@@ -1,4 +1,5 @@
 using DiffusionCluster.Abstractions;
+using DiffusionCluster.Diffusion;
 
 namespace DiffusionCluster.Grains.Stages.Executors;
 
@@ -15,7 +16,7 @@ public interface IBatchExecutor
     /// The denoising steps a request runs: its own or the model folder's default; null where nothing is sampled.
     int? Steps(StageInput input);
 
-    IReadOnlyList<BatchRowOutput> Run(IReadOnlyList<StageInput> batch, Action<int, int> progress, CancellationToken cancellation);
+    IReadOnlyList<BatchRowOutput> Run(IReadOnlyList<StageInput> batch, StepProgress progress, CancellationToken cancellation);
 }
 
 /// One request's share of a batch's output.

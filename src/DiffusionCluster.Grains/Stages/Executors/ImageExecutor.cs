@@ -1,4 +1,5 @@
 using DiffusionCluster.Abstractions;
+using DiffusionCluster.Diffusion;
 using DiffusionCluster.Models.Cascade;
 using DiffusionCluster.Models.Editing;
 using static TorchSharp.torch;
@@ -23,7 +24,7 @@ public sealed class ImageExecutor(CascadePipeline cascade, StageDescriptor stage
 
     public int? Steps(StageInput input) => input.Sampling?.Steps ?? Sampler.Defaults.Steps;
 
-    public IReadOnlyList<BatchRowOutput> Run(IReadOnlyList<StageInput> batch, Action<int, int> progress, CancellationToken cancellation)
+    public IReadOnlyList<BatchRowOutput> Run(IReadOnlyList<StageInput> batch, StepProgress progress, CancellationToken cancellation)
     {
         using var scope = NewDisposeScope();
         var device = cascade.Device;

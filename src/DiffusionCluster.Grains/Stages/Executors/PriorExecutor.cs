@@ -1,4 +1,5 @@
 using DiffusionCluster.Abstractions;
+using DiffusionCluster.Diffusion;
 using DiffusionCluster.Models.Cascade;
 using static TorchSharp.torch;
 
@@ -19,7 +20,7 @@ public sealed class PriorExecutor(CascadePipeline cascade) : IBatchExecutor
 
     public int? Steps(StageInput input) => input.Sampling?.Steps ?? Prior.Defaults.Steps;
 
-    public IReadOnlyList<BatchRowOutput> Run(IReadOnlyList<StageInput> batch, Action<int, int> progress, CancellationToken cancellation)
+    public IReadOnlyList<BatchRowOutput> Run(IReadOnlyList<StageInput> batch, StepProgress progress, CancellationToken cancellation)
     {
         using var scope = NewDisposeScope();
         var text = WireTensors.StackText(batch.Select(b => b.Text!), cascade.Device);

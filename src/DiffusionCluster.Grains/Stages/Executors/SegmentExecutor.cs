@@ -1,4 +1,5 @@
 using DiffusionCluster.Abstractions;
+using DiffusionCluster.Diffusion;
 using DiffusionCluster.Models.Cascade;
 using DiffusionCluster.Models.Editing;
 using static TorchSharp.torch;
@@ -21,7 +22,7 @@ public sealed class SegmentExecutor(CascadePipeline cascade, string modelFolder)
 
     public int? Steps(StageInput input) => null;
 
-    public IReadOnlyList<BatchRowOutput> Run(IReadOnlyList<StageInput> batch, Action<int, int> progress, CancellationToken cancellation)
+    public IReadOnlyList<BatchRowOutput> Run(IReadOnlyList<StageInput> batch, StepProgress progress, CancellationToken cancellation)
     {
         using var scope = NewDisposeScope();
         var segmenter = _segmenter.Value;

@@ -1,4 +1,5 @@
 using DiffusionCluster.Abstractions;
+using DiffusionCluster.Diffusion;
 using DiffusionCluster.Grains.Capacity;
 
 namespace DiffusionCluster.Grains.Stages.Executors;
@@ -17,7 +18,7 @@ public sealed class SimulatedExecutor(StageDescriptor stage, StageTimings timing
 
     public int? Steps(StageInput input) => timings.Steps > 0 ? input.Sampling?.Steps ?? timings.Steps : null;
 
-    public IReadOnlyList<BatchRowOutput> Run(IReadOnlyList<StageInput> batch, Action<int, int> progress, CancellationToken cancellation)
+    public IReadOnlyList<BatchRowOutput> Run(IReadOnlyList<StageInput> batch, StepProgress progress, CancellationToken cancellation)
     {
         int steps = Steps(batch[0]) ?? 1;
         var seconds = timings.Seconds(batch.Count) * (timings.Steps > 0 ? (double)steps / timings.Steps : 1);
@@ -26,7 +27,7 @@ public sealed class SimulatedExecutor(StageDescriptor stage, StageTimings timing
         {
             cancellation.ThrowIfCancellationRequested();
             Thread.Sleep(perStep);
-            progress(step, steps);
+            progress(step, steps, null);
         }
         return batch.Select(Output).ToList();
     }

@@ -1,4 +1,5 @@
 using DiffusionCluster.Abstractions;
+using DiffusionCluster.Diffusion;
 using DiffusionCluster.Models.Cascade;
 using static TorchSharp.torch;
 
@@ -15,7 +16,7 @@ public sealed class TextExecutor(CascadePipeline cascade) : IBatchExecutor
 
     public int? Steps(StageInput input) => null;
 
-    public IReadOnlyList<BatchRowOutput> Run(IReadOnlyList<StageInput> batch, Action<int, int> progress, CancellationToken cancellation)
+    public IReadOnlyList<BatchRowOutput> Run(IReadOnlyList<StageInput> batch, StepProgress progress, CancellationToken cancellation)
     {
         using var scope = NewDisposeScope();
         var captions = batch.Select(Compose).ToList();
