@@ -37,6 +37,30 @@ public sealed class StageBatcherTests
     }
 
     [Fact]
+    public async Task Each_request_in_a_batch_hears_every_step_with_its_own_row_of_the_estimate()
+    {
+        // The batch's estimate holds each input's position as its row's value.
+        using var batcher = new StageBatcher<string, string>("test", Options(3, 200, 3), (inputs, progress, _) =>
+        {
+            for (int step = 1; step <= 2; step++)
+            {
+                using var estimate = TorchSharp.torch.arange(inputs.Count).view(inputs.Count, 1, 1, 1);
+                progress(step, 2, estimate);
+            }
+            return inputs;
+        });
+        var heard = new[] { "a", "b", "c" }.ToDictionary(i => i, _ => new List<(int Step, long Row, long Rows)>());
+
+        var results = await Task.WhenAll(heard.Select(h => batcher.Enqueue(h.Key, "k",
+            (step, _, estimate) => h.Value.Add((step, estimate!.sum().item<long>(), estimate.shape[0])))));
+
+        Assert.All(results, r => Assert.Equal(3, r.BatchSize));
+        Assert.Equal([(1, 0, 1), (2, 0, 1)], heard["a"]);
+        Assert.Equal([(1, 1, 1), (2, 1, 1)], heard["b"]);
+        Assert.Equal([(1, 2, 1), (2, 2, 1)], heard["c"]);
+    }
+
+    [Fact]
     public async Task By_default_a_lone_request_starts_at_once_and_those_arriving_meanwhile_form_the_next_batch()
     {
         var gate = new Gate();
