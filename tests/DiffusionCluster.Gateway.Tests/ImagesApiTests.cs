@@ -263,6 +263,7 @@ public sealed class ImagesApiTests(GatewayServer server) : IClassFixture<Gateway
         Assert.Equal([0, 1], events[..2].Select(e => e.Data.GetProperty("partial_image_index").GetInt32()));
         Assert.All(events, e => Assert.Equal(("64x64", "webp"), (e.Data.GetProperty("size").GetString(), e.Data.GetProperty("output_format").GetString())));
         var images = events.Select(e => Convert.FromBase64String(e.Data.GetProperty("b64_json").GetString()!)).ToList();
+        Assert.NotEqual(images[0], images[1]); // each partial image a later estimate
         Assert.All(images, bytes => Assert.Equal("image/webp", SixLabors.ImageSharp.Image.DetectFormat(bytes).DefaultMimeType));
         Assert.All(images, bytes => Assert.Equal((64, 64), SixLabors.ImageSharp.Image.Identify(bytes) is var info ? (info.Width, info.Height) : default));
         Assert.Contains("star", events[^1].Data.GetProperty("revised_prompt").GetString());

@@ -24,8 +24,9 @@ public sealed record ImageStreamEvent(
 
 /// `stream: true` on /v1/images: the request starts now (or is refused, 429, as a plain request is) and the answer
 /// is server-sent events: up to partial_images previews of the image as it forms, spread over the request's image
-/// stages (each a denoising step's estimate, up to 256 px a side, in the asked output_format), then the image, or an
-/// error event naming why it failed. The client leaving cancels the request.
+/// stages (each a new denoising step's estimate, up to 256 px a side, in the asked output_format; fewer when the
+/// stages report fewer), then the image, or an error event naming why it failed. The client leaving cancels the
+/// request.
 public static class ImageStream
 {
     /// Adds the event stream beside the JSON answer of the operations that stream (OpenAPI's 200 response).
@@ -54,6 +55,7 @@ public static class ImageStream
     {
         var size = $"{request.Spec.Size}x{request.Spec.Size}";
         int sent = 0;
+        byte[] last = [];
         bool ended = false;
         try
         {
@@ -71,8 +73,10 @@ public static class ImageStream
                     var (type, code) = job.State == GenerationState.Cancelled ? ("timeout_error", "cancelled") : ("server_error", "generation_failed");
                     yield return Item(new ImageStreamEvent(ImageStreamEvent.Failed, CreatedAt: Now(), Error: new ApiError(job.Error ?? "the request failed", type, null, code)));
                 }
-                else if (job.Preview is { } preview && sent < request.PartialImages && ImageStagesDone(job) >= (sent + 1.0) / (request.PartialImages + 1))
+                else if (job.Preview is { } preview && sent < request.PartialImages && !preview.AsSpan().SequenceEqual(last)
+                    && ImageStagesDone(job) >= (sent + 1.0) / (request.PartialImages + 1))
                 {
+                    last = preview;
                     yield return Item(new ImageStreamEvent(ImageStreamEvent.Partial, Convert.ToBase64String(request.OutputFormat.Encode(preview)), Now(), size,
                         request.OutputFormat.Name, PartialImageIndex: sent));
                     sent++;

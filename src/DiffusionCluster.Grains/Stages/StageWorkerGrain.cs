@@ -56,9 +56,9 @@ public sealed class StageWorkerGrain(HostedStages stages, ILocalSiloDetails silo
     }
 
     /// Reports the steps a request's batch reaches to its request grain: at most every StepReportInterval, and always
-    /// the last; with a preview of the step's estimate when the request asked for previews (all but the last step,
-    /// whose image the stage returns). Called on the batcher's thread; the report is one-way, so it never waits on the
-    /// request grain.
+    /// the last; with a preview of the step's estimate when the request asked for previews (the last step's too, but
+    /// at the request's last stage, whose image is the result). Called on the batcher's thread; the report is
+    /// one-way, so it never waits on the request grain.
     StepProgress StepReporter(StageInput input, CancellationToken cancellation)
     {
         var request = GrainFactory.GetGrain<IGenerationGrain>(input.RequestId);
@@ -69,7 +69,7 @@ public sealed class StageWorkerGrain(HostedStages stages, ILocalSiloDetails silo
             var now = System.Diagnostics.Stopwatch.GetTimestamp();
             if (step < total && reported != 0 && System.Diagnostics.Stopwatch.GetElapsedTime(reported, now) < StepReportInterval) return;
             reported = now;
-            var preview = input.Previews && step < total && estimate is not null ? Models.Imaging.Previews.Encode(estimate) : null;
+            var preview = input.Previews && estimate is not null && (step < total || !input.EncodePng) ? Models.Imaging.Previews.Encode(estimate) : null;
             _ = request.ReportStep(_stage, step, total, preview);
         };
     }
