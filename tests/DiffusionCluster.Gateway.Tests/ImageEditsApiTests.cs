@@ -125,6 +125,7 @@ public sealed class ImageEditsApiTests(GatewayServer server) : IClassFixture<Gat
     [InlineData("factor", "ILVR factor N = 3; allowed 1, 2, 4, 8, 16 or 32")]
     [InlineData("operation", "operation \"paint\" is not supported; allowed: inpaint, sdedit, ilvr, textdiff, attribute, reconstruct, interpolate")]
     [InlineData("prompt", "prompt is required")]
+    [InlineData("other-operation", "strength is for operation sdedit; operation inpaint does not read it")]
     public async Task Bad_edits_are_refused_naming_the_problem_and_the_limit(string which, string expected)
     {
         var form = which switch
@@ -139,6 +140,7 @@ public sealed class ImageEditsApiTests(GatewayServer server) : IClassFixture<Gat
             "strength" => Form(Scene, ("prompt", "a red circle"), ("operation", "sdedit"), ("strength", "1.5")),
             "factor" => Form(Scene, ("prompt", "a red circle"), ("operation", "ilvr"), ("ilvr_factor", "3")),
             "operation" => Form(Scene, ("prompt", "a red circle"), ("operation", "paint")),
+            "other-operation" => Form(Scene, ("prompt", "a red circle"), ("strength", "0.5")),
             _ => Form(Scene, ("operation", "sdedit")),
         };
         if (which == "interpolate_noise") form.Add(new ByteArrayContent(Scene), "second_image", "second.png");

@@ -296,6 +296,19 @@ public sealed class ImagesApiTests(GatewayServer server) : IClassFixture<Gateway
             Assert.Equal(Apis.ImageRequestFields.Names.Order(), schema.GetProperty("properties").EnumerateObject().Select(p => p.Name).Order());
             Assert.False(schema.GetProperty("additionalProperties").GetBoolean());
         }
+        // The multipart bodies: the image file and each edit setting beside the generation fields.
+        foreach (var path in new[] { "/v1/images/edits", "/v1/images/variations", "/v1/images/segmentations" })
+        {
+            var schema = openapi.GetProperty("paths").GetProperty(path).GetProperty("post").GetProperty("requestBody")
+                .GetProperty("content").GetProperty("multipart/form-data").GetProperty("schema");
+            Assert.Equal(Apis.ImageRequestFields.Body(path)!.Value.Fields.Select(f => f.Name).Order(),
+                schema.GetProperty("properties").EnumerateObject().Select(p => p.Name).Order());
+            Assert.Equal("binary", schema.GetProperty("properties").GetProperty("image").GetProperty("format").GetString());
+            Assert.Equal(["image"], schema.GetProperty("required").EnumerateArray().Select(r => r.GetString()));
+        }
+        var strength = openapi.GetProperty("paths").GetProperty("/v1/images/edits").GetProperty("post").GetProperty("requestBody")
+            .GetProperty("content").GetProperty("multipart/form-data").GetProperty("schema").GetProperty("properties").GetProperty("strength");
+        Assert.Equal((0.05, 1.0), (strength.GetProperty("minimum").GetDouble(), strength.GetProperty("maximum").GetDouble()));
         var n = openapi.GetProperty("paths").GetProperty("/v1/images/generations").GetProperty("post").GetProperty("requestBody")
             .GetProperty("content").GetProperty("application/json").GetProperty("schema").GetProperty("properties").GetProperty("n");
         Assert.Equal(("integer", 1, 10), (n.GetProperty("type").GetString(), n.GetProperty("minimum").GetInt32(), n.GetProperty("maximum").GetInt32()));

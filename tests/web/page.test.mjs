@@ -67,7 +67,7 @@ try {
   const lastName = await page.$eval("#download", a => a.download);
   if (!lastName.endsWith("-seed11.png")) throw new Error(`the second image's download is named ${lastName}`);
   // Image operations on the generated image: variations (two images), a text diff refused without its source
-  // caption (the message names the field), then run with it.
+  // caption (the message names the field), then run with it, then inpainting of a painted stroke.
   await page.click("#use-image");
   await page.selectOption("#edit-operation", "variation");
   await page.click("#edit-submit");
@@ -85,13 +85,29 @@ try {
   await page.waitForFunction(() => document.querySelector("#edit-message").textContent.startsWith("done"), null, { timeout: 120000 });
   const edited = await page.$$eval("#edit-result img", imgs => imgs.map(i => i.complete && i.naturalWidth));
   if (edited.length !== 1 || edited[0] !== 64) throw new Error(`text diff result images: ${edited}`);
+  // Inpainting with a painted mask: a stroke across the middle of the image, redrawn from the prompt.
+  await page.selectOption("#edit-operation", "inpaint");
+  if (await page.isHidden("#mask-canvas")) throw new Error("the mask canvas is hidden for inpainting");
+  await page.fill("#edit-prompt", "a small red circle on a white background");
+  const box = await page.locator("#mask-canvas").boundingBox();
+  await page.mouse.move(box.x + box.width * 0.3, box.y + box.height / 2);
+  await page.mouse.down();
+  for (let i = 1; i <= 10; i++) await page.mouse.move(box.x + box.width * (0.3 + 0.04 * i), box.y + box.height / 2);
+  await page.mouse.up();
+  const red = await page.$eval("#mask-canvas", c => c.getContext("2d").getImageData(128, 128, 1, 1).data[0]);
+  if (red < 128) throw new Error(`the painted stroke does not show on the image (red ${red})`);
+  await page.click("#edit-submit");
+  await page.waitForFunction(() => document.querySelector("#edit-message").textContent.startsWith("done")
+    && document.querySelector("#edit-result img")?.alt === "inpaint result", null, { timeout: 120000 });
+  const inpainted = await page.$$eval("#edit-result img", imgs => imgs.map(i => i.complete && i.naturalWidth));
+  if (inpainted.length !== 1 || inpainted[0] !== 64) throw new Error(`inpainting result images: ${inpainted}`);
   await page.screenshot({ path: screenshot, fullPage: true });
   // A phone's width: everything wraps, nothing scrolls sideways.
   await page.setViewportSize({ width: 390, height: 844 });
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   if (overflow > 0) throw new Error(`at 390 px wide the page scrolls sideways by ${overflow} px`);
   await page.screenshot({ path: screenshot.replace(/\.png$/, "-phone.png"), fullPage: true });
-  console.log(`ok: saw ${seenSteps.size} step counts (first ${[...seenSteps][0]}); timeline ${segments.join(",")}; n = 2; variations and a text diff of the result; phone width; screenshots ${screenshot} and its -phone.png`);
+  console.log(`ok: saw ${seenSteps.size} step counts (first ${[...seenSteps][0]}); timeline ${segments.join(",")}; n = 2; variations, a text diff and a painted inpainting of the result; phone width; screenshots ${screenshot} and its -phone.png`);
 } finally {
   await browser.close();
 }

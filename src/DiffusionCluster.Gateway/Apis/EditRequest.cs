@@ -1,5 +1,6 @@
 using System.Text.Json;
 using DiffusionCluster.Abstractions;
+using Microsoft.OpenApi;
 
 namespace DiffusionCluster.Gateway.Apis;
 
@@ -11,6 +12,28 @@ public static class EditRequest
     static readonly string[] TextFields = ["prompt", "interpolate_noise", "size", "response_format", "output_format", "user", "model", "quality", "style", "operation", "attribute", "source_caption",
         "prior_thresholding", "decoder64_thresholding", "sr256_thresholding", "sr1024_thresholding"];
     static readonly string[] Operations = ["inpaint", "sdedit", "ilvr", "textdiff", "attribute", "reconstruct", "interpolate"];
+
+    /// The fields an edit reads beside the generation fields (ImageRequestFields), for the parser and the schema; the
+    /// first, the image, is every upload's.
+    public static IReadOnlyList<BodyField> Fields { get; } =
+    [
+        BodyField.Image("image", "The image (PNG, JPEG or WebP; resized to the cascade's edit size, which the response's notes say)."),
+        BodyField.Image("mask", "inpaint: transparent where the image is to be redrawn (default: the image's own transparency)."),
+        BodyField.Image("second_image", "interpolate: the image the frames end at."),
+        new("operation", JsonSchemaType.String, "The edit (default inpaint).", Values: Operations),
+        new("strength", JsonSchemaType.Number, "sdedit: how much of the trajectory is redrawn (default 0.6).", SdEditOperation.MinStrength, SdEditOperation.MaxStrength),
+        new("ilvr_factor", JsonSchemaType.Integer, "ilvr: the downsampling factor of the low frequencies kept (default 8; divides the edit size).", 1, IlvrOperation.MaxFactor),
+        new("ilvr_cutoff", JsonSchemaType.Number, "ilvr: the share of the noise schedule below which the image is free (default 0.3).", 0, IlvrOperation.MaxCutoff),
+        new("resample", JsonSchemaType.Integer, "inpaint: RePaint's resampling rounds per step (default 5).", 1, InpaintOperation.MaxResample),
+        new("attribute", JsonSchemaType.String, "attribute: the colour or shape to move toward (e.g. red, circle)."),
+        new("amount", JsonSchemaType.Number, $"textdiff: 0 to 1 (default {TextDiffOperation.DefaultAmount}); attribute: -2 to 2 (default {AttributeOperation.DefaultAmount}).",
+            -AttributeOperation.MaxAmount, AttributeOperation.MaxAmount),
+        new("source_caption", JsonSchemaType.String, "textdiff: what the image shows (e.g. a red circle); the prompt says what it should."),
+        new("inversion_steps", JsonSchemaType.Integer, $"textdiff, attribute, reconstruct, interpolate: DDIM inversion steps (default {InvertingOperation.DefaultInversionSteps}).",
+            InvertingOperation.MinInversionSteps, InvertingOperation.MaxInversionSteps),
+        new("frames", JsonSchemaType.Integer, "interpolate: frames from the image to the second (default 8).", 2, InterpolateOperation.MaxFrames),
+        new("interpolate_noise", JsonSchemaType.Boolean, "interpolate: slerp the inverted noises too (default true)."),
+    ];
 
     public static (ImageRequest Request, List<string> Notes) Variations(ImageUpload upload)
     {
@@ -27,12 +50,24 @@ public static class EditRequest
         return (Parse(upload.Fields(TextFields), ["image"], operation, $"{ImageOperation.ImageSize}x{ImageOperation.ImageSize}"), notes);
     }
 
+    /// The operations that read each operation's own field: a field sent to another operation is refused, not ignored.
+    static readonly Dictionary<string, string[]> ReadBy = new()
+    {
+        ["mask"] = ["inpaint"], ["resample"] = ["inpaint"], ["second_image"] = ["interpolate"], ["frames"] = ["interpolate"],
+        ["interpolate_noise"] = ["interpolate"], ["strength"] = ["sdedit"], ["ilvr_factor"] = ["ilvr"], ["ilvr_cutoff"] = ["ilvr"],
+        ["attribute"] = ["attribute"], ["amount"] = ["textdiff", "attribute"], ["source_caption"] = ["textdiff"],
+        ["inversion_steps"] = ["textdiff", "attribute", "reconstruct", "interpolate"],
+    };
+
     public static async Task<(ImageRequest Request, List<string> Notes)> Edits(ImageUpload upload, GatewayOptions options, CancellationToken cancellation)
     {
         var fields = upload.Fields(TextFields);
         var operation = ImageRequest.String(fields, "operation") ?? "inpaint";
         if (!Operations.Contains(operation))
             throw new BadRequestException($"operation \"{operation}\" is not supported; allowed: {string.Join(", ", Operations)}", "operation");
+        foreach (var name in upload.Form.Keys.Concat(upload.Form.Files.Select(f => f.Name)))
+            if (ReadBy.TryGetValue(name, out var readers) && !readers.Contains(operation))
+                throw new BadRequestException($"{name} is for operation {string.Join(" or ", readers)}; operation {operation} does not read it", name);
         var notes = new List<string>();
         var image = Image(upload, notes);
         ImageOperation edit = operation switch
@@ -78,9 +113,7 @@ public static class EditRequest
                 Resample = ImageRequest.Int(fields, "resample", 5, 1, InpaintOperation.MaxResample),
             },
         };
-        var used = new[] { "image", "mask", "second_image", "operation", "strength", "ilvr_factor", "ilvr_cutoff", "resample", "attribute", "amount",
-            "source_caption", "inversion_steps", "frames", "interpolate_noise" };
-        return (Parse(fields, used, edit), notes);
+        return (Parse(fields, Fields.Select(f => f.Name).ToArray(), edit), notes);
     }
 
     static ImageRequest Parse(JsonElement fields, string[] extra, ImageOperation operation, string defaultSize = "1024x1024")

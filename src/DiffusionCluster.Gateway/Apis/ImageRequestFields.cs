@@ -6,9 +6,13 @@ using Microsoft.OpenApi;
 
 namespace DiffusionCluster.Gateway.Apis;
 
-/// One field of a JSON request body: its JSON type, what it does and its limits, for the OpenAPI document.
+/// One field of a request body: its JSON type, what it does and its limits, for the OpenAPI document. A file field
+/// (multipart only) is binary.
 public sealed record BodyField(string Name, JsonSchemaType Type, string Description, double? Minimum = null, double? Maximum = null,
-    IReadOnlyList<string>? Values = null);
+    IReadOnlyList<string>? Values = null, bool File = false)
+{
+    public static BodyField Image(string name, string description) => new(name, JsonSchemaType.String, description, File: true);
+}
 
 /// The fields POST /v1/images/generations and POST /v1/jobs read: the list ImageRequest.Parse accepts (any other field
 /// is refused) and the request body's schema in /openapi/v1.json. A test checks each limit against the parser.
@@ -49,19 +53,30 @@ public static class ImageRequestFields
 
     public static IEnumerable<string> Names => All.Select(f => f.Name);
 
-    /// Writes the body schema into the JSON operations that read these fields.
+    /// The fields each POST reads, by path, and the body's media type: the JSON bodies read these fields; the multipart
+    /// ones their image files and operation settings (EditRequest) beside them.
+    public static (string MediaType, IReadOnlyList<BodyField> Fields, string Required)? Body(string path) => path switch
+    {
+        "/v1/images/generations" or "/v1/jobs" => ("application/json", All, "prompt"),
+        "/v1/images/edits" => ("multipart/form-data", [.. EditRequest.Fields, .. All], "image"),
+        "/v1/images/variations" or "/v1/images/segmentations" => ("multipart/form-data", [EditRequest.Fields[0], .. All], "image"),
+        _ => null,
+    };
+
+    /// Writes the body schema into the operations that read these fields.
     public static void AddSchemas(OpenApiOptions options) => options.AddOperationTransformer((operation, context, _) =>
     {
         var path = "/" + context.Description.RelativePath?.Trim('/');
-        if (context.Description.HttpMethod != "POST" || path is not ("/v1/images/generations" or "/v1/jobs")) return Task.CompletedTask;
+        if (context.Description.HttpMethod != "POST" || Body(path) is not var (mediaType, fields, required)) return Task.CompletedTask;
         var schema = new OpenApiSchema
         {
             Type = JsonSchemaType.Object,
             AdditionalPropertiesAllowed = false,
-            Required = new HashSet<string> { "prompt" },
-            Properties = All.ToDictionary(f => f.Name, f => (IOpenApiSchema)new OpenApiSchema
+            Required = new HashSet<string> { required },
+            Properties = fields.ToDictionary(f => f.Name, f => (IOpenApiSchema)new OpenApiSchema
             {
                 Type = f.Type,
+                Format = f.File ? "binary" : null,
                 Description = f.Description,
                 Minimum = f.Minimum?.ToString(CultureInfo.InvariantCulture),
                 Maximum = f.Maximum?.ToString(CultureInfo.InvariantCulture),
@@ -71,7 +86,7 @@ public static class ImageRequestFields
         operation.RequestBody = new OpenApiRequestBody
         {
             Required = true,
-            Content = new Dictionary<string, OpenApiMediaType> { ["application/json"] = new() { Schema = schema } },
+            Content = new Dictionary<string, OpenApiMediaType> { [mediaType] = new() { Schema = schema } },
         };
         return Task.CompletedTask;
     });

@@ -191,9 +191,11 @@ async function runEdit(event) {
   for (const label of document.querySelectorAll("#edit [data-for]")) {
     if (label.hidden) continue;
     const input = label.querySelector("input");
+    if (!input) continue;
     if (input.type === "file") { if (input.files[0]) form.append(input.name, input.files[0]); }
     else if (input.value !== "") form.append(input.name, input.value);
   }
+  if (operation === "inpaint" && painted) form.append("mask", await maskFile());
   form.append("seed", $("edit-seed").value);
   form.append("size", "64x64");
   form.append("response_format", "b64_json");
@@ -229,8 +231,62 @@ async function useImage() {
   const files = new DataTransfer();
   files.items.add(new File([blob], "generated.png", { type: blob.type || "image/png" }));
   $("edit-image").files = files.files;
+  await showUpload();
   $("edit-message").textContent = "the generated image is loaded; choose an operation";
   $("edit-message").className = "";
+}
+
+// Inpainting's mask, painted over the upload: the strokes are kept on their own canvas (opaque where painted) and
+// drawn over the image in red; the mask sent is the image's size, transparent where painted (OpenAI's convention).
+const strokes = document.createElement("canvas");
+strokes.width = strokes.height = 256;
+let upload = null, painted = false;
+
+async function showUpload() {
+  const file = $("edit-image").files[0];
+  upload = file ? await createImageBitmap(file) : null;
+  clearMask();
+}
+
+function clearMask() {
+  strokes.getContext("2d").clearRect(0, 0, 256, 256);
+  painted = false;
+  drawMask();
+}
+
+function drawMask() {
+  const context = $("mask-canvas").getContext("2d");
+  context.imageSmoothingEnabled = false;
+  context.clearRect(0, 0, 256, 256);
+  if (upload) context.drawImage(upload, 0, 0, 256, 256);
+  context.globalAlpha = 0.5;
+  context.drawImage(strokes, 0, 0);
+  context.globalAlpha = 1;
+}
+
+function paint(event) {
+  if (!(event.buttons & 1) || !upload) return;
+  const box = $("mask-canvas").getBoundingClientRect();
+  const context = strokes.getContext("2d");
+  context.fillStyle = "#ff0000";
+  context.beginPath();
+  context.arc((event.clientX - box.left) * 256 / box.width, (event.clientY - box.top) * 256 / box.height, 14, 0, 2 * Math.PI);
+  context.fill();
+  painted = true;
+  drawMask();
+}
+
+async function maskFile() {
+  const mask = document.createElement("canvas");
+  mask.width = upload.width;
+  mask.height = upload.height;
+  const context = mask.getContext("2d");
+  context.fillStyle = "#000000";
+  context.fillRect(0, 0, mask.width, mask.height);
+  context.globalCompositeOperation = "destination-out";
+  context.drawImage(strokes, 0, 0, mask.width, mask.height);
+  const blob = await new Promise(resolve => mask.toBlob(resolve, "image/png"));
+  return new File([blob], "mask.png", { type: "image/png" });
 }
 
 $("generate").addEventListener("submit", submit);
@@ -239,6 +295,10 @@ $("random-seed").addEventListener("click", () => { $("seed").value = crypto.getR
 $("edit").addEventListener("submit", runEdit);
 $("edit-operation").addEventListener("change", showEditFields);
 $("use-image").addEventListener("click", useImage);
+$("edit-image").addEventListener("change", showUpload);
+$("mask-canvas").addEventListener("pointerdown", paint);
+$("mask-canvas").addEventListener("pointermove", paint);
+$("mask-clear").addEventListener("click", clearMask);
 showEditFields();
 $("cancel").addEventListener("click", () => current && fetch(`/v1/jobs/${current}`, { method: "DELETE", headers: headers() }));
 showGallery();
