@@ -7,10 +7,10 @@ namespace DiffusionCluster.Diffusion;
 /// It may carry extra learned-variance channels after the prediction channels.
 public delegate Tensor Denoiser(Tensor xt, int t);
 
-/// Called after each denoising step with the steps done, the steps in all, and the step's estimate of the clean
-/// sample (x0, [B, ...], in the sampler's space; null where the caller has none). The estimate is for reading during
-/// the call: it and anything the call makes are disposed when it returns.
-public delegate void StepProgress(int done, int total, Tensor? estimate);
+/// Called after each denoising step with the steps done, the steps in all, and what gives the step's estimate of the
+/// clean sample (x0, [B, ...]; null where the caller has none): made on demand, so a caller that does not look costs
+/// nothing. The estimate is for reading during the call: it and anything the call makes are disposed when it returns.
+public delegate void StepProgress(int done, int total, Func<Tensor>? estimate);
 
 /// A guidance gradient grad_x log p(c | x_t), already multiplied by its scale (e.g. CLIP guidance).
 public delegate Tensor GuidanceGradient(Tensor xt, int t);
@@ -67,7 +67,8 @@ public static class Sampler
                 if (options.Progress is { } progress)
                 {
                     using var reading = NewDisposeScope();
-                    progress(i + 1 - options.StartIndex, steps.Count - options.StartIndex, previousX0);
+                    var estimate = previousX0!;
+                    progress(i + 1 - options.StartIndex, steps.Count - options.StartIndex, () => estimate);
                 }
             }
         }

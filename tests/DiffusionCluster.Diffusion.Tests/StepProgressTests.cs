@@ -22,7 +22,7 @@ public sealed class StepProgressTests
         using var result = Sampler.Sample(Oracles.PointMass(x0, schedule, type), xT, new DdimScheduler(schedule, Respacing.Evenly(6, 1000)), new SamplerOptions
         {
             Prediction = type,
-            Progress = (done, total, estimate) => reports.Add((done, total, Oracles.MaxAbsDiff(estimate!, x0))),
+            Progress = (done, total, estimate) => reports.Add((done, total, Oracles.MaxAbsDiff(estimate!(), x0))),
         });
 
         Assert.Equal(Enumerable.Range(1, 6), reports.Select(r => r.Done));
@@ -40,7 +40,7 @@ public sealed class StepProgressTests
         {
             Prediction = PredictionType.Epsilon,
             // A preview's work: a copy scaled to pixels, left for the sampler to dispose.
-            Progress = (_, _, estimate) => _ = ((estimate! + 1) * 127.5).round(),
+            Progress = (_, _, estimate) => _ = ((estimate!() + 1) * 127.5).round(),
         };
 
         long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;

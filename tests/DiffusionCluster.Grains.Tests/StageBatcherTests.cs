@@ -45,14 +45,14 @@ public sealed class StageBatcherTests
             for (int step = 1; step <= 2; step++)
             {
                 using var estimate = TorchSharp.torch.arange(inputs.Count).view(inputs.Count, 1, 1, 1);
-                progress(step, 2, estimate);
+                progress(step, 2, () => estimate);
             }
             return inputs;
         });
         var heard = new[] { "a", "b", "c" }.ToDictionary(i => i, _ => new List<(int Step, long Row, long Rows)>());
 
         var results = await Task.WhenAll(heard.Select(h => batcher.Enqueue(h.Key, "k",
-            (step, _, estimate) => h.Value.Add((step, estimate!.sum().item<long>(), estimate.shape[0])))));
+            (step, _, estimate) => h.Value.Add((step, estimate!().sum().item<long>(), estimate().shape[0])))));
 
         Assert.All(results, r => Assert.Equal(3, r.BatchSize));
         Assert.Equal([(1, 0, 1), (2, 0, 1)], heard["a"]);

@@ -180,8 +180,15 @@ public sealed class StageBatcher<TIn, TOut> : IDisposable
         {
             var outputs = _compute(batch.Select(p => p.Input).ToList(), (step, total, estimate) =>
             {
-                var rows = estimate is not null && estimate.shape[0] == batch.Count ? estimate : null;
-                for (int i = 0; i < batch.Count; i++) batch[i].Progress?.Invoke(step, total, rows?[i..(i + 1)]);
+                // Made once, by the first request that looks.
+                TorchSharp.torch.Tensor? rows = null;
+                TorchSharp.torch.Tensor Rows() => rows ??= estimate!() is var all && all.shape[0] == batch.Count ? all
+                    : throw new InvalidOperationException($"stage {_name} reported an estimate of {all.shape[0]} rows for a batch of {batch.Count}");
+                for (int i = 0; i < batch.Count; i++)
+                {
+                    int row = i;
+                    batch[i].Progress?.Invoke(step, total, estimate is null ? null : () => Rows()[row..(row + 1)]);
+                }
             }, allCancelled.Token);
             if (outputs.Count != batch.Count)
                 throw new InvalidOperationException($"stage {_name} returned {outputs.Count} outputs for a batch of {batch.Count}");

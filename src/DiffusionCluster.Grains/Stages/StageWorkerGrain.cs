@@ -69,7 +69,7 @@ public sealed class StageWorkerGrain(HostedStages stages, ILocalSiloDetails silo
             var now = System.Diagnostics.Stopwatch.GetTimestamp();
             if (step < total && reported != 0 && System.Diagnostics.Stopwatch.GetElapsedTime(reported, now) < StepReportInterval) return;
             reported = now;
-            var preview = input.Previews && estimate is not null && (step < total || !input.EncodePng) ? Models.Imaging.Previews.Encode(estimate) : null;
+            var preview = input.Previews && estimate is not null && (step < total || !input.EncodePng) ? Models.Imaging.Previews.Encode(estimate()) : null;
             _ = request.ReportStep(_stage, step, total, preview);
         };
     }

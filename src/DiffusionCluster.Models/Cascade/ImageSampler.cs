@@ -140,7 +140,7 @@ public sealed class ImageSampler
     /// The progress with each step's estimate as images in [-1, 1]: a residual stage's estimate is of its scaled
     /// residual over bicubic.
     StepProgress? InImageSpace(StepProgress? progress, Tensor? bicubic) => progress is null || bicubic is null ? progress
-        : (done, total, estimate) => progress(done, total, estimate is null ? null : (bicubic + estimate / _unet.Config.ResidualScale).clamp(-1, 1));
+        : (done, total, estimate) => progress(done, total, estimate is null ? null : () => (bicubic + estimate() / _unet.Config.ResidualScale).clamp(-1, 1));
 
     /// A contrastive edit (ContrastEditOptions) of images [B, 3, size, size] from the source conditioning toward the
     /// target: only where the two disagree is redrawn, and the rest is the source's pixels. Noise comes from seed.
