@@ -2,6 +2,7 @@ using DiffusionCluster.Abstractions;
 using DiffusionCluster.Cli.Commands;
 using DiffusionCluster.Cli.Infrastructure;
 using DiffusionCluster.Models.Configs;
+using DiffusionCluster.Shapes;
 
 const string Usage = $"""
     diffusion-cluster <command> [options]
@@ -74,6 +75,8 @@ const string Usage = $"""
     """;
 
 
+string[] Commands = ["generate", "edit", "train", "eval", "export", "cluster", "bench", "plan"];
+
 if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
 {
     Console.WriteLine(Usage);
@@ -109,7 +112,7 @@ try
         "plan" => PlanCommand.Run(arguments),
         "export" => ExportCommand.Run(arguments),
         "eval" => EvalCommand.Run(arguments),
-        _ => throw new UsageException($"unknown command \"{args[0]}\"; commands: generate, edit, train, eval, export, cluster, bench, plan"),
+        _ => throw new UsageException($"unknown command \"{args[0]}\"{(Spelling.Closest(args[0], Commands) is { } near ? $" (did you mean \"{near}\"?)" : "")}; commands: {string.Join(", ", Commands)}"),
     };
 }
 catch (UsageException e)

@@ -27,9 +27,17 @@ public sealed class Composer(World world)
     public SceneRequest Check(string prompt, bool ignoreUnknownWords = false)
     {
         if (string.IsNullOrWhiteSpace(prompt)) throw new ArgumentException("prompt is empty");
-        var request = PromptReader.Read(prompt);
+        SceneRequest request;
+        try
+        {
+            request = PromptReader.Read(prompt);
+        }
+        catch (ArgumentException) when (!ignoreUnknownWords && PromptReader.UnknownWords(prompt, World) is { Count: > 0 } unknown)
+        {
+            throw new UnknownWordsException(unknown, PromptReader.KnownWords(World));
+        }
         if (request.Unknown.Count > 0 && !ignoreUnknownWords)
-            throw new UnknownWordsException(request.Unknown);
+            throw new UnknownWordsException(request.Unknown, PromptReader.KnownWords(World));
         if (request.Objects.Count == 0) throw new ArgumentException("the prompt names no object this model knows; name at least one shape (circle, square, triangle, star, ring, diamond, hexagon, cross)");
         if (request.Objects.Count > World.MaxObjects)
             throw new ArgumentException($"the prompt asks for {request.Objects.Count} objects; this model draws at most {World.MaxObjects}");
@@ -130,9 +138,11 @@ sealed class SeedStream(ulong seed, int stream)
 }
 
 /// A prompt with words the model does not know; the message names each one and where the vocabulary is listed.
-public sealed class UnknownWordsException(IReadOnlyList<string> words) : ArgumentException(
-    $"the prompt has {(words.Count == 1 ? "a word" : "words")} this model does not know: {string.Join(", ", words.Distinct().Select(w => $"\"{w}\""))}; "
-    + "the vocabulary is listed in docs/VOCABULARY.md and at GET /v1/vocabulary (or ask to ignore unknown words)")
+/// Names each unknown word, with the known word it is a slip of where one is near (Spelling).
+public sealed class UnknownWordsException(IReadOnlyList<string> words, IEnumerable<string> known) : ArgumentException(
+    $"the prompt has {(words.Count == 1 ? "a word" : "words")} this model does not know: "
+    + string.Join(", ", words.Distinct().Select(w => Spelling.Closest(w, known) is { } near ? $"\"{w}\" (did you mean \"{near}\"?)" : $"\"{w}\""))
+    + "; the vocabulary is listed in docs/VOCABULARY.md and at GET /v1/vocabulary (or ask to ignore unknown words)")
 {
     public IReadOnlyList<string> Words { get; } = words;
 }

@@ -339,6 +339,18 @@ public static partial class PromptReader
         at + 2 < words.Count && words[at] == "of" && words[at + 1] == "the" && words[at + 2] is "image" or "picture" or "scene" or "canvas" or "frame";
 
     /// Lower-case words; commas and full stops stand alone, hyphens split ("polka-dot", "mid-sized").
+    /// The prompt's words that the reader knows in no role: what explains a prompt it could not follow (a misspelt
+    /// shape reads as no shape at all, so "a red cirle above a star" has nothing before "above").
+    public static IReadOnlyList<string> UnknownWords(string prompt, World world)
+    {
+        var known = KnownWords(world);
+        return Words(prompt).Where(w => !known.Contains(w) && !Palette.All.Any(c => c.Name == w)).Distinct().ToList();
+    }
+
+    /// Every single word of the vocabulary (its phrases split), for the checks and spelling hints.
+    public static HashSet<string> KnownWords(World world) => Vocabulary(world).Values.SelectMany(entries => entries)
+        .SelectMany(entry => entry.Split([' ', '='], StringSplitOptions.RemoveEmptyEntries)).ToHashSet();
+
     static List<string> Words(string prompt)
     {
         var spaced = Separators().Replace(prompt.ToLowerInvariant(), m => m.Value is "," ? " , " : " ");

@@ -60,7 +60,8 @@ public sealed class ComposerTests
     }
 
     [Theory]
-    [InlineData("a fluffy red circle", "\"fluffy\"")]
+    [InlineData("a fluffy red circle", "\"fluffy\";")]
+    [InlineData("a red cirle above a grren sqaure", "\"cirle\" (did you mean \"circle\"?), \"grren\" (did you mean \"green\"?), \"sqaure\" (did you mean \"square\"?)")]
     [InlineData("four circles", "at most 3")]
     [InlineData("a white circle on a blue background", "a white object is not among them")]
     [InlineData("a red circle on a red background", "a red background is not among them")]

@@ -73,7 +73,8 @@ public sealed class Arguments
     public void RejectUnknown()
     {
         var unknown = _options.Keys.Where(k => !_read.Contains(k)).ToList();
-        if (unknown.Count > 0) throw new UsageException($"unknown option {string.Join(", ", unknown.Select(u => "--" + u))}");
+        if (unknown.Count > 0)
+            throw new UsageException($"unknown option {string.Join(", ", unknown.Select(u => Shapes.Spelling.Closest(u, _read) is { } near ? $"--{u} (did you mean --{near}?)" : $"--{u}"))}");
     }
 }
 

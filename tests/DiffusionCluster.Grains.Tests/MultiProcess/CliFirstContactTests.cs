@@ -28,6 +28,17 @@ public sealed class CliFirstContactTests
         Assert.StartsWith("diffusion-cluster ", output);
     }
 
+    [Theory]
+    [InlineData("genrate", "unknown command \"genrate\" (did you mean \"generate\"?)")]
+    [InlineData("generate", "unknown option --sede (did you mean --seed?)")]
+    public async Task A_typo_in_a_command_or_an_option_is_answered_with_the_nearest_one(string command, string expected)
+    {
+        var (code, output) = await CliRun.Run(Quick, command, "a red circle", "--model", TinyCascadeFolder.Path, "--sede", "3");
+
+        Assert.Equal(2, code);
+        Assert.Contains(expected, output);
+    }
+
     [Fact]
     public async Task An_output_folder_that_does_not_exist_is_refused_before_any_compute()
     {
