@@ -13,9 +13,10 @@ const string Usage = $"""
           running cluster with --cluster, and writes a PNG
     {StageOptions.Help}
     {EditCommand.Help}
-      eval [--prompts FILE.jsonl] [--objects 1|2|3] [--limit N] [--batch N] [--no-sr | --sr-only] [--sr256-images N] [--sr1024-images N] [--out DIR] [--model DIR] [--device cpu|cuda[:N]] [--precision fp32|fp16|bf16] [stage options]
+      eval [--prompts FILE.jsonl] [--objects 1|2|3] [--limit N] [--batch N] [--no-sr | --sr-only] [--sr256-images N] [--sr1024-images N] [--likeness-images N] [--out DIR] [--model DIR] [--device cpu|cuda[:N]] [--precision fp32|fp16|bf16] [stage options]
           ShapeBench: generates each prompt (--objects: only those with that many objects), scores it with the scene parser and CLIP, measures the SR stages
-          against exact renders; writes results.json, report.md and grid.png (--sr-only: the SR stages alone,
+          against exact renders and, through them, how like renders the first N (20) prompts' pictures look at 64, 256 and 1024 px
+          (background spread, border band, edge width, outline IoU, periodic peak); writes results.json, report.md and grid.png (--sr-only: the SR stages alone,
           super-resolution.json and .md, with each SR stage's one-step denoising PSNR at t = 999 ... 100)
       eval write-dev [FILE]
           writes the dev prompt set (held-out compositions) to shapebench/dev.jsonl

@@ -50,7 +50,8 @@ public static class EvalCommand
         int limit = args.Int("limit", int.MaxValue, 1, int.MaxValue);
         int objects = args.Int("objects", 0, 1, 3);
         var options = new ShapeBenchRunner.Options(BatchSize: args.Int("batch", 10, 1, 256), RunSuperResolution: !args.Flag("no-sr"),
-            SrImages256: args.Int("sr256-images", 12, 0, 1000), SrImages1024: args.Int("sr1024-images", 3, 0, 1000));
+            SrImages256: args.Int("sr256-images", 12, 0, 1000), SrImages1024: args.Int("sr1024-images", 3, 0, 1000),
+            LikenessImages: args.Int("likeness-images", 20, 0, 1000));
         var sampling = StageOptions.Request(args, "-");
         bool srOnly = args.Flag("sr-only");
         bool natural = args.Flag("compose") || BenchCase.IsNaturalSet(promptFile);

@@ -17,7 +17,10 @@ public sealed class ShapeBenchRunner(CascadePipeline pipeline, ImageEncoder clip
 {
     /// OraclePrior: condition the decoder on CLIP's embedding of the exact render instead of the prior's sample,
     /// which measures the decoder alone (an upper bound for the cascade at this decoder).
-    public sealed record Options(int BatchSize = 10, int GridRows = 6, int SrImages256 = 12, int SrImages1024 = 3, bool RunSuperResolution = true, bool OraclePrior = false);
+    /// LikenessImages: how many of the first prompts run through the SR stages for the image-quality report (those
+    /// whose 64 px base is right are measured).
+    public sealed record Options(int BatchSize = 10, int GridRows = 6, int SrImages256 = 12, int SrImages1024 = 3, bool RunSuperResolution = true, bool OraclePrior = false,
+        int LikenessImages = 20);
 
     public (ShapeBenchReport Report, Tensor Grid) Run(string promptFile, IReadOnlyList<BenchPrompt> prompts, GenerationSpec sampling, Options options)
     {
@@ -60,17 +63,15 @@ public sealed class ShapeBenchRunner(CascadePipeline pipeline, ImageEncoder clip
         }
 
         var superResolution = new List<SuperResolutionQuality>();
+        var likeness = new List<LikenessAtSize>();
         Tensor? up256 = null, up1024 = null;
         int rows = Math.Min(options.GridRows, prompts.Count);
         if (options.RunSuperResolution)
         {
             superResolution.Add(MeasureSr(pipeline.Sr256, prompts.Take(options.SrImages256).ToList(), 64, 256, sampling.Sr256));
             superResolution.Add(MeasureSr(pipeline.Sr1024, prompts.Take(options.SrImages1024).ToList(), 256, 1024, sampling.Sr1024));
-            // The grid's cascade column: SR of the generated 64 px pictures.
-            var seeds = prompts.Take(rows).Select(p => (ulong)p.Id).ToList();
-            using var gridText = pipeline.Text.Encode(prompts.Take(rows).Select(Caption).ToList());
-            up256 = pipeline.Sr256.Sample(gridText, null, generatedBatch[..rows], seeds, sampling.Sr256);
-            up1024 = Sample1024InPieces(gridText, up256, seeds, sampling.Sr1024);
+            // The grid's cascade column and the quality report: SR of the generated 64 px pictures.
+            (up256, up1024, likeness) = Cascade(prompts, generatedBatch, results, Math.Max(rows, Math.Min(options.LikenessImages, prompts.Count)), rows, sampling);
             log.WriteLine("shapebench: super-resolution done");
         }
 
@@ -90,7 +91,7 @@ public sealed class ShapeBenchRunner(CascadePipeline pipeline, ImageEncoder clip
         double layoutShare = pipeline.Decoder.LayoutShare(sampling.Decoder64);
         if (layoutShare > 0) source += $"; sampling held to the layout model's picture for {layoutShare:0.##} of the trajectory";
         var report = new ShapeBenchReport(promptFile, source, prompts.Count, byCount, ShapeBenchReport.Summarise(results),
-            clipScores.Average(), clipRenders.mean().item<float>(), frechet, retrieval, superResolution, secondsPerImage, results);
+            clipScores.Average(), clipRenders.mean().item<float>(), frechet, retrieval, superResolution, secondsPerImage, results, likeness);
         foreach (var t in generated) t.Dispose();
         return (report, grid.MoveToOuterDisposeScope());
     }
@@ -99,16 +100,33 @@ public sealed class ShapeBenchRunner(CascadePipeline pipeline, ImageEncoder clip
     /// writes the caption (for a dev prompt, which names everything, the same scene in the canonical wording).
     string Caption(BenchPrompt p) => pipeline.Text.Compose(p.Prompt, (ulong)p.Id).Caption;
 
-    /// One image at a time: a 1024 px batch would hold several hundred MB of activations per row.
-    Tensor Sample1024InPieces(TextEncoding text, Tensor lowRes, IReadOnlyList<ulong> seeds, SamplingOptions sampling)
+    /// The first `count` prompts' 64 px pictures through both SR stages, one image at a time (a 1024 px batch would
+    /// hold several hundred MB of activations per row): the first `rows` at 256 and 1024 px for the grid, and
+    /// RenderLikeness at each size for those whose 64 px base is right.
+    (Tensor Up256, Tensor Up1024, List<LikenessAtSize> Likeness) Cascade(IReadOnlyList<BenchPrompt> prompts, Tensor generated, IReadOnlyList<PromptResult> results,
+        int count, int rows, GenerationSpec sampling)
     {
-        var pieces = new List<Tensor>();
-        for (int i = 0; i < seeds.Count; i++)
+        var kept256 = new List<Tensor>();
+        var kept1024 = new List<Tensor>();
+        var measured = new Dictionary<int, List<RenderLikeness>> { [64] = [], [256] = [], [1024] = [] };
+        for (int i = 0; i < count; i++)
         {
-            using var one = new TextEncoding(text.Tokens[i..(i + 1)], text.Mask[i..(i + 1)], text.Pooled[i..(i + 1)], text.Ids?[i..(i + 1)]);
-            pieces.Add(pipeline.Sr1024.Sample(one, null, lowRes[i..(i + 1)], [seeds[i]], sampling));
+            using var scope = NewDisposeScope();
+            using var text = pipeline.Text.Encode([Caption(prompts[i])]);
+            ulong seed = (ulong)prompts[i].Id;
+            var base64 = generated[i..(i + 1)];
+            var up256 = pipeline.Sr256.Sample(text, null, base64, [seed], sampling.Sr256);
+            var up1024 = pipeline.Sr1024.Sample(text, null, up256, [seed], sampling.Sr1024);
+            if (results[i].FullyCorrect)
+                foreach (var (size, image) in new[] { (64, base64), (256, up256), (1024, up1024) })
+                    measured[size].Add(RenderLikeness.Measure(image[0], prompts[i].Scene));
+            if (i < rows)
+            {
+                kept256.Add(up256.MoveToOuterDisposeScope());
+                kept1024.Add(up1024.MoveToOuterDisposeScope());
+            }
         }
-        return cat(pieces.ToArray());
+        return (cat(kept256.ToArray()), cat(kept1024.ToArray()), measured.Select(m => LikenessAtSize.Of(m.Key, m.Value)).ToList());
     }
 
     /// The SR stages alone, on exact renders (no generation): what an SR training run is judged by.
