@@ -7,10 +7,11 @@ using DiffusionCluster.Shapes;
 const string Usage = $"""
     diffusion-cluster <command> [options]
 
-      generate "<prompt>" [--size 64|256|1024] [--seed N] [--out FILE.png] [--deadline-seconds S] [--ignore-unknown-words]
+      generate "<prompt>" [--size 64|256|1024] [--seed N] [--out FILE.png] [--previews DIR] [--deadline-seconds S] [--ignore-unknown-words]
             [--model DIR] [--device cpu|cuda[:N]] [--precision fp32|fp16|bf16] [--threads N] | [--cluster localhost[:PORT]|"Host=...;Database=..."]
           runs the whole cascade through its grains on an embedded silo in this process (the default), or on a
-          running cluster with --cluster, and writes a PNG
+          running cluster with --cluster, and writes a PNG; --previews DIR writes the image as it forms there
+          (each stage's denoising estimate, up to 256 px, as STAGE-stepNNN.png)
     {StageOptions.Help}
     {EditCommand.Help}
       eval [--prompts FILE.jsonl] [--objects 1|2|3] [--limit N] [--batch N] [--no-sr | --sr-only] [--sr256-images N] [--sr1024-images N] [--likeness-images N] [--out DIR] [--model DIR] [--device cpu|cuda[:N]] [--precision fp32|fp16|bf16] [stage options]

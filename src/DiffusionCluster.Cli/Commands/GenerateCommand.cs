@@ -14,13 +14,16 @@ public static class GenerateCommand
         var prompt = args.Positionals.FirstOrDefault() ?? throw new UsageException("generate needs a prompt in quotes");
         var target = RunTarget.Read(args);
         var spec = StageOptions.Spec(args, prompt);
+        var previews = args.Text("previews");
+        if (previews is not null && !Directory.Exists(previews))
+            throw new UsageException($"--previews {previews}: the folder does not exist; create it or name another");
         args.RejectUnknown();
-        return await Submit(target, spec);
+        return await Submit(target, spec with { Previews = previews is not null }, previews);
     }
 
     /// Runs one request (text-to-image or an image operation) where the target says, printing progress and
-    /// the per-stage table, and writes the PNG.
-    public static async Task<int> Submit(RunTarget target, GenerationSpec spec)
+    /// the per-stage table, and writes the PNG; with a previews folder, each new preview of the image as it forms too.
+    public static async Task<int> Submit(RunTarget target, GenerationSpec spec, string? previews = null)
     {
         spec.Validate();
         var output = target.Output;
@@ -30,7 +33,7 @@ public static class GenerateCommand
             : await CascadeConnection.Client(target.Cluster);
         var requestId = Guid.NewGuid();
         using var done = new CancellationTokenSource();
-        var progress = ShowProgress(connection.Grains.GetGrain<IGenerationGrain>(requestId), done.Token);
+        var progress = ShowProgress(connection.Grains.GetGrain<IGenerationGrain>(requestId), previews, done.Token);
         GenerationResult result;
         try
         {
@@ -73,9 +76,12 @@ public static class GenerateCommand
 
     static string Ms(System.Diagnostics.Activity span, string tag) => span.GetTagItem(tag) is double ms ? $"{ms:F0} ms" : "-";
 
-    static async Task ShowProgress(IGenerationGrain request, CancellationToken done)
+    /// Prints the running stage and step; writes each new preview into the previews folder, if any, as
+    /// STAGE-stepNNN.png.
+    static async Task ShowProgress(IGenerationGrain request, string? previews, CancellationToken done)
     {
         string last = "";
+        byte[] lastPreview = [];
         while (!done.IsCancellationRequested)
         {
             try
@@ -83,6 +89,11 @@ public static class GenerateCommand
                 await Task.Delay(250, done);
                 var p = await request.GetProgress();
                 if (p.Stage is not { } stage) continue;
+                if (previews is not null && p.Preview is { } preview && !preview.AsSpan().SequenceEqual(lastPreview))
+                {
+                    await File.WriteAllBytesAsync(Path.Combine(previews, $"{stage.Name()}-step{p.Step:000}.png"), preview, CancellationToken.None);
+                    lastPreview = preview;
+                }
                 var line = p.TotalSteps > 0 ? $"{stage.Name(),-10} step {p.Step}/{p.TotalSteps}" : $"{stage.Name(),-10} running";
                 if (line == last) continue;
                 Console.Error.Write($"\r{line,-30}");

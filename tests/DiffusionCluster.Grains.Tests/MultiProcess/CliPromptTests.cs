@@ -39,4 +39,27 @@ public sealed class CliPromptTests
             File.Delete(output);
         }
     }
+
+    [Fact]
+    public async Task Asked_for_previews_the_cli_writes_the_image_as_it_forms()
+    {
+        var output = Path.Combine(Path.GetTempPath(), $"previewed-{Guid.NewGuid():N}.png");
+        var folder = Directory.CreateTempSubdirectory("dc-previews-").FullName;
+        try
+        {
+            // Enough decoder steps for several reports (at most four a second) on the tiny cascade.
+            var (code, text) = await CliRun.Run(TimeSpan.FromMinutes(3), ["generate", "a red circle", "--model", TinyCascadeFolder.Path, "--out", output,
+                "--prior-steps", "2", "--decoder64-steps", "600", "--threads", "1", "--previews", folder]);
+
+            Assert.True(code == 0, text);
+            var previews = Directory.GetFiles(folder, "decoder64-step*.png");
+            Assert.NotEmpty(previews);
+            Assert.All(previews, file => Assert.Equal(new long[] { 3, 64, 64 }, Models.Imaging.Png.Decode(File.ReadAllBytes(file)).shape));
+        }
+        finally
+        {
+            File.Delete(output);
+            Directory.Delete(folder, recursive: true);
+        }
+    }
 }
