@@ -31,6 +31,11 @@ public sealed class ResidualSuperResolutionTests : IDisposable
         return new ImageSampler(_folder, "sr", CPU);
     }
 
+    /// An x0-predicting network, residual scale 4, whose output convolution has a bias of 0.8: it predicts a residual
+    /// of 0.8 everywhere.
+    ImageSampler ConstantResidualStage() => Stage(Residual with { ResidualScale = 4 },
+        unet => { using (no_grad()) unet.named_parameters().Last(p => p.name.EndsWith("bias")).parameter.fill_(0.8f); });
+
     static (TextEncoding Text, Tensor Low) Inputs()
     {
         var encoder = Tiny.Seeded(5, () => new TextTransformer(Tiny.Text));
@@ -54,10 +59,8 @@ public sealed class ResidualSuperResolutionTests : IDisposable
     [Fact]
     public void A_scaled_residual_is_divided_by_its_scale_after_sampling()
     {
-        // An x0-predicting network whose output convolution has a bias of 0.8 predicts a residual of 0.8 everywhere;
-        // the stage adds 0.8 / scale to bicubic. Thresholding is off so nothing else moves the values.
-        var config = Residual with { ResidualScale = 4 };
-        var stage = Stage(config, unet => { using (no_grad()) unet.named_parameters().Last(p => p.name.EndsWith("bias")).parameter.fill_(0.8f); });
+        // The stage adds 0.8 / scale to bicubic. Thresholding is off so nothing else moves the values.
+        var stage = ConstantResidualStage();
         var (text, low) = Inputs();
         using var _ = text;
         using var output = stage.Sample(text, null, low, [1, 2], new SamplingOptions(4, 1.0, "none"));
@@ -68,10 +71,9 @@ public sealed class ResidualSuperResolutionTests : IDisposable
     [Fact]
     public void Each_step_s_estimate_is_reported_as_images_bicubic_plus_the_scaled_residual()
     {
-        // The network above predicts a residual of 0.8 at every step, so every step's estimate of the image is
+        // The network predicts a residual of 0.8 at every step, so every step's estimate of the image is
         // bicubic + 0.8 / 4, as the sample itself ends.
-        var config = Residual with { ResidualScale = 4 };
-        var stage = Stage(config, unet => { using (no_grad()) unet.named_parameters().Last(p => p.name.EndsWith("bias")).parameter.fill_(0.8f); });
+        var stage = ConstantResidualStage();
         var (text, low) = Inputs();
         using var _ = text;
         using var expected = (Upsampling.Bicubic(low, 32) + 0.2).clamp(-1, 1);

@@ -145,40 +145,28 @@ public sealed record RenderLikeness(double Spread, double BorderBand, double Edg
         return peak;
     }
 
-    /// Every pixel within `reach` (in the max norm) of a marked one.
-    static bool[] Dilate(bool[] marked, int size, int reach)
+    /// Every pixel within `reach` (in the max norm) of a marked one: along the rows, then along the columns.
+    static bool[] Dilate(bool[] marked, int size, int reach) =>
+        DilateLines(DilateLines(marked, size, reach, (line, k) => line * size + k), size, reach, (line, k) => k * size + line);
+
+    /// Marks every pixel within `reach` of a marked one along each line; index(line, k) is the k-th pixel of a line.
+    /// Two sweeps per line: the nearest marked pixel before, then after.
+    static bool[] DilateLines(bool[] marked, int size, int reach, Func<int, int, int> index)
     {
-        var rows = new bool[marked.Length];
-        for (int y = 0; y < size; y++)
-        {
-            // Two sweeps per row: the nearest marked pixel to the left, then to the right.
-            int last = -reach - 1;
-            for (int x = 0; x < size; x++)
-            {
-                if (marked[y * size + x]) last = x;
-                if (x - last <= reach) rows[y * size + x] = true;
-            }
-            last = size + reach + 1;
-            for (int x = size - 1; x >= 0; x--)
-            {
-                if (marked[y * size + x]) last = x;
-                if (last - x <= reach) rows[y * size + x] = true;
-            }
-        }
         var result = new bool[marked.Length];
-        for (int x = 0; x < size; x++)
+        for (int line = 0; line < size; line++)
         {
             int last = -reach - 1;
-            for (int y = 0; y < size; y++)
+            for (int k = 0; k < size; k++)
             {
-                if (rows[y * size + x]) last = y;
-                if (y - last <= reach) result[y * size + x] = true;
+                if (marked[index(line, k)]) last = k;
+                if (k - last <= reach) result[index(line, k)] = true;
             }
             last = size + reach + 1;
-            for (int y = size - 1; y >= 0; y--)
+            for (int k = size - 1; k >= 0; k--)
             {
-                if (rows[y * size + x]) last = y;
-                if (last - y <= reach) result[y * size + x] = true;
+                if (marked[index(line, k)]) last = k;
+                if (last - k <= reach) result[index(line, k)] = true;
             }
         }
         return result;
