@@ -1,4 +1,5 @@
 using DiffusionCluster.Abstractions;
+using System.CommandLine;
 using System.Text.Json;
 using DiffusionCluster.Cli.Commands;
 using DiffusionCluster.Cli.Infrastructure;
@@ -15,56 +16,75 @@ namespace DiffusionCluster.Lab;
 /// figures as JSON, and a plot (SVG) or image grid.
 public static class StudyCommand
 {
-    public const string Help = """
-          study edits|guidance|thresholding|sr-aug|sr-windows|diffae|layout|rerank|layout-guide|segmentation|decoder-denoising|oracle-prior
-                [--prompts FILE.jsonl] [--objects 1|2|3] [--limit N] [--steps N] [--model DIR] [--candidates N] [--shares S1,S2,..]
-                [--labelled 10,20,50] [--device cpu|cuda[:N]] [--precision fp32|fp16|bf16] [--out DIR]
-                [--offset N] [--parts P1,P2,..] [--inversion-steps N1,N2,..] [--edit-strength S] [--edit-guidance W] [--directions bundled|class-means]
-              edits: reconstruction PSNR, variations, text diffs, inpainting/uncropping, SDEdit and ILVR on held-out
-              scenes (--parts picks some of reconstruction, variations, interpolation, textdiff, inpainting, sdedit; --shares: the
-              variations' layout shares, default the decoder's; --inversion-steps: the reconstruction's step counts, the first
-              also the other parts'); --offset N skips
-              the first N scenes of edits and diffae (settings are chosen on one slice and reported on another); --edit-strength and
-              --edit-guidance set the contrastive edit of text diffs and diffae (defaults: ContrastEditOptions); guidance: classifier-free vs CLIP guidance; thresholding: none/static/dynamic across guidance
-              weights; sr-aug: the SR input's noise-augmentation level; sr-windows: each SR stage's window tilings (overlap, window
-              size, the whole image) by PSNR to the exact render, error on the seams and time per image (--limit N scenes, default 8); diffae: attribute manipulation along the fitted
-              directions (`diffusion-cluster train attributes`; --directions class-means: the
-              class-mean directions of 400 training renders instead) on held-out single-object scenes; layout: whether the
-              embeddings and the prior's samples say where an object is (linear probe) and whether the decoder's estimate
-              from pure noise puts objects there, with the right shapes (--limit N: decoder scenes, default 128); rerank:
-              best-of-N by CLIP, each prompt drawn --candidates times (default 8), how often CLIP's pick is fully correct;
-              layout-guide: fully correct without a layout guide, with the layout model's (at each of --shares, default
-              0.5,0.7,0.9) and with the exact render's low-pass (the oracle); segmentation: mean IoU of the per-pixel
-              classifier on decoder features against raw pixels for each --labelled count; decoder-denoising: the 64 px
-              decoder's one-step clean estimate from each exact render noised to t = 999 ... 100; oracle-prior: ShapeBench
-              with the decoder conditioned on CLIP's embedding of the exact render instead of the prior's sample
-        """;
+    static readonly string[] Studies =
+        ["edits", "guidance", "thresholding", "sr-aug", "sr-windows", "diffae", "layout", "rerank", "layout-guide", "segmentation", "decoder-denoising", "oracle-prior"];
 
-    public static int Run(Arguments args, string commandLine)
+    static readonly Argument<string> WhichArgument = new Argument<string>("study") { Description = "which study" }.AcceptOnlyFromAmong(Studies);
+    static readonly Option<string> PromptsOption = CliOption.Text("--prompts", "the prompt set", EvalCommand.DevSet, "FILE.jsonl");
+    static readonly Option<int?> ObjectsOption = CliOption.OptionalInt("--objects", "only the prompts with that many objects", 1, 3);
+    static readonly Option<int?> LimitOption = CliOption.OptionalInt("--limit", "scenes or prompts (defaults: edits 12, sr-windows 8, layout 128 decoder scenes, "
+        + "rerank 100, segmentation 50 held-out renders, else 20)", 2, 10_000);
+    static readonly Option<int?> StepsOption = CliOption.OptionalInt("--steps", "denoising steps (segmentation: training steps, default 800; else default 25, "
+        + "edits: the decoder's own)", 1, 1_000_000);
+    static readonly Option<int> CandidatesOption = CliOption.Int("--candidates", "rerank: draws per prompt", 8, 1, RerankStudy.MaxCandidates);
+    static readonly Option<string?> SharesOption = CliOption.OptionalText("--shares", "layout-guide: the layout shares tried (default 0.5,0.7,0.9); edits: the "
+        + "variations' layout shares (default the decoder's)", "S1,S2,...");
+    static readonly Option<int[]> LabelledOption = CliOption.Ints("--labelled", "segmentation: labelled render counts", "10,20,50", 1, 100_000);
+    static readonly Option<int> OffsetOption = CliOption.Int("--offset", "edits and diffae: skip the first N scenes (settings are chosen on one slice and reported on another)", 0, 0, 100_000);
+    static readonly Option<int[]> InversionStepsOption = CliOption.Ints("--inversion-steps", "edits: the reconstruction's step counts, the first also the other parts'",
+        $"{InvertingOperation.DefaultInversionSteps}", 5, 1000);
+    static readonly Option<string> DirectionsOption = CliOption.Text("--directions", "diffae: bundled, or class-means (of 400 training renders)", "bundled", "KIND");
+    static readonly Option<string> PartsOption = CliOption.Text("--parts", $"edits: some of {string.Join(", ", EditStudy.AllParts)} (default all)", "", "P1,P2,...");
+    static readonly Option<double> EditStrengthOption = CliOption.Double("--edit-strength", "the contrastive edit of text diffs and diffae: strength",
+        ContrastEditOptions.Default.Strength, 0.01, 1, "S");
+    static readonly Option<double> EditGuidanceOption = CliOption.Double("--edit-guidance", "the contrastive edit of text diffs and diffae: guidance",
+        ContrastEditOptions.Default.Guidance, 1, ContrastEditOptions.MaxGuidance, "W");
+    static readonly Option<string> ModelOption = CliOption.Text("--model", "the model folder", CascadeFolder.Bundled, "DIR");
+    static readonly Option<string> DeviceNameOption = CliOption.Text("--device", "cpu or cuda[:N]", "cpu", "DEVICE");
+    static readonly Option<string> PrecisionNameOption = CliOption.Text("--precision", "fp32, fp16 or bf16", "fp32", "PRECISION");
+    static readonly Option<string> OutputOption = CliOption.Text("--out", "the report's folder", "eval/studies", "DIR");
+
+    public static Command Create(string commandLine)
     {
-        var which = args.Positionals.FirstOrDefault() ?? throw new UsageException($"study needs one of {string.Join(", ", Studies)}");
-        var promptFile = args.Text("prompts", EvalCommand.DevSet);
-        var model = args.Text("model", CascadeFolder.Bundled);
-        var device = DeviceOption.Parse(args.Text("device", "cpu"));
-        var dtype = PrecisionOption.Parse(args.Text("precision", "fp32"), device);
-        var output = args.Text("out", "eval/studies");
-        int limit = args.Int("limit", which switch { "edits" => 12, "sr-windows" => 8, "layout" => 128, "rerank" => 100, "segmentation" => 50, _ => 20 }, 2, 10_000);
-        int steps = which == "segmentation" ? args.Int("steps", 800, 1, 1_000_000) : args.Int("steps", 25, 1, 1000);
-        int candidates = which == "rerank" ? args.Int("candidates", 8, 1, RerankStudy.MaxCandidates) : 0;
-        int objects = args.Int("objects", 0, 1, 3);
-        var shares = which == "layout-guide" ? Shares(args.Text("shares", "0.5,0.7,0.9"))
-            : which == "edits" && args.Text("shares") is { } variationShares ? Shares(variationShares) : [];
-        var labelled = which == "segmentation" ? args.Ints("labelled", "10,20,50", 1, 100_000).Distinct().Order().ToArray() : [];
-        int offset = args.Int("offset", 0, 0, 100_000);
-        var inversionSteps = which == "edits" ? args.Ints("inversion-steps", $"{InvertingOperation.DefaultInversionSteps}", 5, 1000) : [];
-        var directionKind = which == "diffae" ? args.Text("directions", "bundled") : "bundled";
-        var parts = args.Text("parts", "");
-        var edit = ContrastEditOptions.Default with
+        var command = new Command("study", "The seed review's measurements on ShapeBench prompts. edits: reconstruction PSNR, variations, text diffs, "
+            + "inpainting/uncropping, SDEdit and ILVR on held-out scenes; guidance: classifier-free vs CLIP guidance; thresholding: none/static/dynamic "
+            + "across guidance weights; sr-aug: the SR input's noise-augmentation level; sr-windows: each SR stage's window tilings by PSNR to the exact "
+            + "render, error on the seams and time per image; diffae: attribute manipulation along the fitted directions on held-out single-object "
+            + "scenes; layout: whether the embeddings and the prior's samples say where an object is, and whether the decoder puts objects there; "
+            + "rerank: best-of-N by CLIP; layout-guide: fully correct without a layout guide, with the layout model's and with the exact render's "
+            + "low-pass; segmentation: mean IoU of the per-pixel classifier on decoder features against raw pixels; decoder-denoising: the 64 px "
+            + "decoder's one-step clean estimate from exact renders noised to t = 999 ... 100; oracle-prior: ShapeBench with the decoder conditioned "
+            + "on CLIP's embedding of the exact render.")
         {
-            Strength = args.Double("edit-strength", ContrastEditOptions.Default.Strength, 0.01, 1),
-            Guidance = args.Double("edit-guidance", ContrastEditOptions.Default.Guidance, 1, ContrastEditOptions.MaxGuidance),
+            WhichArgument, PromptsOption, ObjectsOption, LimitOption, StepsOption, CandidatesOption, SharesOption, LabelledOption, OffsetOption,
+            InversionStepsOption, DirectionsOption, PartsOption, EditStrengthOption, EditGuidanceOption, ModelOption, DeviceNameOption, PrecisionNameOption, OutputOption,
         };
-        args.RejectUnknown();
+        command.SetAction(line => Run(line, commandLine));
+        return command;
+    }
+
+    static int Run(ParseResult line, string commandLine)
+    {
+        var which = line.GetValue(WhichArgument)!;
+        var promptFile = line.GetValue(PromptsOption)!;
+        var model = line.GetValue(ModelOption)!;
+        var device = DeviceOption.Parse(line.GetValue(DeviceNameOption)!);
+        var dtype = PrecisionOption.Parse(line.GetValue(PrecisionNameOption)!, device);
+        var output = line.GetValue(OutputOption)!;
+        int limit = line.GetValue(LimitOption) ?? which switch { "edits" => 12, "sr-windows" => 8, "layout" => 128, "rerank" => 100, "segmentation" => 50, _ => 20 };
+        int? givenSteps = line.GetValue(StepsOption);
+        if (which != "segmentation" && givenSteps > 1000) throw new UsageException($"--steps {givenSteps}: must be a whole number from 1 to 1000 (denoising steps)");
+        int steps = givenSteps ?? (which == "segmentation" ? 800 : 25);
+        int candidates = line.GetValue(CandidatesOption);
+        int objects = line.GetValue(ObjectsOption) ?? 0;
+        var sharesText = line.GetValue(SharesOption);
+        var shares = which == "layout-guide" ? Shares(sharesText ?? "0.5,0.7,0.9") : which == "edits" && sharesText is not null ? Shares(sharesText) : [];
+        var labelled = line.GetValue(LabelledOption)!.Distinct().Order().ToArray();
+        int offset = line.GetValue(OffsetOption);
+        var inversionSteps = line.GetValue(InversionStepsOption)!;
+        var directionKind = line.GetValue(DirectionsOption)!;
+        var parts = line.GetValue(PartsOption)!;
+        var edit = ContrastEditOptions.Default with { Strength = line.GetValue(EditStrengthOption), Guidance = line.GetValue(EditGuidanceOption) };
 
         var all = BenchPrompt.ReadAtLeastTwo(promptFile, objects, "a study");
         var operations = new ImageOperations(new CascadePipeline(model, device, dtype));
@@ -91,7 +111,7 @@ public static class StudyCommand
                 if (picked?.Except(EditStudy.AllParts).FirstOrDefault() is { } unknown)
                     throw new UsageException($"unknown part \"{unknown}\" of study edits; choose from {string.Join(", ", EditStudy.AllParts)}");
                 // The decoder's own defaults unless --steps is given: the figures are the product's.
-                var editDecoder = args.WasGiven("steps") ? new SamplingOptions { Steps = steps } : SamplingOptions.Default;
+                var editDecoder = givenSteps is not null ? new SamplingOptions { Steps = steps } : SamplingOptions.Default;
                 report = new EditStudy(operations, Console.Error).Run(scenes, new EditStudy.Options(Scenes: limit, Decoder: editDecoder,
                     Edit: edit, Parts: picked, LayoutShares: shares.Length == 0 ? null : shares, InversionSteps: inversionSteps[0],
                     ReconstructionSteps: inversionSteps), commandLine, output);
@@ -165,15 +185,12 @@ public static class StudyCommand
                 Console.WriteLine(bench.ToMarkdown("oracle-prior.png"));
                 return 0;
             default:
-                throw new UsageException($"unknown study \"{which}\"; choose {string.Join(", ", Studies)}");
+                throw new UsageException($"unknown study \"{which}\"");
         }
         report.Write(output, which);
         Console.WriteLine(report.ToMarkdown());
         return 0;
     }
-
-    static readonly string[] Studies =
-        ["edits", "guidance", "thresholding", "sr-aug", "sr-windows", "diffae", "layout", "rerank", "layout-guide", "segmentation", "decoder-denoising", "oracle-prior"];
 
     /// Where decoder-denoising measures: the shape is decided at the noisy end and must survive the middle.
     static readonly int[] DecoderTimesteps = [999, 900, 800, 700, 500, 300, 100];

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
@@ -34,10 +35,34 @@ public static class ChaosBenchmark
     static readonly string[] AllFaults = ["baseline", "stage-silo", "sole-host", "request-silo", "database", "gateway"];
     static readonly string[] Prompts = ["a red circle", "a small blue square", "a large green star", "a red star on a white background"];
 
-    public static async Task<int> Run(Arguments args)
+    static readonly Option<string> ModelOption = CliOption.Text("--model", "the model folder", CascadeFolder.Bundled, "DIR");
+    static readonly Option<string> FaultsOption = CliOption.Text("--faults", $"all, none, or a list of {string.Join(",", AllFaults)}", "all", "FAULTS");
+    static readonly Option<int> JobsOption = CliOption.Int("--jobs", "jobs per fault", 20, 1, 1000);
+    static readonly Option<int> SizeOption = CliOption.Int("--size", "image side: 64 or 256 (the local cluster hosts no sr1024)", 256, 64, 256, "PIXELS");
+    static readonly Option<int?> StepsOption = CliOption.OptionalInt("--steps", "denoising steps of every stage (default: the model folder's)", 1, 1000);
+    static readonly Option<int> BurstOption = CliOption.Int("--burst", "then send N jobs at once and count requests per image and readiness latency", 0, 0, 10_000);
+    static readonly Option<double> RestartAfterOption = CliOption.Double("--restart-after", "seconds before a killed process is started again", 15, 0, 600, "S");
+    static readonly Option<double> OutageOption = CliOption.Double("--outage", "seconds the database is down", 20, 1, 600, "S");
+    static readonly Option<int> SweepOption = CliOption.Int("--sweep-seconds", "the silos' request sweep interval", 10, 1, 3600, "S");
+    static readonly Option<double> PatienceOption = CliOption.Double("--patience", "seconds a client waits for a job before counting it lost", 600, 10, 7200, "S");
+    static readonly Option<string?> OutputOption = CliOption.OptionalText("--out", "also write the report as JSON", "FILE.json");
+    static readonly Option<string?> LogsOption = CliOption.OptionalText("--logs", "write each process's last 200 lines there", "FILE");
+
+    public static Command Create()
     {
-        var model = Path.GetFullPath(args.Text("model", CascadeFolder.Bundled));
-        var faults = args.Text("faults", "all") switch
+        var command = new Command("chaos", "Starts PostgreSQL, 5 silos and 2 gateways as processes on loopback (from a built checkout), runs N jobs through "
+            + "obedient clients while each fault strikes, and counts completed / failed / lost / refused.")
+        {
+            ModelOption, FaultsOption, JobsOption, SizeOption, StepsOption, BurstOption, RestartAfterOption, OutageOption, SweepOption, PatienceOption, OutputOption, LogsOption,
+        };
+        command.SetAction((line, _) => Run(line));
+        return command;
+    }
+
+    static async Task<int> Run(ParseResult line)
+    {
+        var model = Path.GetFullPath(line.GetValue(ModelOption)!);
+        var faults = line.GetValue(FaultsOption)! switch
         {
             "all" => AllFaults,
             "none" => [],
@@ -45,19 +70,18 @@ public static class ChaosBenchmark
         };
         foreach (var f in faults.Where(f => !AllFaults.Contains(f)))
             throw new UsageException($"unknown fault \"{f}\"; known: {string.Join(", ", AllFaults)}, or all / none");
-        int jobs = args.Int("jobs", 20, 1, 1000);
-        int size = args.Int("size", 256, 64, 256);
+        int jobs = line.GetValue(JobsOption);
+        int size = line.GetValue(SizeOption);
         if (size is not (64 or 256)) throw new UsageException($"--size {size}: allowed 64 or 256 (the local cluster hosts no sr1024)");
         if (size == 64 && faults.Contains("sole-host")) throw new UsageException("the sole-host fault kills the sr256 silo: it needs --size 256");
-        int? steps = args.WasGiven("steps") ? args.Int("steps", 0, 1, 1000) : null;
-        int burst = args.Int("burst", 0, 0, 10_000);
-        var restartAfter = TimeSpan.FromSeconds(args.Double("restart-after", 15, 0, 600));
-        var outage = TimeSpan.FromSeconds(args.Double("outage", 20, 1, 600));
-        var sweep = args.Int("sweep-seconds", 10, 1, 3600);
-        var patience = TimeSpan.FromSeconds(args.Double("patience", 600, 10, 7200));
-        var output = args.Text("out");
-        var logs = args.Text("logs");
-        args.RejectUnknown();
+        int? steps = line.GetValue(StepsOption);
+        int burst = line.GetValue(BurstOption);
+        var restartAfter = TimeSpan.FromSeconds(line.GetValue(RestartAfterOption));
+        var outage = TimeSpan.FromSeconds(line.GetValue(OutageOption));
+        var sweep = line.GetValue(SweepOption);
+        var patience = TimeSpan.FromSeconds(line.GetValue(PatienceOption));
+        var output = line.GetValue(OutputOption);
+        var logs = line.GetValue(LogsOption);
         if (!Directory.Exists(model)) throw new UsageException($"model folder {model} not found");
 
         var siloSettings = new Dictionary<string, string> { ["Silo__RequestSweepSeconds"] = sweep.ToString() };

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
 using DiffusionCluster.Abstractions;
@@ -22,18 +23,38 @@ public sealed record ClusterBenchResult(
 /// Throughput: N concurrent requests through an embedded silo with MaxBatchSize 1, then with MaxBatchSize N.
 public static class ClusterBenchmark
 {
-    public static async Task<int> Run(Arguments args)
+    static readonly Option<int> SizeOption = CliOption.Int("--size", "image side of the overhead requests", 1024, 64, 1024, "PIXELS");
+    static readonly Option<int> RunsOption = CliOption.Int("--runs", "requests each way", 3, 1, 100);
+    static readonly Option<int> ConcurrencyOption = CliOption.Int("--concurrency", "concurrent requests of the throughput measure", 8, 1, 64);
+    static readonly Option<int> ThroughputSizeOption = CliOption.Int("--throughput-size", "image side of the throughput requests", 64, 64, 1024, "PIXELS");
+    static readonly Option<string> ModelOption = CliOption.Text("--model", "the model folder", CascadeFolder.Bundled, "DIR");
+    static readonly Option<int> ThreadsOption = CliOption.Int("--threads", "compute threads, 0 for the machine's cores", 0, 0, 1024);
+    static readonly Option<string> DeviceNameOption = CliOption.Text("--device", "cpu or cuda[:N]", "cpu", "DEVICE");
+    static readonly Option<string> PrecisionNameOption = CliOption.Text("--precision", "fp32, fp16 or bf16", "fp32", "PRECISION");
+    static readonly Option<string?> OutputOption = CliOption.OptionalText("--out", "also write the figures as JSON", "FILE.json");
+
+    public static Command Create()
     {
-        int size = args.Int("size", 1024, 64, 1024);
-        int runs = args.Int("runs", 3, 1, 100);
-        int concurrency = args.Int("concurrency", 8, 1, 64);
-        int throughputSize = args.Int("throughput-size", 64, 64, 1024);
-        var model = args.Text("model", CascadeFolder.Bundled);
-        int threads = args.Int("threads", 0, 0, 1024);
-        var deviceName = args.Text("device", "cpu");
-        var precision = args.Text("precision", "fp32");
-        var output = args.Text("out");
-        args.RejectUnknown();
+        var command = new Command("cluster", "Orchestration overhead (the same requests through the embedded cluster and as a direct in-process call of the same "
+            + "stages) and throughput of N concurrent requests at batch 1 and with the batcher.")
+        {
+            SizeOption, RunsOption, ConcurrencyOption, ThroughputSizeOption, ModelOption, ThreadsOption, DeviceNameOption, PrecisionNameOption, OutputOption,
+        };
+        command.SetAction((line, _) => Run(line));
+        return command;
+    }
+
+    static async Task<int> Run(ParseResult line)
+    {
+        int size = line.GetValue(SizeOption);
+        int runs = line.GetValue(RunsOption);
+        int concurrency = line.GetValue(ConcurrencyOption);
+        int throughputSize = line.GetValue(ThroughputSizeOption);
+        var model = line.GetValue(ModelOption)!;
+        int threads = line.GetValue(ThreadsOption);
+        var deviceName = line.GetValue(DeviceNameOption)!;
+        var precision = line.GetValue(PrecisionNameOption)!;
+        var output = line.GetValue(OutputOption);
         if (threads > 0) set_num_threads(threads);
         var device = DeviceOption.Parse(deviceName);
         var dtype = PrecisionOption.Parse(precision, device);

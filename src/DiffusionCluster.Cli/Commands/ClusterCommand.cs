@@ -1,4 +1,5 @@
 using DiffusionCluster.ServiceDefaults;
+using System.CommandLine;
 using DiffusionCluster.Cli.Infrastructure;
 using DiffusionCluster.Grains.Hosting;
 using Microsoft.Extensions.Hosting;
@@ -9,60 +10,52 @@ namespace DiffusionCluster.Cli.Commands;
 /// PostgreSQL clustering schema.
 public static class ClusterCommand
 {
-    public const string Help = """
-          cluster silo --stages all|text,prior,decoder64,sr256,sr1024 [--model DIR] [--device cpu|cuda[:N]] [--threads N]
-                [--membership localhost|postgres] [--connection "Host=...;Database=..."] [--silo-port P] [--gateway-port P (0 = none)]
-                [--primary-port P (localhost)] [--advertise IP] [--max-batch N] [--max-queue-delay-ms X] [--max-queue N]
-                [--metrics-port P (Prometheus /metrics)] [--health-port P (/health/live, /health/ready)] [--simulated-profile stage-profile.json] [--count N (1-64)]
-              starts one silo hosting the given stages and runs until stopped (Ctrl+C / SIGTERM); with
-              --simulated-profile its stages compute nothing and take the profile's measured time per batch;
-              --count N starts N silos in this process, each on a free port and without a gateway (many
-              simulated silos on one machine: bench scale);
-              Silo__*, Cluster__* and Telemetry__* environment variables set the same options; OTLP export
-              follows the standard OTEL_EXPORTER_OTLP_* variables
-          cluster schema --connection "Host=...;Database=..." [--file deploy/postgresql/schema.sql]
-              creates the PostgreSQL tables and OrleansQuery rows that ADO.NET clustering reads (safe to re-run)
-        """;
-
-    public static async Task<int> Run(Arguments args)
-    {
-        var verb = args.Positionals.FirstOrDefault() ?? throw new UsageException("cluster needs silo or schema");
-        return verb switch
-        {
-            "silo" => await Silo(args),
-            "schema" => await Schema(args),
-            _ => throw new UsageException($"unknown cluster command \"{verb}\"; use silo or schema"),
-        };
-    }
-
     /// The most silos one process may hold (--count).
     const int MaxSilosPerProcess = 64;
 
-    static async Task<int> Silo(Arguments args)
+    public static Command Create() => new("cluster", "Runs a silo of the cluster, or prepares its PostgreSQL database.") { Silo(), Schema() };
+
+    /// Each silo option and the configuration key it sets (the same keys as appsettings and Silo__*, Cluster__*, Telemetry__* variables).
+    static readonly (string Option, string Key, string HelpName, string Description)[] SiloSettings =
+    [
+        ("--stages", "Silo:Stages", "all|text,prior,...", "the stages this silo hosts [default: all]"),
+        ("--model", "Silo:ModelFolder", "DIR", "the model folder"),
+        ("--device", "Silo:Device", "DEVICE", "cpu or cuda[:N]"),
+        ("--threads", "Silo:Threads", "N", "compute threads, 0 for the machine's cores"),
+        ("--max-batch", "Silo:DefaultBatching:MaxBatchSize", "N", "the largest batch a stage runs"),
+        ("--max-queue-delay-ms", "Silo:DefaultBatching:MaxQueueDelayMilliseconds", "X", "how long a batch may wait for company"),
+        ("--max-queue", "Silo:DefaultBatching:MaxQueueLength", "N", "requests a stage queues before it refuses more"),
+        ("--membership", "Cluster:Membership", "localhost|postgres", "how silos find each other"),
+        ("--connection", "Cluster:ConnectionString", "\"Host=...;Database=...\"", "the PostgreSQL membership database (implies --membership postgres)"),
+        ("--silo-port", "Cluster:SiloPort", "P", "silo-to-silo port"),
+        ("--gateway-port", "Cluster:GatewayPort", "P", "client gateway port (0: none)"),
+        ("--primary-port", "Cluster:PrimarySiloPort", "P", "the primary silo's port (localhost membership)"),
+        ("--advertise", "Cluster:AdvertisedAddress", "IP", "the address other silos reach this one at"),
+        ("--metrics-port", "Telemetry:PrometheusPort", "P", "Prometheus /metrics port"),
+        ("--health-port", "Silo:HealthPort", "P", "/health/live and /health/ready port"),
+        ("--simulated-profile", "Silo:SimulatedProfile", "stage-profile.json", "stages compute nothing and take the profile's measured time per batch"),
+    ];
+
+    static Command Silo()
     {
-        int count = args.Int("count", 1, 1, MaxSilosPerProcess);
-        var settings = new Dictionary<string, string?>();
-        void Map(string option, string key)
+        var options = SiloSettings.Select(s => (s.Key, Option: CliOption.OptionalText(s.Option, s.Description, s.HelpName))).ToList();
+        var count = CliOption.Int("--count", "silos in this process, each on a free port and without a gateway (many simulated silos on one machine: bench scale)",
+            1, 1, MaxSilosPerProcess);
+        var command = new Command("silo", "Starts a silo hosting the given stages and runs until stopped (Ctrl+C / SIGTERM). Silo__*, Cluster__* and "
+            + "Telemetry__* environment variables set the same options; OTLP export follows the standard OTEL_EXPORTER_OTLP_* variables.") { count };
+        foreach (var (_, option) in options) command.Options.Add(option);
+        command.SetAction(async (line, _) =>
         {
-            if (args.Text(option) is { } value) settings[key] = value;
-        }
-        Map("stages", "Silo:Stages");
-        Map("model", "Silo:ModelFolder");
-        Map("device", "Silo:Device");
-        Map("threads", "Silo:Threads");
-        Map("max-batch", "Silo:DefaultBatching:MaxBatchSize");
-        Map("max-queue-delay-ms", "Silo:DefaultBatching:MaxQueueDelayMilliseconds");
-        Map("max-queue", "Silo:DefaultBatching:MaxQueueLength");
-        Map("membership", "Cluster:Membership");
-        Map("connection", "Cluster:ConnectionString");
-        Map("silo-port", "Cluster:SiloPort");
-        Map("gateway-port", "Cluster:GatewayPort");
-        Map("primary-port", "Cluster:PrimarySiloPort");
-        Map("advertise", "Cluster:AdvertisedAddress");
-        Map("metrics-port", "Telemetry:PrometheusPort");
-        Map("health-port", "Silo:HealthPort");
-        Map("simulated-profile", "Silo:SimulatedProfile");
-        args.RejectUnknown();
+            var settings = new Dictionary<string, string?>();
+            foreach (var (key, option) in options)
+                if (line.GetValue(option) is { } value) settings[key] = value;
+            return await Silo(line.GetValue(count), settings);
+        });
+        return command;
+    }
+
+    static async Task<int> Silo(int count, Dictionary<string, string?> settings)
+    {
         if (settings.ContainsKey("Cluster:ConnectionString") && !settings.ContainsKey("Cluster:Membership"))
             settings["Cluster:Membership"] = ClusterConnection.Postgres;
 
@@ -104,13 +97,17 @@ public static class ClusterCommand
         return 0;
     }
 
-    static async Task<int> Schema(Arguments args)
+    static Command Schema()
     {
-        var connection = args.Text("connection") ?? throw new UsageException("cluster schema needs --connection \"Host=...;Database=...\"");
-        var file = args.Text("file");
-        args.RejectUnknown();
-        await ClusterSchema.Apply(connection, file);
-        Console.WriteLine("clustering schema applied");
-        return 0;
+        var connection = CliOption.RequiredText("--connection", "the PostgreSQL database", "\"Host=...;Database=...\"");
+        var file = CliOption.OptionalText("--file", "the schema to apply [default: deploy/postgresql/schema.sql]", "FILE.sql");
+        var command = new Command("schema", "Creates the PostgreSQL tables and OrleansQuery rows that ADO.NET clustering reads (safe to re-run).") { connection, file };
+        command.SetAction(async (line, _) =>
+        {
+            await ClusterSchema.Apply(line.GetValue(connection)!, line.GetValue(file));
+            Console.WriteLine("clustering schema applied");
+            return 0;
+        });
+        return command;
     }
 }

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using DiffusionCluster.Cli.Infrastructure;
 using DiffusionCluster.Models.Cascade;
 using DiffusionCluster.Models.Weights;
@@ -8,21 +9,21 @@ namespace DiffusionCluster.Cli.Commands;
 /// target's model_index.json. `train` writes to a working folder; the bundled cascade changes only through this.
 public static class ExportCommand
 {
-    public const string Help = """
-          export --from DIR --to DIR [--components a,b,...] [--defaults]
-              copies the named components (default: every component in --from's model_index.json) into --to and records
-              them in its model_index.json; --defaults also copies sampling.json (the sampling defaults tuned on them).
-              `train` writes to work/shapes-cascade; `export --from work/shapes-cascade --to models/shapes-cascade`
-              updates the bundle, and the reverse seeds a working folder with the bundle's CLIP before `train prior`
-        """;
-
-    public static int Run(Arguments args)
+    public static Command Create()
     {
-        var from = args.Text("from") ?? throw new UsageException("export needs --from DIR");
-        var to = args.Text("to") ?? throw new UsageException("export needs --to DIR");
-        var listed = args.Text("components");
-        bool defaults = args.Flag("defaults");
-        args.RejectUnknown();
+        var fromOption = CliOption.RequiredText("--from", "the model folder to copy from", "DIR");
+        var toOption = CliOption.RequiredText("--to", "the model folder to copy into", "DIR");
+        var componentsOption = CliOption.OptionalText("--components", "the components to copy (default: every component in --from's model_index.json)", "a,b,...");
+        var defaultsOption = CliOption.Flag("--defaults", "also copy sampling.json (the sampling defaults tuned on them)");
+        var command = new Command("export", "Copies components from one model folder into another and records them in its model_index.json. `train` writes to "
+            + "work/shapes-cascade; `export --from work/shapes-cascade --to models/shapes-cascade` updates the bundle, and the reverse seeds a working "
+            + "folder with the bundle's CLIP before `train prior`.") { fromOption, toOption, componentsOption, defaultsOption };
+        command.SetAction(line => Run(line.GetValue(fromOption)!, line.GetValue(toOption)!, line.GetValue(componentsOption), line.GetValue(defaultsOption)));
+        return command;
+    }
+
+    static int Run(string from, string to, string? listed, bool defaults)
+    {
         if (Path.GetFullPath(from) == Path.GetFullPath(to)) throw new UsageException("--from and --to are the same folder");
         var source = ModelIndex.Read(from);
         var components = listed?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToList()

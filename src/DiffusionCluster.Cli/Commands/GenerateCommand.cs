@@ -1,7 +1,9 @@
+using System.CommandLine;
 using DiffusionCluster.Models.Cascade;
 using DiffusionCluster.Abstractions;
 using DiffusionCluster.Cli.Infrastructure;
 using DiffusionCluster.ServiceDefaults;
+using DiffusionCluster.Training.Loop;
 
 namespace DiffusionCluster.Cli.Commands;
 
@@ -9,16 +11,25 @@ namespace DiffusionCluster.Cli.Commands;
 /// default) or on a running cluster (--cluster), and writes the PNG.
 public static class GenerateCommand
 {
-    public static async Task<int> Run(Arguments args)
+    public static Command Create()
     {
-        var prompt = args.Positionals.FirstOrDefault() ?? throw new UsageException("generate needs a prompt in quotes");
-        var target = RunTarget.Read(args);
-        var spec = StageOptions.Spec(args, prompt);
-        var previews = args.Text("previews");
-        if (previews is not null && !Directory.Exists(previews))
-            throw new UsageException($"--previews {previews}: the folder does not exist; create it or name another");
-        args.RejectUnknown();
-        return await Submit(target, spec with { Previews = previews is not null }, previews);
+        var prompt = new Argument<string>("prompt") { Description = "what to draw, in quotes (docs/VOCABULARY.md lists the words the bundled cascade knows)" };
+        var previews = CliOption.OptionalText("--previews", "a folder to write the image into as it forms (each stage's denoising estimate, up to 256 px, as STAGE-stepNNN.png)", "DIR");
+        var target = new RunTargetOptions("image.png");
+        var request = new RequestOptions(deadline: true);
+        var command = new Command("generate", "Runs the whole cascade through its grains, on an embedded silo in this process (the default) "
+            + "or on a running cluster (--cluster), and writes a PNG.") { prompt, previews };
+        target.AddTo(command);
+        request.AddTo(command);
+        command.SetAction(async (line, _) =>
+        {
+            var folder = line.GetValue(previews);
+            if (folder is not null && !Directory.Exists(folder))
+                throw new UsageException($"--previews {folder}: the folder does not exist; create it or name another");
+            var spec = request.Read(line, line.GetValue(prompt)!);
+            return await Submit(target.Read(line), spec with { Previews = folder is not null }, folder);
+        });
+        return command;
     }
 
     /// Runs one request (text-to-image or an image operation) where the target says, printing progress and
@@ -82,6 +93,8 @@ public static class GenerateCommand
     {
         string last = "";
         byte[] lastPreview = [];
+        // Each stage's ETA from its own steps so far.
+        (CascadeStage Stage, System.Diagnostics.Stopwatch Clock)? running = null;
         while (!done.IsCancellationRequested)
         {
             try
@@ -94,9 +107,10 @@ public static class GenerateCommand
                     await File.WriteAllBytesAsync(Path.Combine(previews, $"{stage.Name()}-step{p.Step:000}.png"), preview, CancellationToken.None);
                     lastPreview = preview;
                 }
-                var line = p.TotalSteps > 0 ? $"{stage.Name(),-10} step {p.Step}/{p.TotalSteps}" : $"{stage.Name(),-10} running";
+                if (running?.Stage != stage) running = (stage, System.Diagnostics.Stopwatch.StartNew());
+                var line = p.TotalSteps > 0 ? ProgressLine.Format($"{stage.Name(),-10} step", p.Step, p.TotalSteps, running.Value.Clock.Elapsed) : $"{stage.Name(),-10} running";
                 if (line == last) continue;
-                Console.Error.Write($"\r{line,-30}");
+                Console.Error.Write($"\r{line,-60}");
                 last = line;
             }
             catch (OperationCanceledException)
@@ -108,13 +122,28 @@ public static class GenerateCommand
 }
 
 /// Where a request runs (an embedded silo on this machine, or a cluster) and where its PNG goes.
-public sealed record RunTarget(string? Cluster, string Model, string Device, string Precision, int Threads, string Output)
+public sealed record RunTarget(string? Cluster, string Model, string Device, string Precision, int Threads, string Output);
+
+/// The options that say where a request runs and where its PNG goes.
+public sealed class RunTargetOptions(string defaultOutput)
 {
-    public static RunTarget Read(Arguments args, string defaultOutput = "image.png")
+    readonly Option<string?> _cluster = CliOption.OptionalText("--cluster", "run on a running cluster: a gateway silo (localhost[:PORT]) or its PostgreSQL membership (\"Host=...;Database=...\")", "WHERE");
+    readonly Option<string> _model = CliOption.Text("--model", "the model folder (embedded silo)", CascadeFolder.Bundled, "DIR");
+    readonly Option<string> _device = CliOption.Text("--device", "cpu or cuda[:N] (embedded silo)", "cpu", "DEVICE");
+    readonly Option<string> _precision = CliOption.Text("--precision", "fp32, fp16 or bf16 (embedded silo)", "fp32", "PRECISION");
+    readonly Option<int> _threads = CliOption.Int("--threads", "compute threads, 0 for the machine's cores (embedded silo)", 0, 0, 1024);
+    readonly Option<string> _out = CliOption.Text("--out", "the PNG to write (its folder must exist)", defaultOutput, "FILE.png");
+
+    public void AddTo(Command command)
     {
-        var target = new RunTarget(args.Text("cluster"), args.Text("model", CascadeFolder.Bundled), args.Text("device", "cpu"),
-            args.Text("precision", "fp32"), args.Int("threads", 0, 0, 1024), args.Text("out", defaultOutput));
-        if (target.Cluster is not null && new[] { "model", "device", "precision", "threads" }.Any(args.WasGiven))
+        foreach (var option in new Option[] { _cluster, _model, _device, _precision, _threads, _out }) command.Options.Add(option);
+    }
+
+    public RunTarget Read(ParseResult line)
+    {
+        var target = new RunTarget(line.GetValue(_cluster), line.GetValue(_model)!, line.GetValue(_device)!, line.GetValue(_precision)!,
+            line.GetValue(_threads), line.GetValue(_out)!);
+        if (target.Cluster is not null && new Option[] { _model, _device, _precision, _threads }.Any(line.Given))
             throw new UsageException("--model, --device, --precision and --threads configure the embedded silo; with --cluster the silos' own configuration applies");
         // Checked before any compute, so a mistyped folder costs nothing.
         var folder = Path.GetDirectoryName(Path.GetFullPath(target.Output));

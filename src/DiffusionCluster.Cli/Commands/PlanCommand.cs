@@ -1,5 +1,6 @@
 using DiffusionCluster.Models.Cascade;
 using System.Globalization;
+using System.CommandLine;
 using DiffusionCluster.Cli.Infrastructure;
 using DiffusionCluster.Grains.Capacity;
 
@@ -10,18 +11,26 @@ namespace DiffusionCluster.Cli.Commands;
 /// Helm values.
 public static class PlanCommand
 {
-    public static int Run(Arguments args)
+    public static Command Create()
     {
-        var target = args.Double("target", double.NaN, 1e-6, 1e6);
-        if (double.IsNaN(target)) throw new UsageException("plan needs --target <images per second>");
-        int size = args.Int("size", 1024, 64, 1024);
-        var profileFile = args.Text("profile") ?? throw new UsageException("plan needs --profile FILE (written by `bench stages`)");
-        var utilisation = args.Double("utilisation", 0.7, 0.01, 1);
-        var output = args.Text("out", "values-capacity.yaml");
-        var model = args.Text("model", CascadeFolder.Bundled);
-        var poolsText = args.Text("pools");
-        args.RejectUnknown();
+        var targetOption = CliOption.OptionalDouble("--target", "images per second the cluster must carry", 1e-6, 1e6, "IMAGES_PER_S");
+        targetOption.Required = true;
+        var sizeOption = CliOption.Int("--size", "the image side the requests ask for: 64, 256 or 1024", 1024, 64, 1024, "PIXELS");
+        var profileOption = CliOption.RequiredText("--profile", "the stage profile (written by `bench stages`)", "FILE.json");
+        var utilisationOption = CliOption.Double("--utilisation", "the busy share each replica is sized for", 0.7, 0.01, 1, "U");
+        var outputOption = CliOption.Text("--out", "the Helm values to write", "values-capacity.yaml", "FILE.yaml");
+        var modelOption = CliOption.Text("--model", "the model folder (its stages)", CascadeFolder.Bundled, "DIR");
+        var poolsOption = CliOption.OptionalText("--pools", "pools hosting several stages, sized for their combined work (e.g. decoder64=text,prior,decoder64 as "
+            + "the GPU example); a stage no pool names gets a pool of its own", "NAME=STAGE,STAGE;...");
+        var command = new Command("plan", "Replicas and batching limits per stage (each pool simulated from Little's law's bound upwards on the measured times), "
+            + "with the arithmetic, written as Helm values for the chart's pools.") { targetOption, sizeOption, profileOption, utilisationOption, outputOption, modelOption, poolsOption };
+        command.SetAction(line => Run(line.GetValue(targetOption)!.Value, line.GetValue(sizeOption), line.GetValue(profileOption)!, line.GetValue(utilisationOption),
+            line.GetValue(outputOption)!, line.GetValue(modelOption)!, line.GetValue(poolsOption)));
+        return command;
+    }
 
+    static int Run(double target, int size, string profileFile, double utilisation, string output, string model, string? poolsText)
+    {
         var profile = StageProfile.Read(profileFile);
         var plans = CapacityPlanner.Plan(profile, CascadeFolder.Definition(model), target, size, utilisation);
         var pools = PoolPlanner.Fold(plans, poolsText is null ? new Dictionary<string, IReadOnlyList<Abstractions.CascadeStage>>() : PoolPlanner.Parse(poolsText),

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using DiffusionCluster.Abstractions;
@@ -35,25 +36,54 @@ public sealed record ScaleReport(
 /// STAGE runs that pool with one replica fewer than planned, measured against the plan's predictions.
 public static class ScaleBenchmark
 {
-    public static async Task<int> Run(Arguments args)
+    static readonly Option<double> RateOption = CliOption.Double("--rate", "images per second to plan for and drive", 2, 0.01, 1000, "IMAGES_PER_S");
+    static readonly Option<string> MixOption = CliOption.Text("--mix", "the sizes asked for and their shares", "64:1,256:1,1024:1", "SIZE:SHARE,...");
+    static readonly Option<string?> ProfileOption = CliOption.OptionalText("--profile", "the stage profile [default: docs/bench/stage-profile-cpu.json]", "FILE.json");
+    static readonly Option<double> UtilisationOption = CliOption.Double("--utilisation", "the busy share the plan sizes each replica for", 0.7, 0.05, 1, "U");
+    static readonly Option<int> FrontOption = CliOption.Int("--front", "front silos (request grains, text stage)", 2, 1, 64);
+    static readonly Option<double> DurationOption = CliOption.Double("--duration", "seconds each phase is measured", 60, 5, 3600, "S");
+    static readonly Option<double> WarmUpOption = CliOption.Double("--warm-up", "seconds of load before the first phase is measured", 15, 0, 600, "S");
+    static readonly Option<double> ChurnEveryOption = CliOption.Double("--churn-every", "add a phase killing and replacing a stage silo every S s (0: none)", 0, 0, 600, "S");
+    static readonly Option<bool> StepOption = CliOption.Flag("--step", "add a phase at twice the rate with the chart's HPA rule adding silos, and one back at the rate with it removing them");
+    static readonly Option<double> TargetQueueDepthOption = CliOption.Double("--target-queue-depth", "the HPA rule's queue depth per replica", 2, 0.1, 1000, "N");
+    static readonly Option<int> MaxSilosOption = CliOption.Int("--max-silos", "the most silos the run may start", 80, 1, 500);
+    static readonly Option<int> SilosPerProcessOption = CliOption.Int("--silos-per-process", "stage silos packed into one process (many silos on a small machine)", 1, 1, 64);
+    static readonly Option<double> TimeScaleOption = CliOption.Double("--time-scale", "every batch F times slower: the same cluster at 1/F of the rate", 1, 1, 1000, "F");
+    static readonly Option<string?> FewerOption = CliOption.OptionalText("--fewer", "run that stage's pool one replica under the plan", "STAGE");
+    static readonly Option<string> ModelOption = CliOption.Text("--model", "the model folder (its stages)", CascadeFolder.Bundled, "DIR");
+    static readonly Option<string?> OutputOption = CliOption.OptionalText("--out", "also write the report as JSON", "FILE.json");
+
+    public static Command Create()
     {
-        var profileFile = Path.GetFullPath(args.Text("profile", Path.Combine(Reliability.LocalCluster.RepositoryRoot(), "docs", "bench", "stage-profile-cpu.json")));
-        var model = Path.GetFullPath(args.Text("model", CascadeFolder.Bundled));
-        double rate = args.Double("rate", 2, 0.01, 1000);
-        var mixText = args.Text("mix", "64:1,256:1,1024:1");
-        double utilisation = args.Double("utilisation", 0.7, 0.05, 1);
-        int front = args.Int("front", 2, 1, 64);
-        var duration = TimeSpan.FromSeconds(args.Double("duration", 60, 5, 3600));
-        var warmUp = TimeSpan.FromSeconds(args.Double("warm-up", 15, 0, 600));
-        double churnEvery = args.Double("churn-every", 0, 0, 600);
-        bool step = args.Flag("step");
-        double targetQueueDepth = args.Double("target-queue-depth", 2, 0.1, 1000);
-        int maxSilos = args.Int("max-silos", 80, 1, 500);
-        int silosPerProcess = args.Int("silos-per-process", 1, 1, 64);
-        double timeScale = args.Double("time-scale", 1, 1, 1000);
-        var fewerText = args.Text("fewer");
-        var output = args.Text("out");
-        args.RejectUnknown();
+        var command = new Command("scale", "Sizes a cluster with `plan` for the rate, starts it as simulated-compute silo processes (stages take the profile's "
+            + "time; grains, routing, batching and PostgreSQL membership are real), drives Poisson load and reports throughput, latency per stage and "
+            + "end to end, queue depths and orchestration cost beside the plan.")
+        {
+            RateOption, MixOption, ProfileOption, UtilisationOption, FrontOption, DurationOption, WarmUpOption, ChurnEveryOption, StepOption,
+            TargetQueueDepthOption, MaxSilosOption, SilosPerProcessOption, TimeScaleOption, FewerOption, ModelOption, OutputOption,
+        };
+        command.SetAction((line, _) => Run(line));
+        return command;
+    }
+
+    static async Task<int> Run(ParseResult line)
+    {
+        var profileFile = Path.GetFullPath(line.GetValue(ProfileOption) ?? Path.Combine(Reliability.LocalCluster.RepositoryRoot(), "docs", "bench", "stage-profile-cpu.json"));
+        var model = Path.GetFullPath(line.GetValue(ModelOption)!);
+        double rate = line.GetValue(RateOption);
+        var mixText = line.GetValue(MixOption)!;
+        double utilisation = line.GetValue(UtilisationOption);
+        int front = line.GetValue(FrontOption);
+        var duration = TimeSpan.FromSeconds(line.GetValue(DurationOption));
+        var warmUp = TimeSpan.FromSeconds(line.GetValue(WarmUpOption));
+        double churnEvery = line.GetValue(ChurnEveryOption);
+        bool step = line.GetValue(StepOption);
+        double targetQueueDepth = line.GetValue(TargetQueueDepthOption);
+        int maxSilos = line.GetValue(MaxSilosOption);
+        int silosPerProcess = line.GetValue(SilosPerProcessOption);
+        double timeScale = line.GetValue(TimeScaleOption);
+        var fewerText = line.GetValue(FewerOption);
+        var output = line.GetValue(OutputOption);
 
         var profile = StageProfile.Read(profileFile);
         var profileName = Path.GetFileName(profileFile);

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using DiffusionCluster.Grains.Stages.Executors;
 using DiffusionCluster.Models.Cascade;
 using System.Diagnostics;
@@ -17,16 +18,33 @@ namespace DiffusionCluster.Cli.Commands;
 /// against the device's measured peak (ComputePeak), so a capacity plan and a regression read in one table.
 public static class StageBenchmark
 {
-    public static int Run(Arguments args)
+    static readonly Option<int> SizeOption = CliOption.Int("--size", "image side whose stages are measured", 1024, 64, 1024, "PIXELS");
+    static readonly Option<int[]> BatchSizesOption = CliOption.Ints("--batch-sizes", "batch sizes measured", "1,2,4", 1, 256);
+    static readonly Option<int> RunsOption = CliOption.Int("--runs", "timed runs per batch size (the median is kept)", 1, 1, 100);
+    static readonly Option<string> ModelOption = CliOption.Text("--model", "the model folder", CascadeFolder.Bundled, "DIR");
+    static readonly Option<string> DeviceNameOption = CliOption.Text("--device", "cpu or cuda[:N]", "cpu", "DEVICE");
+    static readonly Option<string> PrecisionNameOption = CliOption.Text("--precision", "fp32, fp16 or bf16", "fp32", "PRECISION");
+    static readonly Option<string> OutputOption = CliOption.Text("--out", "the profile to write", "stage-profile.json", "FILE.json");
+
+    public static Command Create()
     {
-        int size = args.Int("size", 1024, 64, 1024);
-        var batchSizes = args.Ints("batch-sizes", "1,2,4", 1, 256).Distinct().Order().ToList();
-        int runs = args.Int("runs", 1, 1, 100);
-        var model = args.Text("model", CascadeFolder.Bundled);
-        var deviceName = args.Text("device", "cpu");
-        var precision = args.Text("precision", "fp32");
-        var output = args.Text("out", "stage-profile.json");
-        args.RejectUnknown();
+        var command = new Command("stages", "Each stage's batch compute time per batch size on this device: the profile `plan` reads.")
+        {
+            SizeOption, BatchSizesOption, RunsOption, ModelOption, DeviceNameOption, PrecisionNameOption, OutputOption,
+        };
+        command.SetAction(Run);
+        return command;
+    }
+
+    static int Run(ParseResult line)
+    {
+        int size = line.GetValue(SizeOption);
+        var batchSizes = line.GetValue(BatchSizesOption)!.Distinct().Order().ToList();
+        int runs = line.GetValue(RunsOption);
+        var model = line.GetValue(ModelOption)!;
+        var deviceName = line.GetValue(DeviceNameOption)!;
+        var precision = line.GetValue(PrecisionNameOption)!;
+        var output = line.GetValue(OutputOption)!;
         var device = DeviceOption.Parse(deviceName);
         var dtype = PrecisionOption.Parse(precision, device);
         var peak = ComputePeak.Measure(device, dtype);

@@ -1,54 +1,94 @@
-using DiffusionCluster.Cli.Infrastructure;
+using System.CommandLine;
 using DiffusionCluster.Abstractions;
+using DiffusionCluster.Cli.Infrastructure;
 using DiffusionCluster.Models.Cascade;
 
 namespace DiffusionCluster.Cli.Commands;
 
-/// Per-stage sampling options on the command line: --<stage>-steps, -guidance, -thresholding, -eta, -solver, -aug, -layout.
-public static class StageOptions
+/// Per-stage sampling options on the command line: --<stage>-steps, -guidance, -thresholding, -eta, -solver, -aug
+/// (SR stages), and --decoder64-layout. Only the options given are set; the rest take the model folder's sampling.json.
+public sealed class StageOptions
 {
-    /// Only the options given are set; the rest stay unset and take the model folder's defaults.
-    public static SamplingOptions Read(Arguments args, string stage) => new(
-        args.WasGiven($"{stage}-steps") ? args.Int($"{stage}-steps", 0, 1, SamplingOptions.MaxSteps) : null,
-        args.WasGiven($"{stage}-guidance") ? args.Double($"{stage}-guidance", 0, 0, SamplingOptions.MaxGuidance) : null,
-        args.Text($"{stage}-thresholding"),
-        args.WasGiven($"{stage}-eta") ? args.Double($"{stage}-eta", 0, 0, 1) : null,
-        args.WasGiven($"{stage}-aug") ? args.Int($"{stage}-aug", 0, 0, SamplingOptions.MaxAugmentationLevel) : null,
-        stage == "decoder64" && args.WasGiven("decoder64-layout") ? args.Double("decoder64-layout", 0, 0, 1) : null,
-        args.Text($"{stage}-solver"));
+    sealed record ForStage(CascadeStage Stage, Option<int?> Steps, Option<double?> Guidance, Option<string?> Thresholding, Option<double?> Eta,
+        Option<int?>? Augmentation, Option<string?> Solver, Option<double?>? Layout);
 
     /// The stages with sampling options on the command line.
-    static readonly CascadeStage[] Sampled = CascadeStages.All.Where(s => s != CascadeStage.Text).ToArray();
-
-    public static GenerationSpec Request(Arguments args, string prompt) => new()
+    readonly List<ForStage> _stages = CascadeStages.All.Where(s => s != CascadeStage.Text).Select(stage =>
     {
-        Prompt = prompt,
-        Size = Size(args),
-        Seed = (ulong)args.Int("seed", 0, 0, int.MaxValue),
-        Sampling = Sampled.Aggregate(SamplingByStage.Default, (all, stage) => all.With(stage, Read(args, stage.Name()))),
-        IgnoreUnknownWords = args.Flag("ignore-unknown-words"),
-    };
+        var name = stage.Name();
+        // Unset, an option takes the model folder's sampling.json; help says so on each.
+        const string Unset = " [default: the model's sampling.json]";
+        return new ForStage(stage,
+            CliOption.OptionalInt($"--{name}-steps", $"{name}: denoising steps{Unset}", 1, SamplingOptions.MaxSteps),
+            CliOption.OptionalDouble($"--{name}-guidance", $"{name}: classifier-free guidance weight{Unset}", 0, SamplingOptions.MaxGuidance, "W"),
+            CliOption.OptionalText($"--{name}-thresholding", $"{name}: thresholding: none, static, or dynamic[:p[:cap]]{Unset}", "KIND"),
+            CliOption.OptionalDouble($"--{name}-eta", $"{name}: DDIM eta (0 deterministic, 1 DDPM-like){Unset}", 0, 1, "E"),
+            stage is CascadeStage.Sr256 or CascadeStage.Sr1024
+                ? CliOption.OptionalInt($"--{name}-aug", $"{name}: noise level of its low-resolution input{Unset}", 0, SamplingOptions.MaxAugmentationLevel, "LEVEL")
+                : null,
+            CliOption.OptionalText($"--{name}-solver", $"{name}: solver, {string.Join(" or ", SamplingOptions.Solvers)}{Unset}", "SOLVER"),
+            stage == CascadeStage.Decoder64
+                ? CliOption.OptionalDouble("--decoder64-layout", $"decoder64: share of its trajectory ILVR holds to the layout model's picture (0 off){Unset}", 0, 1, "SHARE")
+                : null);
+    }).ToList();
+
+    public void AddTo(Command command)
+    {
+        foreach (var s in _stages)
+            foreach (var option in new Option?[] { s.Steps, s.Guidance, s.Thresholding, s.Eta, s.Augmentation, s.Solver, s.Layout }.OfType<Option>())
+                command.Options.Add(option);
+    }
+
+    public SamplingByStage Read(ParseResult line) => _stages.Aggregate(SamplingByStage.Default, (all, s) => all.With(s.Stage, new SamplingOptions(
+        line.GetValue(s.Steps), line.GetValue(s.Guidance), line.GetValue(s.Thresholding), line.GetValue(s.Eta),
+        s.Augmentation is null ? null : line.GetValue(s.Augmentation), s.Layout is null ? null : line.GetValue(s.Layout), line.GetValue(s.Solver))));
+}
+
+/// What a request asks for besides its prompt: size, seed, unknown words, per-stage sampling; with a deadline when
+/// it runs on the cluster (generate, edit).
+public sealed class RequestOptions
+{
+    readonly Option<string?> _size = CliOption.OptionalText("--size", "image side in pixels: 64, 256 or 1024 (\"256x256\" works too) [default: 64]", "PIXELS");
+    readonly Option<int> _seed = CliOption.Int("--seed", "the noise's seed: the same seed and options give the same image", 0, 0, int.MaxValue);
+    readonly Option<bool> _ignoreUnknownWords = CliOption.Flag("--ignore-unknown-words", "draw what the model knows of a prompt with words outside its vocabulary, and say which were ignored");
+    readonly Option<double>? _deadline;
+    readonly StageOptions _stages = new();
+
+    public RequestOptions(bool deadline)
+    {
+        if (deadline) _deadline = CliOption.Double("--deadline-seconds", "how long the cluster may take before it gives the request up", 600, 1, GenerationSpec.MaxDeadlineSeconds, "S");
+    }
+
+    public void AddTo(Command command)
+    {
+        command.Options.Add(_size);
+        command.Options.Add(_seed);
+        command.Options.Add(_ignoreUnknownWords);
+        if (_deadline is not null) command.Options.Add(_deadline);
+        _stages.AddTo(command);
+    }
+
+    public GenerationSpec Read(ParseResult line, string prompt)
+    {
+        var spec = new GenerationSpec
+        {
+            Prompt = prompt,
+            Size = Size(line.GetValue(_size)),
+            Seed = (ulong)line.GetValue(_seed),
+            Sampling = _stages.Read(line),
+            IgnoreUnknownWords = line.GetValue(_ignoreUnknownWords),
+        };
+        return _deadline is null ? spec : spec with { DeadlineSeconds = line.GetValue(_deadline) };
+    }
 
     /// The image side: "256", or "256x256" as the HTTP API writes it (images are square; which sides the cascade
     /// makes is the spec's check).
-    static int Size(Arguments args)
+    static int Size(string? text)
     {
-        var text = args.Text("size");
         if (text is null) return 64;
         var sides = text.ToLowerInvariant().Split('x');
         if (sides.Length <= 2 && sides.All(side => int.TryParse(side, System.Globalization.NumberStyles.None, null, out _)) && sides.Distinct().Count() == 1)
             return int.TryParse(sides[0], out var size) ? size : int.MaxValue;
         throw new UsageException($"--size {text}: give the side in pixels: 64, 256 or 1024 (\"256x256\" works too; images are square)");
     }
-
-    /// The same options as a cluster request, with its deadline.
-    public static GenerationSpec Spec(Arguments args, string prompt) =>
-        Request(args, prompt) with { DeadlineSeconds = args.Double("deadline-seconds", 600, 1, GenerationSpec.MaxDeadlineSeconds) };
-
-    public const string Help = """
-              per stage (prior, decoder64, sr256, sr1024; unset: the model folder's sampling.json): --<stage>-steps N --<stage>-guidance W
-              --<stage>-thresholding none|static|dynamic[:p[:cap]] --<stage>-eta E --<stage>-solver ddim|dpm++2m
-              --<stage>-aug LEVEL (SR input noise)
-              --decoder64-layout SHARE (0-1: how much of the decoder's trajectory ILVR holds to the layout model's picture; 0 off)
-        """;
 }

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using DiffusionCluster.Models.Cascade;
 using System.Diagnostics;
 using DiffusionCluster.Abstractions;
@@ -24,16 +25,32 @@ public static class TracingBenchmark
         }
     }
 
-    public static async Task<int> Run(Arguments args)
+    static readonly Option<int> SizeOption = CliOption.Int("--size", "image side of the requests", 64, 64, 1024, "PIXELS");
+    static readonly Option<int> RunsOption = CliOption.Int("--runs", "requests each way", 10, 1, 1000);
+    static readonly Option<string> ModelOption = CliOption.Text("--model", "the model folder", CascadeFolder.Bundled, "DIR");
+    static readonly Option<int> ThreadsOption = CliOption.Int("--threads", "compute threads, 0 for the machine's cores", 0, 0, 1024);
+    static readonly Option<string> DeviceNameOption = CliOption.Text("--device", "cpu or cuda[:N]", "cpu", "DEVICE");
+    // Our spans without Orleans' per-call spans, to see which part costs what.
+    static readonly Option<bool> OursOnlyOption = CliOption.Flag("--ours-only", "record the cascade's spans only, not Orleans' own");
+
+    public static Command Create()
     {
-        int size = args.Int("size", 64, 64, 1024);
-        int runs = args.Int("runs", 10, 1, 1000);
-        var model = args.Text("model", CascadeFolder.Bundled);
-        int threads = args.Int("threads", 0, 0, 1024);
-        var device = args.Text("device", "cpu");
-        // --ours-only: record our spans without Orleans' per-call spans, to see which part costs what.
-        bool oursOnly = args.Flag("ours-only");
-        args.RejectUnknown();
+        var command = new Command("tracing", "End-to-end latency of the same requests with tracing on and off, alternating, in one run.")
+        {
+            SizeOption, RunsOption, ModelOption, ThreadsOption, DeviceNameOption, OursOnlyOption,
+        };
+        command.SetAction((line, _) => Run(line));
+        return command;
+    }
+
+    static async Task<int> Run(ParseResult line)
+    {
+        int size = line.GetValue(SizeOption);
+        int runs = line.GetValue(RunsOption);
+        var model = line.GetValue(ModelOption)!;
+        int threads = line.GetValue(ThreadsOption);
+        var device = line.GetValue(DeviceNameOption)!;
+        bool oursOnly = line.GetValue(OursOnlyOption);
         var sources = oursOnly ? [CascadeTelemetry.Name] : new[] { CascadeTelemetry.Name }.Concat(TelemetryHosting.OrleansSources).ToArray();
 
         var spec = new GenerationSpec { Prompt = "a large red star in the center on a white background", Size = size };

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using DiffusionCluster.Cli.Infrastructure;
 using DiffusionCluster.Models;
 using DiffusionCluster.Models.Cascade;
@@ -15,90 +16,123 @@ public static class TrainCommand
     /// Where `train` writes by default: a working folder, never the bundle (`export` copies from it).
     public const string WorkingFolder = "work/shapes-cascade";
 
-    /// Components fitted on a frozen cascade in one pass rather than by the training loop.
-    static readonly string[] FittedComponents = ["attributes", "segmentation"];
-
-    public static int Run(Arguments args)
+    public static Command Create()
     {
-        var stageName = args.Positionals.FirstOrDefault()
-            ?? throw new UsageException($"train needs a component: {string.Join(", ", TrainerFactory.Names.Concat(FittedComponents))}");
-        if (stageName == "attributes") return FitAttributes(args);
-        if (stageName == "segmentation") return FitSegmentation(args);
-        var model = args.Text("model", WorkingFolder);
-        var device = DeviceOption.Parse(args.Text("device", "cpu"));
-        if (args.Int("threads", 0, 0, 1024) is > 0 and var threads) TorchSharp.torch.set_num_threads(threads);
-        var options = new TrainingOptions
-        {
-            CheckpointFolder = args.Text("checkpoints", Path.Combine("checkpoints", stageName)),
-            ModelFolder = model,
-            Steps = args.Int("steps", 2000, 1, 10_000_000),
-            BatchSize = args.Int("batch", 16, 1, 4096),
-            LearningRate = args.Double("lr", 3e-4, 1e-7, 1),
-            WarmupSteps = args.Int("warmup", 100, 0, 1_000_000),
-            EmaDecay = args.Double("ema", 0.999, 0, 1),
-            CheckpointEvery = args.Int("checkpoint-every", 250, 1, 10_000_000),
-            LogEvery = args.Int("log-every", 10, 1, 1_000_000),
-            Seed = (ulong)args.Int("seed", 1, 0, int.MaxValue),
-            TimeLimit = args.Text("time-limit-minutes") is { } minutes
-                ? TimeSpan.FromMinutes(args.Double("time-limit-minutes", 0, 0.01, 100_000))
-                : null,
-            InitFrom = args.Text("init-from"),
-        };
-        bool exportOnly = args.Flag("export-only");
-        double objectWeight = args.Double("object-weight", 1, 1, 1000);
-        args.RejectUnknown();
-        if (objectWeight != 1 && stageName is not ("decoder64" or "layout"))
-            throw new UsageException($"--object-weight applies to decoder64 and layout only, not {stageName}");
+        var command = new Command("train", "Trains one component of the cascade (resuming from its checkpoint folder) and writes its EMA weights into the model "
+            + "folder at every checkpoint; components after CLIP read CLIP's frozen towers from that folder. recipes/shapes-cascade.sh trains them all in order.");
+        foreach (var name in TrainerFactory.Names) command.Subcommands.Add(Component(name));
+        command.Subcommands.Add(Attributes());
+        command.Subcommands.Add(Segmentation());
+        return command;
+    }
 
-        var stage = TrainerFactory.Create(stageName, model, device, objectWeight);
-        if (exportOnly)
+    static Option<string> Model() => CliOption.Text("--model", "the model folder to train into", WorkingFolder, "DIR");
+    static Option<string> Device() => CliOption.Text("--device", "cpu or cuda[:N]", "cpu", "DEVICE");
+
+    static Command Component(string stageName)
+    {
+        var model = Model();
+        var device = Device();
+        var threads = CliOption.Int("--threads", "compute threads, 0 for the machine's cores", 0, 0, 1024);
+        var checkpoints = CliOption.Text("--checkpoints", "the checkpoint folder to resume from and write to", Path.Combine("checkpoints", stageName), "DIR");
+        var steps = CliOption.Int("--steps", "training steps in all (a resumed run counts those done)", 2000, 1, 10_000_000);
+        var batch = CliOption.Int("--batch", "batch size", 16, 1, 4096);
+        var lr = CliOption.Double("--lr", "peak learning rate", 3e-4, 1e-7, 1);
+        var warmup = CliOption.Int("--warmup", "learning-rate warm-up steps", 100, 0, 1_000_000);
+        var ema = CliOption.Double("--ema", "EMA decay of the exported weights", 0.999, 0, 1);
+        var checkpointEvery = CliOption.Int("--checkpoint-every", "steps between checkpoints (and exports)", 250, 1, 10_000_000);
+        var logEvery = CliOption.Int("--log-every", "steps between loss lines", 10, 1, 1_000_000);
+        var seed = CliOption.Int("--seed", "data and initialisation seed", 1, 0, int.MaxValue);
+        var timeLimit = CliOption.OptionalDouble("--time-limit-minutes", "stop (with a checkpoint) after this long; run again to resume", 0.01, 100_000, "M");
+        var initFrom = CliOption.OptionalText("--init-from", "start from these weights instead of random ones", "WEIGHTS.safetensors");
+        var exportOnly = CliOption.Flag("--export-only", "write the checkpoint's EMA weights into the model folder without training");
+        var command = new Command(stageName, $"Trains {stageName}.") { model, device, threads, checkpoints, steps, batch, lr, warmup, ema, checkpointEvery, logEvery, seed, timeLimit, initFrom, exportOnly };
+        var objectWeight = stageName is "decoder64" or "layout" ? CliOption.Double("--object-weight", "loss weight of object pixels against background", 1, 1, 1000, "W") : null;
+        if (objectWeight is not null) command.Options.Add(objectWeight);
+        command.SetAction(line =>
         {
-            TrainingLoop.Export(stage, options, Console.Out);
+            if (line.GetValue(threads) is > 0 and var n) TorchSharp.torch.set_num_threads(n);
+            var options = new TrainingOptions
+            {
+                CheckpointFolder = line.GetValue(checkpoints)!,
+                ModelFolder = line.GetValue(model)!,
+                Steps = line.GetValue(steps),
+                BatchSize = line.GetValue(batch),
+                LearningRate = line.GetValue(lr),
+                WarmupSteps = line.GetValue(warmup),
+                EmaDecay = line.GetValue(ema),
+                CheckpointEvery = line.GetValue(checkpointEvery),
+                LogEvery = line.GetValue(logEvery),
+                Seed = (ulong)line.GetValue(seed),
+                TimeLimit = line.GetValue(timeLimit) is { } minutes ? TimeSpan.FromMinutes(minutes) : null,
+                InitFrom = line.GetValue(initFrom),
+            };
+            var stage = TrainerFactory.Create(stageName, options.ModelFolder, DeviceOption.Parse(line.GetValue(device)!), objectWeight is null ? 1 : line.GetValue(objectWeight));
+            if (line.GetValue(exportOnly))
+            {
+                TrainingLoop.Export(stage, options, Console.Out);
+                return 0;
+            }
+            var result = TrainingLoop.Run(stage, options, Console.Out);
+            Console.WriteLine($"{stageName}: step {result.Step}/{options.Steps}, last loss {result.LastLoss:F4}, {result.TrainedSeconds / 60:F1} min trained{(result.Finished ? "" : " (stopped at the time limit; run again to resume)")}");
             return 0;
-        }
-        var result = TrainingLoop.Run(stage, options, Console.Out);
-        Console.WriteLine($"{stageName}: step {result.Step}/{options.Steps}, last loss {result.LastLoss:F4}, {result.TrainedSeconds / 60:F1} min trained{(result.Finished ? "" : " (stopped at the time limit; run again to resume)")}");
-        return 0;
+        });
+        return command;
     }
 
     /// `train attributes`: DiffAE's attribute directions, one per colour and shape, fitted in the CLIP image
     /// embedding of labelled renders and written to the model folder's attributes/.
-    static int FitAttributes(Arguments args)
+    static Command Attributes()
     {
-        int train = args.Int("train", 400, 20, 100_000);
-        int heldOut = args.Int("held-out", 200, 10, 100_000);
-        var model = args.Text("model", WorkingFolder);
-        var device = DeviceOption.Parse(args.Text("device", "cpu"));
-        args.RejectUnknown();
-        var operations = new ImageOperations(new CascadePipeline(model, device));
-        var (directions, fits) = new AttributeDirectionsTrainer(operations, Console.Error).Train(train, heldOut);
-        directions.Save(model);
-        Console.WriteLine($"attribute | positives | balanced accuracy, training | held-out ({heldOut} renders)");
-        foreach (var f in fits) Console.WriteLine($"{f.Attribute} | {f.Positives}/{f.TrainScenes} | {f.TrainAccuracy:P1} | {f.HeldOutAccuracy:P1}");
-        Console.WriteLine($"wrote {AttributeDirections.PathIn(model)} ({directions.Names.Count} attributes)");
-        return 0;
+        var train = CliOption.Int("--train", "labelled renders to fit on", 400, 20, 100_000);
+        var heldOut = CliOption.Int("--held-out", "renders to report accuracy on", 200, 10, 100_000);
+        var model = Model();
+        var device = Device();
+        var command = new Command("attributes", "Fits DiffAE's attribute directions (one per colour and shape, logistic regression in the CLIP image "
+            + "embedding of labelled renders) into the model folder and reports their held-out accuracy; `edit attribute` uses them.") { train, heldOut, model, device };
+        command.SetAction(line =>
+        {
+            var folder = line.GetValue(model)!;
+            int held = line.GetValue(heldOut);
+            var operations = new ImageOperations(new CascadePipeline(folder, DeviceOption.Parse(line.GetValue(device)!)));
+            var (directions, fits) = new AttributeDirectionsTrainer(operations, Console.Error).Train(line.GetValue(train), held);
+            directions.Save(folder);
+            Console.WriteLine($"attribute | positives | balanced accuracy, training | held-out ({held} renders)");
+            foreach (var f in fits) Console.WriteLine($"{f.Attribute} | {f.Positives}/{f.TrainScenes} | {f.TrainAccuracy:P1} | {f.HeldOutAccuracy:P1}");
+            Console.WriteLine($"wrote {AttributeDirections.PathIn(folder)} ({directions.Names.Count} attributes)");
+            return 0;
+        });
+        return command;
     }
 
     /// `train segmentation`: the per-pixel classifier on the 64px decoder's features, trained on N labelled renders
     /// and written to the model folder's segmentation/, with its mean IoU on held-out renders.
-    static int FitSegmentation(Arguments args)
+    static Command Segmentation()
     {
-        int labelled = args.Int("labelled", 50, 1, 100_000);
-        int heldOut = args.Int("held-out", 50, 1, 100_000);
-        int steps = args.Int("steps", 1500, 1, 1_000_000);
+        var labelled = CliOption.Int("--labelled", "labelled renders to train on", 50, 1, 100_000);
+        var heldOut = CliOption.Int("--held-out", "renders to report mean IoU on", 50, 1, 100_000);
+        var steps = CliOption.Int("--steps", "training steps", 1500, 1, 1_000_000);
         // The bundled head reads the decoder at three noise levels and from every decoder-path block.
-        var timesteps = args.Ints("timesteps", "50,150,400", 0, 100_000);
-        var blocks = args.Ints("blocks", "0,1,2,3,4,5", 0, 1024);
-        var model = args.Text("model", WorkingFolder);
-        var device = DeviceOption.Parse(args.Text("device", "cpu"));
-        args.RejectUnknown();
-        var cascade = new CascadePipeline(model, device);
-        var config = new SegmentationConfig { Classes = SegmentationTrainer.Classes, Timesteps = timesteps, Blocks = blocks };
-        var segmenter = new SegmentationTrainer(device).Train(cascade.Decoder, config, SegmentationTrainer.TrainScenes(labelled), steps, seed: (ulong)labelled);
-        segmenter.Save(model);
-        var heldOutScenes = SegmentationTrainer.HeldOutScenes(heldOut);
-        Console.WriteLine($"segmentation: {labelled} labelled renders, mean IoU {SegmentationTrainer.MeanIou(segmenter, heldOutScenes):P1} on {heldOut} held-out "
-            + $"(all-background {SegmentationTrainer.AllBackgroundIou(heldOutScenes):P1}); wrote {model}/segmentation");
-        return 0;
+        var timesteps = CliOption.Ints("--timesteps", "noise levels the decoder's features are read at", "50,150,400", 0, 100_000);
+        var blocks = CliOption.Ints("--blocks", "decoder-path blocks read", "0,1,2,3,4,5", 0, 1024);
+        var model = Model();
+        var device = Device();
+        var command = new Command("segmentation", "Trains the per-pixel classifier on decoder features of N labelled renders into the model folder "
+            + "and reports its mean IoU on held-out renders; `edit segment` uses it.") { labelled, heldOut, steps, timesteps, blocks, model, device };
+        command.SetAction(line =>
+        {
+            var folder = line.GetValue(model)!;
+            int count = line.GetValue(labelled), held = line.GetValue(heldOut);
+            var torchDevice = DeviceOption.Parse(line.GetValue(device)!);
+            var cascade = new CascadePipeline(folder, torchDevice);
+            var config = new SegmentationConfig { Classes = SegmentationTrainer.Classes, Timesteps = line.GetValue(timesteps)!, Blocks = line.GetValue(blocks)! };
+            var segmenter = new SegmentationTrainer(torchDevice).Train(cascade.Decoder, config, SegmentationTrainer.TrainScenes(count), line.GetValue(steps), seed: (ulong)count);
+            segmenter.Save(folder);
+            var heldOutScenes = SegmentationTrainer.HeldOutScenes(held);
+            Console.WriteLine($"segmentation: {count} labelled renders, mean IoU {SegmentationTrainer.MeanIou(segmenter, heldOutScenes):P1} on {held} held-out "
+                + $"(all-background {SegmentationTrainer.AllBackgroundIou(heldOutScenes):P1}); wrote {folder}/segmentation");
+            return 0;
+        });
+        return command;
     }
 }

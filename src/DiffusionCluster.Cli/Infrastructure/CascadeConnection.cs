@@ -37,6 +37,8 @@ public sealed class CascadeConnection : IAsyncDisposable
             ["Cluster:GatewayPort"] = FreePort().ToString(),
             // A silo that fails to start is reported in one line by the command; the host would log it with its stack.
             ["Logging:LogLevel:Microsoft.Extensions.Hosting"] = "None",
+            // Nor does a one-shot command say that its host is shutting down.
+            ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Warning",
         };
         foreach (var (key, value) in extra ?? new Dictionary<string, string?>()) settings[key] = value;
         // Orleans' start-up advice (ServerGC, ...) is noise for a one-shot command.
@@ -67,7 +69,7 @@ public sealed class CascadeConnection : IAsyncDisposable
             // Disposed once its start has given up, not under it.
             _ = start.ContinueWith(_ => host.Dispose(), TaskScheduler.Default);
             var where = connection.IsPostgres ? "whose membership is in the PostgreSQL database given" : $"at {cluster}";
-            var cause = timeout.IsCancellationRequested ? $"no answer within {wait.TotalSeconds:0} s" : CommandHelp.Cause(e).Message;
+            var cause = timeout.IsCancellationRequested ? $"no answer within {wait.TotalSeconds:0} s" : CliProgram.Cause(e).Message;
             throw new InvalidOperationException($"could not connect to the cluster {where} (--cluster): {cause}; is a silo with a gateway port running?", e);
         }
         return new CascadeConnection(host);

@@ -5,6 +5,7 @@ using System.Text.Json.Serialization;
 using DiffusionCluster.Models.Cascade;
 using DiffusionCluster.Models.Imaging;
 using DiffusionCluster.Shapes;
+using DiffusionCluster.Training.Loop;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -122,6 +123,7 @@ public sealed class NaturalBench(CascadePipeline pipeline, TextWriter log)
                 results[i] = new CaseResult(c.Id, c.Category, c.Prompt, seed, null, e.Message, false, false, "");
             }
         }
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         for (int start = 0; start < drawable.Count; start += batchSize)
         {
             var batch = drawable.Skip(start).Take(batchSize).ToList();
@@ -142,7 +144,7 @@ public sealed class NaturalBench(CascadePipeline pipeline, TextWriter log)
                 results[index] = new CaseResult(c.Id, c.Category, c.Prompt, seeds[k], caption, null, score.FullyCorrect, score.CountCorrect, cells, Misses(c.Request, parsed, score));
                 images[index] = pictures[k].clone().DetachFromDisposeScope();
             }
-            log.WriteLine($"natural shapebench: drew {Math.Min(start + batchSize, drawable.Count)}/{drawable.Count}");
+            log.WriteLine(ProgressLine.Format("natural shapebench: drew", Math.Min(start + batchSize, drawable.Count), drawable.Count, clock.Elapsed));
         }
         return results.Select(r => r!).ToList();
     }

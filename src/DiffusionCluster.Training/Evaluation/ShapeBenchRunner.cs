@@ -4,6 +4,7 @@ using DiffusionCluster.Models.Cascade;
 using DiffusionCluster.Models.Imaging;
 using DiffusionCluster.Models.Networks;
 using DiffusionCluster.Shapes;
+using DiffusionCluster.Training.Loop;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -38,7 +39,7 @@ public sealed class ShapeBenchRunner(CascadePipeline pipeline, ImageEncoder clip
                 : pipeline.Prior.Sample(batchText, seeds, sampling.Prior);
             using var images = pipeline.Decoder.Sample(batchText, embedding, null, seeds, sampling.Decoder64);
             generated.AddRange(images.unbind(0).Select(i => i.clone().DetachFromDisposeScope()));
-            log.WriteLine($"shapebench: generated {Math.Min(start + options.BatchSize, prompts.Count)}/{prompts.Count}");
+            log.WriteLine(ProgressLine.Format("shapebench: generated", Math.Min(start + options.BatchSize, prompts.Count), prompts.Count, clock.Elapsed));
         }
         double secondsPerImage = clock.Elapsed.TotalSeconds / prompts.Count;
 

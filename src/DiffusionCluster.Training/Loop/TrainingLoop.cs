@@ -69,7 +69,7 @@ public static class TrainingLoop
                 double perStep = clock.Elapsed.TotalSeconds / (step - (state?.Step ?? 0));
                 var eta = TimeSpan.FromSeconds(perStep * (options.Steps - step));
                 progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{stage.Name} step {step}/{options.Steps} {Bar(step, options.Steps)} loss {window.Average():F4} {perStep:F2} s/step ETA {eta:hh\\:mm\\:ss}"));
+                    $"{stage.Name} step {step}/{options.Steps} {ProgressLine.Bar(step, options.Steps)} loss {window.Average():F4} {perStep:F2} s/step ETA {eta:hh\\:mm\\:ss}"));
                 window.Clear();
                 log.Flush();
             }
@@ -152,9 +152,4 @@ public static class TrainingLoop
         foreach (var (name, value) in stage.Trainable.state_dict()) value.copy_(live[name]);
     }
 
-    static string Bar(long step, long total)
-    {
-        int filled = (int)(20 * step / Math.Max(1, total));
-        return "[" + new string('#', filled) + new string('.', 20 - filled) + "]";
-    }
 }

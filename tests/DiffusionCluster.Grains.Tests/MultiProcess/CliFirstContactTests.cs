@@ -14,7 +14,8 @@ public sealed class CliFirstContactTests
         var (code, output) = await CliRun.Run(Quick, "generate", flag);
 
         Assert.True(code == 0, output);
-        Assert.Contains("generate \"<prompt>\"", output);
+        Assert.Contains("diffusion-cluster generate <prompt> [options]", output);
+        Assert.Contains("--seed", output);
         Assert.DoesNotContain("bench networks", output);
         Assert.DoesNotContain("error", output);
     }
@@ -37,6 +38,23 @@ public sealed class CliFirstContactTests
 
         Assert.Equal(2, code);
         Assert.Contains(expected, output);
+    }
+
+    [Theory]
+    [InlineData("--seed -1: must be a whole number from 0 to 2147483647", "generate", "a red circle", "--seed", "-1")]
+    [InlineData("--strength 2: must be a number from 0.05 to 1", "edit", "sdedit", "--image", "x.png", "--strength", "2")]
+    [InlineData("unknown command \"netwoks\" (did you mean \"networks\"?)", "bench", "netwoks")]
+    [InlineData("unknown option --bogus", "eval", "write-dev", "--bogus")]
+    [InlineData("unexpected argument \"red\" (a prompt or caption of several words goes in quotes)", "generate", "a", "red", "circle")]
+    [InlineData("diffusion-cluster edit needs one of: variation,", "edit")]
+    public async Task A_mistake_is_named_in_one_line_with_where_the_options_are_listed(string expected, params string[] args)
+    {
+        var (code, output) = await CliRun.Run(Quick, args);
+
+        Assert.Equal(2, code);
+        Assert.Contains($"error: {expected}", output);
+        Assert.Equal(2, output.Trim().Split('\n').Length);
+        Assert.EndsWith("--help lists the options)", output.Trim());
     }
 
     [Fact]
