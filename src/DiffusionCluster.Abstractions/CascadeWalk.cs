@@ -29,7 +29,7 @@ public sealed class CascadeWalk(GenerationSpec spec, Guid requestId, IReadOnlyLi
         };
         return stage.Kind switch
         {
-            StageKind.Text => input with { Prompt = spec.Prompt },
+            StageKind.Text => input with { Prompt = spec.Prompt, SourceImage = spec.SceneSource },
             StageKind.Prior => input with { Text = _text, Sampling = spec.SamplingFor(stage.Stage) },
             _ when _image is null => input with
             {

@@ -35,10 +35,17 @@ public sealed record GenerationSpec
 
     public bool HasPrompt => !string.IsNullOrWhiteSpace(Prompt);
 
+    /// An uncaptioned operation whose text stage captions the source image.
+    public bool CaptionsSource => !HasPrompt && Operation is { ReadsSourceScene: true };
+
+    /// The image the text stage reads for what the prompt leaves unsaid (ImageOperation.ReadsSourceScene), if any.
+    public WireTensor? SceneSource => Operation is { ReadsSourceScene: true } operation ? operation.Image : null;
+
     /// The stages of the cascade this request runs: up to its size, without the text stage for an uncaptioned
-    /// operation, without the prior when the image embedding comes from the source image.
+    /// operation (unless it captions its source image), without the prior when the image embedding comes from the
+    /// source image.
     public IReadOnlyList<StageDescriptor> StagesIn(CascadeDefinition cascade) => cascade.For(Size)
-        .Where(s => s.Kind != StageKind.Text || HasPrompt)
+        .Where(s => s.Kind != StageKind.Text || HasPrompt || CaptionsSource)
         .Where(s => s.Kind != StageKind.Prior || Operation is not { UsesSourceEmbedding: true })
         .ToList();
 

@@ -19,6 +19,11 @@ public abstract record ImageOperation
     /// The prompt is optional (a caption, if any, of the source).
     public virtual bool PromptOptional => true;
 
+    /// The text stage reads the source image (where the model has an image captioner): what the prompt leaves unsaid
+    /// (places, sizes, colours, background) comes from the image rather than the seed, and without a prompt the image's
+    /// own caption is used, so the decoder draws from what the image shows rather than from z_i alone.
+    public virtual bool ReadsSourceScene => false;
+
     /// Requests whose operations have equal keys run in one batch; null: the operation runs one request per batch
     /// (it draws noise inside the sampling loop or encodes by inversion, so a result depends only on its own seed).
     public virtual string? BatchKey => null;
@@ -47,6 +52,7 @@ public sealed record VariationOperation : ImageOperation
 {
     public override string Name => "variation";
     public override string? BatchKey => Name;
+    public override bool ReadsSourceScene => true;
 }
 
 /// Label-efficient segmentation: a colour-coded class mask of the image from the decoder's features.
@@ -185,6 +191,7 @@ public sealed record TextDiffOperation : InvertingOperation
     [Id(1)] public double Amount { get; init; } = DefaultAmount;
 
     public override string Name => "textdiff";
+    public override bool ReadsSourceScene => true;
     public override bool PromptOptional => false;
     public override long Bytes => base.Bytes + 2L * SourceCaption.Length;
 

@@ -28,10 +28,13 @@ public sealed record StageInput
     [Id(12)] public string? PngParameters { get; init; }
     /// Image stages: report a preview of each reported step's estimate with the step (GenerationSpec.Previews).
     [Id(13)] public bool Previews { get; init; }
+    /// Text stage: the operation's source image, read for what the prompt leaves unsaid, or captioned when the request
+    /// has no prompt (ImageOperation.ReadsSourceScene).
+    [Id(14)] public WireTensor? SourceImage { get; init; }
 
     public long PayloadBytes =>
         Bytes(Text) + Bytes(SourceText) + (ImageEmbedding?.Bytes ?? 0) + (LowRes?.Bytes ?? 0) + 2L * (Prompt?.Length ?? 0) + (Operation?.Bytes ?? 0)
-        + 2L * (PngParameters?.Length ?? 0);
+        + 2L * (PngParameters?.Length ?? 0) + (SourceImage?.Bytes ?? 0);
 
     static long Bytes(TextFeatures? text) => text is null ? 0 : text.Tokens.Bytes + text.Mask.Bytes + text.Pooled.Bytes + (text.Ids?.Bytes ?? 0);
 }

@@ -9,17 +9,20 @@ public sealed record Composition(string Prompt, string Caption, Scene Scene, IRe
 /// world allows, and places satisfy every named relation. Texture unsaid means plain, as people mean it. Each
 /// attribute draws from its own stream of the seed, so naming a different colour does not move the objects.
 /// This is prompt upsampling (DALL-E 3's answer to short prompts) for a world whose captions we can enumerate: the
-/// cascade after it only ever reads captions that name everything, the kind it was trained on.
+/// cascade after it only ever reads captions that name everything, the kind it was trained on. An operation that
+/// starts from an image passes the scene read from it as a reference: what the prompt leaves unsaid is then taken from
+/// the image's matching objects (same shape) and background where the prompt allows, so two captions of one image
+/// (a text diff's) differ only in what their prompts name differently, and both say where the image has its objects.
 public sealed class Composer(World world)
 {
     public World World { get; } = world;
 
     /// Throws ArgumentException naming the problem and the limit for a prompt this world cannot draw; with
     /// ignoreUnknownWords, unknown words are dropped and reported instead of refused.
-    public Composition Compose(string prompt, long seed, bool ignoreUnknownWords = false)
+    public Composition Compose(string prompt, long seed, bool ignoreUnknownWords = false, Scene? reference = null)
     {
         var request = Check(prompt, ignoreUnknownWords);
-        var scene = Sample(request, seed);
+        var scene = Sample(request, seed, reference);
         return new Composition(prompt, Captioner.Canonical(scene), scene, request.Unknown);
     }
 
@@ -57,12 +60,17 @@ public sealed class Composer(World world)
         return request;
     }
 
-    Scene Sample(SceneRequest request, long seed)
+    Scene Sample(SceneRequest request, long seed, Scene? reference)
     {
         // One stream per attribute, so a change to one named attribute leaves the others' draws as they were.
         SeedStream Stream(int attribute) => new((ulong)seed, attribute);
+        var matched = reference is null ? new SceneObject?[request.Objects.Count] : Match(request, reference);
         var placeStream = Stream(1);
         var arrangements = Arrangements(request).ToList();
+        // The image's places for its matched objects where the prompt's places and relations allow them.
+        var fromReference = arrangements.Where(a => a.Select((cell, i) => matched[i] is not { } m || request.Objects[i].Position is not null || m.Position == cell)
+            .All(ok => ok)).ToList();
+        if (fromReference.Count > 0) arrangements = fromReference;
         var places = arrangements[placeStream.Next(arrangements.Count)];
 
         var colourStream = Stream(2);
@@ -76,6 +84,12 @@ public sealed class Composer(World world)
                 colours[i] = named;
                 continue;
             }
+            if (matched[i] is { } m && World.ObjectColours.Contains(m.Colour) && !taken.Contains(m.Colour))
+            {
+                colours[i] = m.Colour;
+                if (!World.RepeatedColours) taken.Add(m.Colour);
+                continue;
+            }
             var free = World.ObjectColours.Where(c => !taken.Contains(c)).ToList();
             if (free.Count == 0) free = World.ObjectColours.Where(c => c != request.Background).ToList();
             colours[i] = free[colourStream.Next(free.Count)];
@@ -84,11 +98,46 @@ public sealed class Composer(World world)
 
         var sizeStream = Stream(3);
         var objects = request.Objects.Select((o, i) => new SceneObject(
-            o.Shape, colours[i], o.Size ?? (SizeClass)sizeStream.Next(3), places[i], o.Texture ?? Texture.Plain)).ToList();
+            o.Shape, colours[i], o.Size ?? matched[i]?.Size ?? (SizeClass)sizeStream.Next(3), places[i], o.Texture ?? matched[i]?.Texture ?? Texture.Plain)).ToList();
 
         var backgrounds = World.Backgrounds.Where(b => !colours.Contains(b)).ToList();
-        string background = request.Background ?? backgrounds[Stream(4).Next(backgrounds.Count)];
+        string background = request.Background
+            ?? (reference is not null && backgrounds.Contains(reference.Background) ? reference.Background : backgrounds[Stream(4).Next(backgrounds.Count)]);
         return new Scene(background, objects);
+    }
+
+    /// For each requested object, the reference object it stands for (null where none): the assignment of distinct
+    /// reference objects of the same shape that agrees with the most named colours, sizes, textures and places.
+    static SceneObject?[] Match(SceneRequest request, Scene reference)
+    {
+        int n = request.Objects.Count;
+        var best = new SceneObject?[n];
+        int bestScore = -1;
+        // Each requested object takes a reference object or none (index -1); a few objects each, so every choice is tried.
+        void Try(int index, int[] chosen, int score)
+        {
+            if (index == n)
+            {
+                if (score <= bestScore) return;
+                bestScore = score;
+                for (int i = 0; i < n; i++) best[i] = chosen[i] < 0 ? null : reference.Objects[chosen[i]];
+                return;
+            }
+            chosen[index] = -1;
+            Try(index + 1, chosen, score);
+            var want = request.Objects[index];
+            for (int r = 0; r < reference.Objects.Count; r++)
+            {
+                var o = reference.Objects[r];
+                if (o.Shape != want.Shape || chosen.Take(index).Contains(r)) continue;
+                chosen[index] = r;
+                Try(index + 1, chosen, score + 4 + (want.Colour == o.Colour ? 2 : 0) + (want.Size == o.Size ? 1 : 0)
+                    + (want.Texture == o.Texture ? 1 : 0) + (want.Position == o.Position ? 1 : 0));
+            }
+            chosen[index] = -1;
+        }
+        Try(0, new int[n], 0);
+        return best;
     }
 
     /// Every assignment of distinct grid cells to the request's objects that keeps each named place and holds every

@@ -1,5 +1,6 @@
 using DiffusionCluster.Abstractions;
 using DiffusionCluster.Models.Imaging;
+using DiffusionCluster.Shapes;
 
 namespace DiffusionCluster.Grains.Tests;
 
@@ -16,21 +17,36 @@ public sealed class ImageEditTests : IAsyncLifetime
     static WireTensor Picture(float value, int channels = 3) =>
         new([1, channels, 64, 64], Enumerable.Range(0, channels * 64 * 64).Select(i => value * ((i % 7) / 7f)).ToArray());
 
+    static WireTensor Render(Scene scene) => new([1, 3, 64, 64], Renderer.Render(scene, 64).Select(v => 2 * v - 1).ToArray());
+
     static GenerationSpec Edit(ImageOperation operation, string prompt = "a small red circle on a white background", int size = 64) =>
         Specs.Quick(size: size) with { Prompt = prompt, Operation = operation };
 
     [Fact]
-    public async Task An_uncaptioned_variation_runs_only_the_decoder_and_follows_its_seed()
+    public async Task An_uncaptioned_variation_is_drawn_from_a_caption_read_from_its_image_and_follows_its_seed()
     {
-        var spec = Edit(new VariationOperation { Image = Picture(0.8f) }, prompt: "");
+        var scene = new Scene("white", [new SceneObject(ShapeKind.Circle, "red", SizeClass.Large, Position.Center)]);
+        var spec = Edit(new VariationOperation { Image = Render(scene) }, prompt: "");
 
         var a = await _cluster.Request().Generate(spec);
         var b = await _cluster.Request().Generate(spec);
         var other = await _cluster.Request().Generate(spec with { Seed = 2 });
 
-        Assert.Equal([CascadeStage.Decoder64], a.Stages.Select(s => s.Stage));
+        Assert.Equal([CascadeStage.Text, CascadeStage.Decoder64], a.Stages.Select(s => s.Stage));
+        Assert.Equal("a large red circle in the center on a white background", a.Caption?.Caption);
         Assert.Equal(a.Png, b.Png);
         Assert.NotEqual(a.Png, other.Png);
+    }
+
+    [Fact]
+    public async Task A_variation_of_an_image_with_nothing_to_caption_is_drawn_from_z_i_alone()
+    {
+        var blank = new WireTensor([1, 3, 64, 64], Enumerable.Repeat(-1f, 3 * 64 * 64).ToArray());
+
+        var result = await _cluster.Request().Generate(Edit(new VariationOperation { Image = blank }, prompt: ""));
+
+        Assert.Equal([CascadeStage.Text, CascadeStage.Decoder64], result.Stages.Select(s => s.Stage));
+        Assert.Null(result.Caption);
     }
 
     [Fact]
@@ -72,6 +88,21 @@ public sealed class ImageEditTests : IAsyncLifetime
         Assert.Equal([CascadeStage.Text, CascadeStage.Text, CascadeStage.Decoder64], edited.Stages.Select(s => s.Stage));
         using var image = Png.Decode(frames.Png);
         Assert.Equal(new long[] { 3, 64, 192 }, image.shape);
+    }
+
+    [Fact]
+    public async Task A_text_diff_of_short_captions_draws_where_the_image_has_its_objects()
+    {
+        var scene = new Scene("white", [
+            new SceneObject(ShapeKind.Circle, "red", SizeClass.Large, Position.TopLeft),
+            new SceneObject(ShapeKind.Star, "blue", SizeClass.Small, Position.BottomRight),
+        ]);
+        var diff = Edit(new TextDiffOperation { Image = Render(scene), SourceCaption = "a red circle and a blue star", InversionSteps = 5 },
+            prompt: "a green circle and a blue star");
+
+        var edited = await _cluster.Request().Generate(diff);
+
+        Assert.Equal(Captioner.Canonical(scene with { Objects = [scene.Objects[0] with { Colour = "green" }, scene.Objects[1]] }), edited.Caption?.Caption);
     }
 
     [Fact]

@@ -52,6 +52,42 @@ public sealed class ComposerTests
         Assert.Equal(red.Objects.Select(o => (o.Position, o.Size)), blue.Objects.Select(o => (o.Position, o.Size)));
     }
 
+    static readonly Scene Image = new("white", [
+        new SceneObject(ShapeKind.Circle, "red", SizeClass.Large, Position.TopLeft),
+        new SceneObject(ShapeKind.Star, "blue", SizeClass.Small, Position.BottomRight, Texture.Stripes),
+    ]);
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(5)]
+    public void With_a_reference_what_the_prompt_leaves_unsaid_is_the_image_s_whatever_the_seed(long seed)
+    {
+        var source = Composer.Compose("a red circle and a star", seed, reference: Image).Scene;
+        var target = Composer.Compose("a green circle and a star", seed, reference: Image).Scene;
+
+        Assert.Equal(Image.Summary, source.Summary);
+        Assert.Equal((Image with { Objects = [Image.Objects[0] with { Colour = "green" }, Image.Objects[1]] }).Summary, target.Summary);
+    }
+
+    [Fact]
+    public void With_a_reference_what_the_prompt_names_wins_and_unmatched_objects_are_drawn()
+    {
+        var scene = Composer.Compose("a small circle in the center and a square on a black background", 3, reference: Image).Scene;
+
+        Assert.Equal("black", scene.Background);
+        Assert.Equal((ShapeKind.Circle, "red", SizeClass.Small, Position.Center), (scene.Objects[0].Shape, scene.Objects[0].Colour, scene.Objects[0].Size, scene.Objects[0].Position));
+        Assert.True(Composer.Check("a small circle in the center and a square on a black background").Accepts(scene), scene.Summary);
+    }
+
+    [Fact]
+    public void With_a_reference_a_relation_the_image_breaks_is_still_held()
+    {
+        var scene = Composer.Compose("a star above a circle", 1, reference: Image).Scene;
+
+        Assert.True(Composer.Check("a star above a circle").Accepts(scene), scene.Summary);
+        Assert.Equal(("blue", SizeClass.Small, Texture.Stripes), (scene.Objects[0].Colour, scene.Objects[0].Size, scene.Objects[0].Texture));
+    }
+
     [Fact]
     public void An_unsaid_texture_is_plain_and_a_named_one_is_kept()
     {

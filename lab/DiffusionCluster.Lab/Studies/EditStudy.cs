@@ -144,22 +144,29 @@ public sealed class EditStudy(ImageOperations operations, TextWriter log)
         return report;
     }
 
-    /// Variations of each render, with its caption and without, at each layout share (the share of the trajectory held to
-    /// the render's own 16 px layout picture; the decoder's default when none are given). Kept: objects the parser finds
-    /// with the source's colour, shape and cell; the variations' spread among themselves and their distance to the source.
+    /// Variations of each render with its caption, with the caption the cascade's image captioner reads from it (what the
+    /// cluster does for an uncaptioned variation), and with z_i alone, at each layout share (the share of the trajectory
+    /// held to the render's own 16 px layout picture; the decoder's default when none are given). Kept: objects the parser
+    /// finds with the source's colour, shape and cell; the variations' spread among themselves and their distance to the source.
     void Variations(IReadOnlyList<BenchPrompt> scenes, Tensor renders, SamplingOptions decoder, Options options, StudyReport report, List<Tensor> grid)
     {
         var rows = new List<IReadOnlyList<string>>();
         var shares = options.LayoutShares ?? [operations.Cascade.Decoder.LayoutShare(decoder)];
         foreach (var share in shares)
-            foreach (bool captioned in new[] { true, false })
+            foreach (var conditioning in new[] { "caption + z_i", "caption read from the image + z_i", "z_i alone" })
             {
                 int objects = 0, agreeing = 0;
                 double spread = 0, distance = 0;
                 for (int i = 0; i < scenes.Count; i++)
                 {
                     var seeds = Enumerable.Range(0, options.Variations).Select(s => (ulong)(1000 * i + s)).ToList();
-                    using var text = captioned ? operations.Cascade.Text.Encode(Enumerable.Repeat(scenes[i].Prompt, seeds.Count).ToList()) : null;
+                    var caption = conditioning switch
+                    {
+                        "caption + z_i" => scenes[i].Prompt,
+                        "z_i alone" => null,
+                        _ => ReadCaption(renders, i),
+                    };
+                    using var text = caption is null ? null : operations.Cascade.Text.Encode(Enumerable.Repeat(caption, seeds.Count).ToList());
                     using var variations = operations.Variations(renders[i..(i + 1)], text, seeds, decoder with { Layout = share });
                     foreach (var v in variations.unbind(0))
                     {
@@ -169,18 +176,24 @@ public sealed class EditStudy(ImageOperations operations, TextWriter log)
                     }
                     spread += PairwiseDistance(variations);
                     using (var away = (variations - renders[i..(i + 1)]).abs().mean()) distance += away.item<float>();
-                    if (captioned && i < 4 && share == shares[^1]) grid.Add(variations[0].clone());
+                    if (conditioning == "caption + z_i" && i < 4 && share == shares[^1]) grid.Add(variations[0].clone());
                 }
-                var label = captioned ? "caption + z_i" : "z_i alone";
-                rows.Add([label, $"{share:F2}", StudyReport.Percent(agreeing, objects), $"{spread / scenes.Count:F3}", $"{distance / scenes.Count:F3}"]);
-                report.Figure($"variation_agreement_{(captioned ? "captioned" : "uncaptioned")}_{share:F2}", (double)agreeing / objects);
-                log.WriteLine($"study edits: variations {label}, layout share {share:F2}: {agreeing}/{objects} objects kept");
+                rows.Add([conditioning, $"{share:F2}", StudyReport.Percent(agreeing, objects), $"{spread / scenes.Count:F3}", $"{distance / scenes.Count:F3}"]);
+                var figure = conditioning switch { "caption + z_i" => "captioned", "z_i alone" => "uncaptioned", _ => "read_caption" };
+                report.Figure($"variation_agreement_{figure}_{share:F2}", (double)agreeing / objects);
+                log.WriteLine($"study edits: variations {conditioning}, layout share {share:F2}: {agreeing}/{objects} objects kept");
             }
         report.Add(new StudyTable($"Variations ({options.Variations} per scene, decoder {decoder.Steps?.ToString() ?? "default"} steps, guidance {decoder.Guidance?.ToString() ?? "default"})",
             ["conditioning", "layout share held to the source", "objects the parser finds kept (colour, shape, cell)",
                 "mean absolute difference between variations", "mean absolute difference to the source"], rows,
             "Target: >= 80% of objects kept, and variations that differ. Pixels in [-1, 1]; the layout share is the part of the trajectory, "
             + "from pure noise, held to the source's own 16 px layout picture (0: z_i and the caption alone)."));
+    }
+
+    string? ReadCaption(Tensor renders, int i)
+    {
+        using var render = renders[i];
+        return operations.Cascade.Text.ImageCaptioner?.Caption(render);
     }
 
     /// Interpolation between consecutive scenes (z_i and x_T slerped, 5 frames): the end frames against their renders
@@ -221,7 +234,7 @@ public sealed class EditStudy(ImageOperations operations, TextWriter log)
 
     /// Each scene's first object recoloured, written two ways: full captions (every attribute and place, as the networks
     /// were trained) and short ones ("a red circle and a blue star") composed as the cluster composes a request's prompt
-    /// and source caption (the request's seed for both). Changed: the parser finds the new colour on the object's shape
+    /// and source caption (the request's seed for both, what they leave unsaid read from the source image). Changed: the parser finds the new colour on the object's shape
     /// in its cell; kept: the background and every other object (colour, shape, cell).
     void TextDiffs(IReadOnlyList<BenchPrompt> scenes, Tensor renders, ContrastEditOptions edit, StudyReport report, List<Tensor> grid)
     {
@@ -238,7 +251,7 @@ public sealed class EditStudy(ImageOperations operations, TextWriter log)
                 var target = SceneAgreement.Recoloured(source, 0, scenes[i].Id);
                 var (oldCaption, newCaption) = style == "full captions"
                     ? (scenes[i].Prompt, Recaptioned(scenes[i], target))
-                    : (Composed(Short(source), (ulong)scenes[i].Id), Composed(Short(target), (ulong)scenes[i].Id));
+                    : (Composed(Short(source), (ulong)scenes[i].Id, renders, i), Composed(Short(target), (ulong)scenes[i].Id, renders, i));
                 using var oldText = operations.Cascade.Text.Encode([oldCaption]);
                 using var newText = operations.Cascade.Text.Encode([newCaption]);
                 for (int k = 0; k < amounts.Length; k++)
@@ -283,7 +296,12 @@ public sealed class EditStudy(ImageOperations operations, TextWriter log)
     static string Short(Scene scene) =>
         string.Join(" and ", scene.Objects.Select(o => $"a {o.Colour} {o.Shape.ToString().ToLowerInvariant()}"));
 
-    string Composed(string prompt, ulong seed) => operations.Cascade.Text.Compose(prompt, seed).Caption;
+    /// Composed as the cluster composes a text diff's captions: what the prompt leaves unsaid read from the source image.
+    string Composed(string prompt, ulong seed, Tensor renders, int i)
+    {
+        using var render = renders[i];
+        return operations.Cascade.Text.Compose(prompt, seed, reference: operations.Cascade.Text.ImageCaptioner?.Read(render)).Caption;
+    }
 
     static double PairwiseDistance(Tensor images)
     {

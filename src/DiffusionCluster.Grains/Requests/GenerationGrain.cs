@@ -415,12 +415,13 @@ public sealed class GenerationGrain(StageRouter router, RequestBacklog backlog, 
     }
 
     /// A text diff's second caption (the source's), through the text encoder stage like the prompt and composed
-    /// with the same seed, so what neither caption names is drawn the same in both.
+    /// against the same source image and seed, so what neither caption names is the same in both.
     async Task<TextFeatures> EncodeText(Guid requestId, CascadeStage textStage, string caption, GenerationSpec spec, List<StageRun> runs, CancellationToken cancellation)
     {
         var output = await RunStage(new StageInput
         {
             RequestId = requestId, Stage = textStage, Prompt = caption, Seed = spec.Seed, IgnoreUnknownWords = spec.IgnoreUnknownWords,
+            SourceImage = spec.SceneSource,
         }, cancellation);
         runs.Add(output.Run);
         return output.Text!;

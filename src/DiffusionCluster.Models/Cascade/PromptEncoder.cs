@@ -18,6 +18,7 @@ public sealed class PromptEncoder
     public PromptEncoder(string modelFolder, Device device, ScalarType dtype = ScalarType.Float32)
     {
         Composer = CascadeFolder.LoadComposer(modelFolder);
+        ImageCaptioner = Composer is null ? null : new ImageCaptioner(Composer.World);
         Tokenizer = CascadeFolder.LoadTokenizer(modelFolder);
         _encoder = CascadeFolder.LoadTextEncoder(modelFolder, device);
         _encoder.to(dtype);
@@ -25,12 +26,15 @@ public sealed class PromptEncoder
     }
 
     public Shapes.Composer? Composer { get; }
+    /// Captions uncaptioned source images (variations); null for a folder without one.
+    public ImageCaptioner? ImageCaptioner { get; }
     public TextTokenizer Tokenizer { get; }
     public Device Device { get; }
 
     /// The caption the encoder reads for a prompt and seed; throws ArgumentException naming the problem for a
     /// prompt the model cannot draw (unknown words unless ignoreUnknownWords, more objects than it draws, ...).
-    public ComposedPrompt Compose(string prompt, ulong seed, bool ignoreUnknownWords = false)
+    /// reference: the scene read from an operation's source image, which supplies what the prompt leaves unsaid.
+    public ComposedPrompt Compose(string prompt, ulong seed, bool ignoreUnknownWords = false, Shapes.Scene? reference = null)
     {
         if (string.IsNullOrWhiteSpace(prompt)) throw new ArgumentException("prompt is empty");
         if (Composer is null)
@@ -38,7 +42,7 @@ public sealed class PromptEncoder
             Tokenizer.Encode(prompt);
             return new ComposedPrompt(prompt, []);
         }
-        var composition = Composer.Compose(prompt, (long)seed, ignoreUnknownWords);
+        var composition = Composer.Compose(prompt, (long)seed, ignoreUnknownWords, reference);
         Tokenizer.Encode(composition.Caption);
         return new ComposedPrompt(composition.Caption, composition.IgnoredWords);
     }
