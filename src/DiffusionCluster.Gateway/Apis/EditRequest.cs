@@ -28,7 +28,7 @@ public static class EditRequest
         new("attribute", JsonSchemaType.String, "attribute: the colour or shape to move toward (e.g. red, circle)."),
         new("amount", JsonSchemaType.Number, $"textdiff: 0 to 1 (default {TextDiffOperation.DefaultAmount}); attribute: -2 to 2 (default {AttributeOperation.DefaultAmount}).",
             -AttributeOperation.MaxAmount, AttributeOperation.MaxAmount),
-        new("source_caption", JsonSchemaType.String, "textdiff: what the image shows (e.g. a red circle); the prompt says what it should."),
+        new("source_caption", JsonSchemaType.String, "textdiff: what the image shows (e.g. a red circle); the prompt says what it should. What both leave unsaid (places, sizes, background) is read from the image."),
         new("inversion_steps", JsonSchemaType.Integer, $"textdiff, attribute, reconstruct, interpolate: DDIM inversion steps (default {InvertingOperation.DefaultInversionSteps}).",
             InvertingOperation.MinInversionSteps, InvertingOperation.MaxInversionSteps),
         new("frames", JsonSchemaType.Integer, "interpolate: frames from the image to the second (default 8).", 2, InterpolateOperation.MaxFrames),

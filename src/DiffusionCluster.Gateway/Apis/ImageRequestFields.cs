@@ -22,7 +22,7 @@ public static class ImageRequestFields
 
     public static IReadOnlyList<BodyField> All { get; } =
     [
-        new("prompt", JsonSchemaType.String, "What to draw (required, except for variations)."),
+        new("prompt", JsonSchemaType.String, "What to draw (required, except for variations: without one, a variation is drawn from the image's own caption, returned as revised_prompt)."),
         new("n", JsonSchemaType.Integer, "Images to make, with consecutive seeds (/v1/jobs: 1).", 1, 10),
         new("size", JsonSchemaType.String, "Image size.", Values: ImageRequest.Sizes),
         new("response_format", JsonSchemaType.String, "A signed link to the image, or the image itself in base64.", Values: ImageRequest.Formats),
