@@ -17,7 +17,7 @@ public static class EditCommand
         var inversionSteps = () => CliOption.Int("--inversion-steps", "DDIM inversion steps", InvertingOperation.DefaultInversionSteps,
             InvertingOperation.MinInversionSteps, InvertingOperation.MaxInversionSteps);
 
-        Add(command, "variation", "New images with the source's CLIP embedding and layout (prompt optional).", [], (_, image, _) => new VariationOperation { Image = image });
+        Add(command, "variation", "New images with the source's CLIP embedding and layout; without --prompt, drawn from the caption read from the image (printed).", [], (_, image, _) => new VariationOperation { Image = image });
         Add(command, "segment", "A colour-coded class mask (background and 8 shapes) from decoder features (see `train segmentation`).", [],
             (_, image, _) => new SegmentOperation { Image = image });
         var reconstructSteps = inversionSteps();
@@ -41,7 +41,7 @@ public static class EditCommand
         var sourceCaption = CliOption.RequiredText("--source-caption", "the image's caption", "TEXT");
         var diffAmount = CliOption.Double("--amount", "how far z_i moves toward the caption difference", TextDiffOperation.DefaultAmount, 0, 1, "A");
         var diffSteps = inversionSteps();
-        Add(command, "textdiff", "Redraws where the image's --source-caption and --prompt disagree, z_i moved toward the caption difference, the rest kept.",
+        Add(command, "textdiff", "Redraws where the image's --source-caption and --prompt disagree, z_i moved toward the caption difference, the rest kept; what both leave unsaid (places, sizes) is read from the image.",
             [sourceCaption, diffAmount, diffSteps],
             (line, image, _) => new TextDiffOperation
             {
