@@ -17,7 +17,7 @@ namespace DiffusionCluster.Lab;
 public static class StudyCommand
 {
     static readonly string[] Studies =
-        ["edits", "guidance", "thresholding", "sr-aug", "sr-windows", "diffae", "layout", "rerank", "layout-guide", "segmentation", "decoder-denoising", "oracle-prior"];
+        ["edits", "generated-variations", "guidance", "thresholding", "sr-aug", "sr-windows", "diffae", "layout", "rerank", "layout-guide", "segmentation", "decoder-denoising", "oracle-prior"];
 
     static readonly Argument<string> WhichArgument = new Argument<string>("study") { Description = "which study" }.AcceptOnlyFromAmong(Studies);
     static readonly Option<string> PromptsOption = CliOption.Text("--prompts", "the prompt set", EvalCommand.DevSet, "FILE.jsonl");
@@ -47,7 +47,8 @@ public static class StudyCommand
     public static Command Create(string commandLine)
     {
         var command = new Command("study", "The seed review's measurements on ShapeBench prompts. edits: reconstruction PSNR, variations, text diffs, "
-            + "inpainting/uncropping, SDEdit and ILVR on held-out scenes; guidance: classifier-free vs CLIP guidance; thresholding: none/static/dynamic "
+            + "inpainting/uncropping, SDEdit and ILVR on held-out scenes; generated-variations: variations of the cascade's own pictures, "
+            + "captioned by the reader as the cluster does, and from z_i alone; guidance: classifier-free vs CLIP guidance; thresholding: none/static/dynamic "
             + "across guidance weights; sr-aug: the SR input's noise-augmentation level; sr-windows: each SR stage's window tilings by PSNR to the exact "
             + "render, error on the seams and time per image; diffae: attribute manipulation along the fitted directions on held-out single-object "
             + "scenes; layout: whether the embeddings and the prior's samples say where an object is, and whether the decoder puts objects there; "
@@ -115,6 +116,10 @@ public static class StudyCommand
                 report = new EditStudy(operations, Console.Error).Run(scenes, new EditStudy.Options(Scenes: limit, Decoder: editDecoder,
                     Edit: edit, Parts: picked, LayoutShares: shares.Length == 0 ? null : shares, InversionSteps: inversionSteps[0],
                     ReconstructionSteps: inversionSteps), commandLine, output);
+                break;
+            case "generated-variations":
+                report = new EditStudy(operations, Console.Error).GeneratedVariations(all.Where(p => p.Scene.Objects.Count <= 2).Skip(offset).ToList(),
+                    new EditStudy.Options(Scenes: limit, Decoder: givenSteps is not null ? new SamplingOptions { Steps = steps } : SamplingOptions.Default), commandLine);
                 break;
             case "guidance":
                 var (cfgTable, cfgPlot, _) = guidance.ClassifierFreeVsClip(Mixed(all, limit), [1, 2, 3, 5, 8], [10, 30, 100, 300], steps);
