@@ -16,7 +16,7 @@ public sealed class TextExecutor(CascadePipeline cascade) : IBatchExecutor
 
     public void Validate(StageInput input)
     {
-        if (!string.IsNullOrWhiteSpace(input.Prompt) || input.SourceImage is null) Compose(input, reference: null);
+        if (!CaptionsImage(input)) Compose(input, reference: null);
     }
 
     public int? Steps(StageInput input) => null;
@@ -38,6 +38,9 @@ public sealed class TextExecutor(CascadePipeline cascade) : IBatchExecutor
         ? new PromptVocabulary(Shapes.PromptReader.Vocabulary(world), world.MaxObjects, world.RepeatedColours)
         : null;
 
+    /// No prompt to compose: the source image's own caption stands in for it.
+    static bool CaptionsImage(StageInput input) => string.IsNullOrWhiteSpace(input.Prompt) && input.SourceImage is not null;
+
     ComposedPrompt? Caption(StageInput input)
     {
         Shapes.Scene? reference = null;
@@ -46,7 +49,7 @@ public sealed class TextExecutor(CascadePipeline cascade) : IBatchExecutor
             using var image = source.ToTensor(CPU);
             reference = captioner.Read(image);
         }
-        if (!string.IsNullOrWhiteSpace(input.Prompt) || input.SourceImage is null) return Compose(input, reference);
+        if (!CaptionsImage(input)) return Compose(input, reference);
         return reference is null ? null : new ComposedPrompt(Shapes.Captioner.Canonical(reference), []);
     }
 
