@@ -24,7 +24,7 @@ public static class BenchCommand
     {
         var device = CliOption.Text("--device", "cpu or cuda[:N]", "cpu", "DEVICE");
         var runs = CliOption.Int("--runs", "timed runs per network (the median is reported)", 5, 1, 1000);
-        var output = CliOption.OptionalText("--out", "also write the figures as JSON", "FILE.json");
+        var output = CliOption.OutputFile("--out", "also write the figures as JSON", null, "FILE.json");
         var command = new Command("networks", "Forward time and parameter count of each default network at batch 1 and 8, and peak memory of the "
             + "1024x1024 super-resolution forward.") { device, runs, output };
         command.SetAction(line => Networks(DeviceOption.Parse(line.GetValue(device)!), line.GetValue(runs), line.GetValue(output)));

@@ -45,8 +45,8 @@ public static class ChaosBenchmark
     static readonly Option<double> OutageOption = CliOption.Double("--outage", "seconds the database is down", 20, 1, 600, "S");
     static readonly Option<int> SweepOption = CliOption.Int("--sweep-seconds", "the silos' request sweep interval", 10, 1, 3600, "S");
     static readonly Option<double> PatienceOption = CliOption.Double("--patience", "seconds a client waits for a job before counting it lost", 600, 10, 7200, "S");
-    static readonly Option<string?> OutputOption = CliOption.OptionalText("--out", "also write the report as JSON", "FILE.json");
-    static readonly Option<string?> LogsOption = CliOption.OptionalText("--logs", "write each process's last 200 lines there", "FILE");
+    static readonly Option<string?> OutputOption = CliOption.OutputFile("--out", "also write the report as JSON", null, "FILE.json");
+    static readonly Option<string?> LogsOption = CliOption.OutputFile("--logs", "write each process's last 200 lines there", null, "FILE");
 
     public static Command Create()
     {

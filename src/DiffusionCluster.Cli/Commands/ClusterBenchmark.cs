@@ -31,7 +31,7 @@ public static class ClusterBenchmark
     static readonly Option<int> ThreadsOption = CliOption.Int("--threads", "compute threads, 0 for the machine's cores", 0, 0, 1024);
     static readonly Option<string> DeviceNameOption = CliOption.Text("--device", "cpu or cuda[:N]", "cpu", "DEVICE");
     static readonly Option<string> PrecisionNameOption = CliOption.Text("--precision", "fp32, fp16 or bf16", "fp32", "PRECISION");
-    static readonly Option<string?> OutputOption = CliOption.OptionalText("--out", "also write the figures as JSON", "FILE.json");
+    static readonly Option<string?> OutputOption = CliOption.OutputFile("--out", "also write the figures as JSON", null, "FILE.json");
 
     public static Command Create()
     {

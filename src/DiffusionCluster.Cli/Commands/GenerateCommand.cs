@@ -132,7 +132,7 @@ public sealed class RunTargetOptions(string defaultOutput)
     readonly Option<string> _device = CliOption.Text("--device", "cpu or cuda[:N] (embedded silo)", "cpu", "DEVICE");
     readonly Option<string> _precision = CliOption.Text("--precision", "fp32, fp16 or bf16 (embedded silo)", "fp32", "PRECISION");
     readonly Option<int> _threads = CliOption.Int("--threads", "compute threads, 0 for the machine's cores (embedded silo)", 0, 0, 1024);
-    readonly Option<string> _out = CliOption.Text("--out", "the PNG to write (its folder must exist)", defaultOutput, "FILE.png");
+    readonly Option<string?> _out = CliOption.OutputFile("--out", "the PNG to write (its folder must exist)", defaultOutput, "FILE.png");
 
     public void AddTo(Command command)
     {
@@ -145,10 +145,6 @@ public sealed class RunTargetOptions(string defaultOutput)
             line.GetValue(_threads), line.GetValue(_out)!);
         if (target.Cluster is not null && new Option[] { _model, _device, _precision, _threads }.Any(line.Given))
             throw new UsageException("--model, --device, --precision and --threads configure the embedded silo; with --cluster the silos' own configuration applies");
-        // Checked before any compute, so a mistyped folder costs nothing.
-        var folder = Path.GetDirectoryName(Path.GetFullPath(target.Output));
-        if (folder is not null && !Directory.Exists(folder))
-            throw new UsageException($"--out {target.Output}: the folder {folder} does not exist; create it or write elsewhere");
         return target;
     }
 }

@@ -18,7 +18,7 @@ public static class PlanCommand
         var sizeOption = CliOption.Int("--size", "the image side the requests ask for: 64, 256 or 1024", 1024, 64, 1024, "PIXELS");
         var profileOption = CliOption.RequiredText("--profile", "the stage profile (written by `bench stages`)", "FILE.json");
         var utilisationOption = CliOption.Double("--utilisation", "the busy share each replica is sized for", 0.7, 0.01, 1, "U");
-        var outputOption = CliOption.Text("--out", "the Helm values to write", "values-capacity.yaml", "FILE.yaml");
+        var outputOption = CliOption.OutputFile("--out", "the Helm values to write", "values-capacity.yaml", "FILE.yaml");
         var modelOption = CliOption.Text("--model", "the model folder (its stages)", CascadeFolder.Bundled, "DIR");
         var poolsOption = CliOption.OptionalText("--pools", "pools hosting several stages, sized for their combined work (e.g. decoder64=text,prior,decoder64 as "
             + "the GPU example); a stage no pool names gets a pool of its own", "NAME=STAGE,STAGE;...");

@@ -51,7 +51,7 @@ public static class ScaleBenchmark
     static readonly Option<double> TimeScaleOption = CliOption.Double("--time-scale", "every batch F times slower: the same cluster at 1/F of the rate", 1, 1, 1000, "F");
     static readonly Option<string?> FewerOption = CliOption.OptionalText("--fewer", "run that stage's pool one replica under the plan", "STAGE");
     static readonly Option<string> ModelOption = CliOption.Text("--model", "the model folder (its stages)", CascadeFolder.Bundled, "DIR");
-    static readonly Option<string?> OutputOption = CliOption.OptionalText("--out", "also write the report as JSON", "FILE.json");
+    static readonly Option<string?> OutputOption = CliOption.OutputFile("--out", "also write the report as JSON", null, "FILE.json");
 
     public static Command Create()
     {

@@ -24,7 +24,7 @@ public static class StageBenchmark
     static readonly Option<string> ModelOption = CliOption.Text("--model", "the model folder", CascadeFolder.Bundled, "DIR");
     static readonly Option<string> DeviceNameOption = CliOption.Text("--device", "cpu or cuda[:N]", "cpu", "DEVICE");
     static readonly Option<string> PrecisionNameOption = CliOption.Text("--precision", "fp32, fp16 or bf16", "fp32", "PRECISION");
-    static readonly Option<string> OutputOption = CliOption.Text("--out", "the profile to write", "stage-profile.json", "FILE.json");
+    static readonly Option<string?> OutputOption = CliOption.OutputFile("--out", "the profile to write", "stage-profile.json", "FILE.json");
 
     public static Command Create()
     {

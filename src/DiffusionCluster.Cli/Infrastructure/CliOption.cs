@@ -30,6 +30,20 @@ public static class CliOption
     public static Option<string> RequiredText(string name, string description, string helpName = "TEXT") =>
         new(name) { Description = description, HelpName = helpName, Required = true };
 
+    /// A file the command writes when its work is done: the folder is checked while the line is parsed, so a mistyped
+    /// folder costs no compute. Unset without a fallback.
+    public static Option<string?> OutputFile(string name, string description, string? fallback, string helpName)
+    {
+        var option = new Option<string?>(name) { Description = description, HelpName = helpName };
+        if (fallback is not null) option.DefaultValueFactory = _ => fallback;
+        option.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string?>() is { } path && Path.GetDirectoryName(Path.GetFullPath(path)) is { } folder && !Directory.Exists(folder))
+                result.AddError($"{name} {path}: the folder {folder} does not exist; create it or write elsewhere");
+        });
+        return option;
+    }
+
     /// Given or not; no value.
     public static Option<bool> Flag(string name, string description) =>
         new(name) { Description = description, Arity = ArgumentArity.Zero };
