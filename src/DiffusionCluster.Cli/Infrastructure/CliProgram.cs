@@ -36,7 +36,7 @@ public static class CliProgram
 
     static int Refuse(ParseResult line, string name, string message)
     {
-        var path = string.Join(' ', Path(line.CommandResult).Skip(1).Prepend(name));
+        var path = string.Join(' ', CommandPath(line.CommandResult).Skip(1).Prepend(name));
         Console.Error.WriteLine($"error: {message}\n({path} --help lists the options)");
         return 2;
     }
@@ -59,7 +59,7 @@ public static class CliProgram
         if (unknown.Count > 0)
             return $"unexpected argument \"{unknown[0]}\" (a prompt or caption of several words goes in quotes)";
         if (commands.Count > 0 && command.Action is null)
-            return $"{string.Join(' ', Path(line.CommandResult).Skip(1).Prepend(name))} needs one of: {string.Join(", ", commands)}";
+            return $"{string.Join(' ', CommandPath(line.CommandResult).Skip(1).Prepend(name))} needs one of: {string.Join(", ", commands)}";
         return line.Errors[0].Message;
     }
 
@@ -69,8 +69,8 @@ public static class CliProgram
         line.CommandResult.Children.OfType<ArgumentResult>().SelectMany(a => a.Tokens).Select(t => t.Value)
             .Where(v => v.Length > 1 && v[0] == '-' && (char.IsLetter(v[1]) || v[1] == '-'));
 
-    static IEnumerable<string> Path(CommandResult result) =>
-        result.Parent is CommandResult parent ? Path(parent).Append(result.Command.Name) : [result.Command.Name];
+    static IEnumerable<string> CommandPath(CommandResult result) =>
+        result.Parent is CommandResult parent ? CommandPath(parent).Append(result.Command.Name) : [result.Command.Name];
 
     /// The innermost error a person can act on, where a host or task wrapped it (an embedded silo that failed to
     /// start reports its cause two or three levels down).
