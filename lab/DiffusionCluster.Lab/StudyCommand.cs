@@ -39,9 +39,9 @@ public static class StudyCommand
         ContrastEditOptions.Default.Strength, 0.01, 1, "S");
     static readonly Option<double> EditGuidanceOption = CliOption.Double("--edit-guidance", "the contrastive edit of text diffs and diffae: guidance",
         ContrastEditOptions.Default.Guidance, 1, ContrastEditOptions.MaxGuidance, "W");
-    static readonly Option<string> ModelOption = CliOption.Text("--model", "the model folder", CascadeFolder.Bundled, "DIR");
-    static readonly Option<string> DeviceNameOption = CliOption.Text("--device", "cpu or cuda[:N]", "cpu", "DEVICE");
-    static readonly Option<string> PrecisionNameOption = CliOption.Text("--precision", "fp32, fp16 or bf16", "fp32", "PRECISION");
+    static readonly Option<string> ModelOption = CliOption.Model();
+    static readonly Option<string> DeviceNameOption = CliOption.Device();
+    static readonly Option<string> PrecisionNameOption = CliOption.Precision();
     static readonly Option<string> OutputOption = CliOption.Text("--out", "the report's folder", "eval/studies", "DIR");
 
     public static Command Create(string commandLine)

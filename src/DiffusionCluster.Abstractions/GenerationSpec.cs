@@ -35,11 +35,11 @@ public sealed record GenerationSpec
 
     public bool HasPrompt => !string.IsNullOrWhiteSpace(Prompt);
 
-    /// An uncaptioned operation whose text stage captions the source image.
-    public bool CaptionsSource => !HasPrompt && Operation is { ReadsSourceScene: true };
-
     /// The image the text stage reads for what the prompt leaves unsaid (ImageOperation.ReadsSourceScene), if any.
     public WireTensor? SceneSource => Operation is { ReadsSourceScene: true } operation ? operation.Image : null;
+
+    /// An uncaptioned operation whose text stage captions the source image.
+    public bool CaptionsSource => !HasPrompt && SceneSource is not null;
 
     /// The stages of the cascade this request runs: up to its size, without the text stage for an uncaptioned
     /// operation (unless it captions its source image), without the prior when the image embedding comes from the

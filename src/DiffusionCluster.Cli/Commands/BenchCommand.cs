@@ -22,7 +22,7 @@ public static class BenchCommand
 
     static Command Networks()
     {
-        var device = CliOption.Text("--device", "cpu or cuda[:N]", "cpu", "DEVICE");
+        var device = CliOption.Device();
         var runs = CliOption.Int("--runs", "timed runs per network (the median is reported)", 5, 1, 1000);
         var output = CliOption.OutputFile("--out", "also write the figures as JSON", null, "FILE.json");
         var command = new Command("networks", "Forward time and parameter count of each default network at batch 1 and 8, and peak memory of the "

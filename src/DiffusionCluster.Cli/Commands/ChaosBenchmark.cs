@@ -35,7 +35,7 @@ public static class ChaosBenchmark
     static readonly string[] AllFaults = ["baseline", "stage-silo", "sole-host", "request-silo", "database", "gateway"];
     static readonly string[] Prompts = ["a red circle", "a small blue square", "a large green star", "a red star on a white background"];
 
-    static readonly Option<string> ModelOption = CliOption.Text("--model", "the model folder", CascadeFolder.Bundled, "DIR");
+    static readonly Option<string> ModelOption = CliOption.Model();
     static readonly Option<string> FaultsOption = CliOption.Text("--faults", $"all, none, or a list of {string.Join(",", AllFaults)}", "all", "FAULTS");
     static readonly Option<int> JobsOption = CliOption.Int("--jobs", "jobs per fault", 20, 1, 1000);
     static readonly Option<int> SizeOption = CliOption.Int("--size", "image side: 64 or 256 (the local cluster hosts no sr1024)", 256, 64, 256, "PIXELS");

@@ -27,10 +27,10 @@ public static class ClusterBenchmark
     static readonly Option<int> RunsOption = CliOption.Int("--runs", "requests each way", 3, 1, 100);
     static readonly Option<int> ConcurrencyOption = CliOption.Int("--concurrency", "concurrent requests of the throughput measure", 8, 1, 64);
     static readonly Option<int> ThroughputSizeOption = CliOption.Int("--throughput-size", "image side of the throughput requests", 64, 64, 1024, "PIXELS");
-    static readonly Option<string> ModelOption = CliOption.Text("--model", "the model folder", CascadeFolder.Bundled, "DIR");
-    static readonly Option<int> ThreadsOption = CliOption.Int("--threads", "compute threads, 0 for the machine's cores", 0, 0, 1024);
-    static readonly Option<string> DeviceNameOption = CliOption.Text("--device", "cpu or cuda[:N]", "cpu", "DEVICE");
-    static readonly Option<string> PrecisionNameOption = CliOption.Text("--precision", "fp32, fp16 or bf16", "fp32", "PRECISION");
+    static readonly Option<string> ModelOption = CliOption.Model();
+    static readonly Option<int> ThreadsOption = CliOption.Threads();
+    static readonly Option<string> DeviceNameOption = CliOption.Device();
+    static readonly Option<string> PrecisionNameOption = CliOption.Precision();
     static readonly Option<string?> OutputOption = CliOption.OutputFile("--out", "also write the figures as JSON", null, "FILE.json");
 
     public static Command Create()

@@ -35,9 +35,9 @@ public static class EvalCommand
     static readonly Option<int> DiversitySeedsOption = CliOption.Int("--diversity-seeds", "seeds per prompt for the diversity measure (natural sets)", 8, 0, 100);
     static readonly Option<int> DiversityPromptsOption = CliOption.Int("--diversity-prompts", "prompts for the diversity measure (natural sets)", 20, 0, 1000);
     static readonly Option<string> OutputOption = CliOption.Text("--out", "the report's folder", "eval/shapebench", "DIR");
-    static readonly Option<string> ModelOption = CliOption.Text("--model", "the model folder", CascadeFolder.Bundled, "DIR");
-    static readonly Option<string> DeviceNameOption = CliOption.Text("--device", "cpu or cuda[:N]", "cpu", "DEVICE");
-    static readonly Option<string> PrecisionNameOption = CliOption.Text("--precision", "fp32, fp16 or bf16 (the networks; scoring stays fp32)", "fp32", "PRECISION");
+    static readonly Option<string> ModelOption = CliOption.Model();
+    static readonly Option<string> DeviceNameOption = CliOption.Device();
+    static readonly Option<string> PrecisionNameOption = CliOption.Precision("fp32, fp16 or bf16 (the networks; scoring stays fp32)");
     static readonly RequestOptions Request = new(deadline: false);
 
     public static Command Create()

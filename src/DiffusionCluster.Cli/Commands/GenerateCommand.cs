@@ -128,10 +128,10 @@ public sealed record RunTarget(string? Cluster, string Model, string Device, str
 public sealed class RunTargetOptions(string defaultOutput)
 {
     readonly Option<string?> _cluster = CliOption.OptionalText("--cluster", "run on a running cluster: a gateway silo (localhost[:PORT]) or its PostgreSQL membership (\"Host=...;Database=...\")", "WHERE");
-    readonly Option<string> _model = CliOption.Text("--model", "the model folder (embedded silo)", CascadeFolder.Bundled, "DIR");
-    readonly Option<string> _device = CliOption.Text("--device", "cpu or cuda[:N] (embedded silo)", "cpu", "DEVICE");
-    readonly Option<string> _precision = CliOption.Text("--precision", "fp32, fp16 or bf16 (embedded silo)", "fp32", "PRECISION");
-    readonly Option<int> _threads = CliOption.Int("--threads", "compute threads, 0 for the machine's cores (embedded silo)", 0, 0, 1024);
+    readonly Option<string> _model = CliOption.Model("the model folder (embedded silo)");
+    readonly Option<string> _device = CliOption.Device("cpu or cuda[:N] (embedded silo)");
+    readonly Option<string> _precision = CliOption.Precision("fp32, fp16 or bf16 (embedded silo)");
+    readonly Option<int> _threads = CliOption.Threads("compute threads, 0 for the machine's cores (embedded silo)");
     readonly Option<string?> _out = CliOption.OutputFile("--out", "the PNG to write (its folder must exist)", defaultOutput, "FILE.png");
 
     public void AddTo(Command command)

@@ -19,7 +19,7 @@ public static class PlanCommand
         var profileOption = CliOption.RequiredText("--profile", "the stage profile (written by `bench stages`)", "FILE.json");
         var utilisationOption = CliOption.Double("--utilisation", "the busy share each replica is sized for", 0.7, 0.01, 1, "U");
         var outputOption = CliOption.OutputFile("--out", "the Helm values to write", "values-capacity.yaml", "FILE.yaml");
-        var modelOption = CliOption.Text("--model", "the model folder (its stages)", CascadeFolder.Bundled, "DIR");
+        var modelOption = CliOption.Model("the model folder (its stages)");
         var poolsOption = CliOption.OptionalText("--pools", "pools hosting several stages, sized for their combined work (e.g. decoder64=text,prior,decoder64 as "
             + "the GPU example); a stage no pool names gets a pool of its own", "NAME=STAGE,STAGE;...");
         var command = new Command("plan", "Replicas and batching limits per stage (each pool simulated from Little's law's bound upwards on the measured times), "

@@ -50,7 +50,7 @@ public static class ScaleBenchmark
     static readonly Option<int> SilosPerProcessOption = CliOption.Int("--silos-per-process", "stage silos packed into one process (many silos on a small machine)", 1, 1, 64);
     static readonly Option<double> TimeScaleOption = CliOption.Double("--time-scale", "every batch F times slower: the same cluster at 1/F of the rate", 1, 1, 1000, "F");
     static readonly Option<string?> FewerOption = CliOption.OptionalText("--fewer", "run that stage's pool one replica under the plan", "STAGE");
-    static readonly Option<string> ModelOption = CliOption.Text("--model", "the model folder (its stages)", CascadeFolder.Bundled, "DIR");
+    static readonly Option<string> ModelOption = CliOption.Model("the model folder (its stages)");
     static readonly Option<string?> OutputOption = CliOption.OutputFile("--out", "also write the report as JSON", null, "FILE.json");
 
     public static Command Create()

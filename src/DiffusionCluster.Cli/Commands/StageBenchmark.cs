@@ -21,9 +21,9 @@ public static class StageBenchmark
     static readonly Option<int> SizeOption = CliOption.Int("--size", "image side whose stages are measured", 1024, 64, 1024, "PIXELS");
     static readonly Option<int[]> BatchSizesOption = CliOption.Ints("--batch-sizes", "batch sizes measured", "1,2,4", 1, 256);
     static readonly Option<int> RunsOption = CliOption.Int("--runs", "timed runs per batch size (the median is kept)", 1, 1, 100);
-    static readonly Option<string> ModelOption = CliOption.Text("--model", "the model folder", CascadeFolder.Bundled, "DIR");
-    static readonly Option<string> DeviceNameOption = CliOption.Text("--device", "cpu or cuda[:N]", "cpu", "DEVICE");
-    static readonly Option<string> PrecisionNameOption = CliOption.Text("--precision", "fp32, fp16 or bf16", "fp32", "PRECISION");
+    static readonly Option<string> ModelOption = CliOption.Model();
+    static readonly Option<string> DeviceNameOption = CliOption.Device();
+    static readonly Option<string> PrecisionNameOption = CliOption.Precision();
     static readonly Option<string?> OutputOption = CliOption.OutputFile("--out", "the profile to write", "stage-profile.json", "FILE.json");
 
     public static Command Create()

@@ -27,9 +27,9 @@ public static class TracingBenchmark
 
     static readonly Option<int> SizeOption = CliOption.Int("--size", "image side of the requests", 64, 64, 1024, "PIXELS");
     static readonly Option<int> RunsOption = CliOption.Int("--runs", "requests each way", 10, 1, 1000);
-    static readonly Option<string> ModelOption = CliOption.Text("--model", "the model folder", CascadeFolder.Bundled, "DIR");
-    static readonly Option<int> ThreadsOption = CliOption.Int("--threads", "compute threads, 0 for the machine's cores", 0, 0, 1024);
-    static readonly Option<string> DeviceNameOption = CliOption.Text("--device", "cpu or cuda[:N]", "cpu", "DEVICE");
+    static readonly Option<string> ModelOption = CliOption.Model();
+    static readonly Option<int> ThreadsOption = CliOption.Threads();
+    static readonly Option<string> DeviceNameOption = CliOption.Device();
     // Our spans without Orleans' per-call spans, to see which part costs what.
     static readonly Option<bool> OursOnlyOption = CliOption.Flag("--ours-only", "record the cascade's spans only, not Orleans' own");
 

@@ -26,14 +26,13 @@ public static class TrainCommand
         return command;
     }
 
-    static Option<string> Model() => CliOption.Text("--model", "the model folder to train into", WorkingFolder, "DIR");
-    static Option<string> Device() => CliOption.Text("--device", "cpu or cuda[:N]", "cpu", "DEVICE");
+    static Option<string> Model() => CliOption.Model("the model folder to train into", WorkingFolder);
 
     static Command Component(string stageName)
     {
         var model = Model();
-        var device = Device();
-        var threads = CliOption.Int("--threads", "compute threads, 0 for the machine's cores", 0, 0, 1024);
+        var device = CliOption.Device();
+        var threads = CliOption.Threads();
         var checkpoints = CliOption.Text("--checkpoints", "the checkpoint folder to resume from and write to", Path.Combine("checkpoints", stageName), "DIR");
         var steps = CliOption.Int("--steps", "training steps in all (a resumed run counts those done)", 2000, 1, 10_000_000);
         var batch = CliOption.Int("--batch", "batch size", 16, 1, 4096);
@@ -87,7 +86,7 @@ public static class TrainCommand
         var train = CliOption.Int("--train", "labelled renders to fit on", 400, 20, 100_000);
         var heldOut = CliOption.Int("--held-out", "renders to report accuracy on", 200, 10, 100_000);
         var model = Model();
-        var device = Device();
+        var device = CliOption.Device();
         var command = new Command("attributes", "Fits DiffAE's attribute directions (one per colour and shape, logistic regression in the CLIP image "
             + "embedding of labelled renders) into the model folder and reports their held-out accuracy; `edit attribute` uses them.") { train, heldOut, model, device };
         command.SetAction(line =>
@@ -116,7 +115,7 @@ public static class TrainCommand
         var timesteps = CliOption.Ints("--timesteps", "noise levels the decoder's features are read at", "50,150,400", 0, 100_000);
         var blocks = CliOption.Ints("--blocks", "decoder-path blocks read", "0,1,2,3,4,5", 0, 1024);
         var model = Model();
-        var device = Device();
+        var device = CliOption.Device();
         var command = new Command("segmentation", "Trains the per-pixel classifier on decoder features of N labelled renders into the model folder "
             + "and reports its mean IoU on held-out renders; `edit segment` uses it.") { labelled, heldOut, steps, timesteps, blocks, model, device };
         command.SetAction(line =>

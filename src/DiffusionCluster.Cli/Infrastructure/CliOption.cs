@@ -44,6 +44,16 @@ public static class CliOption
         return option;
     }
 
+    /// The model folder (the bundled cascade unless another fallback is given).
+    public static Option<string> Model(string description = "the model folder", string? fallback = null) =>
+        Text("--model", description, fallback ?? Models.Cascade.CascadeFolder.Bundled, "DIR");
+
+    public static Option<string> Device(string description = "cpu or cuda[:N]") => Text("--device", description, "cpu", "DEVICE");
+
+    public static Option<string> Precision(string description = "fp32, fp16 or bf16") => Text("--precision", description, "fp32", "PRECISION");
+
+    public static Option<int> Threads(string description = "compute threads, 0 for the machine's cores") => Int("--threads", description, 0, 0, 1024);
+
     /// Given or not; no value.
     public static Option<bool> Flag(string name, string description) =>
         new(name) { Description = description, Arity = ArgumentArity.Zero };
