@@ -33,6 +33,16 @@ train() { # component, then its options
     --seed 1 --warmup 100 "${limit[@]}" "$@"
 }
 
+# An SR stage fine-tuned from its weights on renders, half of its rows conditioned on the cascade's own pictures
+# (`train bases`: the decoder's, or those through sr256), so it cleans the errors of the stages before it.
+train_on_generated() { # component, bases folder, then its options
+  local component="$1" bases="$2"; shift 2
+  [ -f "$out/$component-on-renders.safetensors" ] || cp "$out/$component/model.safetensors" "$out/$component-on-renders.safetensors"
+  "${cli[@]}" train "$component" --model "$out" --checkpoints "$out/checkpoints/$component-generated" --device "$device" \
+    --init-from "$out/$component-on-renders.safetensors" --generated-inputs "$bases" --generated-share 0.5 \
+    --warmup 50 "${limit[@]}" "$@"
+}
+
 # Large batches on a GPU, the CPU's batches otherwise; the steps scale so both see the same number of images.
 if [ "$device" = cpu ]; then scale=1; else scale=8; fi
 big() { echo $(( $1 * scale )); }      # batch
@@ -45,6 +55,14 @@ train layout --batch 32 --lr 6e-4 --object-weight 5 --steps 6300
 train decoder64 --batch "$(big 16)" --lr 3e-4 --object-weight 10 --steps "$(steps 56300)"
 train sr256 --batch 16 --lr 3e-4 --steps 12300
 train sr1024 --batch 16 --lr 3e-4 --steps 20550
+bases() { # folder, then its options; drawn once (a stopped run keeps what it drew)
+  local folder="$1"; shift
+  [ -f "$folder/bases.jsonl" ] || "${cli[@]}" train bases --model "$out" --device "$device" --out "$folder" "$@"
+}
+bases "$out/bases64" --count 2000 --seed 1
+bases "$out/bases256" --size 256 --count 1000 --seed 2
+train_on_generated sr256 "$out/bases64" --batch 16 --lr 2e-4 --seed 211 --steps STEPS256
+train_on_generated sr1024 "$out/bases256" --batch 16 --lr 2e-4 --seed 213 --steps STEPS1024
 "${cli[@]}" train attributes --model "$out" --device "$device" --train 400 --held-out 200
 "${cli[@]}" train segmentation --model "$out" --device "$device" --labelled 50 --held-out 50 --steps 1500
 

@@ -17,7 +17,7 @@ namespace DiffusionCluster.Lab;
 public static class StudyCommand
 {
     static readonly string[] Studies =
-        ["edits", "generated-variations", "guidance", "thresholding", "sr-aug", "sr-windows", "diffae", "layout", "rerank", "layout-guide", "segmentation", "decoder-denoising", "oracle-prior"];
+        ["edits", "generated-variations", "guidance", "thresholding", "sr-aug", "sr-windows", "sr-cleaning", "diffae", "layout", "rerank", "layout-guide", "segmentation", "decoder-denoising", "oracle-prior"];
 
     static readonly Argument<string> WhichArgument = new Argument<string>("study") { Description = "which study" }.AcceptOnlyFromAmong(Studies);
     static readonly Option<string> PromptsOption = CliOption.Text("--prompts", "the prompt set", EvalCommand.DevSet, "FILE.jsonl");
@@ -39,6 +39,7 @@ public static class StudyCommand
         ContrastEditOptions.Default.Strength, 0.01, 1, "S");
     static readonly Option<double> EditGuidanceOption = CliOption.Double("--edit-guidance", "the contrastive edit of text diffs and diffae: guidance",
         ContrastEditOptions.Default.Guidance, 1, ContrastEditOptions.MaxGuidance, "W");
+    static readonly Option<string?> CompareOption = CliOption.OptionalText("--compare", "sr-cleaning: another model folder whose SR stages run on the same pictures", "DIR");
     static readonly Option<string> ModelOption = CliOption.Model();
     static readonly Option<string> DeviceNameOption = CliOption.Device();
     static readonly Option<string> PrecisionNameOption = CliOption.Precision();
@@ -50,7 +51,8 @@ public static class StudyCommand
             + "inpainting/uncropping, SDEdit and ILVR on held-out scenes; generated-variations: variations of the cascade's own pictures, "
             + "captioned by the reader as the cluster does, and from z_i alone; guidance: classifier-free vs CLIP guidance; thresholding: none/static/dynamic "
             + "across guidance weights; sr-aug: the SR input's noise-augmentation level; sr-windows: each SR stage's window tilings by PSNR to the exact "
-            + "render, error on the seams and time per image; diffae: attribute manipulation along the fitted directions on held-out single-object "
+            + "render, error on the seams and time per image; sr-cleaning: the SR stages on the cascade's own 64 px pictures, against exact renders, "
+            + "beside another folder's (--compare); diffae: attribute manipulation along the fitted directions on held-out single-object "
             + "scenes; layout: whether the embeddings and the prior's samples say where an object is, and whether the decoder puts objects there; "
             + "rerank: best-of-N by CLIP; layout-guide: fully correct without a layout guide, with the layout model's and with the exact render's "
             + "low-pass; segmentation: mean IoU of the per-pixel classifier on decoder features against raw pixels; decoder-denoising: the 64 px "
@@ -58,7 +60,7 @@ public static class StudyCommand
             + "on CLIP's embedding of the exact render.")
         {
             WhichArgument, PromptsOption, ObjectsOption, LimitOption, StepsOption, CandidatesOption, SharesOption, LabelledOption, OffsetOption,
-            InversionStepsOption, DirectionsOption, PartsOption, EditStrengthOption, EditGuidanceOption, ModelOption, DeviceNameOption, PrecisionNameOption, OutputOption,
+            InversionStepsOption, DirectionsOption, PartsOption, EditStrengthOption, EditGuidanceOption, CompareOption, ModelOption, DeviceNameOption, PrecisionNameOption, OutputOption,
         };
         command.SetAction(line => Run(line, commandLine));
         return command;
@@ -137,6 +139,12 @@ public static class StudyCommand
             case "sr-aug":
                 var (srTable, srPlot) = guidance.SuperResolutionAugmentation(Mixed(all, limit), [0, 50, 100, 250, 500], Math.Min(steps, 20));
                 report = Plotted("Noise augmentation level of the SR input", srTable, srPlot, "sr-aug.svg", "SR 256 PSNR against the input's augmentation level.");
+                break;
+            case "sr-cleaning":
+                var compared = new List<(string, CascadePipeline)>();
+                if (line.GetValue(CompareOption) is { } other) compared.Add((other, new CascadePipeline(other, device, dtype)));
+                compared.Add((model, operations.Cascade));
+                report = new SrCleaningStudy(operations.Cascade, Console.Error).Run(all.Take(limit).ToList(), compared, commandLine, output);
                 break;
             case "sr-windows":
                 report = new WindowStudy(operations.Cascade, Console.Error).Run(Mixed(all, limit), commandLine, output);

@@ -21,6 +21,7 @@ public static class TrainCommand
         var command = new Command("train", "Trains one component of the cascade (resuming from its checkpoint folder) and writes its EMA weights into the model "
             + "folder at every checkpoint; components after CLIP read CLIP's frozen towers from that folder. recipes/shapes-cascade.sh trains them all in order.");
         foreach (var name in TrainerFactory.Names) command.Subcommands.Add(Component(name));
+        command.Subcommands.Add(Bases());
         command.Subcommands.Add(Attributes());
         command.Subcommands.Add(Segmentation());
         return command;
@@ -48,6 +49,10 @@ public static class TrainCommand
         var command = new Command(stageName, $"Trains {stageName}.") { model, device, threads, checkpoints, steps, batch, lr, warmup, ema, checkpointEvery, logEvery, seed, timeLimit, initFrom, exportOnly };
         var objectWeight = stageName is "decoder64" or "layout" ? CliOption.Double("--object-weight", "loss weight of object pixels against background", 1, 1, 1000, "W") : null;
         if (objectWeight is not null) command.Options.Add(objectWeight);
+        bool superResolution = stageName is "sr256" or "sr1024";
+        var generatedInputs = superResolution ? CliOption.OptionalText("--generated-inputs", "a folder of the cascade's own pictures (`train bases`) to condition a share of rows on", "DIR") : null;
+        var generatedShare = superResolution ? CliOption.Double("--generated-share", "the share of rows conditioned on a generated picture when --generated-inputs is given", 0.5, 0, 1) : null;
+        if (superResolution) { command.Options.Add(generatedInputs!); command.Options.Add(generatedShare!); }
         command.SetAction(line =>
         {
             if (line.GetValue(threads) is > 0 and var n) TorchSharp.torch.set_num_threads(n);
@@ -66,7 +71,9 @@ public static class TrainCommand
                 TimeLimit = line.GetValue(timeLimit) is { } minutes ? TimeSpan.FromMinutes(minutes) : null,
                 InitFrom = line.GetValue(initFrom),
             };
-            var stage = TrainerFactory.Create(stageName, options.ModelFolder, DeviceOption.Parse(line.GetValue(device)!), objectWeight is null ? 1 : line.GetValue(objectWeight));
+            var bases = generatedInputs is not null && line.GetValue(generatedInputs) is { } folder ? GeneratedBases.Load(folder) : null;
+            var stage = TrainerFactory.Create(stageName, options.ModelFolder, DeviceOption.Parse(line.GetValue(device)!), objectWeight is null ? 1 : line.GetValue(objectWeight),
+                bases, bases is null ? 0 : line.GetValue(generatedShare!));
             if (line.GetValue(exportOnly))
             {
                 TrainingLoop.Export(stage, options, Console.Out);
@@ -74,6 +81,38 @@ public static class TrainCommand
             }
             var result = TrainingLoop.Run(stage, options, Console.Out);
             Console.WriteLine($"{stageName}: step {result.Step}/{options.Steps}, last loss {result.LastLoss:F4}, {result.TrainedSeconds / 60:F1} min trained{(result.Finished ? "" : " (stopped at the time limit; run again to resume)")}");
+            return 0;
+        });
+        return command;
+    }
+
+    /// `train bases`: the cascade's own pictures of training scenes, kept where the parser reads them right, for the
+    /// SR stages to train on (GeneratedBases).
+    static Command Bases()
+    {
+        var model = CliOption.Model("the cascade that draws the pictures", TrainCommand.WorkingFolder);
+        var device = CliOption.Device();
+        var threads = CliOption.Threads();
+        var output = CliOption.RequiredText("--out", "the folder to write the pictures and bases.jsonl into", "DIR");
+        var count = CliOption.Int("--count", "scenes to draw (those drawn wrong are not kept)", 2000, 1, 1_000_000);
+        var size = CliOption.Int("--size", "64: the decoder's pictures (sr256's inputs); 256: the same through sr256 (sr1024's inputs)", 64, 64, 256);
+        size.Validators.Add(r =>
+        {
+            if (!GeneratedBases.Sizes.Contains(r.GetValueOrDefault<int>())) r.AddError($"--size {r.GetValueOrDefault<int>()}: must be {string.Join(" or ", GeneratedBases.Sizes)}");
+        });
+        var batch = CliOption.Int("--batch", "pictures drawn at once", 16, 1, 4096);
+        var seed = CliOption.Int("--seed", "which training scenes are drawn", 1, 0, int.MaxValue);
+        var command = new Command("bases", "Draws training-split scenes with the cascade (its sampling defaults) and keeps the pictures the scene parser reads "
+            + "right, with their scenes, for the SR stages' --generated-inputs: they learn to clean the errors of the stage before them.")
+            { model, device, threads, output, count, size, batch, seed };
+        command.SetAction(line =>
+        {
+            if (line.GetValue(threads) is > 0 and var n) TorchSharp.torch.set_num_threads(n);
+            var pipeline = new CascadePipeline(line.GetValue(model)!, DeviceOption.Parse(line.GetValue(device)!));
+            var folder = line.GetValue(output)!;
+            int drawn = line.GetValue(count);
+            int kept = GeneratedBases.Generate(pipeline, folder, drawn, line.GetValue(size), line.GetValue(seed), line.GetValue(batch), Console.Error);
+            Console.WriteLine($"bases: kept {kept} of {drawn} pictures ({(double)kept / drawn:P1} read right) in {folder}");
             return 0;
         });
         return command;

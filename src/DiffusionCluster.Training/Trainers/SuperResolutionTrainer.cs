@@ -14,7 +14,10 @@ namespace DiffusionCluster.Training.Trainers;
 /// DALL-E 2 trained its largest SR on quarter-size crops), most of them on an object's outline (CropSampler),
 /// conditioned on the same window of the exact low-resolution render, noised to a random augmentation level it is
 /// told, and on the caption's tokens.
-/// With predicts_residual the target is the crop minus bicubic upsampling of its clean low-resolution window.
+/// With predicts_residual the target is the crop minus bicubic upsampling of its low-resolution window.
+/// Given the cascade's own pictures (GeneratedBases), that share of rows is conditioned on a window of one of them
+/// instead of the exact low-resolution render, with the exact render of its scene as the target: the stage learns
+/// to clean the errors of the stage before it rather than magnify them.
 public sealed class SuperResolutionTrainer : ITrainer
 {
     const double ConditionDropout = 0.1;
@@ -28,8 +31,12 @@ public sealed class SuperResolutionTrainer : ITrainer
     readonly NoiseSchedule _schedule;
 
     /// name: "sr256" or "sr1024"; lowSize: the input resolution; crop: the training window at output resolution.
-    public SuperResolutionTrainer(string name, UNetConfig config, int lowSize, int crop, int maxAugmentationLevel, TrainingContext context)
+    public SuperResolutionTrainer(string name, UNetConfig config, int lowSize, int crop, int maxAugmentationLevel, TrainingContext context,
+        GeneratedBases? generatedInputs = null, double generatedShare = 0)
     {
+        if (generatedShare is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(generatedShare), generatedShare, "the share of generated inputs is 0 to 1");
+        if (generatedInputs is not null && generatedInputs.Size != lowSize)
+            throw new ArgumentException($"{name} reads {lowSize} px inputs; the pictures in {generatedInputs.Folder} are {generatedInputs.Size} px");
         if (config.LowResChannels == 0) throw new ArgumentException($"{name} needs a U-Net with low_res_channels > 0");
         int factor = config.SampleSize / lowSize;
         if (factor * lowSize != config.SampleSize || crop % factor != 0 || crop % config.SizeMultiple != 0 || crop > config.SampleSize)
@@ -39,6 +46,8 @@ public sealed class SuperResolutionTrainer : ITrainer
         LowSize = lowSize;
         Crop = crop;
         MaxAugmentationLevel = maxAugmentationLevel;
+        GeneratedInputs = generatedInputs;
+        GeneratedShare = generatedInputs is null ? 0 : generatedShare;
         _context = context;
         _schedule = config.Diffusion.BuildSchedule();
         _unet = new UNet(config);
@@ -50,24 +59,49 @@ public sealed class SuperResolutionTrainer : ITrainer
     public int LowSize { get; }
     public int Crop { get; }
     public int MaxAugmentationLevel { get; }
+    public GeneratedBases? GeneratedInputs { get; }
+    /// The share of rows conditioned on a generated picture (0 without GeneratedInputs).
+    public double GeneratedShare { get; }
     public nn.Module Trainable => _unet;
+
+    /// One batch's rows: the captions, the low-resolution windows the stage is conditioned on and the exact
+    /// high-resolution windows of the same regions, [B, 3, Crop / factor, ...] and [B, 3, Crop, Crop] on the CPU.
+    public (List<string> Captions, Tensor Low, Tensor High) DrawRows(int batchSize, Generator generator)
+    {
+        using var scope = NewDisposeScope();
+        var batch = ShapesBatch.Draw(batchSize, generator);
+        int factor = Config.SampleSize / LowSize, lowCrop = Crop / factor;
+        var captions = batch.Captions.ToList();
+        var high = new List<Tensor>();
+        var low = new List<Tensor>();
+        // Which rows take a generated picture, and which one; drawn only when some are given, so a run on renders alone
+        // keeps its random stream of scenes, crops and noise.
+        var u = GeneratedShare > 0 ? rand(new long[] { batchSize, 2 }, generator: generator).data<float>().ToArray() : new float[2 * batchSize];
+        for (int i = 0; i < batchSize; i++)
+        {
+            var scene = batch.Scenes[i];
+            Tensor? picture = null;
+            if (u[2 * i] < GeneratedShare)
+            {
+                int pick = Math.Min(GeneratedInputs!.Entries.Count - 1, (int)(u[2 * i + 1] * GeneratedInputs.Entries.Count));
+                (scene, captions[i], picture) = (GeneratedInputs.Entries[pick].Scene, GeneratedInputs.Entries[pick].Prompt, GeneratedInputs.Pictures[pick]);
+            }
+            var (x, y) = CropSampler.Corner(scene, Config.SampleSize, Crop, factor, generator);
+            high.Add(Renderer.RenderTensor(scene, Config.SampleSize, x * factor, y * factor, Crop, Crop));
+            low.Add(picture is null
+                ? Renderer.RenderTensor(scene, LowSize, x, y, lowCrop, lowCrop)
+                : picture[.., y..(y + lowCrop), x..(x + lowCrop)]);
+        }
+        return (captions, stack(low.ToArray()).MoveToOuterDisposeScope(), stack(high.ToArray()).MoveToOuterDisposeScope());
+    }
 
     public Tensor Loss(long step, int batchSize, Generator generator)
     {
         using var scope = NewDisposeScope();
-        var batch = ShapesBatch.Draw(batchSize, generator);
-        using var text = _context.EncodeText(batch.Captions);
-        int factor = Config.SampleSize / LowSize, lowCrop = Crop / factor;
-        var high = new List<Tensor>();
-        var low = new List<Tensor>();
-        for (int i = 0; i < batchSize; i++)
-        {
-            var (x, y) = CropSampler.Corner(batch.Scenes[i], Config.SampleSize, Crop, factor, generator);
-            high.Add(Renderer.RenderTensor(batch.Scenes[i], Config.SampleSize, x * factor, y * factor, Crop, Crop));
-            low.Add(Renderer.RenderTensor(batch.Scenes[i], LowSize, x, y, lowCrop, lowCrop));
-        }
-        var images = stack(high.ToArray()).to(_context.Device);
-        var lowImages = stack(low.ToArray()).to(_context.Device);
+        var (captions, low, high) = DrawRows(batchSize, generator);
+        using var text = _context.EncodeText(captions);
+        var images = high.to(_context.Device);
+        var lowImages = low.to(_context.Device);
         if (Config.PredictsResidual) images = (images - Upsampling.Bicubic(lowImages, Crop)) * Config.ResidualScale;
         var (lowNoised, levels) = NoiseAugmentation.Random(lowImages, _schedule, MaxAugmentationLevel, generator);
         var conditioning = new UNetConditioning(text, LowRes: lowNoised, AugmentationLevel: levels);

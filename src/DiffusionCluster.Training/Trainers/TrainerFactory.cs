@@ -11,15 +11,17 @@ public static class TrainerFactory
     public static readonly string[] Names = ["clip", "clip-image", "noisy-clip", "prior", "decoder64", "sr256", "sr1024", "layout"];
 
     /// objectWeight: the loss weight inside object boxes (1: off); the decoder and the layout model take it.
-    public static ITrainer Create(string name, string modelFolder, Device device, double objectWeight = 1) => name switch
+    /// generatedInputs, generatedShare: the SR stages' share of rows conditioned on the cascade's own pictures.
+    public static ITrainer Create(string name, string modelFolder, Device device, double objectWeight = 1, GeneratedBases? generatedInputs = null,
+        double generatedShare = 0) => name switch
     {
         "clip" => new ClipTrainer(CascadeDefaults.TextEncoder, CascadeDefaults.ImageEncoder, CascadeFolder.Path(modelFolder, CascadeFolder.TextEncoder), device),
         "clip-image" => new ClipImageTrainer(new TrainingContext(modelFolder, device, needsImageEncoder: false)),
         "noisy-clip" => new NoisyClipTrainer(CascadeDefaults.NoisyImageEncoder, new TrainingContext(modelFolder, device, needsImageEncoder: false)),
         "prior" => new PriorTrainer(CascadeDefaults.Prior, new TrainingContext(modelFolder, device, needsImageEncoder: true)),
         "decoder64" => new DecoderTrainer(CascadeDefaults.Decoder64, new TrainingContext(modelFolder, device, needsImageEncoder: true), objectWeight),
-        "sr256" => new SuperResolutionTrainer("sr256", CascadeDefaults.Sr256, lowSize: 64, crop: CascadeDefaults.Sr256.SampleWindow, maxAugmentationLevel: 500, new TrainingContext(modelFolder, device, needsImageEncoder: false)),
-        "sr1024" => new SuperResolutionTrainer("sr1024", CascadeDefaults.Sr1024, lowSize: 256, crop: CascadeDefaults.Sr1024.SampleWindow, maxAugmentationLevel: 500, new TrainingContext(modelFolder, device, needsImageEncoder: false)),
+        "sr256" => new SuperResolutionTrainer("sr256", CascadeDefaults.Sr256, lowSize: 64, crop: CascadeDefaults.Sr256.SampleWindow, maxAugmentationLevel: 500, new TrainingContext(modelFolder, device, needsImageEncoder: false), generatedInputs, generatedShare),
+        "sr1024" => new SuperResolutionTrainer("sr1024", CascadeDefaults.Sr1024, lowSize: 256, crop: CascadeDefaults.Sr1024.SampleWindow, maxAugmentationLevel: 500, new TrainingContext(modelFolder, device, needsImageEncoder: false), generatedInputs, generatedShare),
         "layout" => new LayoutTrainer(CascadeDefaults.Layout, new TrainingContext(modelFolder, device, needsImageEncoder: false), objectWeight),
         _ => throw new ArgumentException($"unknown stage \"{name}\"; known: {string.Join(", ", Names)}"),
     };

@@ -1,0 +1,122 @@
+using DiffusionCluster.Models.Cascade;
+using DiffusionCluster.Models.Imaging;
+using DiffusionCluster.Shapes;
+using DiffusionCluster.Training.Evaluation;
+using DiffusionCluster.Training.Trainers;
+using static TorchSharp.torch;
+
+namespace DiffusionCluster.Training.Tests;
+
+/// The cascade's own pictures as SR training inputs: drawn by the bundled cascade and kept only where the parser
+/// reads them right; an SR trainer given them conditions the asked share of rows on windows of them, with the exact
+/// render of the same scene's window as the target.
+public sealed class GeneratedBasesTests : IDisposable
+{
+    readonly TinyCascade _cascade = new();
+    readonly string _folder = Directory.CreateTempSubdirectory("dc-bases-").FullName;
+
+    public void Dispose()
+    {
+        _cascade.Dispose();
+        Directory.Delete(_folder, recursive: true);
+    }
+
+    static string Bundled => Path.Combine(DiffusionCluster.Tests.Shared.RepositoryRoot.Path, "models", "shapes-cascade");
+
+    [Theory]
+    [InlineData(64)]
+    [InlineData(256)]
+    public void The_bundled_cascade_draws_pictures_that_are_kept_only_when_read_right(int size)
+    {
+        int kept = GeneratedBases.Generate(new CascadePipeline(Bundled, CPU), _folder, count: 6, size, seed: 3, batchSize: 3, TextWriter.Null);
+        var bases = GeneratedBases.Load(_folder);
+
+        Assert.InRange(kept, 1, 6);
+        Assert.Equal(kept, bases.Entries.Count);
+        Assert.Equal(size, bases.Size);
+        Assert.Equal(kept, Directory.GetFiles(_folder, "*.png").Length);
+        foreach (var (entry, picture) in bases.Entries.Zip(bases.Pictures))
+        {
+            Assert.Equal(Captioner.Canonical(entry.Scene), entry.Prompt);
+            using var base64 = size == 64 ? picture.alias() : nn.functional.avg_pool2d(picture.unsqueeze(0), 4)[0];
+            Assert.True(CaptionScore.Of(entry.Caption, SceneParser.Parse(base64)).FullyCorrect, $"{entry.Prompt}: kept but not read right");
+        }
+    }
+
+    [Fact]
+    public void An_sr_trainer_conditions_the_generated_share_on_the_pictures_and_targets_their_scenes()
+    {
+        var bases = WriteBases(64, count: 3);
+        var trainer = new SuperResolutionTrainer("sr256", TinyCascade.Sr, lowSize: 64, crop: 64, maxAugmentationLevel: 500, _cascade.Context(false), bases, generatedShare: 1);
+        using var generator = new Generator(7);
+
+        var (captions, low, high) = trainer.DrawRows(6, generator);
+
+        for (int i = 0; i < captions.Count; i++)
+        {
+            int pick = bases.Entries.ToList().FindIndex(e => e.Prompt == captions[i]);
+            Assert.True(pick >= 0, $"row {i}'s caption \"{captions[i]}\" is not a generated picture's");
+            var (x, y) = Window(bases.Pictures[pick], low[i]);
+            var render = Renderer.RenderTensor(bases.Entries[pick].Scene, 256, 4 * x, 4 * y, 64, 64);
+            Assert.True(render.allclose(high[i]), $"row {i}: the target is not the render of the picture's scene at the same window");
+        }
+    }
+
+    [Fact]
+    public void Without_a_share_the_rows_are_exact_renders()
+    {
+        var bases = WriteBases(64, count: 3);
+        var trainer = new SuperResolutionTrainer("sr256", TinyCascade.Sr, lowSize: 64, crop: 64, maxAugmentationLevel: 500, _cascade.Context(false), bases, generatedShare: 0);
+        using var generator = new Generator(7);
+
+        var (captions, low, high) = trainer.DrawRows(4, generator);
+
+        // The rows' scenes are the batch the trainer draws first from the same generator.
+        using var same = new Generator(7);
+        var scenes = ShapesBatch.Draw(4, same).Scenes;
+        Assert.DoesNotContain(captions, c => bases.Entries.Any(e => e.Prompt == c));
+        for (int i = 0; i < scenes.Count; i++)
+        {
+            var (x, y) = Window(Renderer.RenderTensor(scenes[i], 64), low[i]);
+            Assert.True(Renderer.RenderTensor(scenes[i], 256, 4 * x, 4 * y, 64, 64).allclose(high[i]), $"row {i}: the target is not the render's window");
+        }
+    }
+
+    [Fact]
+    public void Pictures_of_another_size_or_a_share_outside_0_to_1_are_refused()
+    {
+        var bases = WriteBases(256, count: 1);
+        var size = Assert.Throws<ArgumentException>(() => new SuperResolutionTrainer("sr256", TinyCascade.Sr, 64, 64, 500, _cascade.Context(false), bases, 0.5));
+        Assert.Contains("64 px inputs", size.Message);
+        Assert.Contains("256 px", size.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SuperResolutionTrainer("sr256", TinyCascade.Sr, 64, 64, 500, _cascade.Context(false), null, 1.5));
+        var missing = Assert.Throws<FileNotFoundException>(() => GeneratedBases.Load(Path.Combine(_folder, "none")));
+        Assert.Contains("train bases", missing.Message);
+    }
+
+    /// A folder of `count` pictures as `train bases` writes it, each a noised render of a training scene (the
+    /// trainer's contract does not depend on who drew them).
+    GeneratedBases WriteBases(int size, int count)
+    {
+        var entries = new List<BenchPrompt>();
+        for (int id = 0; id < count; id++)
+        {
+            var scene = SceneGenerator.Sample(100 + id, Split.Train);
+            using var picture = (Renderer.RenderTensor(scene, size) + 0.1 * randn(3, size, size)).clamp(-1, 1);
+            File.WriteAllBytes(Path.Combine(_folder, $"{id:D6}.png"), Png.Encode(picture));
+            entries.Add(new BenchPrompt(id, Captioner.Canonical(scene), scene, null));
+        }
+        BenchPrompt.Write(Path.Combine(_folder, GeneratedBases.IndexFile), entries);
+        return GeneratedBases.Load(_folder);
+    }
+
+    /// Where `window` sits inside `picture` (exactly: the trainer slices it).
+    static (int X, int Y) Window(Tensor picture, Tensor window)
+    {
+        int size = (int)picture.shape[2], w = (int)window.shape[2];
+        for (int y = 0; y <= size - w; y++)
+            for (int x = 0; x <= size - w; x++)
+                if (picture[.., y..(y + w), x..(x + w)].eq(window).all().item<bool>()) return (x, y);
+        throw new Xunit.Sdk.XunitException("the low-resolution window is not a window of the picture");
+    }
+}
