@@ -50,8 +50,9 @@ public sealed class GeneratedBasesTests : IDisposable
         var trainer = new SuperResolutionTrainer("sr256", TinyCascade.Sr, lowSize: 64, crop: 64, maxAugmentationLevel: 500, _cascade.Context(false), bases, generatedShare: 1);
         using var generator = new Generator(7);
 
-        var (captions, low, high) = trainer.DrawRows(6, generator);
+        var (captions, low, high, generated) = trainer.DrawRows(6, generator);
 
+        Assert.True(generated.all().item<bool>());
         for (int i = 0; i < captions.Count; i++)
         {
             int pick = bases.Entries.ToList().FindIndex(e => e.Prompt == captions[i]);
@@ -69,7 +70,8 @@ public sealed class GeneratedBasesTests : IDisposable
         var trainer = new SuperResolutionTrainer("sr256", TinyCascade.Sr, lowSize: 64, crop: 64, maxAugmentationLevel: 500, _cascade.Context(false), bases, generatedShare: 0);
         using var generator = new Generator(7);
 
-        var (captions, low, high) = trainer.DrawRows(4, generator);
+        var (captions, low, high, generated) = trainer.DrawRows(4, generator);
+        Assert.False(generated.any().item<bool>());
 
         // The rows' scenes are the batch the trainer draws first from the same generator.
         using var same = new Generator(7);

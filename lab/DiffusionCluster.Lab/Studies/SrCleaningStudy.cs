@@ -105,7 +105,7 @@ public sealed class SrCleaningStudy(CascadePipeline cascade, TextWriter log)
         if (scene.Objects.Count > 0)
         {
             var (x, y) = Geometry.Centre(scene.Objects[0].Position);
-            double reach = 0.7 * Geometry.Radius(scene.Objects[0].Size);
+            double reach = 0.5 * Geometry.Radius(scene.Objects[0].Size);
             (cx, cy) = (x - reach, y - reach);
         }
         int left = Math.Clamp((int)(cx * size) - CropSide / 2, 0, size - CropSide), top = Math.Clamp((int)(cy * size) - CropSide / 2, 0, size - CropSide);

@@ -64,9 +64,10 @@ public sealed class SuperResolutionTrainer : ITrainer
     public double GeneratedShare { get; }
     public nn.Module Trainable => _unet;
 
-    /// One batch's rows: the captions, the low-resolution windows the stage is conditioned on and the exact
-    /// high-resolution windows of the same regions, [B, 3, Crop / factor, ...] and [B, 3, Crop, Crop] on the CPU.
-    public (List<string> Captions, Tensor Low, Tensor High) DrawRows(int batchSize, Generator generator)
+    /// One batch's rows: the captions, the low-resolution windows the stage is conditioned on, the exact
+    /// high-resolution windows of the same regions ([B, 3, Crop / factor, ...] and [B, 3, Crop, Crop]) and which rows'
+    /// windows come from generated pictures ([B] bool), on the CPU.
+    public (List<string> Captions, Tensor Low, Tensor High, Tensor Generated) DrawRows(int batchSize, Generator generator)
     {
         using var scope = NewDisposeScope();
         var batch = ShapesBatch.Draw(batchSize, generator);
@@ -77,12 +78,14 @@ public sealed class SuperResolutionTrainer : ITrainer
         // Which rows take a generated picture, and which one; drawn only when some are given, so a run on renders alone
         // keeps its random stream of scenes, crops and noise.
         var u = GeneratedShare > 0 ? rand(new long[] { batchSize, 2 }, generator: generator).data<float>().ToArray() : new float[2 * batchSize];
+        var generated = new bool[batchSize];
         for (int i = 0; i < batchSize; i++)
         {
             var scene = batch.Scenes[i];
             Tensor? picture = null;
             if (u[2 * i] < GeneratedShare)
             {
+                generated[i] = true;
                 int pick = Math.Min(GeneratedInputs!.Entries.Count - 1, (int)(u[2 * i + 1] * GeneratedInputs.Entries.Count));
                 (scene, captions[i], picture) = (GeneratedInputs.Entries[pick].Scene, GeneratedInputs.Entries[pick].Prompt, GeneratedInputs.Pictures[pick]);
             }
@@ -92,18 +95,27 @@ public sealed class SuperResolutionTrainer : ITrainer
                 ? Renderer.RenderTensor(scene, LowSize, x, y, lowCrop, lowCrop)
                 : picture[.., y..(y + lowCrop), x..(x + lowCrop)]);
         }
-        return (captions, stack(low.ToArray()).MoveToOuterDisposeScope(), stack(high.ToArray()).MoveToOuterDisposeScope());
+        return (captions, stack(low.ToArray()).MoveToOuterDisposeScope(), stack(high.ToArray()).MoveToOuterDisposeScope(), tensor(generated).MoveToOuterDisposeScope());
     }
 
     public Tensor Loss(long step, int batchSize, Generator generator)
     {
         using var scope = NewDisposeScope();
-        var (captions, low, high) = DrawRows(batchSize, generator);
+        var (captions, low, high, generated) = DrawRows(batchSize, generator);
         using var text = _context.EncodeText(captions);
         var images = high.to(_context.Device);
         var lowImages = low.to(_context.Device);
         if (Config.PredictsResidual) images = (images - Upsampling.Bicubic(lowImages, Crop)) * Config.ResidualScale;
         var (lowNoised, levels) = NoiseAugmentation.Random(lowImages, _schedule, MaxAugmentationLevel, generator);
+        if (GeneratedShare > 0)
+        {
+            // A generated picture is itself the degradation, met in use at augmentation level 0. Noised further, its
+            // errors (the base's texture is a few levels of 255) would drown, the target's correction of them could not
+            // be predicted, and the stage would learn to keep them.
+            var rows = generated.to(_context.Device);
+            lowNoised = where(rows.view(-1, 1, 1, 1), lowImages, lowNoised);
+            levels = levels.masked_fill(rows, 0);
+        }
         var conditioning = new UNetConditioning(text, LowRes: lowNoised, AugmentationLevel: levels);
         return DenoisingLoss.Compute(_unet, _schedule, images, conditioning, ConditionDropout, MinSnrGamma, generator, terminalFraction: TerminalFraction)
             .MoveToOuterDisposeScope();
