@@ -34,7 +34,7 @@ train() { # component, then its options
 }
 
 # An SR stage fine-tuned from its weights on renders, half of its rows conditioned on the cascade's own pictures
-# (`train bases`: the decoder's, or those through sr256), so it cleans the errors of the stages before it.
+# (`train bases`), so it cleans the errors of the stage before it.
 train_on_generated() { # component, bases folder, then its options
   local component="$1" bases="$2"; shift 2
   [ -f "$out/$component-on-renders.safetensors" ] || cp "$out/$component/model.safetensors" "$out/$component-on-renders.safetensors"
@@ -60,9 +60,7 @@ bases() { # folder, then its options; drawn once (a stopped run keeps what it dr
   [ -f "$folder/bases.jsonl" ] || "${cli[@]}" train bases --model "$out" --device "$device" --out "$folder" "$@"
 }
 bases "$out/bases64" --count 2000 --seed 1
-bases "$out/bases256" --size 256 --count 1000 --seed 2
-train_on_generated sr256 "$out/bases64" --batch 16 --lr 2e-4 --seed 211 --steps STEPS256
-train_on_generated sr1024 "$out/bases256" --batch 16 --lr 2e-4 --seed 213 --steps STEPS1024
+train_on_generated sr256 "$out/bases64" --batch 16 --lr 3e-4 --seed 231 --steps 4435
 "${cli[@]}" train attributes --model "$out" --device "$device" --train 400 --held-out 200
 "${cli[@]}" train segmentation --model "$out" --device "$device" --labelled 50 --held-out 50 --steps 1500
 
