@@ -90,7 +90,7 @@ public static class TrainCommand
     /// SR stages to train on (GeneratedBases).
     static Command Bases()
     {
-        var model = CliOption.Model("the cascade that draws the pictures", TrainCommand.WorkingFolder);
+        var model = CliOption.Model("the cascade that draws the pictures", WorkingFolder);
         var device = CliOption.Device();
         var threads = CliOption.Threads();
         var output = CliOption.RequiredText("--out", "the folder to write the pictures and bases.jsonl into", "DIR");

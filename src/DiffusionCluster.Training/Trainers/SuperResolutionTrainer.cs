@@ -15,9 +15,9 @@ namespace DiffusionCluster.Training.Trainers;
 /// conditioned on the same window of the exact low-resolution render, noised to a random augmentation level it is
 /// told, and on the caption's tokens.
 /// With predicts_residual the target is the crop minus bicubic upsampling of its low-resolution window.
-/// Given the cascade's own pictures (GeneratedBases), that share of rows is conditioned on a window of one of them
-/// instead of the exact low-resolution render, with the exact render of its scene as the target: the stage learns
-/// to clean the errors of the stage before it rather than magnify them.
+/// Given the cascade's own pictures (GeneratedBases), that share of rows is conditioned on a window of one of them,
+/// not noised, instead of the exact low-resolution render, with the exact render of its scene as the target: the
+/// stage learns to clean the errors of the stage before it rather than magnify them.
 public sealed class SuperResolutionTrainer : ITrainer
 {
     const double ConditionDropout = 0.1;
