@@ -78,15 +78,13 @@ public sealed class SrCleaningStudy(CascadePipeline cascade, TextWriter log)
         {
             using var scope = NewDisposeScope();
             var seeds = batch.Select(p => (ulong)p.Id).ToList();
-            using var text = cascade.Text.Encode(batch.Select(Caption).ToList());
-            var embedding = cascade.Prior.Sample(text, seeds, SamplingOptions.Default);
-            var images = cascade.Decoder.Sample(text, embedding, null, seeds, SamplingOptions.Default);
+            var images = cascade.SampleBases(batch.Select(Caption).ToList(), seeds, SamplingOptions.Default, SamplingOptions.Default);
             pictures.AddRange(images.split(1).Select(i => i.DetachFromDisposeScope()));
         }
         return pictures;
     }
 
-    string Caption(BenchPrompt p) => cascade.Text.Compose(p.Prompt, (ulong)p.Id).Caption;
+    string Caption(BenchPrompt p) => ShapeBenchRunner.Caption(cascade, p);
 
     static bool Reads(BenchPrompt p, Tensor image64) => CaptionScore.Of(p.Caption, SceneParser.Parse(image64)).FullyCorrect;
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using DiffusionCluster.Abstractions;
 using DiffusionCluster.Diffusion;
+using DiffusionCluster.Models.Editing;
 using DiffusionCluster.Models.Networks;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -44,6 +45,17 @@ public sealed class CascadePipeline(string modelFolder, Device device, ScalarTyp
     public ImageSampler Decoder => Image(CascadeFolder.Decoder64);
     public ImageSampler Sr256 => Image(CascadeFolder.Sr256);
     public ImageSampler Sr1024 => Image(CascadeFolder.Sr1024);
+
+    /// 64 px pictures [B, 3, 64, 64] in [-1, 1] of composed captions, one seed each, drawn in one batch through the
+    /// text encoder, prior and decoder: the cascade's own base pictures, as evaluation and training draw them.
+    public Tensor SampleBases(IReadOnlyList<string> captions, IReadOnlyList<ulong> seeds, SamplingOptions prior, SamplingOptions decoder,
+        CancellationToken cancellation = default, DecodeOptions? decode = null)
+    {
+        using var scope = NewDisposeScope();
+        using var text = Text.Encode(captions);
+        var embedding = Prior.Sample(text, seeds, prior, cancellation: cancellation);
+        return Decoder.Sample(text, embedding, null, seeds, decoder, cancellation: cancellation, decode: decode).MoveToOuterDisposeScope();
+    }
 
     /// Returns the image [1, 3, size, size] in [-1, 1], the caption it was drawn from and the wall time of each stage.
     /// Image operations run through ImageOperations, not here.

@@ -138,12 +138,7 @@ public sealed class ImageOperations(CascadePipeline cascade)
     /// Text-to-image at 64px with an image edit (SDEdit, ILVR, inpainting) or CLIP guidance steering the decoder.
     public Tensor Generate(string prompt, IReadOnlyList<ulong> seeds, SamplingOptions decoder, DecodeOptions decode,
         SamplingOptions? prior = null, CancellationToken cancellation = default)
-    {
-        using var scope = NewDisposeScope();
-        var text = Cascade.Text.Encode(Enumerable.Repeat(prompt, seeds.Count).ToList());
-        var embedding = Cascade.Prior.Sample(text, seeds, prior ?? SamplingOptions.Default, cancellation: cancellation);
-        return Cascade.Decoder.Sample(text, embedding, null, seeds, decoder, cancellation: cancellation, decode: decode).MoveToOuterDisposeScope();
-    }
+        => Cascade.SampleBases(Enumerable.Repeat(prompt, seeds.Count).ToList(), seeds, prior ?? SamplingOptions.Default, decoder, cancellation, decode);
 
     /// GLIDE's CLIP guidance toward a prompt with the noise-aware image encoder.
     public ClipGuidance ClipGuidance(string prompt, double scale)

@@ -129,9 +129,7 @@ public sealed class NaturalBench(CascadePipeline pipeline, TextWriter log)
             var batch = drawable.Skip(start).Take(batchSize).ToList();
             var seeds = batch.Select(b => runs[b.Index].Seed).ToList();
             using var scope = NewDisposeScope();
-            var text = pipeline.Text.Encode(batch.Select(b => b.Caption).ToList());
-            var embedding = pipeline.Prior.Sample(text, seeds, sampling.Prior);
-            var pictures = pipeline.Decoder.Sample(text, embedding, null, seeds, sampling.Decoder64);
+            var pictures = pipeline.SampleBases(batch.Select(b => b.Caption).ToList(), seeds, sampling.Prior, sampling.Decoder64);
             for (int k = 0; k < batch.Count; k++)
             {
                 var (index, caption) = batch[k];

@@ -33,11 +33,10 @@ public sealed class ShapeBenchRunner(CascadePipeline pipeline, ImageEncoder clip
         {
             var batch = prompts.Skip(start).Take(options.BatchSize).ToList();
             var seeds = batch.Select(p => (ulong)p.Id).ToList();
-            using var batchText = pipeline.Text.Encode(batch.Select(Caption).ToList());
-            using var embedding = options.OraclePrior
-                ? ClipSpace.Normalise(clipImage.forward(Renderer.RenderBatch(batch.Select(p => p.Scene).ToList(), 64).to(device)))
-                : pipeline.Prior.Sample(batchText, seeds, sampling.Prior);
-            using var images = pipeline.Decoder.Sample(batchText, embedding, null, seeds, sampling.Decoder64);
+            var captions = batch.Select(Caption).ToList();
+            using var images = options.OraclePrior
+                ? DrawWithOraclePrior(batch, captions, seeds, sampling.Decoder64)
+                : pipeline.SampleBases(captions, seeds, sampling.Prior, sampling.Decoder64);
             generated.AddRange(images.unbind(0).Select(i => i.clone().DetachFromDisposeScope()));
             log.WriteLine(ProgressLine.Format("shapebench: generated", Math.Min(start + options.BatchSize, prompts.Count), prompts.Count, clock.Elapsed));
         }
@@ -99,7 +98,19 @@ public sealed class ShapeBenchRunner(CascadePipeline pipeline, ImageEncoder clip
 
     /// What the cascade reads for a prompt, as a request with the prompt's id as its seed would: the folder's composer
     /// writes the caption (for a dev prompt, which names everything, the same scene in the canonical wording).
-    string Caption(BenchPrompt p) => pipeline.Text.Compose(p.Prompt, (ulong)p.Id).Caption;
+    /// The decoder conditioned on CLIP's embedding of each prompt's exact render instead of the prior's sample (Options.OraclePrior).
+    Tensor DrawWithOraclePrior(IReadOnlyList<BenchPrompt> batch, List<string> captions, List<ulong> seeds, SamplingOptions decoder)
+    {
+        using var scope = NewDisposeScope();
+        using var text = pipeline.Text.Encode(captions);
+        var embedding = ClipSpace.Normalise(clipImage.forward(Renderer.RenderBatch(batch.Select(p => p.Scene).ToList(), 64).to(pipeline.Device)));
+        return pipeline.Decoder.Sample(text, embedding, null, seeds, decoder).MoveToOuterDisposeScope();
+    }
+
+    string Caption(BenchPrompt p) => Caption(pipeline, p);
+
+    /// The caption a bench prompt is drawn from: the composer's, seeded with the prompt's id.
+    public static string Caption(CascadePipeline pipeline, BenchPrompt p) => pipeline.Text.Compose(p.Prompt, (ulong)p.Id).Caption;
 
     /// The first `count` prompts' 64 px pictures through both SR stages, one image at a time (a 1024 px batch would
     /// hold several hundred MB of activations per row): the first `rows` at 256 and 1024 px for the grid, and

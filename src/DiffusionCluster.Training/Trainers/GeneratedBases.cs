@@ -66,9 +66,7 @@ public sealed class GeneratedBases
             var scenes = Enumerable.Range(start, Math.Min(batchSize, count - start)).Select(_ => SceneGenerator.Sample(random.Next(), Split.Train)).ToList();
             var captions = scenes.Select(Captioner.Canonical).ToList();
             var seeds = Enumerable.Range(start, scenes.Count).Select(i => (ulong)i).ToList();
-            using var text = pipeline.Text.Encode(captions);
-            var embedding = pipeline.Prior.Sample(text, seeds, defaults);
-            var pictures = pipeline.Decoder.Sample(text, embedding, null, seeds, defaults);
+            var pictures = pipeline.SampleBases(captions, seeds, defaults, defaults);
             var right = Enumerable.Range(0, scenes.Count)
                 .Where(i => CaptionScore.Of(new Caption(captions[i], scenes[i], null), SceneParser.Parse(pictures[i])).FullyCorrect).ToList();
             if (size == 256 && right.Count > 0)
