@@ -64,6 +64,24 @@ public sealed class GeneratedBasesTests : IDisposable
     }
 
     [Fact]
+    public void With_flat_targets_a_generated_row_learns_its_own_enlargement_in_its_scenes_colours()
+    {
+        var bases = WriteBases(64, count: 3);
+        var trainer = new SuperResolutionTrainer("sr256", TinyCascade.Sr, lowSize: 64, crop: 64, maxAugmentationLevel: 500, _cascade.Context(false), bases,
+            generatedShare: 1, GeneratedTarget.Flat);
+        using var generator = new Generator(7);
+
+        var (captions, low, high, _) = trainer.DrawRows(6, generator);
+
+        for (int i = 0; i < captions.Count; i++)
+        {
+            var scene = bases.Entries.Single(e => e.Prompt == captions[i]).Scene;
+            using var expected = FlatTarget.Of(Upsampling.Bicubic(low[i].unsqueeze(0), 64)[0], scene);
+            Assert.True(expected.allclose(high[i]), $"row {i}: the target is not the window's enlargement in its scene's colours");
+        }
+    }
+
+    [Fact]
     public void Without_a_share_the_rows_are_exact_renders()
     {
         var bases = WriteBases(64, count: 3);

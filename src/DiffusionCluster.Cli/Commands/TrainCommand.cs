@@ -52,7 +52,13 @@ public static class TrainCommand
         bool superResolution = stageName is "sr256" or "sr1024";
         var generatedInputs = superResolution ? CliOption.OptionalText("--generated-inputs", "a folder of the cascade's own pictures (`train bases`) to condition a share of rows on", "DIR") : null;
         var generatedShare = superResolution ? CliOption.Double("--generated-share", "the share of rows conditioned on a generated picture when --generated-inputs is given", 0.5, 0, 1) : null;
-        if (superResolution) { command.Options.Add(generatedInputs!); command.Options.Add(generatedShare!); }
+        var generatedTarget = superResolution ? CliOption.Text("--generated-target",
+            "what a row conditioned on a generated picture learns to make: render (the exact render of its scene) or flat (the picture in its scene's flat colours)", "render", "render|flat") : null;
+        generatedTarget?.Validators.Add(r =>
+        {
+            if (!Enum.TryParse<GeneratedTarget>(r.GetValueOrDefault<string>(), ignoreCase: true, out _)) r.AddError($"--generated-target {r.GetValueOrDefault<string>()}: must be render or flat");
+        });
+        if (superResolution) { command.Options.Add(generatedInputs!); command.Options.Add(generatedShare!); command.Options.Add(generatedTarget!); }
         command.SetAction(line =>
         {
             if (line.GetValue(threads) is > 0 and var n) TorchSharp.torch.set_num_threads(n);
@@ -73,7 +79,8 @@ public static class TrainCommand
             };
             var bases = generatedInputs is not null && line.GetValue(generatedInputs) is { } folder ? GeneratedBases.Load(folder) : null;
             var stage = TrainerFactory.Create(stageName, options.ModelFolder, DeviceOption.Parse(line.GetValue(device)!), objectWeight is null ? 1 : line.GetValue(objectWeight),
-                bases, bases is null ? 0 : line.GetValue(generatedShare!));
+                bases, bases is null ? 0 : line.GetValue(generatedShare!),
+                generatedTarget is null ? GeneratedTarget.Render : Enum.Parse<GeneratedTarget>(line.GetValue(generatedTarget)!, ignoreCase: true));
             if (line.GetValue(exportOnly))
             {
                 TrainingLoop.Export(stage, options, Console.Out);

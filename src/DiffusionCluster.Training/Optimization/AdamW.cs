@@ -1,4 +1,5 @@
 using DiffusionCluster.Models.Weights;
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -38,6 +39,11 @@ public sealed class AdamW
     {
         Steps++;
         double correction1 = 1 - Math.Pow(Beta1, Steps), correction2 = 1 - Math.Pow(Beta2, Steps);
+        // Every number operand as a Scalar held to the end of the step: one TorchSharp makes on the fly can be
+        // finalised by the GC while the native op still reads it (libtorch's rare "Expected false to be true" from
+        // Scalar::toFloat, met in training runs).
+        using Scalar beta1 = Beta1, keep1 = 1 - Beta1, beta2 = Beta2, keep2 = 1 - Beta2, decay = 1 - learningRate * WeightDecay,
+            correction = correction2, epsilon = Epsilon, stepSize = -learningRate / correction1;
         using var _ = no_grad();
         foreach (var (name, p) in _parameters)
         {
@@ -46,11 +52,11 @@ public sealed class AdamW
             using var scope = NewDisposeScope();
             var m = _firstMoment[name];
             var v = _secondMoment[name];
-            m.mul_(Beta1).add_(grad, alpha: 1 - Beta1);
-            v.mul_(Beta2).addcmul_(grad, grad, value: 1 - Beta2);
-            if (WeightDecay > 0 && p.dim() > 1) p.mul_(1 - learningRate * WeightDecay); // no decay on biases and norms
-            var denominator = (v / correction2).sqrt_().add_(Epsilon);
-            p.addcdiv_(m, denominator, value: -learningRate / correction1);
+            m.mul_(beta1).add_(grad, alpha: keep1);
+            v.mul_(beta2).addcmul_(grad, grad, value: keep2);
+            if (WeightDecay > 0 && p.dim() > 1) p.mul_(decay); // no decay on biases and norms
+            var denominator = (v / correction).sqrt_().add_(epsilon);
+            p.addcdiv_(m, denominator, value: stepSize);
         }
     }
 
@@ -68,8 +74,9 @@ public sealed class AdamW
         var norms = _parameters.Where(p => p.Parameter.grad is not null).Select(p => p.Parameter.grad!.norm()).ToArray();
         if (norms.Length == 0) return 0;
         double total = stack(norms).norm().item<float>();
+        using Scalar factor = maxNorm / (total + 1e-6); // held to the end (Step says why)
         if (total > maxNorm)
-            foreach (var (_, p) in _parameters) p.grad?.mul_(maxNorm / (total + 1e-6));
+            foreach (var (_, p) in _parameters) p.grad?.mul_(factor);
         return total;
     }
 

@@ -25,9 +25,11 @@ public sealed class ExponentialMovingAverage
     public void Update(long step)
     {
         double decay = Math.Min(Decay, (1.0 + step) / (10.0 + step));
+        // Scalars held to the end of the update, as AdamW.Step holds its own (see there).
+        using Scalar keep = decay, take = 1 - decay;
         using var _ = no_grad();
         foreach (var (name, value) in _module.state_dict())
-            if (value.is_floating_point()) _shadow[name].mul_(decay).add_(value, alpha: 1 - decay);
+            if (value.is_floating_point()) _shadow[name].mul_(keep).add_(value, alpha: take);
             else _shadow[name].copy_(value);
     }
 

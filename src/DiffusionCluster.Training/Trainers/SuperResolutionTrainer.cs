@@ -16,8 +16,9 @@ namespace DiffusionCluster.Training.Trainers;
 /// told, and on the caption's tokens.
 /// With predicts_residual the target is the crop minus bicubic upsampling of its low-resolution window.
 /// Given the cascade's own pictures (GeneratedBases), that share of rows is conditioned on a window of one of them,
-/// not noised, instead of the exact low-resolution render, with the exact render of its scene as the target: the
-/// stage learns to clean the errors of the stage before it rather than magnify them.
+/// not noised, instead of the exact low-resolution render, with the exact render of its scene or the picture in its
+/// scene's flat colours (FlatTarget) as the target: the stage learns to clean the errors of the stage before it rather
+/// than magnify them.
 public sealed class SuperResolutionTrainer : ITrainer
 {
     const double ConditionDropout = 0.1;
@@ -32,7 +33,7 @@ public sealed class SuperResolutionTrainer : ITrainer
 
     /// name: "sr256" or "sr1024"; lowSize: the input resolution; crop: the training window at output resolution.
     public SuperResolutionTrainer(string name, UNetConfig config, int lowSize, int crop, int maxAugmentationLevel, TrainingContext context,
-        GeneratedBases? generatedInputs = null, double generatedShare = 0)
+        GeneratedBases? generatedInputs = null, double generatedShare = 0, GeneratedTarget generatedTarget = GeneratedTarget.Render)
     {
         if (generatedShare is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(generatedShare), generatedShare, "the share of generated inputs is 0 to 1");
         if (generatedInputs is not null && generatedInputs.Size != lowSize)
@@ -48,6 +49,7 @@ public sealed class SuperResolutionTrainer : ITrainer
         MaxAugmentationLevel = maxAugmentationLevel;
         GeneratedInputs = generatedInputs;
         GeneratedShare = generatedInputs is null ? 0 : generatedShare;
+        GeneratedTarget = generatedTarget;
         _context = context;
         _schedule = config.Diffusion.BuildSchedule();
         _unet = new UNet(config);
@@ -62,6 +64,7 @@ public sealed class SuperResolutionTrainer : ITrainer
     public GeneratedBases? GeneratedInputs { get; }
     /// The share of rows conditioned on a generated picture (0 without GeneratedInputs).
     public double GeneratedShare { get; }
+    public GeneratedTarget GeneratedTarget { get; }
     public nn.Module Trainable => _unet;
 
     /// One batch's rows: the captions, the low-resolution windows the stage is conditioned on, the exact
@@ -90,10 +93,11 @@ public sealed class SuperResolutionTrainer : ITrainer
                 (scene, captions[i], picture) = (GeneratedInputs.Entries[pick].Scene, GeneratedInputs.Entries[pick].Prompt, GeneratedInputs.Pictures[pick]);
             }
             var (x, y) = CropSampler.Corner(scene, Config.SampleSize, Crop, factor, generator);
-            high.Add(Renderer.RenderTensor(scene, Config.SampleSize, x * factor, y * factor, Crop, Crop));
-            low.Add(picture is null
-                ? Renderer.RenderTensor(scene, LowSize, x, y, lowCrop, lowCrop)
-                : picture[.., y..(y + lowCrop), x..(x + lowCrop)]);
+            var window = picture?[.., y..(y + lowCrop), x..(x + lowCrop)];
+            high.Add(window is not null && GeneratedTarget == GeneratedTarget.Flat
+                ? FlatTarget.Of(Upsampling.Bicubic(window.unsqueeze(0), Crop)[0], scene)
+                : Renderer.RenderTensor(scene, Config.SampleSize, x * factor, y * factor, Crop, Crop));
+            low.Add(window ?? Renderer.RenderTensor(scene, LowSize, x, y, lowCrop, lowCrop));
         }
         return (captions, stack(low.ToArray()).MoveToOuterDisposeScope(), stack(high.ToArray()).MoveToOuterDisposeScope(), tensor(generated).MoveToOuterDisposeScope());
     }
@@ -123,3 +127,7 @@ public sealed class SuperResolutionTrainer : ITrainer
 
     public void Export(string modelFolder) => CascadeFolder.Save(modelFolder, Name, Config, _unet);
 }
+
+/// The target of a row conditioned on a generated picture: the exact render of its scene, or the picture itself in
+/// the scene's flat colours (FlatTarget).
+public enum GeneratedTarget { Render, Flat }
