@@ -34,7 +34,8 @@ train() { # component, then its options
 }
 
 # An SR stage fine-tuned from its weights on renders, half of its rows conditioned on the cascade's own pictures
-# (`train bases`), so it cleans the errors of the stage before it.
+# (`train bases`), so it cleans the errors of the stage before it: sr256 learns the exact render of the scene from
+# them, sr1024 the picture in its scene's flat colours (`--generated-target flat`).
 train_on_generated() { # component, bases folder, then its options
   local component="$1" bases="$2"; shift 2
   [ -f "$out/$component-on-renders.safetensors" ] || cp "$out/$component/model.safetensors" "$out/$component-on-renders.safetensors"
@@ -61,6 +62,8 @@ bases() { # folder, then its options; drawn once (a stopped run keeps what it dr
 }
 bases "$out/bases64" --count 2000 --seed 1
 train_on_generated sr256 "$out/bases64" --batch 16 --lr 3e-4 --seed 231 --steps 4435
+bases "$out/bases256" --size 256 --count 700 --seed 2
+train_on_generated sr1024 "$out/bases256" --generated-target flat --batch 16 --lr 3e-4 --seed 241 --steps 8706
 "${cli[@]}" train attributes --model "$out" --device "$device" --train 400 --held-out 200
 "${cli[@]}" train segmentation --model "$out" --device "$device" --labelled 50 --held-out 50 --steps 1500
 

@@ -67,9 +67,9 @@ public sealed class SuperResolutionTrainer : ITrainer
     public GeneratedTarget GeneratedTarget { get; }
     public nn.Module Trainable => _unet;
 
-    /// One batch's rows: the captions, the low-resolution windows the stage is conditioned on, the exact
-    /// high-resolution windows of the same regions ([B, 3, Crop / factor, ...] and [B, 3, Crop, Crop]) and which rows'
-    /// windows come from generated pictures ([B] bool), on the CPU.
+    /// One batch's rows: the captions, the low-resolution windows the stage is conditioned on, the high-resolution
+    /// targets of the same regions (the exact render's window, or a generated window's flat target; [B, 3, Crop /
+    /// factor, ...] and [B, 3, Crop, Crop]) and which rows' windows come from generated pictures ([B] bool), on the CPU.
     public (List<string> Captions, Tensor Low, Tensor High, Tensor Generated) DrawRows(int batchSize, Generator generator)
     {
         using var scope = NewDisposeScope();
