@@ -78,6 +78,8 @@ public static class TrainCommand
                 InitFrom = line.GetValue(initFrom),
             };
             var bases = generatedInputs is not null && line.GetValue(generatedInputs) is { } folder ? GeneratedBases.Load(folder) : null;
+            if (bases is null && superResolution && (line.Given(generatedShare!) || line.Given(generatedTarget!)))
+                throw new ArgumentException("--generated-share and --generated-target shape the rows drawn from --generated-inputs; give that folder too");
             var stage = TrainerFactory.Create(stageName, options.ModelFolder, DeviceOption.Parse(line.GetValue(device)!), objectWeight is null ? 1 : line.GetValue(objectWeight),
                 bases, bases is null ? 0 : line.GetValue(generatedShare!),
                 generatedTarget is null ? GeneratedTarget.Render : Enum.Parse<GeneratedTarget>(line.GetValue(generatedTarget)!, ignoreCase: true));

@@ -49,6 +49,7 @@ public sealed class CliFirstContactTests
     [InlineData("diffusion-cluster edit needs one of: variation,", "edit")]
     [InlineData("--out /nonexistent-dc-folder/profile.json: the folder /nonexistent-dc-folder does not exist", "bench", "stages", "--out", "/nonexistent-dc-folder/profile.json")]
     [InlineData("--size 128: must be 64 or 256", "train", "bases", "--out", "work/b", "--size", "128")]
+    [InlineData("--generated-target sharp: must be render or flat", "train", "sr1024", "--generated-target", "sharp")]
     public async Task A_mistake_is_named_in_one_line_with_where_the_options_are_listed(string expected, params string[] args)
     {
         var (code, output) = await CliRun.Run(Quick, args);
