@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DiffusionCluster.Shapes;
@@ -52,7 +53,11 @@ public static class Renderer
     static Tensor ModelRange(float[] unitPixels, long[] shape)
     {
         using var unit = tensor(unitPixels, shape);
-        return unit * 2 - 1;
+        // The numbers as Scalars held to the end: one TorchSharp makes on the fly can be finalised by the GC while the
+        // native op still reads it (libtorch's rare "Expected false to be true" from Scalar::toLong), and every
+        // training row is rendered here.
+        using Scalar two = 2, one = 1;
+        return unit.mul(two).sub_(one);
     }
 
     /// The exact segmentation of a scene at size x size: per pixel 0 for background, 1 + (int)shape where an
