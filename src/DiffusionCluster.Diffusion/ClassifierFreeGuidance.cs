@@ -12,7 +12,8 @@ public static class ClassifierFreeGuidance
         using var scope = NewDisposeScope();
         var c = conditional[.., ..(int)predictionChannels];
         var u = unconditional[.., ..(int)predictionChannels];
-        var guided = u + scale * (c - u);
+        using Scalar weight = scale; // held to the end: TorchRuntime says why
+        var guided = u + weight * (c - u);
         if (conditional.shape[1] > predictionChannels)
             guided = cat(new[] { guided, conditional[.., (int)predictionChannels..] }, 1);
         return guided.MoveToOuterDisposeScope();

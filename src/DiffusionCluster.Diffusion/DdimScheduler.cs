@@ -23,19 +23,21 @@ public sealed class DdimScheduler : IScheduler
     {
         double aT = Schedule.AlphaBar(Timesteps[index]);
         double aPrev = Schedule.AlphaBar(this.NextTimestep(index));
+        double sigma = Eta * Math.Sqrt((1 - aPrev) / (1 - aT)) * Math.Sqrt(Math.Max(0, 1 - aT / aPrev));
         using var scope = NewDisposeScope();
+        using Scalar noiseT = Math.Sqrt(1 - aT), signalT = Math.Sqrt(aT), signalPrev = Math.Sqrt(aPrev),
+            towardEps = Math.Sqrt(Math.Max(0, 1 - aPrev - sigma * sigma)), fresh = sigma; // held to the end: TorchRuntime says why
         var x0 = input.X0;
         var eps = input.Eps;
         if (input.Gradient is not null && aT > 0)
         {
             // Dhariwal and Nichol's conditional DDIM: shift the score, then re-derive x0 from the shifted eps.
-            eps = eps - Math.Sqrt(1 - aT) * input.Gradient;
-            x0 = (xt - Math.Sqrt(1 - aT) * eps) / Math.Sqrt(aT);
+            eps = eps - noiseT * input.Gradient;
+            x0 = (xt - noiseT * eps) / signalT;
         }
-        double sigma = Eta * Math.Sqrt((1 - aPrev) / (1 - aT)) * Math.Sqrt(Math.Max(0, 1 - aT / aPrev));
-        var xPrev = Math.Sqrt(aPrev) * x0 + Math.Sqrt(Math.Max(0, 1 - aPrev - sigma * sigma)) * eps;
+        var xPrev = signalPrev * x0 + towardEps * eps;
         if (sigma > 0)
-            xPrev = xPrev + sigma * GaussianNoise.Like(xt, generator);
+            xPrev = xPrev + fresh * GaussianNoise.Like(xt, generator);
         return xPrev.MoveToOuterDisposeScope();
     }
 }

@@ -31,8 +31,9 @@ public sealed class DpmSolverScheduler : IScheduler
         if (input.Gradient is not null && aS > 0)
         {
             // As in DDIM: shift the score, then re-derive x0 from the shifted eps.
-            var eps = input.Eps - Math.Sqrt(1 - aS) * input.Gradient;
-            x0 = (xt - Math.Sqrt(1 - aS) * eps) / Math.Sqrt(aS);
+            using Scalar noiseS = Math.Sqrt(1 - aS), signalS = Math.Sqrt(aS); // held to the end: TorchRuntime says why
+            var eps = input.Eps - noiseS * input.Gradient;
+            x0 = (xt - noiseS * eps) / signalS;
         }
         if (t < 0) return x0.alias().MoveToOuterDisposeScope();
 
@@ -44,9 +45,11 @@ public sealed class DpmSolverScheduler : IScheduler
             double hPrevious = Lambda(aS) - Lambda(Schedule.AlphaBar(Timesteps[index - 1]));
             double halfInverseRatio = h / (2 * hPrevious);
             // An infinite previous step (a zero-SNR start) leaves nothing to extrapolate from: first order.
-            if (double.IsFinite(halfInverseRatio)) d = (1 + halfInverseRatio) * x0 - halfInverseRatio * input.PreviousX0;
+            using Scalar current = 1 + halfInverseRatio, previous = halfInverseRatio; // held to the end: TorchRuntime says why
+            if (double.IsFinite(halfInverseRatio)) d = current * x0 - previous * input.PreviousX0;
         }
-        var xNext = Math.Sqrt((1 - aT) / (1 - aS)) * xt + Math.Sqrt(aT) * (1 - Math.Exp(-h)) * d;
+        using Scalar keep = Math.Sqrt((1 - aT) / (1 - aS)), take = Math.Sqrt(aT) * (1 - Math.Exp(-h));
+        var xNext = keep * xt + take * d;
         return xNext.MoveToOuterDisposeScope();
     }
 

@@ -83,7 +83,8 @@ public sealed class NoiseSchedule
     public static Tensor AddNoise(Tensor x0, Tensor noise, Tensor alphaBar)
     {
         using var scope = NewDisposeScope();
-        return (alphaBar.sqrt() * x0 + (1 - alphaBar).sqrt() * noise).MoveToOuterDisposeScope();
+        using Scalar one = 1; // held to the end: TorchRuntime says why
+        return (alphaBar.sqrt() * x0 + (one - alphaBar).sqrt() * noise).MoveToOuterDisposeScope();
     }
 
     /// Samples x_t for one timestep shared by the batch.
@@ -91,6 +92,7 @@ public sealed class NoiseSchedule
     {
         double a = AlphaBar(t);
         using var scope = NewDisposeScope();
-        return (Math.Sqrt(a) * x0 + Math.Sqrt(1 - a) * noise).MoveToOuterDisposeScope();
+        using Scalar signal = Math.Sqrt(a), noiseShare = Math.Sqrt(1 - a); // held to the end: TorchRuntime says why
+        return (signal * x0 + noiseShare * noise).MoveToOuterDisposeScope();
     }
 }

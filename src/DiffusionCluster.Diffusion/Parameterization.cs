@@ -21,8 +21,9 @@ public static class Parameterization
     public static (Tensor X0, Tensor Eps) ToX0AndEps(PredictionType type, Tensor prediction, Tensor xt, Tensor alphaBar)
     {
         using var scope = NewDisposeScope();
+        using Scalar one = 1; // held to the end: TorchRuntime says why
         var sqrtA = alphaBar.sqrt();
-        var sqrt1mA = (1 - alphaBar).sqrt();
+        var sqrt1mA = (one - alphaBar).sqrt();
         Tensor x0, eps;
         switch (type)
         {
@@ -50,11 +51,12 @@ public static class Parameterization
     public static Tensor Target(PredictionType type, Tensor x0, Tensor eps, Tensor alphaBar)
     {
         using var scope = NewDisposeScope();
+        using Scalar one = 1; // held to the end: TorchRuntime says why
         var target = type switch
         {
             PredictionType.Epsilon => eps.alias(),
             PredictionType.Sample => x0.alias(),
-            PredictionType.Velocity => alphaBar.sqrt() * eps - (1 - alphaBar).sqrt() * x0,
+            PredictionType.Velocity => alphaBar.sqrt() * eps - (one - alphaBar).sqrt() * x0,
             _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
         };
         return target.MoveToOuterDisposeScope();
@@ -64,7 +66,8 @@ public static class Parameterization
     public static Tensor EpsFromX0(Tensor xt, Tensor x0, Tensor alphaBar)
     {
         using var scope = NewDisposeScope();
-        return ((xt - alphaBar.sqrt() * x0) / (1 - alphaBar).sqrt()).MoveToOuterDisposeScope();
+        using Scalar one = 1; // held to the end: TorchRuntime says why
+        return ((xt - alphaBar.sqrt() * x0) / (one - alphaBar).sqrt()).MoveToOuterDisposeScope();
     }
 
     /// A 0-dim tensor for a noise level shared by the whole batch.

@@ -103,8 +103,9 @@ public static class Sampler
     public static Tensor Renoise(Tensor x, int tFrom, int tTo, NoiseSchedule schedule, Generator? generator)
     {
         double ratio = schedule.AlphaBar(tTo) / schedule.AlphaBar(tFrom);
-        using var noise = GaussianNoise.Like(x, generator);
-        return Math.Sqrt(ratio) * x + Math.Sqrt(1 - ratio) * noise;
+        using var scope = NewDisposeScope();
+        using Scalar keep = Math.Sqrt(ratio), add = Math.Sqrt(1 - ratio); // held to the end: TorchRuntime says why
+        return (keep * x + add * GaussianNoise.Like(x, generator)).MoveToOuterDisposeScope();
     }
 }
 

@@ -37,7 +37,11 @@ public sealed record NoThresholding : Thresholding
 /// Clip x_0 to [-1, 1].
 public sealed record StaticThresholding : Thresholding
 {
-    public override Tensor Apply(Tensor x0) => x0.clamp(-1, 1);
+    public override Tensor Apply(Tensor x0)
+    {
+        using Scalar low = -1, high = 1; // held to the end: TorchRuntime says why
+        return x0.clamp(low, high);
+    }
 }
 
 /// s = clamp(quantile_p(|x_0|), 1, cap) per sample; x_0 <- clamp(x_0, -s, s) / s.
@@ -75,7 +79,8 @@ public sealed record ResidualThresholding(Thresholding Inner, Tensor Base, doubl
     public override Tensor Apply(Tensor x0)
     {
         using var scope = NewDisposeScope();
-        var image = Inner.Apply(Base + x0 / Scale);
-        return ((image - Base) * Scale).MoveToOuterDisposeScope();
+        using Scalar scale = Scale; // held to the end: TorchRuntime says why
+        var image = Inner.Apply(Base + x0 / scale);
+        return ((image - Base) * scale).MoveToOuterDisposeScope();
     }
 }

@@ -7,6 +7,12 @@ namespace DiffusionCluster.Diffusion;
 
 /// Process-wide libtorch settings that TorchSharp does not expose, applied when this assembly loads (every
 /// project that runs tensor code references it), so no entry point can forget them.
+///
+/// One hazard no setting removes: a number operand (`x * 0.5`, `1 - t`, `clamp(-1, 1)`) becomes a native Scalar
+/// that TorchSharp makes on the fly and never disposes, so once the native op has its handle the GC may finalise it
+/// while libtorch still reads it (a rare "Expected false to be true" from Scalar::toFloat or toLong, seen in
+/// training runs and CI). Code that runs at every step or in every block holds its numbers as `using Scalar` locals
+/// to the end of the operation.
 public static class TorchRuntime
 {
     static int _initialised;

@@ -133,8 +133,9 @@ public sealed class ImageSampler
                 break;
         }
         var images = Sampler.Sample(model, start, scheduler, sampler, cancellation);
-        if (bicubic is not null) images = bicubic + images / config.ResidualScale;
-        return images.clamp(-1, 1).MoveToOuterDisposeScope();
+        using Scalar residualScale = config.ResidualScale, low = -1, high = 1; // held to the end: TorchRuntime says why
+        if (bicubic is not null) images = bicubic + images / residualScale;
+        return images.clamp(low, high).MoveToOuterDisposeScope();
     }
 
     /// The progress with each step's estimate as images in [-1, 1]: a residual stage's estimate is of its scaled

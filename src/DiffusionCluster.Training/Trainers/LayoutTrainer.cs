@@ -40,7 +40,8 @@ public sealed class LayoutTrainer : ITrainer
         var target = _network.Target(batch.Images(Config.ImageSize, _context.Device));
         var squared = F.mse_loss(_network.forward(ids, ids.ne(TextTransformer.PadId)), target, reduction: nn.Reduction.None);
         var weights = F.avg_pool2d(batch.ObjectWeights(Config.ImageSize, ObjectWeight, _context.Device), Config.Factor);
-        return ((squared * weights).sum() / (weights.sum() * 3)).MoveToOuterDisposeScope();
+        using Scalar channels = 3; // held to the end: TorchRuntime says why
+        return ((squared * weights).sum() / (weights.sum() * channels)).MoveToOuterDisposeScope();
     }
 
     public void Export(string modelFolder) => CascadeFolder.Save(modelFolder, CascadeFolder.Layout, Config, _network);

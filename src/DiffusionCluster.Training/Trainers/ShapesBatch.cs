@@ -60,7 +60,8 @@ public sealed record ShapesBatch(IReadOnlyList<Scene> Scenes, IReadOnlyList<stri
     {
         using var scope = NewDisposeScope();
         var boxes = stack(Scenes.Select(s => tensor(Renderer.ObjectBoxes(s, size)).view(1, size, size)).ToArray());
-        return (1 + (objectWeight - 1) * boxes).to(device).MoveToOuterDisposeScope();
+        using Scalar one = 1, extra = objectWeight - 1; // held to the end: TorchRuntime says why
+        return (one + extra * boxes).to(device).MoveToOuterDisposeScope();
     }
 
     /// [B, 3, size, size] renders in [-1, 1].

@@ -109,7 +109,8 @@ public sealed class SuperResolutionTrainer : ITrainer
         using var text = _context.EncodeText(captions);
         var images = high.to(_context.Device);
         var lowImages = low.to(_context.Device);
-        if (Config.PredictsResidual) images = (images - Upsampling.Bicubic(lowImages, Crop)) * Config.ResidualScale;
+        using Scalar residualScale = Config.ResidualScale; // held to the end: TorchRuntime says why
+        if (Config.PredictsResidual) images = (images - Upsampling.Bicubic(lowImages, Crop)) * residualScale;
         var (lowNoised, levels) = NoiseAugmentation.Random(lowImages, _schedule, MaxAugmentationLevel, generator);
         if (GeneratedShare > 0)
         {

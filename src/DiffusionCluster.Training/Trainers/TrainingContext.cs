@@ -88,13 +88,14 @@ public sealed class TrainingContext
     public static Tensor MinSnrWeight(Tensor alphaBar, double gamma, PredictionType type)
     {
         using var scope = NewDisposeScope();
-        var snrPlusOne = 1 / (1 - alphaBar).clamp_min(1e-8);
-        var x0Weight = snrPlusOne.clamp_max(gamma);
+        using Scalar one = 1, floor = 1e-8, cap = gamma; // held to the end: TorchRuntime says why
+        var snrPlusOne = one / (one - alphaBar).clamp_min(floor);
+        var x0Weight = snrPlusOne.clamp_max(cap);
         var weight = type switch
         {
             PredictionType.Velocity => x0Weight / snrPlusOne,
             PredictionType.Sample => x0Weight,
-            PredictionType.Epsilon => x0Weight / (snrPlusOne - 1).clamp_min(1e-8),
+            PredictionType.Epsilon => x0Weight / (snrPlusOne - one).clamp_min(floor),
             _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
         };
         return weight.MoveToOuterDisposeScope();
