@@ -35,9 +35,10 @@ public sealed class WindowStudy(CascadePipeline cascade, TextWriter log)
         Directory.CreateDirectory(outputFolder);
         using var inputScope = NewDisposeScope();
         var device = cascade.Device;
-        var texts = prompts.Select(p => cascade.Text.Encode([ShapeBenchRunner.Caption(cascade, p)])).ToList();
+        var captions = prompts.Select(p => ShapeBenchRunner.Caption(cascade, p)).ToList();
+        var texts = captions.Select(c => cascade.Text.Encode([c])).ToList();
         var seeds = prompts.Select(p => (ulong)p.Id).ToList();
-        var bases = prompts.Select((p, i) => cascade.SampleBases([ShapeBenchRunner.Caption(cascade, p)], [seeds[i]], SamplingOptions.Default, SamplingOptions.Default)).ToList();
+        var bases = captions.Select((c, i) => cascade.SampleBases([c], [seeds[i]], SamplingOptions.Default, SamplingOptions.Default)).ToList();
         var generated = new Dictionary<string, List<Tensor>>
         {
             [CascadeFolder.Sr256] = bases,
