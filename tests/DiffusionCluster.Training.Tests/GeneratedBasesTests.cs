@@ -1,3 +1,4 @@
+using DiffusionCluster.Abstractions;
 using DiffusionCluster.Models.Cascade;
 using DiffusionCluster.Models.Imaging;
 using DiffusionCluster.Shapes;
@@ -114,20 +115,80 @@ public sealed class GeneratedBasesTests : IDisposable
         Assert.Contains("train bases", missing.Message);
     }
 
+    [Fact]
+    public void Enlarging_writes_each_base_through_sr256_under_its_id_and_scene()
+    {
+        var pipeline = new CascadePipeline(Bundled, CPU);
+        GeneratedBases.Generate(pipeline, _folder, count: 6, size: 64, seed: 3, batchSize: 3, TextWriter.Null);
+        var bases = GeneratedBases.Load(_folder);
+        var into = Path.Combine(_folder, "enlarged");
+
+        int written = GeneratedBases.Enlarge(pipeline, _folder, into, batchSize: 2, TextWriter.Null);
+        var enlarged = GeneratedBases.Load(into);
+
+        Assert.Equal(bases.Entries.Count, written);
+        Assert.Equal(256, enlarged.Size);
+        Assert.Equal(bases.Entries.Select(e => (e.Id, e.Prompt)), enlarged.Entries.Select(e => (e.Id, e.Prompt)));
+        for (int i = 0; i < written; i++)
+        {
+            using var text = pipeline.Text.Encode([bases.Entries[i].Prompt]);
+            using var expected = pipeline.Sr256.Sample(text, null, bases.Pictures[i].unsqueeze(0), [(ulong)bases.Entries[i].Id], new SamplingOptions());
+            Assert.True((expected[0] - enlarged.Pictures[i]).abs().max().item<float>() <= 2.0 / 255 + 1e-6, $"picture {i} is not sr256's enlargement of its base");
+        }
+        Assert.Throws<ArgumentException>(() => GeneratedBases.Enlarge(pipeline, into, Path.Combine(_folder, "again"), 2, TextWriter.Null));
+    }
+
+    [Fact]
+    public void Flat_targets_from_enlarged_pictures_snap_the_enlargement_at_the_rows_window()
+    {
+        var bases = WriteBases(64, count: 3);
+        var enlarged = WriteBases(256, count: 3, Path.Combine(_folder, "enlarged"));
+        var trainer = new SuperResolutionTrainer("sr256", TinyCascade.Sr, lowSize: 64, crop: 64, maxAugmentationLevel: 500, _cascade.Context(false), bases,
+            generatedShare: 1, GeneratedTarget.Flat, flatFrom: enlarged);
+        using var generator = new Generator(7);
+
+        var (captions, low, high, _) = trainer.DrawRows(6, generator);
+
+        for (int i = 0; i < captions.Count; i++)
+        {
+            int pick = bases.Entries.ToList().FindIndex(e => e.Prompt == captions[i]);
+            var (x, y) = Window(bases.Pictures[pick], low[i]);
+            using var expected = FlatTarget.Of(enlarged.Pictures[pick][.., (4 * y)..(4 * y + 64), (4 * x)..(4 * x + 64)], bases.Entries[pick].Scene);
+            Assert.True(expected.allclose(high[i]), $"row {i}: the target is not the enlarged picture's window in its scene's colours");
+        }
+    }
+
+    [Fact]
+    public void Pictures_to_snap_of_other_scenes_or_size_or_without_flat_targets_are_refused()
+    {
+        var bases = WriteBases(64, count: 3);
+        var fewer = WriteBases(256, count: 2, Path.Combine(_folder, "fewer"));
+        var small = WriteBases(64, count: 3, Path.Combine(_folder, "small"));
+        var enlarged = WriteBases(256, count: 3, Path.Combine(_folder, "enlarged"));
+        SuperResolutionTrainer With(GeneratedBases flatFrom, GeneratedTarget target = GeneratedTarget.Flat) =>
+            new("sr256", TinyCascade.Sr, 64, 64, 500, _cascade.Context(false), bases, 0.5, target, flatFrom);
+
+        Assert.Contains("same ids", Assert.Throws<ArgumentException>(() => With(fewer)).Message);
+        Assert.Contains("256 px", Assert.Throws<ArgumentException>(() => With(small)).Message);
+        Assert.Contains("flat targets", Assert.Throws<ArgumentException>(() => With(enlarged, GeneratedTarget.Render)).Message);
+    }
+
     /// A folder of `count` pictures as `train bases` writes it, each a noised render of a training scene (the
     /// trainer's contract does not depend on who drew them).
-    GeneratedBases WriteBases(int size, int count)
+    GeneratedBases WriteBases(int size, int count, string? folder = null)
     {
+        folder ??= _folder;
+        Directory.CreateDirectory(folder);
         var entries = new List<BenchPrompt>();
         for (int id = 0; id < count; id++)
         {
             var scene = SceneGenerator.Sample(100 + id, Split.Train);
             using var picture = (Renderer.RenderTensor(scene, size) + 0.1 * randn(3, size, size)).clamp(-1, 1);
-            File.WriteAllBytes(Path.Combine(_folder, $"{id:D6}.png"), Png.Encode(picture));
+            File.WriteAllBytes(Path.Combine(folder, $"{id:D6}.png"), Png.Encode(picture));
             entries.Add(new BenchPrompt(id, Captioner.Canonical(scene), scene, null));
         }
-        BenchPrompt.Write(Path.Combine(_folder, GeneratedBases.IndexFile), entries);
-        return GeneratedBases.Load(_folder);
+        BenchPrompt.Write(Path.Combine(folder, GeneratedBases.IndexFile), entries);
+        return GeneratedBases.Load(folder);
     }
 
     /// Where `window` sits inside `picture` (exactly: the trainer slices it).

@@ -58,7 +58,9 @@ public static class TrainCommand
         {
             if (!Enum.TryParse<GeneratedTarget>(r.GetValueOrDefault<string>(), ignoreCase: true, out _)) r.AddError($"--generated-target {r.GetValueOrDefault<string>()}: must be render or flat");
         });
-        if (superResolution) { command.Options.Add(generatedInputs!); command.Options.Add(generatedShare!); command.Options.Add(generatedTarget!); }
+        var flatFrom = superResolution ? CliOption.OptionalText("--flat-from", "with --generated-target flat: a folder of the same scenes as --generated-inputs "
+            + "at the stage's output size (`train bases --enlarge`), whose pictures the flat targets snap instead of the input's bicubic enlargement", "DIR") : null;
+        if (superResolution) { command.Options.Add(generatedInputs!); command.Options.Add(generatedShare!); command.Options.Add(generatedTarget!); command.Options.Add(flatFrom!); }
         command.SetAction(line =>
         {
             if (line.GetValue(threads) is > 0 and var n) TorchSharp.torch.set_num_threads(n);
@@ -78,11 +80,13 @@ public static class TrainCommand
                 InitFrom = line.GetValue(initFrom),
             };
             var bases = generatedInputs is not null && line.GetValue(generatedInputs) is { } folder ? GeneratedBases.Load(folder) : null;
-            if (bases is null && superResolution && (line.Given(generatedShare!) || line.Given(generatedTarget!)))
-                throw new ArgumentException("--generated-share and --generated-target shape the rows drawn from --generated-inputs; give that folder too");
+            if (bases is null && superResolution && (line.Given(generatedShare!) || line.Given(generatedTarget!) || line.Given(flatFrom!)))
+                throw new ArgumentException("--generated-share, --generated-target and --flat-from shape the rows drawn from --generated-inputs; give that folder too");
+            var target = generatedTarget is null ? GeneratedTarget.Render : Enum.Parse<GeneratedTarget>(line.GetValue(generatedTarget)!, ignoreCase: true);
+            var snapped = flatFrom is not null && line.GetValue(flatFrom) is { } snapFolder ? GeneratedBases.Load(snapFolder) : null;
+            if (snapped is not null && target != GeneratedTarget.Flat) throw new ArgumentException("--flat-from gives the pictures flat targets snap; it needs --generated-target flat");
             var stage = TrainerFactory.Create(stageName, options.ModelFolder, DeviceOption.Parse(line.GetValue(device)!), objectWeight is null ? 1 : line.GetValue(objectWeight),
-                bases, bases is null ? 0 : line.GetValue(generatedShare!),
-                generatedTarget is null ? GeneratedTarget.Render : Enum.Parse<GeneratedTarget>(line.GetValue(generatedTarget)!, ignoreCase: true));
+                bases, bases is null ? 0 : line.GetValue(generatedShare!), target, snapped);
             if (line.GetValue(exportOnly))
             {
                 TrainingLoop.Export(stage, options, Console.Out);
@@ -111,14 +115,24 @@ public static class TrainCommand
         });
         var batch = CliOption.Int("--batch", "pictures drawn at once", 16, 1, 4096);
         var seed = CliOption.Int("--seed", "which training scenes are drawn", 1, 0, int.MaxValue);
+        var enlarge = CliOption.OptionalText("--enlarge", "instead of drawing, write this folder's 64 px pictures through sr256 (same ids and scenes): "
+            + "the pictures sr256's --flat-from snaps", "DIR");
         var command = new Command("bases", "Draws training-split scenes with the cascade (its sampling defaults) and keeps the pictures the scene parser reads "
             + "right, with their scenes, for the SR stages' --generated-inputs: they learn to clean the errors of the stage before them.")
-            { model, device, threads, output, count, size, batch, seed };
+            { model, device, threads, output, count, size, batch, seed, enlarge };
         command.SetAction(line =>
         {
             if (line.GetValue(threads) is > 0 and var n) TorchSharp.torch.set_num_threads(n);
+            if (line.GetValue(enlarge) is not null && (line.Given(count) || line.Given(size) || line.Given(seed)))
+                throw new ArgumentException("--enlarge writes the pictures of its folder; --count, --size and --seed draw new ones");
             var pipeline = new CascadePipeline(line.GetValue(model)!, DeviceOption.Parse(line.GetValue(device)!));
             var folder = line.GetValue(output)!;
+            if (line.GetValue(enlarge) is { } from)
+            {
+                int written = GeneratedBases.Enlarge(pipeline, from, folder, line.GetValue(batch), Console.Error);
+                Console.WriteLine($"bases: enlarged {written} pictures of {from} to 256 px in {folder}");
+                return 0;
+            }
             int drawn = line.GetValue(count);
             int kept = GeneratedBases.Generate(pipeline, folder, drawn, line.GetValue(size), line.GetValue(seed), line.GetValue(batch), Console.Error);
             Console.WriteLine($"bases: kept {kept} of {drawn} pictures ({(double)kept / drawn:P1} read right) in {folder}");

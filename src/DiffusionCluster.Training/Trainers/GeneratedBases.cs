@@ -89,5 +89,35 @@ public sealed class GeneratedBases
         return kept.Count;
     }
 
+    /// Writes the 64 px pictures of `from` through the model folder's sr256 into `folder`, with the same ids, captions
+    /// and scenes (each picture's id is its seed, as `Generate --size 256` seeds it): the 256 px pictures the cascade
+    /// makes of exactly those bases. Returns how many were written.
+    public static int Enlarge(CascadePipeline pipeline, string from, string folder, int batchSize, TextWriter log)
+    {
+        var source = Load(from);
+        if (source.Size != 64) throw new ArgumentException($"{from} holds {source.Size} px pictures; only 64 px bases are enlarged");
+        if (Path.GetFullPath(from) == Path.GetFullPath(folder)) throw new ArgumentException($"the enlarged pictures need a folder of their own, not {from}");
+        using var _ = no_grad();
+        Directory.CreateDirectory(folder);
+        var defaults = new SamplingOptions();
+        var clock = Stopwatch.StartNew();
+        var written = new List<BenchPrompt>();
+        foreach (var batch in source.Entries.Select((entry, i) => (Entry: entry, Picture: source.Pictures[i])).Chunk(batchSize))
+        {
+            using var scope = NewDisposeScope();
+            using var text = pipeline.Text.Encode(batch.Select(b => b.Entry.Prompt).ToList());
+            var pictures = stack(batch.Select(b => b.Picture).ToArray()).to(pipeline.Device);
+            var enlarged = pipeline.Sr256.Sample(text, null, pictures, batch.Select(b => (ulong)b.Entry.Id).ToList(), defaults);
+            for (int i = 0; i < batch.Length; i++)
+            {
+                File.WriteAllBytes(PicturePath(folder, batch[i].Entry.Id), Png.Encode(enlarged[i]));
+                written.Add(batch[i].Entry);
+            }
+            BenchPrompt.Write(Path.Combine(folder, IndexFile), written);
+            log.WriteLine(ProgressLine.Format("bases: enlarged", written.Count, source.Entries.Count, clock.Elapsed));
+        }
+        return written.Count;
+    }
+
     static string PicturePath(string folder, int id) => Path.Combine(folder, $"{id:D6}.png");
 }

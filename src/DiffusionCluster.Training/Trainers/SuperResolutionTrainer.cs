@@ -33,7 +33,7 @@ public sealed class SuperResolutionTrainer : ITrainer
 
     /// name: "sr256" or "sr1024"; lowSize: the input resolution; crop: the training window at output resolution.
     public SuperResolutionTrainer(string name, UNetConfig config, int lowSize, int crop, int maxAugmentationLevel, TrainingContext context,
-        GeneratedBases? generatedInputs = null, double generatedShare = 0, GeneratedTarget generatedTarget = GeneratedTarget.Render)
+        GeneratedBases? generatedInputs = null, double generatedShare = 0, GeneratedTarget generatedTarget = GeneratedTarget.Render, GeneratedBases? flatFrom = null)
     {
         if (generatedShare is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(generatedShare), generatedShare, "the share of generated inputs is 0 to 1");
         if (generatedInputs is not null && generatedInputs.Size != lowSize)
@@ -50,6 +50,15 @@ public sealed class SuperResolutionTrainer : ITrainer
         GeneratedInputs = generatedInputs;
         GeneratedShare = generatedInputs is null ? 0 : generatedShare;
         GeneratedTarget = generatedTarget;
+        if (flatFrom is not null)
+        {
+            if (generatedInputs is null || generatedTarget != GeneratedTarget.Flat)
+                throw new ArgumentException("pictures for flat targets to snap need generated inputs with flat targets");
+            if (flatFrom.Size != config.SampleSize || !flatFrom.Entries.Select(e => e.Id).SequenceEqual(generatedInputs.Entries.Select(e => e.Id)))
+                throw new ArgumentException($"{flatFrom.Folder} must hold {config.SampleSize} px pictures of the same ids as {generatedInputs.Folder} (`train bases --enlarge`); "
+                    + $"it holds {flatFrom.Entries.Count} at {flatFrom.Size} px against {generatedInputs.Entries.Count}");
+        }
+        FlatFrom = flatFrom;
         _context = context;
         _schedule = config.Diffusion.BuildSchedule();
         _unet = new UNet(config);
@@ -65,6 +74,9 @@ public sealed class SuperResolutionTrainer : ITrainer
     /// The share of rows conditioned on a generated picture (0 without GeneratedInputs).
     public double GeneratedShare { get; }
     public GeneratedTarget GeneratedTarget { get; }
+    /// The same scenes as GeneratedInputs at the output size (the stage before's own enlargement of them): what flat
+    /// targets snap, instead of the input's bicubic enlargement, whose corners at 64 px are blurs and snap round.
+    public GeneratedBases? FlatFrom { get; }
     public nn.Module Trainable => _unet;
 
     /// One batch's rows: the captions, the low-resolution windows the stage is conditioned on, the high-resolution
@@ -86,16 +98,18 @@ public sealed class SuperResolutionTrainer : ITrainer
         {
             var scene = batch.Scenes[i];
             Tensor? picture = null;
+            int pick = -1;
             if (u[2 * i] < GeneratedShare)
             {
                 generated[i] = true;
-                int pick = Math.Min(GeneratedInputs!.Entries.Count - 1, (int)(u[2 * i + 1] * GeneratedInputs.Entries.Count));
+                pick = Math.Min(GeneratedInputs!.Entries.Count - 1, (int)(u[2 * i + 1] * GeneratedInputs.Entries.Count));
                 (scene, captions[i], picture) = (GeneratedInputs.Entries[pick].Scene, GeneratedInputs.Entries[pick].Prompt, GeneratedInputs.Pictures[pick]);
             }
             var (x, y) = CropSampler.Corner(scene, Config.SampleSize, Crop, factor, generator);
             var window = picture?[.., y..(y + lowCrop), x..(x + lowCrop)];
             high.Add(window is not null && GeneratedTarget == GeneratedTarget.Flat
-                ? FlatTarget.Of(Upsampling.Bicubic(window.unsqueeze(0), Crop)[0], scene)
+                ? FlatTarget.Of(FlatFrom is null ? Upsampling.Bicubic(window.unsqueeze(0), Crop)[0]
+                    : FlatFrom.Pictures[pick][.., (y * factor)..(y * factor + Crop), (x * factor)..(x * factor + Crop)], scene)
                 : Renderer.RenderTensor(scene, Config.SampleSize, x * factor, y * factor, Crop, Crop));
             low.Add(window ?? Renderer.RenderTensor(scene, LowSize, x, y, lowCrop, lowCrop));
         }

@@ -86,6 +86,18 @@ public sealed class CliFirstContactTests
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"took {clock.Elapsed}");
     }
 
+    [Theory]
+    [InlineData("--enlarge writes the pictures of its folder; --count, --size and --seed draw new ones", "train", "bases", "--out", "work/b", "--enlarge", "work/a", "--count", "5")]
+    [InlineData("--generated-share, --generated-target and --flat-from shape the rows drawn from --generated-inputs", "train", "sr256", "--flat-from", "work/a")]
+    public async Task Options_that_contradict_each_other_are_refused_in_one_line_before_any_work(string expected, params string[] args)
+    {
+        var (code, output) = await CliRun.Run(Quick, args);
+
+        Assert.Equal(1, code);
+        Assert.Contains(expected, output);
+        Assert.Single(output.Trim().Split('\n'));
+    }
+
     [Fact]
     public async Task A_gpu_asked_for_on_a_machine_without_one_is_one_line()
     {
