@@ -74,8 +74,9 @@ public sealed class SuperResolutionTrainer : ITrainer
     /// The share of rows conditioned on a generated picture (0 without GeneratedInputs).
     public double GeneratedShare { get; }
     public GeneratedTarget GeneratedTarget { get; }
-    /// The same scenes as GeneratedInputs at the output size (the stage before's own enlargement of them): what flat
-    /// targets snap, instead of the input's bicubic enlargement, whose corners at 64 px are blurs and snap round.
+    /// The same scenes as GeneratedInputs at the output size, enlarged by an SR stage trained towards renders
+    /// (`train bases --enlarge`): what flat targets snap, instead of the input's bicubic enlargement, whose corners at
+    /// 64 px are blurs and snap round.
     public GeneratedBases? FlatFrom { get; }
     public nn.Module Trainable => _unet;
 
