@@ -12,7 +12,8 @@ namespace DiffusionCluster.Diffusion;
 /// that TorchSharp makes on the fly and never disposes, so once the native op has its handle the GC may finalise it
 /// while libtorch still reads it (a rare "Expected false to be true" from Scalar::toFloat or toLong, seen in
 /// training runs and CI). Code that runs at every step or in every block holds its numbers as `using Scalar` locals
-/// to the end of the operation.
+/// to the end of the operation. TorchSharp's add and sub with a Scalar still pass an alpha of 1 made on the fly;
+/// `add_(value, alpha)` with both held avoids that where it has been seen to fail (AdamW).
 public static class TorchRuntime
 {
     static int _initialised;

@@ -43,7 +43,7 @@ public sealed class AdamW
         // finalised by the GC while the native op still reads it (libtorch's rare "Expected false to be true" from
         // Scalar::toFloat, met in training runs).
         using Scalar beta1 = Beta1, keep1 = 1 - Beta1, beta2 = Beta2, keep2 = 1 - Beta2, decay = 1 - learningRate * WeightDecay,
-            secondCorrection = correction2, epsilon = Epsilon, stepSize = -learningRate / correction1;
+            secondCorrection = correction2, epsilon = Epsilon, stepSize = -learningRate / correction1, one = 1;
         using var _ = no_grad();
         foreach (var (name, p) in _parameters)
         {
@@ -55,7 +55,8 @@ public sealed class AdamW
             m.mul_(beta1).add_(grad, alpha: keep1);
             v.mul_(beta2).addcmul_(grad, grad, value: keep2);
             if (WeightDecay > 0 && p.dim() > 1) p.mul_(decay); // no decay on biases and norms
-            var denominator = (v / secondCorrection).sqrt_().add_(epsilon);
+            // add_(Scalar) alone passes an alpha of 1 that TorchSharp makes on the fly: held here too.
+            var denominator = (v / secondCorrection).sqrt_().add_(epsilon, one);
             p.addcdiv_(m, denominator, value: stepSize);
         }
     }
