@@ -83,8 +83,9 @@ public static class TrainCommand
             if (bases is null && superResolution && (line.Given(generatedShare!) || line.Given(generatedTarget!) || line.Given(flatFrom!)))
                 throw new ArgumentException("--generated-share, --generated-target and --flat-from shape the rows drawn from --generated-inputs; give that folder too");
             var target = generatedTarget is null ? GeneratedTarget.Render : Enum.Parse<GeneratedTarget>(line.GetValue(generatedTarget)!, ignoreCase: true);
-            var snapped = flatFrom is not null && line.GetValue(flatFrom) is { } snapFolder ? GeneratedBases.Load(snapFolder) : null;
-            if (snapped is not null && target != GeneratedTarget.Flat) throw new ArgumentException("--flat-from gives the pictures flat targets snap; it needs --generated-target flat");
+            var snapFolder = flatFrom is null ? null : line.GetValue(flatFrom);
+            if (snapFolder is not null && target != GeneratedTarget.Flat) throw new ArgumentException("--flat-from gives the pictures flat targets snap; it needs --generated-target flat");
+            var snapped = snapFolder is null ? null : GeneratedBases.Load(snapFolder);
             var stage = TrainerFactory.Create(stageName, options.ModelFolder, DeviceOption.Parse(line.GetValue(device)!), objectWeight is null ? 1 : line.GetValue(objectWeight),
                 bases, bases is null ? 0 : line.GetValue(generatedShare!), target, snapped);
             if (line.GetValue(exportOnly))
